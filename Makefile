@@ -1,0 +1,53 @@
+# Backup Policy Console. `make run` serves the demo; `make test` runs every check.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-postgres lint fmt bench clean
+
+install: $(STAMP)
+
+# Reinstall only when the declared or locked dependencies change.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL names a server
+# (CI always does: see .ci/run). Browser tests need Debian's chromium at /usr/bin/chromium.
+test: lint
+	$(BIN)/pytest
+	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true but TEST_POSTGRES_URL is not set: the PostgreSQL pass must run in CI" >&2; exit 1; \
+	else \
+		echo "PostgreSQL pass not run: set TEST_POSTGRES_URL=postgresql://user:pass@host/db to run it"; \
+	fi
+
+test-postgres: install
+	@test -n "$$TEST_POSTGRES_URL" || { echo "set TEST_POSTGRES_URL=postgresql://user:pass@host/db" >&2; exit 2; }
+	DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser" -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db.sqlite3* test-artifacts

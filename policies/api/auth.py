@@ -1,0 +1,33 @@
+"""``X-Auth-Token`` authentication (the OpenStack / Huawei Cloud convention)."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from .. import schedule, selectors, services
+
+
+class XAuthTokenAuthentication(authentication.BaseAuthentication):
+    header = "HTTP_X_AUTH_TOKEN"
+
+    def authenticate(self, request):
+        raw = request.META.get(self.header, "").strip()
+        if not raw:
+            exc = exceptions.NotAuthenticated(
+                "no X-Auth-Token header; send the token issued to you as 'X-Auth-Token: <token>'"
+            )
+            exc.contract_code = schedule.NO_TOKEN
+            raise exc
+        now = timezone.now()
+        token = selectors.token_for_raw(raw=raw, now=now)
+        if token is None:
+            exc = exceptions.AuthenticationFailed(
+                "the X-Auth-Token is unknown, revoked or expired; ask for a new token"
+            )
+            exc.contract_code = schedule.BAD_TOKEN
+            raise exc
+        services.token_record_use(token=token, now=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        # Any value keeps DRF answering 401 rather than 403 for authentication failures.
+        return "X-Auth-Token"

@@ -1,0 +1,135 @@
+"""The error envelope: every error answer under /v2/ is ``{"error": {"code", "message"}}``.
+
+One DRF exception handler turns every exception of an API view into the envelope; a middleware
+does the same for what happens outside DRF (an unknown /v2/ route is caught by a catch-all view,
+so Django's HTML 404 page never answers there, whatever DEBUG says).
+"""
+
+import logging
+from http import HTTPStatus
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from .. import schedule, services
+
+logger = logging.getLogger("policies.api")
+
+API_PREFIX = "/v2/"
+
+# Codes of our own for the protocol errors (CONTRACT.md 1 leaves them to us; docs/api.md lists them).
+NOT_FOUND = "AutoBackup.0004"
+METHOD_NOT_ALLOWED = "AutoBackup.0005"
+NOT_ACCEPTABLE = "AutoBackup.0006"
+UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
+THROTTLED = "AutoBackup.0010"
+
+SERVER_ERROR_MESSAGE = "the server failed to process the request; try again later"
+
+
+class ContractError(exceptions.APIException):
+    """A request refused for one or more contract problems (400 unless told otherwise)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, problems, status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
+        self.problems = schedule.sort_problems(problems)
+        self.status_code = status_code
+        super().__init__(self.problems[0].message)
+
+
+def envelope(code: str, message: str, problems=()) -> dict:
+    body = {"code": code, "message": message}
+    if problems:
+        body["details"] = [problem.as_dict() for problem in problems]
+    return {"error": body}
+
+
+_DRF_CODES = {
+    exceptions.NotFound: NOT_FOUND,
+    exceptions.MethodNotAllowed: METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: THROTTLED,
+    exceptions.NotAuthenticated: schedule.NO_TOKEN,
+    exceptions.AuthenticationFailed: schedule.BAD_TOKEN,
+    exceptions.PermissionDenied: schedule.FORBIDDEN_PROJECT,
+    exceptions.ParseError: schedule.BAD_JSON,
+}
+
+_SERVICE_STATUS = {
+    services.PolicyNameTaken: HTTPStatus.CONFLICT,
+    services.PolicyQuotaExceeded: HTTPStatus.BAD_REQUEST,
+}
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every exception of an API view becomes the envelope."""
+    headers = {}
+    if isinstance(exc, services.ServiceError):
+        exc = ContractError([exc.problem], _SERVICE_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST))
+    if isinstance(exc, ContractError):
+        first = exc.problems[0]
+        return Response(envelope(first.code, first.message, exc.problems), status=exc.status_code)
+    problem = getattr(exc, "problem", None)  # a body the parser refused
+    if problem is not None:
+        return Response(envelope(problem.code, problem.message), status=exc.status_code)
+    if isinstance(exc, exceptions.APIException):
+        code = getattr(exc, "contract_code", None) or next(
+            (code for cls, code in _DRF_CODES.items() if isinstance(exc, cls)), schedule.BODY_EMPTY
+        )
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        return Response(envelope(code, _message(exc)), status=exc.status_code, headers=headers)
+    request = context.get("request")
+    logger.exception("unhandled error in %s", getattr(request, "path", "an API view"), exc_info=exc)
+    return Response(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+
+
+def _message(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, list | dict):
+        detail = "; ".join(str(item) for item in (detail.values() if isinstance(detail, dict) else detail))
+    message = str(detail).strip()
+    if isinstance(exc, exceptions.NotAcceptable):
+        message = (
+            "this API answers only application/json; send 'Accept: application/json' or leave Accept out"
+        )
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        message = f"{message.rstrip('.')}; send the body as JSON with 'Content-Type: application/json'"
+    elif isinstance(exc, exceptions.MethodNotAllowed):
+        message = f"{message.rstrip('.')} on this path"
+    return message or HTTPStatus(exc.status_code).phrase
+
+
+class ApiErrorMiddleware:
+    """Answer with the envelope for anything under /v2/ that escapes the API views."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        logger.exception("unhandled error in %s", request.path, exc_info=exception)
+        return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+
+
+def json_handler(status_code: int, code: str, message: str):
+    """Return a Django error handler that answers JSON on /v2/ paths and defers elsewhere."""
+
+    def decorate(default_view):
+        def handler(request, *args, **kwargs):
+            if request.path.startswith(API_PREFIX):
+                return JsonResponse(envelope(code, message), status=status_code)
+            return default_view(request, *args, **kwargs)
+
+        return handler
+
+    return decorate

@@ -1,0 +1,93 @@
+import json
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from policies import schedule, services
+from policies.models import BackupPolicy
+
+DEMO_PROJECT = "demo-project"
+DEMO_POLICIES = [
+    {
+        "backup_policy_name": "nightly-db",
+        "scheduled_policy": {
+            "start_time": "22:00,00:00,02:00",
+            "week_frequency": ["MON", "THU"],
+            "rentention_num": 7,
+            "status": "ON",
+        },
+        "time_zone": "UTC+02:00",
+        "tags": [{"key": "env", "value": "prod"}],
+    },
+    {
+        "backup_policy_name": "weekly-archive",
+        "scheduled_policy": {
+            "start_time": "03:00",
+            "frequency": 7,
+            "rentention_day": 365,
+            "remain_first_backup_of_curMonth": "Y",
+            "status": "ON",
+        },
+    },
+    {
+        "backup_policy_name": "test-volumes",
+        "scheduled_policy": {
+            "start_time": "12:00",
+            "week_frequency": ["SUN", "WED"],
+            "rentention_day": 30,
+            "status": "OFF",
+        },
+        "time_zone": "UTC+08:00",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant, its policies, an admin user and an API token (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, **options):
+        user_model = get_user_model()
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
+        with transaction.atomic():
+            tenant, _ = services.tenant_get_or_create(project_id=DEMO_PROJECT, name="Demo project")
+            admin, created = user_model.objects.get_or_create(
+                username="admin", defaults={"is_staff": True, "is_superuser": True}
+            )
+            if created or os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+                admin.set_password(password)
+                admin.save()
+            services.membership_add(user=admin, tenant=tenant)
+            for payload in DEMO_POLICIES:
+                if BackupPolicy.objects.filter(
+                    tenant=tenant, name__iexact=payload["backup_policy_name"]
+                ).exists():
+                    continue
+                result = schedule.parse_policy(payload)
+                services.policy_create(tenant=tenant, spec=result.spec)
+            _, token = services.token_issue(user=admin)
+
+        example = {
+            "backup_policy_name": "from-curl",
+            "scheduled_policy": {"start_time": "01:00", "frequency": 1, "rentention_num": 7, "status": "ON"},
+        }
+        base = options["base_url"].rstrip("/")
+        out = self.stdout
+        out.write(self.style.SUCCESS("Demo data ready."))
+        out.write(f"  Dashboard: {base}/   (admin site: {base}/admin/)")
+        if created or os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+            out.write(f"  Sign in as: admin / {password}")
+        else:
+            out.write("  Sign in as: admin (password unchanged; set DJANGO_SUPERUSER_PASSWORD to reset it)")
+        out.write(f"  API token (new, shown once): {token}")
+        out.write("  Create a policy over the API:")
+        out.write(
+            f"    curl -sS -X POST {base}/v2/{DEMO_PROJECT}/backuppolicy "
+            f"-H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
+            f"-d '{json.dumps(example)}'"
+        )

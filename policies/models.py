@@ -1,0 +1,176 @@
+"""Tenants, their backup policies and tags, and hashed API tokens.
+
+The models hold what is stored and the database constraints; every contract rule is checked
+before a row is written, in ``policies.schedule``, and every write goes through
+``policies.services``.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from . import schedule
+
+project_id_validator = RegexValidator(
+    r"\A[A-Za-z0-9_-]{1,64}\Z", "A project ID is 1 to 64 letters, digits, '-' or '_'."
+)
+
+
+class Tenant(models.Model):
+    """A cloud project: the owner of up to ten backup policies."""
+
+    project_id = models.CharField(max_length=64, unique=True, validators=[project_id_validator])
+    name = models.CharField(max_length=200, blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="tenants")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["project_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.project_id})" if self.name else self.project_id
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="uniq_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant}"
+
+
+class BackupPolicy(models.Model):
+    """A stored policy, always the canonical form of a :class:`schedule.PolicySpec`."""
+
+    class Status(models.TextChoices):
+        ON = "ON", "On"
+        OFF = "OFF", "Off"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="policies")
+    name = models.CharField(max_length=schedule.NAME_MAX)
+    # Canonical comma-joined UTC hours, in ascending local order: "22:00,00:00,02:00".
+    start_time = models.CharField(max_length=24 * 6)
+    frequency = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Local weekdays in week order, comma-joined: "SUN,WED". Empty when frequency is used.
+    week_frequency = models.CharField(max_length=27, blank=True)
+    retention_num = models.PositiveSmallIntegerField(null=True, blank=True)
+    retention_day = models.PositiveIntegerField(null=True, blank=True)
+    keep_first_of_month = models.BooleanField(default=False)
+    status = models.CharField(max_length=3, choices=Status.choices, default=Status.ON)
+    time_zone = models.CharField(max_length=9, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "backup policies"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "tenant", name="uniq_policy_name_per_tenant_ci"),
+            # Exactly one member of each pair is stored: what is read back is what runs.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(frequency__isnull=False, week_frequency="")
+                    | (models.Q(frequency__isnull=True) & ~models.Q(week_frequency=""))
+                ),
+                name="policy_one_of_frequency_or_week",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(retention_num__isnull=False, retention_day__isnull=True)
+                    | models.Q(retention_num__isnull=True, retention_day__isnull=False)
+                ),
+                name="policy_one_of_retention_num_or_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def fields_from_spec(cls, spec: schedule.PolicySpec) -> dict:
+        """Return the model field values that store ``spec`` (tags aside)."""
+        return {
+            "name": spec.name,
+            "start_time": spec.start_time,
+            "frequency": spec.frequency,
+            "week_frequency": ",".join(spec.week_frequency or ()),
+            "retention_num": spec.retention_num,
+            "retention_day": spec.retention_day,
+            "keep_first_of_month": spec.keep_first_of_month,
+            "status": spec.status,
+            "time_zone": spec.time_zone or "",
+        }
+
+    def to_spec(self, tags=None) -> schedule.PolicySpec:
+        """Return the stored policy as a spec; pass ``tags`` to avoid a query per policy."""
+        if tags is None:
+            tags = self.tags.all()
+        return schedule.PolicySpec(
+            name=self.name,
+            start_hours=tuple(int(part[:2]) for part in self.start_time.split(",")),
+            status=self.status,
+            frequency=self.frequency,
+            week_frequency=tuple(self.week_frequency.split(",")) if self.week_frequency else None,
+            retention_num=self.retention_num,
+            retention_day=self.retention_day,
+            keep_first_of_month=self.keep_first_of_month,
+            time_zone=self.time_zone or None,
+            tags=tuple(schedule.Tag(tag.key, tag.value) for tag in tags),
+        )
+
+
+class PolicyTag(models.Model):
+    policy = models.ForeignKey(BackupPolicy, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=schedule.TAG_KEY_MAX)
+    value = models.CharField(max_length=schedule.TAG_VALUE_MAX, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        # Keys are case-sensitive (the contract), so no Lower() here.
+        constraints = [models.UniqueConstraint(fields=["policy", "key"], name="uniq_tag_key_per_policy")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+def hash_token(raw: str) -> str:
+    """Return the stored digest of a raw API token.
+
+    Tokens are 256 random bits, so a fast hash is enough: there is nothing to guess. The raw
+    token is never stored and is shown once, when issued.
+    """
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text="The first characters, to recognise it."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

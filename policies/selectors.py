@@ -1,0 +1,44 @@
+"""Reads that decide what a user may see."""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from .models import ApiToken, BackupPolicy, PolicyTag, Tenant, hash_token
+
+
+def tenants_for_user(*, user) -> QuerySet[Tenant]:
+    """Return the tenants the user may open: a superuser's are all of them."""
+    if not user.is_authenticated:
+        return Tenant.objects.none()
+    if user.is_superuser:
+        return Tenant.objects.all()
+    return Tenant.objects.filter(memberships__user=user)
+
+
+def tenant_for_user(*, user, project_id: str) -> Tenant | None:
+    """Return the user's tenant with this project ID, or None (also when it does not exist)."""
+    return tenants_for_user(user=user).filter(project_id=project_id).first()
+
+
+def tenant_for_api_user(*, user, project_id: str) -> Tenant | None:
+    """Return the tenant only if the token's user is a member (no superuser bypass on the API)."""
+    return Tenant.objects.filter(project_id=project_id, memberships__user=user).first()
+
+
+def policy_list_for_tenant(*, tenant: Tenant) -> QuerySet[BackupPolicy]:
+    return BackupPolicy.objects.filter(tenant=tenant).prefetch_related(
+        Prefetch("tags", queryset=PolicyTag.objects.order_by("position", "id"))
+    )
+
+
+def policy_count_for_tenant(*, tenant: Tenant) -> int:
+    return BackupPolicy.objects.filter(tenant=tenant).count()
+
+
+def token_for_raw(*, raw: str, now=None) -> ApiToken | None:
+    """Return the usable token with this raw value; None if unknown, revoked or expired."""
+    now = now or timezone.now()
+    token = ApiToken.objects.select_related("user").filter(digest=hash_token(raw)).first()
+    if token is None or not token.is_usable(now) or not token.user.is_active:
+        return None
+    return token

@@ -1,0 +1,80 @@
+"""Factories for the models; policies are made through the core so they are always valid."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from policies import schedule
+from policies.models import BackupPolicy, Membership, PolicyTag, Tenant
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("project_id",)
+
+    project_id = factory.Sequence(lambda n: f"project-{n}")
+    name = factory.LazyAttribute(lambda o: f"Project {o.project_id}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    tenant = factory.SubFactory(TenantFactory)
+
+
+def valid_payload(**overrides) -> dict:
+    """Return a create body the contract accepts; ``overrides`` replace top-level keys."""
+    payload = {
+        "backup_policy_name": "policy_01",
+        "scheduled_policy": {
+            "start_time": "12:00",
+            "week_frequency": ["SUN", "WED"],
+            "rentention_day": 30,
+            "remain_first_backup_of_curMonth": "Y",
+            "status": "ON",
+        },
+        "tags": [{"key": "key", "value": "value"}],
+        "time_zone": "UTC+08:00",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def schedule_payload(**schedule_fields) -> dict:
+    """Return a valid body whose ``scheduled_policy`` is exactly ``schedule_fields``."""
+    return valid_payload(scheduled_policy=schedule_fields)
+
+
+class BackupPolicyFactory(factory.django.DjangoModelFactory):
+    """Build from a contract payload (``payload=...``), parsed by the core like every entrance."""
+
+    class Meta:
+        model = BackupPolicy
+        exclude = ("payload",)
+
+    tenant = factory.SubFactory(TenantFactory)
+    payload = factory.Sequence(lambda n: valid_payload(backup_policy_name=f"policy_{n:03d}", tags=[]))
+
+    @classmethod
+    def _create(cls, model_class, *args, tenant, payload=None, **kwargs):
+        result = schedule.parse_policy(payload)
+        assert result.ok, result.problems
+        policy = model_class.objects.create(
+            tenant=tenant, **BackupPolicy.fields_from_spec(result.spec), **kwargs
+        )
+        for index, tag in enumerate(result.spec.tags):
+            PolicyTag.objects.create(policy=policy, key=tag.key, value=tag.value, position=index)
+        return policy
