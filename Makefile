@@ -47,7 +47,7 @@ test-postgres: install
 	DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser" -p no:cacheprovider
 
 bench: install
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m tests.benchmarks.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db.sqlite3* test-artifacts

@@ -78,7 +78,7 @@ def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec) -> BackupPolicy:
         if "uniq_policy_name_per_tenant_ci" in str(exc) or "UNIQUE" in str(exc).upper():
             raise PolicyNameTaken(name_taken_problem(spec.name)) from exc
         raise
-    logger.info("policy created", extra={"tenant": tenant.project_id, "policy": str(policy.pk)})
+    logger.info("policy %s (%s) created in project %s", policy.pk, policy.name, tenant.project_id)
     return policy
 
 

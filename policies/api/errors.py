@@ -100,36 +100,49 @@ def _message(exc: exceptions.APIException) -> str:
         )
     elif isinstance(exc, exceptions.UnsupportedMediaType):
         message = f"{message.rstrip('.')}; send the body as JSON with 'Content-Type: application/json'"
-    elif isinstance(exc, exceptions.MethodNotAllowed):
-        message = f"{message.rstrip('.')} on this path"
     return message or HTTPStatus(exc.status_code).phrase
 
 
+_STATUS_CODES = {
+    HTTPStatus.NOT_FOUND: NOT_FOUND,
+    HTTPStatus.METHOD_NOT_ALLOWED: METHOD_NOT_ALLOWED,
+    HTTPStatus.NOT_ACCEPTABLE: NOT_ACCEPTABLE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: UNSUPPORTED_MEDIA_TYPE,
+}
+
+
 class ApiErrorMiddleware:
-    """Answer with the envelope for anything under /v2/ that escapes the API views."""
+    """Under /v2/, turn any error answer that is not already the envelope into the envelope.
+
+    The API views answer errors through :func:`exception_handler`; this catches the rest, which
+    Django would answer with an HTML page: a bad Host header (400), a body over the size limit,
+    an exception outside DRF (500), whether DEBUG is on or off.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return self._envelope_for(response.status_code)
+        return response
 
     def process_exception(self, request, exception):
         if not request.path.startswith(API_PREFIX):
             return None
         logger.exception("unhandled error in %s", request.path, exc_info=exception)
-        return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+        return self._envelope_for(500)
 
-
-def json_handler(status_code: int, code: str, message: str):
-    """Return a Django error handler that answers JSON on /v2/ paths and defers elsewhere."""
-
-    def decorate(default_view):
-        def handler(request, *args, **kwargs):
-            if request.path.startswith(API_PREFIX):
-                return JsonResponse(envelope(code, message), status=status_code)
-            return default_view(request, *args, **kwargs)
-
-        return handler
-
-    return decorate
+    @staticmethod
+    def _envelope_for(status_code: int) -> JsonResponse:
+        if status_code >= 500:
+            return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+        code = _STATUS_CODES.get(status_code, schedule.BODY_EMPTY)
+        return JsonResponse(
+            envelope(code, f"the request was refused: {HTTPStatus(status_code).phrase}"), status=status_code
+        )

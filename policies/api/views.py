@@ -37,7 +37,10 @@ class ContractView(APIView):
 
     def initial(self, request, *args, **kwargs):
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
-            raise exceptions.MethodNotAllowed(request.method)
+            allowed = ", ".join(m for m in self.allowed_methods if m != "OPTIONS")
+            raise exceptions.MethodNotAllowed(
+                request.method, detail=f"method {request.method} is not allowed on this path; use {allowed}"
+            )
         super().initial(request, *args, **kwargs)
 
 
