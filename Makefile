@@ -50,4 +50,4 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db.sqlite3* test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db-* test-artifacts

@@ -118,8 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # Tests use a file, not Django's shared in-memory database: the concurrency tests need real
-    # SQLite locking between threads (pytest-xdist adds a suffix per worker).
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".pytest-db.sqlite3")}
+    # SQLite locking between threads. One file per test process, so two runs in one tree never
+    # share it (pytest-xdist adds a suffix per worker; the file is deleted at the end of a run).
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".pytest-db-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

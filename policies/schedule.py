@@ -484,13 +484,13 @@ def _suggest(path: str, name: str, here: tuple[str, ...], elsewhere: Mapping[str
     full = f"{path}.{name}" if path else name
     message = f"unknown field '{full}'"
     if name in elsewhere:
-        return f"{message}; did you mean '{elsewhere[name]}'?"
+        return f"{message}; did you mean {elsewhere[name]}?"
     match = difflib.get_close_matches(name, here, n=1, cutoff=0.6)
     if match:
         return f"{message}; did you mean '{match[0]}'?"
     close = difflib.get_close_matches(name, list(elsewhere), n=1, cutoff=0.75)
     if close:
-        return f"{message}; did you mean '{elsewhere[close[0]]}'?"
+        return f"{message}; did you mean {elsewhere[close[0]]}?"
     return f"{message}; known fields here are {', '.join(here)}"
 
 
@@ -690,7 +690,7 @@ class _Checker:
             self.refuse(path, code, f"must be an integer from {low} to {high}, not {_describe(value)}{hint}")
             return None
         if not low <= value <= high:
-            self.refuse(path, code, f"{value} is out of range; use {low} to {high}")
+            self.refuse(path, code, f"{_show(value)} is out of range; use {low} to {high}")
             return None
         return value
 
@@ -743,7 +743,7 @@ def parse_policy(body: Any) -> ParseResult:
             None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object, not {what}"),)
         )
 
-    inner_names = {name: f"scheduled_policy.{name}" for name in SCHEDULE_FIELDS}
+    inner_names = {name: f"'scheduled_policy.{name}'" for name in SCHEDULE_FIELDS}
     check.unknown_fields(body, "", TOP_LEVEL_FIELDS, inner_names)
 
     name = check.name(body.get("backup_policy_name", _MISSING))
@@ -765,7 +765,7 @@ def parse_policy(body: Any) -> ParseResult:
             schedule,
             "scheduled_policy",
             SCHEDULE_FIELDS,
-            {"time_zone": "time_zone (at the top level, beside scheduled_policy)"},
+            {"time_zone": "the top-level 'time_zone' (it goes beside scheduled_policy, not inside it)"},
         )
         fields = _parse_schedule(check, schedule, offset, time_zone)
 
@@ -856,3 +856,124 @@ def _parse_schedule(
         "retention_day": None if retention_num is not None else retention_day,
         "keep_first_of_month": keep_first == "Y",
     }
+
+
+# --- Named zones and words for people (the dashboard's needs; still pure) ------------------
+
+# The areas of the IANA database whose zones are places people live in; the legacy aliases
+# (``US/Eastern``, ``Etc/GMT+5`` with its inverted sign, ``EST5EDT`` ...) would only confuse.
+# Backward-compatible names inside these areas (``Asia/Calcutta``) stay: some browsers report them.
+NAMED_ZONE_AREAS: tuple[str, ...] = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+_named_zone_cache: list[tuple[str, ...]] = []
+
+
+def named_zone_names() -> tuple[str, ...]:
+    """Return the IANA zone names a person would pick, sorted, with ``UTC`` first."""
+    # available_timezones() walks the tz database on every call; the database does not change
+    # while the process runs, so the answer is kept.
+    if not _named_zone_cache:
+        from zoneinfo import available_timezones
+
+        names = sorted(name for name in available_timezones() if name.split("/")[0] in NAMED_ZONE_AREAS)
+        _named_zone_cache.append(("UTC", *names))
+    return _named_zone_cache[0]
+
+
+def named_zones(*, now: datetime) -> list[tuple[str, int]]:
+    """Return ``(zone name, offset minutes in force at now)`` for every named zone."""
+    return [(name, zone_offset_minutes(ZoneInfo(name), now)) for name in named_zone_names()]
+
+
+def is_named_zone(name: str) -> bool:
+    """True for a zone name :func:`named_zone_names` offers (cheap: no tz database scan)."""
+    if name != "UTC" and name.split("/")[0] not in NAMED_ZONE_AREAS:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
+def _duration_words(minutes: int) -> str:
+    minutes = abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    if not rest:
+        return "one hour" if hours == 1 else f"{hours} hours"
+    if not hours:
+        return f"{rest} minutes"
+    return f"{hours} h {rest} min"
+
+
+@dataclass(frozen=True)
+class DstNote:
+    """A named zone's offset change, told against the fixed offset a policy stores."""
+
+    zone_name: str
+    change: OffsetChange
+    stored_minutes: int
+
+    @property
+    def shift_minutes(self) -> int:
+        """How much later (positive) or earlier (negative) the runs happen in local time."""
+        return self.change.after_minutes - self.stored_minutes
+
+    @property
+    def local_date(self) -> str:
+        return self.change.at.astimezone(ZoneInfo(self.zone_name)).strftime("%a %d %b %Y")
+
+    @property
+    def sentence(self) -> str:
+        after = format_offset(self.change.after_minutes)
+        when = f"From {self.local_date} ({self.change.at:%H:%M} UTC), {self.zone_name} is at {after}"
+        stored = format_offset(self.stored_minutes)
+        if self.shift_minutes == 0:
+            return f"{when} again: the runs happen at the local times shown."
+        direction = "later" if self.shift_minutes > 0 else "earlier"
+        return (
+            f"{when}, but the policy keeps {stored}: its runs then happen "
+            f"{_duration_words(self.shift_minutes)} {direction} in local time than shown "
+            "(the UTC times do not change)."
+        )
+
+
+def dst_notes(zone_name: str, *, stored_minutes: int, now: datetime, days: int = 365) -> list[DstNote]:
+    """Return the zone's offset changes in the next ``days``, told against the stored offset."""
+    zone = ZoneInfo(zone_name)
+    return [DstNote(zone_name, change, stored_minutes) for change in offset_changes(zone, now=now, days=days)]
+
+
+def _join_words(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def schedule_in_words(spec: PolicySpec) -> tuple[str, str]:
+    """Return the schedule in plain words: (in local time, in UTC)."""
+    zone = spec.time_zone or "UTC"
+    runs = runs_of_day(spec)
+    local_times = ", ".join(format_minutes(run.local_minute) for run in runs)
+    if spec.week_frequency is not None:
+        days = _join_words([WEEKDAY_NAMES[WEEKDAYS.index(day)] for day in spec.week_frequency])
+        local = f"{days} at {local_times} ({zone})"
+        utc = ", ".join(run.utc_label for run in utc_week(spec)) + " UTC"
+        return local, utc
+    every = "Every day" if spec.frequency == 1 else f"Every {spec.frequency} days"
+    local = f"{every} at {local_times} ({zone})"
+    shifts = {-1: " (day before)", 0: "", 1: " (day after)"}
+    utc_times = ", ".join(f"{format_minutes(run.utc_minute)}{shifts[run.utc_day_shift]}" for run in runs)
+    return local, f"{every.lower()} at {utc_times} UTC"

@@ -1,15 +1,135 @@
 """Dashboard views: small, htmx-aware, tenant-scoped in the view (never only in a template)."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from dataclasses import dataclass
 
-from . import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from . import schedule, selectors, services
+from .forms import PolicyForm
+from .models import BackupPolicy, Tenant
+
+FORM_TEMPLATE = "policies/policy_form.html"
+
+
+def _tenant_or_404(request: HttpRequest, project_id: str) -> Tenant:
+    # Another tenant's project and a project that does not exist look the same: 404.
+    tenant = selectors.tenant_for_user(user=request.user, project_id=project_id)
+    if tenant is None:
+        raise Http404("No such project among yours.")
+    return tenant
+
+
+@dataclass
+class PolicyRow:
+    policy: BackupPolicy
+    spec: schedule.PolicySpec
+
+    @property
+    def schedule_words(self) -> tuple[str, str]:
+        return schedule.schedule_in_words(self.spec)
+
+    @property
+    def local_words(self) -> str:
+        return self.schedule_words[0]
+
+    @property
+    def utc_words(self) -> str:
+        return self.schedule_words[1]
+
+
+def _quota(count: int) -> dict:
+    return {
+        "policy_count": count,
+        "policy_max": schedule.MAX_POLICIES_PER_TENANT,
+        "at_quota": count >= schedule.MAX_POLICIES_PER_TENANT,
+    }
 
 
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    tenants = selectors.tenants_for_user(user=request.user)
+    tenants = list(selectors.tenants_for_user(user=request.user))
+    if len(tenants) == 1:
+        return redirect("policies:policy_list", project_id=tenants[0].project_id)
     return render(request, "policies/home.html", {"tenants": tenants})
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    rows = [
+        # The tags are prefetched: list(...all()) reads the cache, no query per policy.
+        PolicyRow(policy, policy.to_spec(tags=list(policy.tags.all())))
+        for policy in selectors.policy_list_for_tenant(tenant=tenant)
+    ]
+    context = {
+        "tenant": tenant,
+        "tenants": selectors.tenants_for_user(user=request.user),
+        "rows": rows,
+        **_quota(len(rows)),
+    }
+    template = "policies/policy_list.html#policy-table" if request.htmx else "policies/policy_list.html"
+    return render(request, template, context)
+
+
+def _form_context(request: HttpRequest, tenant: Tenant, form: PolicyForm) -> dict:
+    return {
+        "tenant": tenant,
+        "tenants": selectors.tenants_for_user(user=request.user),
+        "form": form,
+        "preview": form.preview(),
+        **_quota(selectors.policy_count_for_tenant(tenant=tenant)),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@vary_on_headers("HX-Request")
+def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    now = timezone.now()
+    if request.method == "POST":
+        form = PolicyForm(request.POST, now=now)
+        # "Preview" (the no-JavaScript way to see the preview) never saves.
+        if "preview" not in request.POST and form.is_valid():
+            assert form.spec is not None
+            try:
+                policy = services.policy_create(tenant=tenant, spec=form.spec)
+            except services.ServiceError as exc:
+                form.add_problem(exc.problem)
+            else:
+                messages.success(request, f"Policy “{policy.name}” created.")
+                url = reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        form = PolicyForm(now=now)
+    template = f"{FORM_TEMPLATE}#policy-form" if request.htmx else FORM_TEMPLATE
+    return render(request, template, _form_context(request, tenant, form))
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def policy_preview(request: HttpRequest, project_id: str) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    form = PolicyForm(request.POST, now=timezone.now())
+    context = _form_context(request, tenant, form)
+    if not request.htmx:
+        return render(request, FORM_TEMPLATE, context)
+    html = render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
+    if form.grid_moved:
+        # The zone's offset changed: the hour labels change too (ticks keep their local time).
+        context["grid_oob"] = True
+        html += render_to_string(f"{FORM_TEMPLATE}#hour-grid", context, request=request)
+    return HttpResponse(html)

@@ -63,7 +63,7 @@ class BackupPolicyFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = BackupPolicy
-        exclude = ("payload",)
+        # No Meta.exclude for payload: factory_boy would drop it before _create, which needs it.
 
     tenant = factory.SubFactory(TenantFactory)
     payload = factory.Sequence(lambda n: valid_payload(backup_policy_name=f"policy_{n:03d}", tags=[]))

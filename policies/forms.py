@@ -1,0 +1,543 @@
+"""The dashboard's create form: UI-shaped input turned into the contract payload.
+
+The form checks no contract rule itself. It turns what a person ticks (local weekdays, a grid of
+local times whose values are UTC hours, a zone picker, a retention kind and number, tag rows) into
+the very payload an API client would send, hands it to :func:`schedule.parse_policy`, and shows
+each :class:`schedule.Problem` at the form field it names. The preview is the core's own answer
+for the current form state.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import zip_longest
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from . import schedule
+
+SCHEDULE_KINDS = (("week", "Days of the week"), ("days", "Every N days"))
+RETENTION_KINDS = (("num", "Keep a number of backups"), ("day", "Keep backups for a number of days"))
+STATUSES = (("ON", "On: runs on schedule"), ("OFF", "Off: paused"))
+SPARE_TAG_ROWS = 3
+
+# Where each contract field is shown in the form (JSON path without list indexes -> form field).
+FIELD_FOR_PATH = {
+    "backup_policy_name": "name",
+    "time_zone": "time_zone",
+    "scheduled_policy.start_time": "hours",
+    "scheduled_policy.frequency": "frequency",
+    "scheduled_policy.week_frequency": "week_days",
+    "scheduled_policy.rentention_num": "retention_num",
+    "scheduled_policy.rentention_day": "retention_day",
+    "scheduled_policy.remain_first_backup_of_curMonth": "keep_first",
+    "scheduled_policy.status": "status",
+}
+# A few problems are fixed elsewhere in the form than the JSON path suggests.
+FIELD_FOR_PROBLEM = {
+    ("scheduled_policy.frequency", schedule.TIME_ZONE): "schedule_kind",
+    ("backup_policy_name", schedule.QUOTA): None,
+}
+# The core speaks JSON; these say the same fix in the form's words (the rule stays in the core).
+FORM_HINTS = {
+    ("scheduled_policy.frequency", schedule.TIME_ZONE): "In this form: choose “Days of the week” "
+    "and tick the local days.",
+    ("scheduled_policy.start_time", schedule.START_TIME): "In this form: tick one or more start times.",
+}
+
+_INDEX = re.compile(r"\[\d+\]")
+_TAG_PATH = re.compile(r"tags\[(\d+)\]")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+|[+-]?[0-9]+\.[0-9]*")
+
+
+def _number(text: str) -> Any:
+    """Turn a number box's text into the JSON value a client would send (None: left empty).
+
+    Text that is no number is passed on as a string, so the core refuses it with the field's own
+    code, exactly as it refuses ``"7"`` from an API client.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text
+
+
+def _without_path(problem: schedule.Problem) -> str:
+    """Return the problem's message without its leading JSON path, starting with a capital."""
+    message = problem.message
+    prefix = f"{problem.field}: "
+    if message.startswith(prefix):
+        message = message[len(prefix) :]
+    message = message[:1].upper() + message[1:]
+    hint = FORM_HINTS.get((_INDEX.sub("", problem.field), problem.code))
+    return f"{message} {hint}" if hint else message
+
+
+class _ListField(forms.Field):
+    """A list of raw values from checkboxes; which values are allowed is the core's business."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(item) for item in value or []]
+
+
+@dataclass
+class TagRow:
+    index: int
+    key: str = ""
+    value: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def blank(self) -> bool:
+        return not self.key and not self.value
+
+
+@dataclass
+class HourCell:
+    utc_hour: int
+    local_label: str
+    utc_label: str
+    day_shift: int
+    checked: bool
+
+    @property
+    def shift_words(self) -> str:
+        return {-1: "day before", 0: "", 1: "day after"}[self.day_shift]
+
+
+@dataclass
+class Zone:
+    """The time zone picked in the form, resolved against ``now``."""
+
+    value: str  # what the picker sent
+    time_zone: str | None  # what the payload carries (None: no time_zone)
+    offset: int | None  # None when the core will refuse time_zone
+    name: str | None = None  # the IANA name, for a named zone
+
+
+@dataclass
+class Preview:
+    payload: dict[str, Any]
+    result: schedule.ParseResult
+    schedule_spec: schedule.PolicySpec | None
+    zone: Zone
+    problems: list[tuple[str, str, str]]  # (label of the form field, message, code)
+    dst_notes: list[schedule.DstNote]
+    now: datetime
+
+    @property
+    def spec(self) -> schedule.PolicySpec | None:
+        return self.result.spec
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        """The scheduled fields that will be stored (or, while refused, the ones sent)."""
+        if self.schedule_spec is not None:
+            body = self.schedule_spec.scheduled_policy()
+            body["time_zone"] = self.schedule_spec.time_zone
+        else:
+            body = dict(self.payload.get("scheduled_policy", {}))
+            body["time_zone"] = self.payload.get("time_zone")
+        shown: dict[str, Any] = {"start_time": body.get("start_time")}
+        if "frequency" in body:
+            shown["frequency"] = body["frequency"]
+        elif "week_frequency" in body:
+            shown["week_frequency"] = ",".join(str(day) for day in body["week_frequency"])
+        shown["time_zone"] = body["time_zone"]
+        return shown
+
+    @property
+    def runs(self) -> list[str]:
+        spec = self.schedule_spec
+        if spec is None:
+            return []
+        if spec.week_frequency is not None:
+            return [f"{run.local_label} local = {run.utc_label} UTC" for run in schedule.utc_week(spec)]
+        words = {-1: " (the day before)", 0: "", 1: " (the day after)"}
+        return [
+            f"{run.local_label} local = {run.utc_label} UTC{words[run.utc_day_shift]}"
+            for run in schedule.runs_of_day(spec)
+        ]
+
+    @property
+    def every(self) -> str:
+        spec = self.schedule_spec
+        if spec is None or spec.frequency is None:
+            return ""
+        return "every day" if spec.frequency == 1 else f"every {spec.frequency} days"
+
+    @property
+    def json_body(self) -> str:
+        body = self.spec.to_payload() if self.spec is not None else self.payload
+        return json.dumps(body, indent=2)
+
+
+@functools.lru_cache(maxsize=4)
+def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
+    # ~500 zones: computed once a minute, not on every keystroke of the live preview.
+    named = tuple(
+        (name, f"{name} ({schedule.format_offset(offset)})")
+        for name, offset in schedule.named_zones(now=minute)
+    )
+    offsets = tuple((text, text) for text in map(schedule.format_offset, schedule.all_offsets()))
+    return named, offsets
+
+
+def zone_choices(*, now: datetime, current: str = "") -> list:
+    """Return the picker's grouped choices: no zone, named zones (today's offset), plain offsets."""
+    named, offsets = _zone_options(now.replace(second=0, microsecond=0))
+    choices: list = [("", "No time zone (times are UTC)")]
+    known = {value for value, _ in named} | {value for value, _ in offsets}
+    if current and current not in known:
+        # Keep a value the core will refuse visible, so the person sees what they sent.
+        choices.append((current, current))
+    choices += [
+        ("Named zones, with the offset in force today", list(named)),
+        ("Fixed offsets", list(offsets)),
+    ]
+    return choices
+
+
+def resolve_zone(value: str, *, now: datetime) -> Zone:
+    """Return the payload's time_zone for the picker's value: a named zone stores today's offset."""
+    if not value:
+        return Zone(value, None, 0)
+    if schedule.is_named_zone(value):
+        offset = schedule.zone_offset_minutes(ZoneInfo(value), now)
+        return Zone(value, schedule.format_offset(offset), offset, value)
+    try:
+        offset = schedule.parse_offset(value)
+    except ValueError:
+        return Zone(value, value, None)  # sent as it is: the core says what is wrong
+    return Zone(value, value, offset)
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(label="Name", required=False, strip=False)
+    time_zone = forms.CharField(label="Time zone", required=False, widget=forms.Select)
+    schedule_kind = forms.ChoiceField(
+        label="Repeat", choices=SCHEDULE_KINDS, initial="week", widget=forms.RadioSelect
+    )
+    week_days = _ListField(label="Days of the week", required=False)
+    frequency = forms.CharField(
+        label=f"Run every N days ({schedule.FREQUENCY_RANGE[0]}–{schedule.FREQUENCY_RANGE[1]})",
+        required=False,
+        widget=forms.NumberInput,
+    )
+    hours = _ListField(label="Start times", required=False)
+    # The offset the hour grid's labels were drawn for: ticks keep their local time when the zone
+    # changes (see ``_start_time``).
+    grid_offset = forms.CharField(required=False, widget=forms.HiddenInput)
+    retention_kind = forms.ChoiceField(
+        label="Retention", choices=RETENTION_KINDS, initial="num", widget=forms.RadioSelect
+    )
+    retention_num = forms.CharField(
+        label=f"Backups to keep ({schedule.RETENTION_NUM_RANGE[0]}–{schedule.RETENTION_NUM_RANGE[1]})",
+        required=False,
+        initial="7",
+        widget=forms.NumberInput,
+    )
+    retention_day = forms.CharField(
+        label=f"Days to keep backups ({schedule.RETENTION_DAY_RANGE[0]}–{schedule.RETENTION_DAY_RANGE[1]})",
+        required=False,
+        widget=forms.NumberInput,
+    )
+    keep_first = forms.BooleanField(label="Also keep the first backup of each month", required=False)
+    status = forms.CharField(label="Status", required=False, initial="ON", widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, now: datetime | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
+        current = self.data.get("time_zone", "") if self.is_bound else ""
+        self.fields["time_zone"].widget.choices = zone_choices(now=self.now, current=current)
+        self.fields["status"].widget.choices = STATUSES
+        self.problems: list[schedule.Problem] = []
+        self.payload: dict[str, Any] | None = None
+        self.result: schedule.ParseResult | None = None
+        self.zone = Zone("", None, 0)
+        self.checked_hours: list[int] = []
+        self.tag_rows = self._tag_rows()
+
+    # -- reading the UI
+
+    def _tag_rows(self) -> list[TagRow]:
+        rows: list[TagRow] = []
+        if self.is_bound:
+            keys, values = self._getlist("tag_key"), self._getlist("tag_value")
+            for key, value in zip_longest(keys, values, fillvalue=""):
+                row = TagRow(len(rows), key, value)
+                if not row.blank:
+                    rows.append(row)
+        spare = 0 if len(rows) >= schedule.MAX_TAGS else max(1, SPARE_TAG_ROWS - len(rows))
+        rows += [TagRow(len(rows) + n) for n in range(spare)]
+        return rows
+
+    def _getlist(self, name: str) -> list[str]:
+        if hasattr(self.data, "getlist"):
+            return self.data.getlist(name)
+        value = self.data.get(name, [])  # a plain dict (tests, form_data_from_payload)
+        return list(value) if isinstance(value, list | tuple) else [value]
+
+    def _start_time(self, ticked: list[str], grid_offset: int | None) -> str | None:
+        """Return start_time for the ticked boxes, keeping each tick's local time.
+
+        A tick's value is a UTC hour of the grid drawn for ``grid_offset``; when the zone changed
+        since, the person meant the local time on the label, so that is kept. Local times that
+        are no full UTC hour at the new offset are dropped, with an error at the grid.
+        """
+        hours = []
+        for value in ticked:
+            if not _INTEGER.fullmatch(value) or not 0 <= int(value) <= 23:
+                self.add_error("hours", f"{value!r} is not a start time of the grid; tick the times again.")
+                continue
+            hours.append(int(value))
+        offset = self.zone.offset
+        grid = grid_offset if grid_offset is not None else offset
+        if grid is None:  # neither offset is known: keep the ticks in UTC order
+            grid = 0
+        target = offset if offset is not None else grid
+        local_minutes, dropped = [], []
+        for hour in hours:
+            minute = schedule.local_minute(hour, grid)
+            try:
+                schedule.start_time_for_local_minutes([minute], target)
+            except ValueError:
+                dropped.append(schedule.format_minutes(minute))
+                continue
+            local_minutes.append(minute)
+        if dropped:
+            self.add_error(
+                "hours",
+                f"Local {', '.join(dropped)} is no full UTC hour at {schedule.format_offset(target)}, "
+                "so it was unticked; tick the local times again.",
+            )
+        start_time = schedule.start_time_for_local_minutes(local_minutes, target)
+        self.checked_hours = [int(part[:2]) for part in start_time.split(",")] if start_time else []
+        self.grid_offset_shown = target
+        return start_time or None
+
+    def _build_payload(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        self.zone = resolve_zone(data.get("time_zone") or "", now=self.now)
+        scheduled: dict[str, Any] = {}
+        grid_text = (data.get("grid_offset") or "").strip()
+        grid_offset = int(grid_text) if _INTEGER.fullmatch(grid_text) else None
+        start_time = self._start_time(data.get("hours") or [], grid_offset)
+        if start_time is not None:
+            scheduled["start_time"] = start_time
+        if data.get("schedule_kind") == "days":
+            frequency = _number(data.get("frequency") or "")
+            if frequency is not None:
+                scheduled["frequency"] = frequency
+        else:
+            scheduled["week_frequency"] = list(data.get("week_days") or [])
+        if data.get("retention_kind") == "day":
+            number, key = _number(data.get("retention_day") or ""), "rentention_day"
+        else:
+            number, key = _number(data.get("retention_num") or ""), "rentention_num"
+        if number is not None:
+            scheduled[key] = number
+        scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first") else "N"
+        if data.get("status"):
+            scheduled["status"] = data["status"]
+
+        payload: dict[str, Any] = {}
+        if data.get("name"):
+            payload["backup_policy_name"] = data["name"]
+        payload["scheduled_policy"] = scheduled
+        filled = [row for row in self.tag_rows if not row.blank]
+        if filled:
+            payload["tags"] = [{"key": row.key, "value": row.value} for row in filled]
+        if self.zone.time_zone is not None:
+            payload["time_zone"] = self.zone.time_zone
+        return payload
+
+    # -- the core's answer
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.payload = self._build_payload(data)
+        self.result = schedule.parse_policy(self.payload)
+        for problem in self.result.problems:
+            self.add_problem(problem)
+        return data
+
+    def add_problem(self, problem: schedule.Problem) -> None:
+        """Show a problem of the core or of a service at the field it names."""
+        self.problems.append(problem)
+        message = _without_path(problem)
+        tag = _TAG_PATH.match(problem.field)
+        filled = [row for row in self.tag_rows if not row.blank]
+        if tag and int(tag.group(1)) < len(filled):
+            filled[int(tag.group(1))].errors.append(message)
+            return
+        if problem.field == "tags":
+            self.tag_errors.append(message)
+            return
+        path = _INDEX.sub("", problem.field)
+        name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
+        if name == "frequency" and self.cleaned_data.get("schedule_kind") != "days":
+            name = "schedule_kind"
+        self.add_error(name, message)
+
+    @property
+    def tag_errors(self) -> list[str]:
+        if not hasattr(self, "_tag_errors"):
+            self._tag_errors: list[str] = []
+        return self._tag_errors
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        has_tag_errors = self.tag_errors or any(row.errors for row in self.tag_rows)
+        return valid and self.result is not None and self.result.ok and not has_tag_errors
+
+    @property
+    def spec(self) -> schedule.PolicySpec | None:
+        return self.result.spec if self.result is not None else None
+
+    # -- what the template draws
+
+    @property
+    def weekday_choices(self) -> list[tuple[str, str]]:
+        return list(zip(schedule.WEEKDAYS, schedule.WEEKDAY_NAMES, strict=True))
+
+    def hour_grid(self) -> list[HourCell]:
+        """The 24 start-time boxes in local order for the zone picked (values are UTC hours)."""
+        if self.is_bound:
+            offset = self.grid_offset_value  # cleans the form first
+            checked = set(self.checked_hours)
+        else:
+            offset, checked = 0, set()
+        return [
+            HourCell(
+                utc_hour=hour,
+                local_label=schedule.format_minutes(local),
+                utc_label=f"{hour:02d}:00 UTC",
+                day_shift=schedule.utc_day_shift(hour, offset),
+                checked=hour in checked,
+            )
+            for hour, local in schedule.hours_in_local_order(offset)
+        ]
+
+    @property
+    def grid_offset_value(self) -> int:
+        if not self.is_bound:
+            return 0
+        if self._errors is None:
+            self.full_clean()
+        return getattr(self, "grid_offset_shown", 0)
+
+    @property
+    def grid_moved(self) -> bool:
+        """True when the zone's offset differs from the one the posted grid was drawn for."""
+        return self.is_bound and self.data.get("grid_offset", "") != str(self.grid_offset_value)
+
+    @property
+    def grid_offset_text(self) -> str:
+        return schedule.format_offset(self.grid_offset_value)
+
+    def preview(self) -> Preview | None:
+        """Return the core's answer for the current form state (None before any input)."""
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        assert self.payload is not None
+        assert self.result is not None
+        # Show the runs as soon as the schedule itself is right, even while the name is missing:
+        # the core is asked again about the schedule alone (with a name it accepts, no tags).
+        probe = {**self.payload, "backup_policy_name": "preview"}
+        probe.pop("tags", None)
+        schedule_result = schedule.parse_policy(probe)
+        notes: list[schedule.DstNote] = []
+        if self.zone.name and self.zone.offset is not None:
+            notes = schedule.dst_notes(self.zone.name, stored_minutes=self.zone.offset, now=self.now)
+        labels = {name: str(self.fields[name].label) for name in self.fields}
+        problems = []
+        for problem in self.problems:
+            path = _INDEX.sub("", problem.field)
+            name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
+            label = "Tags" if problem.field.startswith("tags") else labels.get(name or "", "Policy")
+            problems.append((label, _without_path(problem), problem.code))
+        for name in ("hours", "schedule_kind", "retention_kind"):
+            for message in self.errors.get(name, []):
+                if not any(message == text for _, text, _ in problems):
+                    problems.append((labels[name], message, ""))
+        return Preview(
+            payload=self.payload,
+            result=self.result,
+            schedule_spec=schedule_result.spec,
+            zone=self.zone,
+            problems=problems,
+            dst_notes=notes,
+            now=self.now,
+        )
+
+
+def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the form POST data a person would enter to send ``payload``.
+
+    For tests that send one payload through both entrances. Raise ValueError for what the form
+    cannot express (both members of a pair, start times that are no full hours ...).
+    """
+    scheduled = payload.get("scheduled_policy") or {}
+    if not isinstance(scheduled, Mapping):
+        raise ValueError("scheduled_policy must be an object for the form")
+    scheduled = {key: value for key, value in scheduled.items() if value is not None}  # null is absent
+    data: dict[str, Any] = {}
+    if "backup_policy_name" in payload:
+        data["name"] = str(payload["backup_policy_name"])
+    time_zone = payload.get("time_zone")
+    offset = 0
+    if time_zone is not None:
+        data["time_zone"] = str(time_zone)
+        try:
+            offset = schedule.parse_offset(str(time_zone))
+        except ValueError:
+            offset = 0
+    if "frequency" in scheduled and "week_frequency" in scheduled:
+        raise ValueError("the form sends frequency or week_frequency, not both")
+    if "week_frequency" in scheduled:
+        data["schedule_kind"] = "week"
+        data["week_days"] = [str(day) for day in scheduled["week_frequency"]]
+    else:
+        data["schedule_kind"] = "days"
+        data["frequency"] = str(scheduled.get("frequency", ""))
+    if "start_time" in scheduled:
+        hours = []
+        for part in str(scheduled["start_time"]).split(","):
+            hour, _, minute = part.strip().partition(":")
+            if minute != "00" or not hour.isdigit():
+                raise ValueError(f"the form has only full hours, not {part!r}")
+            hours.append(str(int(hour)))
+        data["hours"] = hours
+        data["grid_offset"] = str(offset)
+    if "rentention_num" in scheduled and "rentention_day" in scheduled:
+        raise ValueError("the form sends rentention_num or rentention_day, not both")
+    if "rentention_day" in scheduled:
+        data["retention_kind"], data["retention_day"] = "day", str(scheduled["rentention_day"])
+    else:
+        data["retention_kind"] = "num"
+        data["retention_num"] = str(scheduled.get("rentention_num", ""))
+    if scheduled.get("remain_first_backup_of_curMonth") == "Y":
+        data["keep_first"] = "on"
+    if "status" in scheduled:
+        data["status"] = str(scheduled["status"])
+    tags = payload.get("tags") or []
+    data["tag_key"] = [str(tag.get("key", "")) for tag in tags]
+    data["tag_value"] = [str(tag.get("value", "")) for tag in tags]
+    return data

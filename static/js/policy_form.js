@@ -1,0 +1,95 @@
+// The policy form's small conveniences. No schedule maths here: the server (the contract core)
+// computes every start time, offset and run; this file only moves form controls around.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function preselectBrowserZone(form) {
+    // Only on a fresh form: a re-rendered one keeps what the person chose.
+    if (!form.hasAttribute("data-preselect-zone")) return;
+    var select = form.querySelector("select[name=time_zone]");
+    if (!select || select.value) return;
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    if (!zone) return;
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
+    if (!option) return;
+    select.value = zone;
+    // Let htmx ask the server for the preview and the hour grid of this zone.
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function renumberTagRows(container) {
+    container.querySelectorAll("[data-tag-row]").forEach(function (row, index) {
+      var n = String(index + 1);
+      row.querySelectorAll("input").forEach(function (input) {
+        var kind = input.name === "tag_key" ? "key" : "value";
+        var id = "tag-" + kind + "-" + n;
+        var label = row.querySelector('label[for="' + input.id + '"]');
+        input.id = id;
+        if (label) {
+          label.htmlFor = id;
+          var hidden = label.querySelector(".visually-hidden");
+          if (hidden) hidden.textContent = "Tag " + n + " ";
+        }
+      });
+      var hiddenRemove = row.querySelector("[data-remove-tag] .visually-hidden");
+      if (hiddenRemove) hiddenRemove.textContent = " tag " + n;
+    });
+  }
+
+  function addTagRow(form) {
+    var container = form.querySelector("[data-tag-rows]");
+    var template = form.querySelector("#tag-row-template");
+    if (!container || !template) return;
+    var row = template.content.firstElementChild.cloneNode(true);
+    container.appendChild(row);
+    renumberTagRows(container);
+    var first = row.querySelector("input");
+    if (first) first.focus();
+  }
+
+  function removeTagRow(form, button) {
+    var row = button.closest("[data-tag-row]");
+    var container = form.querySelector("[data-tag-rows]");
+    if (!row || !container) return;
+    row.remove();
+    renumberTagRows(container);
+    var add = form.querySelector("[data-add-tag]");
+    if (add) add.focus();
+    // The tags changed: refresh the preview as any other change does.
+    form.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function copyJson(button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy JSON"; }, 1500);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("button");
+    if (!target) return;
+    var form = target.closest("form");
+    if (target.hasAttribute("data-add-tag") && form) {
+      addTagRow(form);
+    } else if (target.hasAttribute("data-remove-tag") && form) {
+      removeTagRow(form, target);
+    } else if (target.hasAttribute("data-copy")) {
+      copyJson(target);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("policy-form");
+    // After htmx has set up the form (it also starts on DOMContentLoaded).
+    if (form) setTimeout(function () { preselectBrowserZone(form); }, 0);
+  });
+})();

@@ -1,0 +1,210 @@
+"""The create form: page, htmx partial, invalid and valid submissions, quota and name conflicts."""
+
+import re
+from http import HTTPStatus
+
+import pytest
+
+from policies import schedule
+from policies.models import BackupPolicy, PolicyTag
+
+from .helpers import HTMX, form_data, url
+
+pytestmark = pytest.mark.django_db
+
+
+def _checkbox_labels(body: str, name: str) -> list[str]:
+    """Return the labels of the checkboxes called ``name``, in page order."""
+    ids = re.findall(rf'<input type="checkbox" name="{name}" value="[^"]*" id="([^"]+)"', body)
+    labels = dict(re.findall(r'<label for="([^"]+)">([^<]+)</label>', body))
+    return [labels[i] for i in ids]
+
+
+def test_the_form_page_has_the_controls_the_browser_tests_rely_on(member, tenant):
+    response = member.get(url("policy_create", tenant))
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert f'method="post" action="{url("policy_create", tenant)}"' in body
+    assert f'hx-post="{url("policy_preview", tenant)}"' in body
+    assert '<label for="id_name">Name</label>' in body
+    assert '<label for="id_time_zone">Time zone</label>' in body
+    assert _checkbox_labels(body, "week_days") == list(schedule.WEEKDAY_NAMES)
+    assert _checkbox_labels(body, "hours") == [f"{h:02d}:00" for h in range(24)]
+    assert '<option value="UTC+02:00">UTC+02:00</option>' in body
+    assert re.search(r'<option value="Europe/Berlin">Europe/Berlin \(UTC\+0[12]:00\)</option>', body)
+    assert '<section id="utc-preview" class="preview" aria-label="UTC preview" aria-live="polite">' in body
+    assert '<button type="submit" class="primary">Create policy</button>' in body
+    assert '<button type="submit" name="preview" value="1"' in body
+    assert body.count('name="tag_key"') == 3 + 1  # three spare rows and the JavaScript template
+
+
+def test_htmx_gets_only_the_form(member, tenant):
+    response = member.get(url("policy_create", tenant), **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<form id="policy-form"')
+    assert "<html" not in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_valid_policy_is_saved_and_the_list_confirms_it(member, tenant):
+    response = member.post(url("policy_create", tenant), form_data(), follow=True)
+    assert response.redirect_chain == [(url("policy_list", tenant), HTTPStatus.FOUND)]
+    assert "Policy “nightly” created." in response.content.decode()
+    policy = BackupPolicy.objects.get(tenant=tenant)
+    assert (policy.name, policy.start_time, policy.week_frequency, policy.time_zone) == (
+        "nightly",
+        "22:00,00:00,02:00",
+        "MON",
+        "UTC+02:00",
+    )
+    assert (policy.retention_num, policy.retention_day, policy.status) == (7, None, "ON")
+
+
+def test_local_midnight_two_and_four_at_utc_plus_2_on_monday_store_the_contracts_example(member, tenant):
+    member.post(url("policy_create", tenant), form_data())
+    policy = BackupPolicy.objects.get(tenant=tenant)
+    policy.refresh_from_db()
+    assert policy.start_time == "22:00,00:00,02:00"
+
+
+def test_an_htmx_submission_is_redirected_by_htmx(member, tenant):
+    response = member.post(url("policy_create", tenant), form_data(), **HTMX)
+    assert response["HX-Redirect"] == url("policy_list", tenant)
+    assert BackupPolicy.objects.filter(tenant=tenant).count() == 1
+
+
+def test_a_schedule_of_every_n_days_with_tags_and_retention_days_is_saved(member, tenant):
+    data = form_data(
+        time_zone="UTC+08:00",
+        schedule_kind="days",
+        frequency="3",
+        hours=["20", "21"],
+        grid_offset="480",
+        retention_kind="day",
+        retention_num="",
+        retention_day="30.9",
+        keep_first="on",
+        status="OFF",
+        tag_key=["env", "", "team"],
+        tag_value=["prod", "", ""],
+    )
+    member.post(url("policy_create", tenant), data)
+    policy = BackupPolicy.objects.get(tenant=tenant)
+    assert (policy.start_time, policy.frequency, policy.week_frequency) == ("20:00,21:00", 3, "")
+    assert (policy.retention_num, policy.retention_day, policy.keep_first_of_month) == (None, 30, True)
+    assert policy.status == "OFF"
+    assert [(t.key, t.value) for t in PolicyTag.objects.filter(policy=policy)] == [
+        ("env", "prod"),
+        ("team", ""),
+    ]
+
+
+def test_an_invalid_submission_shows_each_problem_at_its_field_and_saves_nothing(member, tenant):
+    data = form_data(name="bad name!", week_days=[], retention_num="15", tag_key=["bad key"], tag_value=["x"])
+    response = member.post(url("policy_create", tenant), data)
+    assert response.status_code == HTTPStatus.OK
+    form = response.context["form"]
+    assert [p.code for p in form.problems] == [
+        schedule.NAME_CHARS,
+        schedule.FREQUENCY,
+        schedule.RETENTION,
+        schedule.TAG,
+    ]
+    assert "use only letters" in form.errors["name"][0]
+    assert "non-empty list of days" in form.errors["week_days"][0]
+    assert "15 is out of range" in form.errors["retention_num"][0]
+    assert "may contain only letters" in form.tag_rows[0].errors[0]
+    body = response.content.decode()
+    assert 'id="name-errors"' in body
+    assert 'id="tag-errors-1"' in body
+    assert "The policy was not saved" in body
+    assert not BackupPolicy.objects.exists()
+
+
+def test_a_day_shift_with_every_n_days_asks_for_days_of_the_week(member, tenant):
+    response = member.post(url("policy_create", tenant), form_data(schedule_kind="days", frequency="1"))
+    form = response.context["form"]
+    assert [p.code for p in form.problems] == [schedule.TIME_ZONE]
+    assert "choose “Days of the week”" in form.errors["schedule_kind"][0]
+    assert not BackupPolicy.objects.exists()
+
+
+def test_a_blank_form_says_what_is_required(member, tenant):
+    data = form_data(name="", hours=[], week_days=[], retention_num="", tag_key=[], tag_value=[])
+    form = member.post(url("policy_create", tenant), data).context["form"]
+    assert {p.code for p in form.problems} == {
+        schedule.NAME_LENGTH,
+        schedule.START_TIME,
+        schedule.FREQUENCY,
+        schedule.RETENTION,
+    }
+    assert "Is required" in form.errors["name"][0]
+    assert "tick one or more start times" in form.errors["hours"][0]
+
+
+def test_preview_button_shows_the_preview_and_saves_nothing(member, tenant):
+    response = member.post(url("policy_create", tenant), form_data(preview="1"))
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert "<code>22:00,00:00,02:00</code>" in body
+    assert "Mon 00:00 local = Sun 22:00 UTC" in body
+    assert not BackupPolicy.objects.exists()
+
+
+def test_a_name_in_use_ignoring_case_is_refused_at_the_name(member, tenant):
+    member.post(url("policy_create", tenant), form_data(name="Nightly"))
+    response = member.post(url("policy_create", tenant), form_data(name="NIGHTLY"))
+    assert response.status_code == HTTPStatus.OK
+    form = response.context["form"]
+    assert [p.code for p in form.problems] == [schedule.NAME_TAKEN]
+    assert "already has a policy named 'NIGHTLY'" in form.errors["name"][0]
+    assert BackupPolicy.objects.filter(tenant=tenant).count() == 1
+
+
+def test_the_eleventh_policy_is_refused_with_the_reason(member, tenant, make_policies):
+    make_policies(10)
+    response = member.post(url("policy_create", tenant), form_data())
+    assert response.status_code == HTTPStatus.OK
+    form = response.context["form"]
+    assert [p.code for p in form.problems] == [schedule.QUOTA]
+    body = response.content.decode()
+    assert "already holds 10 backup policies" in body
+    assert "10 of 10 policies" in body
+    assert BackupPolicy.objects.filter(tenant=tenant).count() == 10
+
+
+def test_at_the_quota_the_form_says_so_and_disables_create(member, tenant, make_policies):
+    make_policies(10)
+    body = member.get(url("policy_create", tenant)).content.decode()
+    assert "10 of 10 policies: the project holds the most it may" in body
+    assert (
+        '<button type="submit" class="primary" disabled aria-describedby="quota">Create policy</button>'
+        in body
+    )
+
+
+def test_a_named_zone_stores_its_offset_of_today(member, tenant, monkeypatch):
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2025, 7, 1, tzinfo=UTC))
+    data = form_data(time_zone="Europe/Berlin", grid_offset="120")  # Berlin is at UTC+02:00 in July
+    member.post(url("policy_create", tenant), data)
+    policy = BackupPolicy.objects.get(tenant=tenant)
+    assert (policy.time_zone, policy.start_time) == ("UTC+02:00", "22:00,00:00,02:00")
+
+
+def test_an_offset_the_contract_refuses_is_refused_at_the_time_zone(member, tenant):
+    response = member.post(url("policy_create", tenant), form_data(time_zone="UTC+05:15"))
+    form = response.context["form"]
+    assert [p.code for p in form.problems] == [schedule.TIME_ZONE]
+    assert "minutes 15" in form.errors["time_zone"][0]
+    assert '<option value="UTC+05:15" selected>UTC+05:15</option>' in response.content.decode()
+
+
+def test_after_a_refusal_the_ticks_and_tag_rows_are_kept_with_spare_rows(member, tenant):
+    data = form_data(name="", tag_key=["env"], tag_value=["prod"])
+    body = member.post(url("policy_create", tenant), data).content.decode()
+    assert 'value="22" id="hour-22" checked' in body
+    assert 'id="day-MON" checked' in body
+    assert 'name="tag_key" id="tag-key-1" value="env"' in body
+    assert body.count('name="tag_key"') == 1 + 2 + 1  # the filled row, two spare, the template

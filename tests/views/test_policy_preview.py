@@ -1,0 +1,173 @@
+"""The live UTC preview (an htmx partial) and the hour grid that follows the time zone."""
+
+import html
+import json
+import re
+from datetime import UTC, datetime
+from http import HTTPStatus
+
+import pytest
+
+from policies import schedule
+from policies.forms import PolicyForm
+from policies.models import BackupPolicy
+
+from .helpers import HTMX, form_data, url
+
+pytestmark = pytest.mark.django_db
+
+JANUARY = datetime(2025, 1, 15, 12, tzinfo=UTC)
+
+
+def _labels_in_order(body: str) -> list[str]:
+    return re.findall(r'<label for="hour-\d+">([^<]+)</label>', body)
+
+
+def test_htmx_gets_the_preview_partial_with_the_start_time_to_be_stored(member, tenant):
+    response = member.post(url("policy_preview", tenant), form_data(name=""), **HTMX)
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="utc-preview"')
+    assert "<html" not in body
+    assert "<code>22:00,00:00,02:00</code>" in body
+    assert "<code>MON</code>" in body
+    assert "<code>UTC+02:00</code>" in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_preview_shows_each_run_in_local_time_and_in_utc(member, tenant):
+    body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
+    assert re.findall(r"<li>(\w{3} \d\d:\d\d local = \w{3} \d\d:\d\d UTC)</li>", body) == [
+        "Mon 00:00 local = Sun 22:00 UTC",
+        "Mon 02:00 local = Mon 00:00 UTC",
+        "Mon 04:00 local = Mon 02:00 UTC",
+    ]
+
+
+def test_the_preview_gives_the_api_body_for_the_same_policy(member, tenant):
+    body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
+    shown = html.unescape(re.search(r'<pre class="json" id="api-body"><code>(.*?)</code>', body, re.S)[1])
+    spec = schedule.parse_policy(json.loads(shown)).spec
+    assert shown == json.dumps(spec.to_payload(), indent=2)
+    assert 'data-copy="api-body">Copy JSON</button>' in body
+
+
+def test_an_invalid_preview_renders_200_with_the_problems_in_fix_it_words(member, tenant):
+    data = form_data(schedule_kind="days", frequency="1", name="Default_x")
+    response = member.post(url("policy_preview", tenant), data, **HTMX)
+    assert response.status_code == HTTPStatus.OK
+    body = html.unescape(response.content.decode())
+    assert "starts with 'default', which is reserved; choose another name" in body
+    assert "use week_frequency with the local days instead of frequency" in body
+    assert "choose “Days of the week”" in body
+    assert "AutoBackup.0226" in body
+    assert "refused as it stands" in body
+    assert not BackupPolicy.objects.exists()
+
+
+def test_a_preview_of_nonsense_is_still_200(member, tenant):
+    data = {"hours": ["x", "99"], "grid_offset": "abc", "schedule_kind": "??", "frequency": "many"}
+    response = member.post(url("policy_preview", tenant), data, **HTMX)
+    assert response.status_code == HTTPStatus.OK
+    assert "not a start time of the grid" in html.unescape(response.content.decode())
+
+
+def test_without_htmx_the_preview_url_answers_the_whole_page(member, tenant):
+    response = member.post(url("policy_preview", tenant), form_data())
+    body = response.content.decode()
+    assert "<html" in body
+    assert "<code>22:00,00:00,02:00</code>" in body
+    assert not BackupPolicy.objects.exists()
+
+
+def test_the_hour_grid_is_swapped_out_of_band_only_when_the_offset_changes(member, tenant):
+    same = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
+    assert 'id="hour-grid"' not in same
+    moved = form_data(time_zone="UTC+05:30", hours=[], grid_offset="120")
+    body = member.post(url("policy_preview", tenant), moved, **HTMX).content.decode()
+    assert '<fieldset id="hour-grid" class="hour-grid" hx-swap-oob="true">' in body
+    assert '<input type="hidden" name="grid_offset" value="330">' in body
+
+
+def test_hour_labels_at_utc_plus_5_30_read_half_past_in_local_order(member, tenant):
+    moved = form_data(time_zone="UTC+05:30", hours=[], grid_offset="0")
+    body = member.post(url("policy_preview", tenant), moved, **HTMX).content.decode()
+    labels = _labels_in_order(body)
+    assert labels[:3] == ["00:30", "01:30", "02:30"]
+    assert labels == [f"{h:02d}:30" for h in range(24)]
+    # The box labelled 00:30 is the UTC hour 19:00 of the day before.
+    assert re.search(r'value="19" id="hour-19">\s*<label for="hour-19">00:30</label>', body)
+
+
+def test_a_zone_change_keeps_the_ticked_local_times(member, tenant):
+    # Ticked at UTC+02:00: local 00:00, 02:00, 04:00. Switching to UTC+01:00 keeps those local times.
+    moved = form_data(time_zone="UTC+01:00", grid_offset="120")
+    body = member.post(url("policy_preview", tenant), moved, **HTMX).content.decode()
+    assert "<code>23:00,01:00,03:00</code>" in body
+    for hour, label in [(23, "00:00"), (1, "02:00"), (3, "04:00")]:
+        assert re.search(rf'id="hour-{hour}" checked>\s*<label for="hour-{hour}">{label}</label>', body)
+
+
+def test_a_zone_change_that_cannot_keep_a_local_time_unticks_it_and_says_so(member, tenant):
+    moved = form_data(time_zone="UTC+05:30", grid_offset="120")
+    response = member.post(url("policy_create", tenant), moved)
+    form = response.context["form"]
+    assert "Local 00:00, 02:00, 04:00 is no full UTC hour at UTC+05:30" in form.errors["hours"][0]
+    assert form.checked_hours == []
+    assert not BackupPolicy.objects.exists()
+
+
+# --- The form alone, with a fixed clock -------------------------------------------------------
+
+
+def test_a_named_zone_says_when_its_offset_changes_and_what_that_does():
+    form = PolicyForm(form_data(time_zone="Europe/Berlin", grid_offset="60"), now=JANUARY)
+    preview = form.preview()
+    assert preview.shown["time_zone"] == "UTC+01:00"
+    sentences = [note.sentence for note in preview.dst_notes]
+    assert sentences[0].startswith("From Sun 30 Mar 2025 (01:00 UTC), Europe/Berlin is at UTC+02:00")
+    assert "one hour later in local time" in sentences[0]
+    assert sentences[1].startswith("From Sun 26 Oct 2025 (01:00 UTC), Europe/Berlin is at UTC+01:00 again")
+
+
+def test_in_summer_the_change_makes_runs_an_hour_earlier():
+    july = datetime(2025, 7, 1, tzinfo=UTC)
+    preview = PolicyForm(form_data(time_zone="Europe/Berlin"), now=july).preview()
+    assert preview.shown["time_zone"] == "UTC+02:00"
+    assert "one hour earlier in local time" in preview.dst_notes[0].sentence
+
+
+def test_a_zone_without_daylight_saving_has_no_note(member, tenant):
+    preview = PolicyForm(form_data(time_zone="Asia/Kolkata", grid_offset="330"), now=JANUARY).preview()
+    assert preview.dst_notes == []
+    assert preview.shown["time_zone"] == "UTC+05:30"
+
+
+def test_the_form_maps_local_00_02_04_at_utc_plus_2_monday_to_the_contract_example():
+    form = PolicyForm(form_data(), now=JANUARY)
+    ticked = {cell.local_label: cell.utc_hour for cell in form.hour_grid()}
+    assert form.is_valid()
+    assert form.payload["scheduled_policy"]["start_time"] == "22:00,00:00,02:00"
+    assert [ticked[label] for label in ("00:00", "02:00", "04:00")] == [22, 0, 2]
+
+
+def test_an_unbound_form_has_no_preview_and_a_utc_grid():
+    form = PolicyForm(now=JANUARY)
+    assert form.preview() is None
+    assert [cell.local_label for cell in form.hour_grid()][:2] == ["00:00", "01:00"]
+
+
+def test_text_in_a_number_box_reaches_the_core_as_text():
+    data = form_data(schedule_kind="days", frequency="many", hours=["0", "2"], grid_offset="120")
+    form = PolicyForm(data, now=JANUARY)
+    assert not form.is_valid()
+    assert [p.code for p in form.problems] == [schedule.FREQUENCY]
+    assert "not a string" in form.errors["frequency"][0]
+
+
+def test_the_swapped_hour_grid_leaves_problems_to_the_preview(member, tenant):
+    moved = form_data(time_zone="UTC+05:30", hours=[], grid_offset="120")
+    body = member.post(url("policy_preview", tenant), moved, **HTMX).content.decode()
+    grid = body[body.index('<fieldset id="hour-grid"') :]
+    assert 'id="hours-errors"' not in grid
+    assert "tick one or more start times" in body[: body.index('<fieldset id="hour-grid"')]
