@@ -73,3 +73,9 @@ def api(token):
 def create_url(project_id) -> str:
     project_id = getattr(project_id, "project_id", project_id)
     return f"/v2/{project_id}/backuppolicy"
+
+
+@pytest.fixture
+def fast_password_hashers(settings):
+    """Hash passwords with MD5 in tests that create many users: PBKDF2 costs ~0.3 s per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

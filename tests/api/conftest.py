@@ -1,0 +1,55 @@
+"""Fixtures and checks shared by the API tests (Django's test client and real HTTP)."""
+
+import uuid
+
+import pytest
+
+from policies.models import BackupPolicy, PolicyTag
+
+from ..conftest import ContractClient
+from ..factories import BackupPolicyFactory, valid_payload
+
+
+def assert_envelope(status: int, body, code: str) -> dict:
+    """Check an error answer: the status, the envelope with non-empty strings, and its code."""
+    assert isinstance(body, dict), body
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) <= {"code", "message", "details"}, error
+    assert isinstance(error["code"], str)
+    assert error["code"]
+    assert isinstance(error["message"], str)
+    assert error["message"].strip()
+    assert error["code"] == code, (status, error)
+    return error
+
+
+def assert_policy_id(body) -> uuid.UUID:
+    """Check a create answer: exactly ``{"backup_policy_id": "<lower-case hyphenated uuid>"}``."""
+    assert set(body) == {"backup_policy_id"}, body
+    policy_id = body["backup_policy_id"]
+    assert isinstance(policy_id, str)
+    assert str(uuid.UUID(policy_id)) == policy_id
+    return uuid.UUID(policy_id)
+
+
+def stored_counts() -> tuple[int, int]:
+    return BackupPolicy.objects.count(), PolicyTag.objects.count()
+
+
+def fill(tenant, count: int, prefix: str = "existing") -> list[BackupPolicy]:
+    """Give the tenant ``count`` policies, each with one tag."""
+    return [
+        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"{prefix}_{index}"))
+        for index in range(count)
+    ]
+
+
+@pytest.fixture
+def anonymous():
+    return ContractClient(None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(fast_password_hashers):
+    """Every API test creates a user; keep the suite fast."""
