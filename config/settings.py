@@ -155,7 +155,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "policies.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-API_TOKEN_DEFAULT_LIFETIME_SECONDS = int(os.environ.get("API_TOKEN_LIFETIME_SECONDS", str(90 * 24 * 3600)))
+# The largest API body read (bytes); a create body is well under 4 KiB. Larger: 413.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
 
 # --- Security (production) ------------------------------------------------------------------
 

@@ -75,7 +75,7 @@ def create_url(project_id) -> str:
     return f"/v2/{project_id}/backuppolicy"
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_password_hashers(settings):
-    """Hash passwords with MD5 in tests that create many users: PBKDF2 costs ~0.3 s per user."""
+    """Hash passwords with MD5 in tests: PBKDF2 costs ~0.3 s per user, and tests make many."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,7 +15,7 @@ from policies.models import ApiToken, BackupPolicy, Membership, Tenant
 from .conftest import ContractClient, create_url
 from .factories import TenantFactory, UserFactory, valid_payload
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashers")]
+pytestmark = pytest.mark.django_db
 
 
 def run(*args, **options) -> str:
@@ -54,6 +54,12 @@ def test_create_tenant_leaves_an_existing_tenant_as_it_is():
 def test_create_tenant_refuses_an_invalid_project_id(project_id):
     with pytest.raises(CommandError):
         run("create_tenant", project_id)
+    assert not Tenant.objects.exists()
+
+
+def test_create_tenant_creates_none_when_one_of_the_ids_is_invalid():
+    with pytest.raises(CommandError, match="nothing was created"):
+        run("create_tenant", "good-one", "bad id")
     assert not Tenant.objects.exists()
 
 

@@ -13,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from .. import schedule, services
+from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")
 
@@ -24,6 +25,7 @@ METHOD_NOT_ALLOWED = "AutoBackup.0005"
 NOT_ACCEPTABLE = "AutoBackup.0006"
 UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 THROTTLED = "AutoBackup.0010"
+BODY_TOO_LARGE = "AutoBackup.0011"
 
 SERVER_ERROR_MESSAGE = "the server failed to process the request; try again later"
 
@@ -52,6 +54,7 @@ _DRF_CODES = {
     exceptions.NotAcceptable: NOT_ACCEPTABLE,
     exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
     exceptions.Throttled: THROTTLED,
+    BodyTooLarge: BODY_TOO_LARGE,
     exceptions.NotAuthenticated: schedule.NO_TOKEN,
     exceptions.AuthenticationFailed: schedule.BAD_TOKEN,
     exceptions.PermissionDenied: schedule.FORBIDDEN_PROJECT,
@@ -108,6 +111,7 @@ _STATUS_CODES = {
     HTTPStatus.METHOD_NOT_ALLOWED: METHOD_NOT_ALLOWED,
     HTTPStatus.NOT_ACCEPTABLE: NOT_ACCEPTABLE,
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: UNSUPPORTED_MEDIA_TYPE,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: BODY_TOO_LARGE,
 }
 
 

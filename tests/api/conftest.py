@@ -48,8 +48,3 @@ def fill(tenant, count: int, prefix: str = "existing") -> list[BackupPolicy]:
 @pytest.fixture
 def anonymous():
     return ContractClient(None)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(fast_password_hashers):
-    """Every API test creates a user; keep the suite fast."""

@@ -361,6 +361,7 @@ def test_a_body_that_is_not_declared_as_json_is_415(api, tenant, content_type):
         "/v2/tenant-a/",
         "/v2/tenant-a",
         "/v2/",
+        "/v2",
         "/v2/tenant-a/backuppolicy/x/y/z",
         "/v2/tenant-a/backuppolicy//",
     ],
@@ -381,6 +382,19 @@ def test_the_trailing_slash_404_names_the_path_to_use(api, tenant):
 @pytest.mark.parametrize("headers", [{}, {"HTTP_ACCEPT": "text/html"}])
 def test_an_unknown_v2_path_is_404_without_a_token_and_whatever_accept_says(anonymous, headers):
     error_of(anonymous.request("GET", "/v2/nowhere", **headers), 404, "AutoBackup.0004")
+
+
+def test_a_body_over_the_size_limit_is_a_413_envelope_and_writes_nothing(api, tenant, settings):
+    settings.API_MAX_BODY_BYTES = 1024
+    body = valid_payload(backup_policy_name="big", padding="x" * 2000)
+    error_of(api.post(create_url(tenant), body), 413, "AutoBackup.0011")
+    assert not BackupPolicy.objects.exists()
+
+
+def test_a_body_at_the_size_limit_is_read(api, tenant, settings):
+    raw = json.dumps(valid_payload())
+    settings.API_MAX_BODY_BYTES = len(raw.encode())
+    assert api.post(create_url(tenant), raw=raw).status_code == 200
 
 
 # --- unexpected errors ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from policies import services
 
@@ -12,9 +13,17 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="display name given to the new tenants")
 
     def handle(self, *project_ids, **options):
-        for project_id in options["project_ids"]:
-            try:
-                tenant, created = services.tenant_get_or_create(project_id=project_id, name=options["name"])
-            except ValidationError as exc:
-                raise CommandError(f"{project_id!r}: {' '.join(exc.messages)}") from exc
-            self.stdout.write(f"{'created' if created else 'exists '} {tenant.project_id}")
+        # All or nothing: one invalid ID creates none of them.
+        lines = []
+        with transaction.atomic():
+            for project_id in options["project_ids"]:
+                try:
+                    tenant, created = services.tenant_get_or_create(
+                        project_id=project_id, name=options["name"]
+                    )
+                except ValidationError as exc:
+                    raise CommandError(
+                        f"{project_id!r}: {' '.join(exc.messages)}; nothing was created"
+                    ) from exc
+                lines.append(f"{'created' if created else 'exists '} {tenant.project_id}")
+        self.stdout.write("\n".join(lines))
