@@ -81,23 +81,15 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            # django-template-partials wraps the loaders itself; its tags are builtins so every
-            # template can use {% partialdef %} (Django 6.0 has them built in).
-            "loaders": [
-                (
-                    "template_partials.loader.Loader",
-                    [
-                        "django.template.loaders.filesystem.Loader",
-                        "django.template.loaders.app_directories.Loader",
-                    ],
-                )
-            ],
+            # The template_partials app wraps the (cached) loaders itself; its tags are builtins so
+            # every template can use {% partialdef %} (Django 6.0 has them built in).
             "builtins": ["template_partials.templatetags.partials", "django_htmx.templatetags.django_htmx"],
         },
     }

@@ -265,7 +265,10 @@ class PolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
         current = self.data.get("time_zone", "") if self.is_bound else ""
-        self.fields["time_zone"].widget.choices = zone_choices(now=self.now, current=current)
+        # A callable: the ~600 choices are built only when the select is drawn, not for a preview.
+        self.fields["time_zone"].widget.choices = functools.partial(
+            zone_choices, now=self.now, current=current
+        )
         self.fields["status"].widget.choices = STATUSES
         self.problems: list[schedule.Problem] = []
         self.payload: dict[str, Any] | None = None
