@@ -83,7 +83,9 @@ def _without_path(problem: schedule.Problem) -> str:
         message = message[len(prefix) :]
     message = message[:1].upper() + message[1:]
     hint = FORM_HINTS.get((_INDEX.sub("", problem.field), problem.code))
-    return f"{message} {hint}" if hint else message
+    if not hint:
+        return message
+    return f"{message}{'' if message.endswith(('.', '!', '?')) else '.'} {hint}"
 
 
 class _ListField(forms.Field):

@@ -46,7 +46,9 @@ def test_the_preview_shows_each_run_in_local_time_and_in_utc(member, tenant):
 
 def test_the_preview_gives_the_api_body_for_the_same_policy(member, tenant):
     body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
-    shown = html.unescape(re.search(r'<pre class="json" id="api-body"><code>(.*?)</code>', body, re.S)[1])
+    shown = html.unescape(
+        re.search(r'<pre class="json" id="api-body"[^>]*><code>(.*?)</code>', body, re.S)[1]
+    )
     spec = schedule.parse_policy(json.loads(shown)).spec
     assert shown == json.dumps(spec.to_payload(), indent=2)
     assert 'data-copy="api-body">Copy JSON</button>' in body
