@@ -47,14 +47,6 @@ def chromium_browser():
         browser.close()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every test signs in for real; the default PBKDF2 costs about a second per test here (hash in
-    # the factory, check at login) and proves nothing about the dashboard. The live server runs in
-    # this process, so it sees the override.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
