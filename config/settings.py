@@ -145,6 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["policies.api.parsers.ContractJSONParser"],
     "EXCEPTION_HANDLER": "policies.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "policies.api.negotiation.ContractNegotiation",
     "UNAUTHENTICATED_USER": None,
 }
 # The largest API body read (bytes); a create body is well under 4 KiB. Larger: 413.

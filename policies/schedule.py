@@ -230,11 +230,47 @@ def decode_body(raw: bytes | str) -> Any:
     if not raw.strip():
         raise BodyError(Problem("body", BODY_EMPTY, "the body is empty; send a JSON object"))
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(
+            raw, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=_unique_keys
+        )
+    except DuplicateKey as exc:
+        raise BodyError(
+            Problem(
+                "body",
+                BAD_JSON,
+                f"the body gives the key {_show(exc.key)} twice in one object; send each field once",
+            )
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise BodyError(
             Problem("body", BAD_JSON, f"the body is not valid JSON ({_json_reason(exc)})")
         ) from None
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON parsers disagree on which of two equal keys wins; a client that sends both has a bug
+    # we would otherwise hide by silently dropping one of its values.
+    body: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in body:
+            raise DuplicateKey(key)
+        body[key] = value
+    return body
+
+
+# CPython refuses to turn more than 4300 digits into an int (a denial-of-service guard). No field
+# takes such a number, so it becomes a float (infinite beyond 1e308): refused as out of range.
+_MAX_INT_DIGITS = 4000
+
+
+def _parse_int(text: str) -> int | float:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else float(text)
 
 
 def _json_reason(exc: Exception) -> str:
@@ -252,13 +288,15 @@ def parse_offset(text: str) -> int:
     """Return the offset in minutes of ``UTC+HH:mm`` / ``UTC-HH:mm``; raise ValueError if invalid."""
     match = _OFFSET.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not in the form UTC+HH:mm or UTC-HH:mm")
+        raise ValueError(f"{_show(text)} is not in the form UTC+HH:mm or UTC-HH:mm (e.g. 'UTC+08:00')")
     sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3))
     if minutes not in OFFSET_MINUTES:
-        raise ValueError(f"{text!r} has minutes {minutes:02d}; use 00, 30 or 45")
+        raise ValueError(
+            f"{_show(text)} has minutes {minutes:02d}; the minutes of an offset are 00, 30 or 45"
+        )
     offset = (hours * 60 + minutes) * (-1 if sign == "-" else 1)
     if not OFFSET_RANGE[0] <= offset <= OFFSET_RANGE[1]:
-        raise ValueError(f"{text!r} is outside UTC-12:00 … UTC+14:00")
+        raise ValueError(f"{_show(text)} is outside the offsets from UTC-12:00 to UTC+14:00")
     return offset
 
 
@@ -475,8 +513,27 @@ def _describe(value: Any) -> str:
 
 
 def _show(value: Any, limit: int = 40) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    except ValueError:  # an int too long for CPython to print
+        return "a very long number"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CHAR_WORDS = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+
+def _char(ch: str) -> str:
+    """Name one character so a person can find it: look-alikes and invisible ones by code point."""
+    if ch in _CHAR_WORDS:
+        return _CHAR_WORDS[ch]
+    if ch.isascii() and ch.isprintable():
+        return repr(ch)
+    shown = f"{ch!r} " if ch.isprintable() else ""
+    return f"{shown}(U+{ord(ch):04X})"
+
+
+ASCII_SET = "ASCII letters A-Z and a-z, digits, '_' and '-'"
 
 
 def _suggest(path: str, name: str, here: tuple[str, ...], elsewhere: Mapping[str, str]) -> str:
@@ -527,11 +584,11 @@ class _Checker:
             ok = False
         if not _NAME_CHARS.fullmatch(value):
             bad = sorted({ch for ch in value if not _NAME_CHARS.fullmatch(ch)})
-            shown = " ".join(repr(ch) for ch in bad[:5])
+            shown = ", ".join(_char(ch) for ch in bad[:5]) + (" and more" if len(bad) > 5 else "")
             self.refuse(
                 path,
                 NAME_CHARS,
-                f"contains {shown}; use only letters A-Z and a-z, digits, '_' and '-'",
+                f"contains {shown}; use only {ASCII_SET}",
             )
             ok = False
         elif value.lower().startswith("default"):
@@ -554,11 +611,7 @@ class _Checker:
         try:
             offset = parse_offset(value)
         except ValueError as exc:
-            self.refuse(
-                path,
-                TIME_ZONE,
-                f"{exc}; use UTC+HH:mm or UTC-HH:mm from UTC-12:00 to UTC+14:00, minutes 00, 30 or 45",
-            )
+            self.refuse(path, TIME_ZONE, str(exc))
             return None, None
         return format_offset(offset), offset
 
@@ -591,7 +644,11 @@ class _Checker:
         ok = True
         for name in item:
             if name not in TAG_FIELDS:
-                self.refuse(f"{path}.{name}", TAG, "is not a tag field; a tag has only 'key' and 'value'")
+                match = difflib.get_close_matches(str(name).lower(), TAG_FIELDS, n=1, cutoff=0.6)
+                hint = f"did you mean '{match[0]}'? " if match else ""
+                self.refuse(
+                    f"{path}.{name}", TAG, f"is not a tag field; {hint}a tag has only 'key' and 'value'"
+                )
                 ok = False
         key = self._tag_text(item.get("key", _MISSING), f"{path}.key", 1, TAG_KEY_MAX)
         value = self._tag_text(item.get("value", _MISSING), f"{path}.value", 0, TAG_VALUE_MAX)
@@ -612,7 +669,7 @@ class _Checker:
             self.refuse(path, TAG, f"has {len(value)} characters; use {low} to {high}")
             ok = False
         if not _NAME_CHARS.fullmatch(value):
-            self.refuse(path, TAG, f"{_show(value)} may contain only letters, digits, '_' and '-'")
+            self.refuse(path, TAG, f"{_show(value)} may contain only {ASCII_SET}")
             ok = False
         return value if ok else None
 
@@ -685,6 +742,9 @@ class _Checker:
 
     def integer(self, value: Any, path: str, code: str, bounds: tuple[int, int]) -> int | None:
         low, high = bounds
+        if isinstance(value, float) and not math.isfinite(value):
+            self.refuse(path, code, f"is a number far out of range; use {low} to {high}")
+            return None
         if not _is_int(value):
             hint = " (write integers without a fraction)" if isinstance(value, float) else ""
             self.refuse(path, code, f"must be an integer from {low} to {high}, not {_describe(value)}{hint}")
@@ -697,6 +757,11 @@ class _Checker:
     def retention_day(self, value: Any) -> int | None:
         path = "scheduled_policy.rentention_day"
         low, high = RETENTION_DAY_RANGE
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            self.refuse(
+                path, RETENTION, f"must be a number of days from {low} to {high}, not {_describe(value)}"
+            )
+            return None
         if isinstance(value, float) and math.isfinite(value):
             # The VBS documentation: a fraction is rounded down first, then range-checked.
             value = math.floor(value)

@@ -39,15 +39,17 @@ def quota_problem() -> schedule.Problem:
         "backup_policy_name",
         schedule.QUOTA,
         f"the project already holds {schedule.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
-        "hold; delete one before creating another",
+        "hold; a policy must be deleted before another can be created",
     )
 
 
-def name_taken_problem(name: str) -> schedule.Problem:
+def name_taken_problem(name: str, existing: str | None = None) -> schedule.Problem:
+    # Name the stored policy: "Prod" clashes with "prod", and the person should see which.
+    clash = repr(name) if existing in (None, name) else f"{existing!r}, which {name!r} matches"
     return schedule.Problem(
         "backup_policy_name",
         schedule.NAME_TAKEN,
-        f"backup_policy_name: the project already has a policy named {name!r} (names are compared "
+        f"backup_policy_name: the project already has a policy named {clash} (names are compared "
         "ignoring case); choose another name",
     )
 
@@ -66,8 +68,13 @@ def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec) -> BackupPolicy:
             _lock_tenant(tenant)
             if BackupPolicy.objects.filter(tenant=tenant).count() >= schedule.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
-            if BackupPolicy.objects.filter(tenant=tenant, name__iexact=spec.name).exists():
-                raise PolicyNameTaken(name_taken_problem(spec.name))
+            existing = (
+                BackupPolicy.objects.filter(tenant=tenant, name__iexact=spec.name)
+                .values_list("name", flat=True)
+                .first()
+            )
+            if existing is not None:
+                raise PolicyNameTaken(name_taken_problem(spec.name, existing))
             policy = BackupPolicy.objects.create(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
             PolicyTag.objects.bulk_create(
                 PolicyTag(policy=policy, key=tag.key, value=tag.value, position=index)

@@ -26,6 +26,7 @@ NOT_ACCEPTABLE = "AutoBackup.0006"
 UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 THROTTLED = "AutoBackup.0010"
 BODY_TOO_LARGE = "AutoBackup.0011"
+BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)
 
 SERVER_ERROR_MESSAGE = "the server failed to process the request; try again later"
 
@@ -80,19 +81,21 @@ def exception_handler(exc, context):
         return Response(envelope(problem.code, problem.message), status=exc.status_code)
     if isinstance(exc, exceptions.APIException):
         code = getattr(exc, "contract_code", None) or next(
-            (code for cls, code in _DRF_CODES.items() if isinstance(exc, cls)), schedule.BODY_EMPTY
+            (code for cls, code in _DRF_CODES.items() if isinstance(exc, cls)), BAD_REQUEST
         )
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        return Response(envelope(code, _message(exc)), status=exc.status_code, headers=headers)
+        return Response(
+            envelope(code, _message(exc, context.get("request"))), status=exc.status_code, headers=headers
+        )
     request = context.get("request")
     logger.exception("unhandled error in %s", getattr(request, "path", "an API view"), exc_info=exc)
     return Response(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
 
 
-def _message(exc: exceptions.APIException) -> str:
+def _message(exc: exceptions.APIException, request=None) -> str:
     detail = exc.detail
     if isinstance(detail, list | dict):
         detail = "; ".join(str(item) for item in (detail.values() if isinstance(detail, dict) else detail))
@@ -102,7 +105,9 @@ def _message(exc: exceptions.APIException) -> str:
             "this API answers only application/json; send 'Accept: application/json' or leave Accept out"
         )
     elif isinstance(exc, exceptions.UnsupportedMediaType):
-        message = f"{message.rstrip('.')}; send the body as JSON with 'Content-Type: application/json'"
+        media_type = request.META.get("CONTENT_TYPE", "") if request is not None else ""
+        sent = f" (the request said {media_type!r})" if media_type else " (the request named no Content-Type)"
+        message = f"the body must be JSON{sent}; send it with 'Content-Type: application/json'"
     return message or HTTPStatus(exc.status_code).phrase
 
 
@@ -146,7 +151,8 @@ class ApiErrorMiddleware:
     def _envelope_for(status_code: int) -> JsonResponse:
         if status_code >= 500:
             return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
-        code = _STATUS_CODES.get(status_code, schedule.BODY_EMPTY)
-        return JsonResponse(
-            envelope(code, f"the request was refused: {HTTPStatus(status_code).phrase}"), status=status_code
-        )
+        code = _STATUS_CODES.get(status_code, BAD_REQUEST)
+        message = f"the request was refused: {HTTPStatus(status_code).phrase}"
+        if status_code == HTTPStatus.BAD_REQUEST:
+            message += " (for example a Host header this server does not serve, or a malformed request)"
+        return JsonResponse(envelope(code, message), status=status_code)

@@ -15,8 +15,9 @@ def tenant_or_403(request: Request, project_id: str) -> Tenant:
     """Return the caller's tenant; 403 whether or not the project exists (no leaking)."""
     tenant = selectors.tenant_for_api_user(user=request.user, project_id=project_id)
     if tenant is None:
+        shown = project_id if len(project_id) <= 64 else project_id[:63] + "…"
         exc = exceptions.PermissionDenied(
-            f"project {project_id!r} is not one of the projects of this token; use one of your project IDs"
+            f"project {shown!r} is not one of the projects of this token; use one of your project IDs"
         )
         exc.contract_code = schedule.FORBIDDEN_PROJECT
         raise exc
@@ -34,6 +35,9 @@ def json_body(request: Request):
 
 class ContractView(APIView):
     """Base of the contract's views: a wrong method is 405 before the token is even looked at."""
+
+    # No OPTIONS: DRF's would describe the view to anyone with a token; the docs do that.
+    http_method_names = ["get", "post", "put", "patch", "delete"]
 
     def initial(self, request, *args, **kwargs):
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):

@@ -73,7 +73,8 @@ class Command(BaseCommand):
             _, token = services.token_issue(user=admin)
 
         example = {
-            "backup_policy_name": "from-curl",
+            # A new name each run, so the printed command works however often make run is used.
+            "backup_policy_name": f"from-curl-{secrets.token_hex(3)}",
             "scheduled_policy": {"start_time": "01:00", "frequency": 1, "rentention_num": 7, "status": "ON"},
         }
         base = options["base_url"].rstrip("/")
