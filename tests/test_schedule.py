@@ -19,6 +19,8 @@ from policies.schedule import (
     zone_offset_minutes,
 )
 
+from .factories import valid_payload
+
 ABSENT = object()
 
 BASE_SCHEDULE = {"start_time": "12:00", "frequency": 1, "rentention_num": 7, "status": "ON"}
@@ -71,18 +73,8 @@ def tags(count: int) -> list[dict]:
     return [{"key": f"k{index}", "value": f"v{index}"} for index in range(count)]
 
 
-FOUNDING_REQUEST = {
-    "backup_policy_name": "policy_01",
-    "scheduled_policy": {
-        "start_time": "12:00",
-        "week_frequency": ["SUN", "WED"],
-        "rentention_day": 30,
-        "remain_first_backup_of_curMonth": "Y",
-        "status": "ON",
-    },
-    "tags": [{"key": "key", "value": "value"}],
-    "time_zone": "UTC+08:00",
-}
+# The example request of the VBS "Creating a Backup Policy" page, as the factories build it.
+FOUNDING_REQUEST = valid_payload()
 
 
 # --- decode_body ---------------------------------------------------------------------------
