@@ -46,15 +46,30 @@ FIELD_FOR_PROBLEM = {
     ("scheduled_policy.frequency", schedule.TIME_ZONE): "schedule_kind",
     ("backup_policy_name", schedule.QUOTA): None,
 }
-# The core speaks JSON; these say the same fix in the form's words (the rule stays in the core).
-FORM_HINTS = {
-    ("scheduled_policy.frequency", schedule.TIME_ZONE): "In this form: choose “Days of the week” "
-    "and tick the local days.",
-    ("scheduled_policy.start_time", schedule.START_TIME): "In this form: tick one or more start times.",
+# The core's messages start mid-sentence ("is required; ..."): after these subjects they read as
+# sentences of their own. The wording below is chosen by (field, code), never by the core's text,
+# which may change; the code itself is shown beside the message in the preview.
+SUBJECTS = {
+    "name": "The name",
+    "time_zone": "The time zone",
+    "schedule_kind": "The schedule",
+    "week_days": "The days",
+    "frequency": "The number of days",
+    "hours": "The start times",
+    "retention_num": "The number of backups",
+    "retention_day": "The number of days",
+    "keep_first": "This choice",
+    "status": "The status",
+    None: "The policy",
 }
+_MID_SENTENCE = re.compile(r"(is|has|must|contains|repeats|may|was|were|are|starts)\b|['\"]")
+GRID_MOVED = (
+    "The time zone changed: the start times are now shown at {offset}; check them and press "
+    "Create policy again."
+)
 
 _INDEX = re.compile(r"\[\d+\]")
-_TAG_PATH = re.compile(r"tags\[(\d+)\]")
+_TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+|[+-]?[0-9]+\.[0-9]*")
 
@@ -75,17 +90,25 @@ def _number(text: str) -> Any:
     return text
 
 
-def _without_path(problem: schedule.Problem) -> str:
-    """Return the problem's message without its leading JSON path, starting with a capital."""
-    message = problem.message
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def core_detail(problem: schedule.Problem) -> str:
+    """Return the core's message without its leading JSON path."""
     prefix = f"{problem.field}: "
-    if message.startswith(prefix):
-        message = message[len(prefix) :]
-    message = message[:1].upper() + message[1:]
-    hint = FORM_HINTS.get((_INDEX.sub("", problem.field), problem.code))
-    if not hint:
-        return message
-    return f"{message}{'' if message.endswith(('.', '!', '?')) else '.'} {hint}"
+    message = problem.message
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def as_sentence(problem: schedule.Problem, subject: str) -> str:
+    """Return the core's message as a sentence of its own: "is required" -> "The name is required."."""
+    detail = core_detail(problem)
+    if _MID_SENTENCE.match(detail):
+        return _sentence(f"{subject} {detail}")
+    return _sentence(detail)
 
 
 class _ListField(forms.Field):
@@ -102,11 +125,17 @@ class TagRow:
     index: int
     key: str = ""
     value: str = ""
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # about the row as a whole
+    key_errors: list[str] = field(default_factory=list)
+    value_errors: list[str] = field(default_factory=list)
 
     @property
     def blank(self) -> bool:
         return not self.key and not self.value
+
+    @property
+    def all_errors(self) -> list[str]:
+        return [*self.errors, *self.key_errors, *self.value_errors]
 
 
 @dataclass
@@ -141,6 +170,55 @@ class Preview:
     problems: list[tuple[str, str, str]]  # (label of the form field, message, code)
     dst_notes: list[schedule.DstNote]
     now: datetime
+    pristine: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        """True only when nothing at all is wrong: the core's problems and a service's alike."""
+        return self.spec is not None and not self.problems
+
+    @property
+    def verdict_kind(self) -> str:
+        if self.accepted:
+            return "ok"
+        return "pending" if self.pristine else "refused"
+
+    @property
+    def verdict(self) -> str:
+        count = len(self.problems)
+        things = f"{count} problem{'s' if count != 1 else ''}"
+        if self.accepted:
+            return "The contract accepts this policy."
+        if self.pristine:
+            return f"To fill in: {count} thing{'s' if count != 1 else ''} before the policy can be saved."
+        if self.spec is not None:
+            return f"Not saved: {things} to fix."
+        return f"Not yet valid: {things} to fix."
+
+    @property
+    def short_verdict(self) -> str:
+        count = len(self.problems)
+        if self.accepted:
+            return "Ready to save"
+        if self.pristine:
+            return f"{count} to fill in"
+        return f"{count} problem{'s' if count != 1 else ''}"
+
+    @property
+    def zone_note(self) -> str:
+        """Where the stored offset comes from, for a named zone ("" for none or for UTC itself)."""
+        if not self.zone.name or self.zone.name == "UTC":
+            return ""
+        return f"the offset of {self.zone.name} today"
+
+    @property
+    def steady_zone_note(self) -> str:
+        """What to say of a named zone whose offset does not change in the next 12 months."""
+        if not self.zone.name:
+            return ""
+        if self.zone.name == "UTC":
+            return "UTC has no daylight saving: the runs keep these times all year."
+        return f"{self.zone.name} keeps this offset for the next 12 months: no daylight-saving change."
 
     @property
     def spec(self) -> schedule.PolicySpec | None:
@@ -273,6 +351,8 @@ class PolicyForm(forms.Form):
         )
         self.fields["status"].widget.choices = STATUSES
         self.problems: list[schedule.Problem] = []
+        # (label of the form field, message in the form's words, contract code) per problem.
+        self.problem_messages: list[tuple[str, str, str]] = []
         self.payload: dict[str, Any] | None = None
         self.result: schedule.ParseResult | None = None
         self.zone = Zone("", None, 0)
@@ -382,23 +462,108 @@ class PolicyForm(forms.Form):
             self.add_problem(problem)
         return data
 
+    def _field_for(self, problem: schedule.Problem) -> str | None:
+        """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
+        path = _INDEX.sub("", problem.field)
+        name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
+        kind = self.data.get("schedule_kind")
+        if name == "frequency" and kind != "days":
+            name = "schedule_kind"
+        if name in ("retention_num", "retention_day"):
+            # "Neither member given" is reported at rentention_num: show it at the box in use.
+            name = "retention_day" if self.data.get("retention_kind") == "day" else "retention_num"
+        return name
+
+    def _day_shift_words(self) -> str:
+        offset = self.zone.offset or 0
+        shifted = [
+            f"local {schedule.format_minutes(schedule.local_minute(hour, offset))} is "
+            f"{hour:02d}:00 UTC the day {'before' if schedule.utc_day_shift(hour, offset) < 0 else 'after'}"
+            for hour in self.checked_hours
+            if schedule.utc_day_shift(hour, offset)
+        ]
+        why = f" ({'; '.join(shifted)})" if shifted else ""
+        zone = self.zone.time_zone or "UTC"
+        return (
+            f"At {zone} these start times fall on two UTC days{why}, so they cannot repeat every N "
+            "days. Choose “Days of the week” and tick the local days instead."
+        )
+
+    def form_message(self, problem: schedule.Problem, name: str | None) -> str:
+        """Say the core's (or a service's) problem in the form's words, chosen by (field, code).
+
+        Only the wording is the form's: whether something is wrong is always the core's answer.
+        """
+        path, code = _INDEX.sub("", problem.field), problem.code
+        indexed = path != problem.field
+        if (path, code) == ("backup_policy_name", schedule.NAME_LENGTH):
+            name_text = str(self.data.get("name") or "")
+            if not name_text:
+                return f"Enter a name of 1 to {schedule.NAME_MAX} characters."
+            return f"The name is {len(name_text)} characters long; shorten it to {schedule.NAME_MAX} at most."
+        if (path, code) == ("scheduled_policy.start_time", schedule.START_TIME) and not self.checked_hours:
+            return "Tick at least one start time."
+        week = (path, code) == ("scheduled_policy.week_frequency", schedule.FREQUENCY)
+        if week and not indexed and not self._getlist("week_days"):
+            return "Tick at least one day."
+        if (path, code) == ("scheduled_policy.frequency", schedule.TIME_ZONE):
+            return self._day_shift_words()
+        if code == schedule.FREQUENCY and name == "frequency":
+            low, high = schedule.FREQUENCY_RANGE
+            return f"Enter a whole number of days from {low} to {high}."
+        if code == schedule.RETENTION and name == "retention_num":
+            low, high = schedule.RETENTION_NUM_RANGE
+            return f"Enter how many backups to keep: a whole number from {low} to {high}."
+        if code == schedule.RETENTION and name == "retention_day":
+            low, high = schedule.RETENTION_DAY_RANGE
+            return f"Enter for how many days to keep backups: {low} to {high}."
+        return as_sentence(problem, SUBJECTS.get(name, "The value"))
+
     def add_problem(self, problem: schedule.Problem) -> None:
         """Show a problem of the core or of a service at the field it names."""
         self.problems.append(problem)
-        message = _without_path(problem)
-        tag = _TAG_PATH.match(problem.field)
+        tag = _TAG_PATH.fullmatch(problem.field)
         filled = [row for row in self.tag_rows if not row.blank]
         if tag and int(tag.group(1)) < len(filled):
-            filled[int(tag.group(1))].errors.append(message)
+            row = filled[int(tag.group(1))]
+            part = tag.group(2)
+            if part == "key" and not row.key:
+                message = f"Enter a key for this tag (1 to {schedule.TAG_KEY_MAX} characters)."
+            else:
+                message = as_sentence(problem, {"key": "The key", "value": "The value"}.get(part, "The tag"))
+            {"key": row.key_errors, "value": row.value_errors}.get(part, row.errors).append(message)
+            self.problem_messages.append((f"Tag {row.index + 1}", message, problem.code))
             return
         if problem.field == "tags":
+            if problem.code == schedule.TAG_COUNT:
+                extra = len(filled) - schedule.MAX_TAGS
+                message = f"A policy has at most {schedule.MAX_TAGS} tags; remove {extra}."
+            else:
+                message = as_sentence(problem, "The tags")
             self.tag_errors.append(message)
+            self.problem_messages.append(("Tags", message, problem.code))
             return
-        path = _INDEX.sub("", problem.field)
-        name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
-        if name == "frequency" and self.cleaned_data.get("schedule_kind") != "days":
-            name = "schedule_kind"
+        name = self._field_for(problem)
+        message = self.form_message(problem, name)
         self.add_error(name, message)
+        if name == "time_zone":  # drawn by its widget, not by hand in the template
+            self.fields[name].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": "time_zone-errors"}
+            )
+        label = str(self.fields[name].label) if name else "Policy"
+        self.problem_messages.append((label, message, problem.code))
+
+    def hold_if_grid_moved(self) -> bool:
+        """Refuse to save start times whose labels the person has not seen at the zone chosen.
+
+        Without JavaScript the hour grid keeps the labels it was drawn with while the zone changes;
+        a tick keeps its local time, but at the new offset it is another UTC hour. Saving that
+        unseen would surprise, so the form comes back with the grid redrawn for a second look.
+        """
+        if not (self.is_bound and self._getlist("hours") and self.grid_moved):
+            return False
+        self.add_error("hours", GRID_MOVED.format(offset=self.grid_offset_text))
+        return True
 
     @property
     def tag_errors(self) -> list[str]:
@@ -408,7 +573,7 @@ class PolicyForm(forms.Form):
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
-        has_tag_errors = self.tag_errors or any(row.errors for row in self.tag_rows)
+        has_tag_errors = self.tag_errors or any(row.all_errors for row in self.tag_rows)
         return valid and self.result is not None and self.result.ok and not has_tag_errors
 
     @property
@@ -453,11 +618,28 @@ class PolicyForm(forms.Form):
         return self.is_bound and self.data.get("grid_offset", "") != str(self.grid_offset_value)
 
     @property
+    def grid_has_shifted_hours(self) -> bool:
+        return any(cell.day_shift for cell in self.hour_grid())
+
+    @property
+    def tags_full(self) -> bool:
+        """True when the form shows as many tag rows as a policy may have (no row may be added)."""
+        return len(self.tag_rows) >= schedule.MAX_TAGS
+
+    @property
+    def max_tags(self) -> int:
+        return schedule.MAX_TAGS
+
+    @property
     def grid_offset_text(self) -> str:
         return schedule.format_offset(self.grid_offset_value)
 
-    def preview(self) -> Preview | None:
-        """Return the core's answer for the current form state (None before any input)."""
+    def preview(self, *, pristine: bool = False) -> Preview | None:
+        """Return the core's answer for the current form state (None before any input).
+
+        ``pristine``: the person has changed nothing yet (the page only preselected their zone),
+        so what is missing is shown as still to do, not as mistakes.
+        """
         if not self.is_bound:
             return None
         self.is_valid()
@@ -472,12 +654,8 @@ class PolicyForm(forms.Form):
         if self.zone.name and self.zone.offset is not None:
             notes = schedule.dst_notes(self.zone.name, stored_minutes=self.zone.offset, now=self.now)
         labels = {name: str(self.fields[name].label) for name in self.fields}
-        problems = []
-        for problem in self.problems:
-            path = _INDEX.sub("", problem.field)
-            name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
-            label = "Tags" if problem.field.startswith("tags") else labels.get(name or "", "Policy")
-            problems.append((label, _without_path(problem), problem.code))
+        problems = list(self.problem_messages)
+        # Problems of the form itself (a tick it cannot read, a zone changed under the grid).
         for name in ("hours", "schedule_kind", "retention_kind"):
             for message in self.errors.get(name, []):
                 if not any(message == text for _, text, _ in problems):
@@ -490,6 +668,7 @@ class PolicyForm(forms.Form):
             problems=problems,
             dst_notes=notes,
             now=self.now,
+            pristine=pristine,
         )
 
 

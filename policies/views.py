@@ -7,10 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import schedule, selectors, services
@@ -83,12 +85,12 @@ def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _form_context(request: HttpRequest, tenant: Tenant, form: PolicyForm) -> dict:
+def _form_context(request: HttpRequest, tenant: Tenant, form: PolicyForm, *, pristine: bool = False) -> dict:
     return {
         "tenant": tenant,
         "tenants": selectors.tenants_for_user(user=request.user),
         "form": form,
-        "preview": form.preview(),
+        "preview": form.preview(pristine=pristine),
         **_quota(selectors.policy_count_for_tenant(tenant=tenant)),
     }
 
@@ -101,8 +103,9 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
     now = timezone.now()
     if request.method == "POST":
         form = PolicyForm(request.POST, now=now)
-        # "Preview" (the no-JavaScript way to see the preview) never saves.
-        if "preview" not in request.POST and form.is_valid():
+        # "Preview" (the no-JavaScript way to see the preview) never saves, and neither do start
+        # times re-read at a zone the person has not seen the hour grid drawn for.
+        if "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
             assert form.spec is not None
             try:
                 policy = services.policy_create(tenant=tenant, spec=form.spec)
@@ -124,12 +127,26 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
 def policy_preview(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
     form = PolicyForm(request.POST, now=timezone.now())
-    context = _form_context(request, tenant, form)
     if not request.htmx:
-        return render(request, FORM_TEMPLATE, context)
+        return render(request, FORM_TEMPLATE, _form_context(request, tenant, form))
+    # The script sends "pristine" while the person has changed nothing (it only preselected
+    # their zone): what is missing then reads as still to do, not as mistakes in red.
+    context = _form_context(request, tenant, form, pristine="pristine" in request.POST)
     html = render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
+    # The phone's summary bar sits outside the preview; it follows it out of band.
+    html += render_to_string(f"{FORM_TEMPLATE}#preview-bar", {**context, "bar_oob": True}, request=request)
     if form.grid_moved:
         # The zone's offset changed: the hour labels change too (ticks keep their local time).
         context["grid_oob"] = True
         html += render_to_string(f"{FORM_TEMPLATE}#hour-grid", context, request=request)
     return HttpResponse(html)
+
+
+class FaviconView(RedirectView):
+    """Answer browsers and tools that ask for /favicon.ico without reading the page's icon link."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args: object, **kwargs: object) -> str:
+        # Resolved per request: with hashed static names the manifest is read only when needed.
+        return static("favicon.svg")

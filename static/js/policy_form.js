@@ -19,8 +19,39 @@
     var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
     if (!option) return;
     select.value = zone;
+    // The person has changed nothing yet: "pristine" asks the server to show what is missing as
+    // still to do, not as mistakes. Their first own change removes it (see forgetPristine).
+    var pristine = document.createElement("input");
+    pristine.type = "hidden";
+    pristine.name = "pristine";
+    pristine.value = "1";
+    pristine.setAttribute("data-pristine", "");
+    form.appendChild(pristine);
     // Let htmx ask the server for the preview and the hour grid of this zone.
     select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function forgetPristine(event) {
+    // Only a person's own input counts (a script's events are not trusted). Capturing at the
+    // document runs this before htmx, listening on the form, builds its request.
+    if (!event.isTrusted) return;
+    var form = event.target.closest && event.target.closest("form");
+    var flag = form && form.querySelector("[data-pristine]");
+    if (flag) flag.remove();
+  }
+  document.addEventListener("change", forgetPristine, true);
+  document.addEventListener("input", forgetPristine, true);
+
+  function updateAddTag(form) {
+    // The contract allows MAX_TAGS tags; the server renders that number on the rows' container.
+    var container = form.querySelector("[data-tag-rows]");
+    var add = form.querySelector("[data-add-tag]");
+    var note = form.querySelector("[data-tags-full]");
+    if (!container || !add) return;
+    var max = parseInt(container.getAttribute("data-max-tags"), 10);
+    var full = container.querySelectorAll("[data-tag-row]").length >= max;
+    add.disabled = full;
+    if (note) note.hidden = !full;
   }
 
   function renumberTagRows(container) {
@@ -49,6 +80,7 @@
     var row = template.content.firstElementChild.cloneNode(true);
     container.appendChild(row);
     renumberTagRows(container);
+    updateAddTag(form);
     var first = row.querySelector("input");
     if (first) first.focus();
   }
@@ -59,6 +91,7 @@
     if (!row || !container) return;
     row.remove();
     renumberTagRows(container);
+    updateAddTag(form);
     var add = form.querySelector("[data-add-tag]");
     if (add) add.focus();
     // The tags changed: refresh the preview as any other change does.

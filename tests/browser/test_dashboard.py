@@ -157,13 +157,13 @@ def test_every_n_days_with_times_on_two_utc_days_is_explained_live_then_refused(
     page.get_by_label(re.compile(r"^Run every N days")).fill("1")
 
     # The core's problem, in the form's words, before anything is submitted.
-    expect(utc_preview(page)).to_contain_text("different UTC days")
-    expect(utc_preview(page)).to_contain_text("Days of the week")
+    expect(utc_preview(page)).to_contain_text("fall on two UTC days")
+    expect(utc_preview(page)).to_contain_text("Choose “Days of the week” and tick the local days")
     screenshot(page, "policy_form_problem")
     page.get_by_role("button", name="Create policy").click()
 
     expect(page.get_by_role("alert")).to_contain_text("not saved")
-    expect(page.get_by_role("group", name="Repeat")).to_contain_text("different UTC days")
+    expect(page.get_by_role("group", name="Repeat")).to_contain_text("fall on two UTC days")
     assert stored(tenant) == []
 
 
@@ -177,7 +177,7 @@ def test_no_start_time_ticked_is_refused_at_the_start_times_and_nothing_is_saved
 
     expect(page.get_by_role("alert")).to_contain_text("not saved")
     expect(page.get_by_role("group", name=re.compile(r"^Start times"))).to_contain_text(
-        "tick one or more start times"
+        "Tick at least one start time."
     )
     assert stored(tenant) == []
 

@@ -110,10 +110,11 @@ def test_an_invalid_submission_shows_each_problem_at_its_field_and_saves_nothing
         schedule.RETENTION,
         schedule.TAG,
     ]
-    assert "use only letters" in form.errors["name"][0]
-    assert "non-empty list of days" in form.errors["week_days"][0]
-    assert "15 is out of range" in form.errors["retention_num"][0]
-    assert "may contain only letters" in form.tag_rows[0].errors[0]
+    # In the form's words, chosen by (field, code); the core's detail follows a subject.
+    assert form.errors["name"][0].startswith("The name contains a space")
+    assert form.errors["week_days"] == ["Tick at least one day."]
+    assert form.errors["retention_num"] == ["Enter how many backups to keep: a whole number from 2 to 14."]
+    assert form.tag_rows[0].key_errors[0].startswith("The key 'bad key' ")
     body = response.content.decode()
     assert 'id="name-errors"' in body
     assert 'id="tag-errors-1"' in body
@@ -125,7 +126,10 @@ def test_a_day_shift_with_every_n_days_asks_for_days_of_the_week(member, tenant)
     response = member.post(url("policy_create", tenant), form_data(schedule_kind="days", frequency="1"))
     form = response.context["form"]
     assert [p.code for p in form.problems] == [schedule.TIME_ZONE]
-    assert "choose “Days of the week”" in form.errors["schedule_kind"][0]
+    message = form.errors["schedule_kind"][0]
+    assert message.startswith("At UTC+02:00 these start times fall on two UTC days")
+    assert "(local 00:00 is 22:00 UTC the day before)" in message
+    assert message.endswith("Choose “Days of the week” and tick the local days instead.")
     assert not BackupPolicy.objects.exists()
 
 
@@ -138,8 +142,9 @@ def test_a_blank_form_says_what_is_required(member, tenant):
         schedule.FREQUENCY,
         schedule.RETENTION,
     }
-    assert "Is required" in form.errors["name"][0]
-    assert "tick one or more start times" in form.errors["hours"][0]
+    assert form.errors["name"] == ["Enter a name of 1 to 64 characters."]
+    assert form.errors["hours"] == ["Tick at least one start time."]
+    assert form.errors["week_days"] == ["Tick at least one day."]
 
 
 def test_preview_button_shows_the_preview_and_saves_nothing(member, tenant):
@@ -157,7 +162,7 @@ def test_a_name_in_use_ignoring_case_is_refused_at_the_name(member, tenant):
     assert response.status_code == HTTPStatus.OK
     form = response.context["form"]
     assert [p.code for p in form.problems] == [schedule.NAME_TAKEN]
-    assert "already has a policy named 'NIGHTLY'" in form.errors["name"][0]
+    assert form.errors["name"][0].startswith("The project already has a policy named")
     assert BackupPolicy.objects.filter(tenant=tenant).count() == 1
 
 

@@ -60,8 +60,8 @@ def test_an_invalid_preview_renders_200_with_the_problems_in_fix_it_words(member
     assert response.status_code == HTTPStatus.OK
     body = html.unescape(response.content.decode())
     assert "starts with 'default', which is reserved; choose another name" in body
-    assert "use week_frequency with the local days instead of frequency" in body
-    assert "choose “Days of the week”" in body
+    assert "these start times fall on two UTC days" in body
+    assert "Choose “Days of the week” and tick the local days instead." in body
     assert "AutoBackup.0226" in body
     assert "refused as it stands" in body
     assert not BackupPolicy.objects.exists()
@@ -164,7 +164,7 @@ def test_text_in_a_number_box_reaches_the_core_as_text():
     form = PolicyForm(data, now=JANUARY)
     assert not form.is_valid()
     assert [p.code for p in form.problems] == [schedule.FREQUENCY]
-    assert "not a string" in form.errors["frequency"][0]
+    assert form.errors["frequency"] == ["Enter a whole number of days from 1 to 14."]
 
 
 def test_the_swapped_hour_grid_leaves_problems_to_the_preview(member, tenant):
@@ -172,4 +172,4 @@ def test_the_swapped_hour_grid_leaves_problems_to_the_preview(member, tenant):
     body = member.post(url("policy_preview", tenant), moved, **HTMX).content.decode()
     grid = body[body.index('<fieldset id="hour-grid"') :]
     assert 'id="hours-errors"' not in grid
-    assert "tick one or more start times" in body[: body.index('<fieldset id="hour-grid"')]
+    assert "Tick at least one start time." in body[: body.index('<fieldset id="hour-grid"')]
