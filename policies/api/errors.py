@@ -24,7 +24,6 @@ NOT_FOUND = "AutoBackup.0004"
 METHOD_NOT_ALLOWED = "AutoBackup.0005"
 NOT_ACCEPTABLE = "AutoBackup.0006"
 UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
-THROTTLED = "AutoBackup.0010"
 BODY_TOO_LARGE = "AutoBackup.0011"
 BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)
 
@@ -54,7 +53,6 @@ _DRF_CODES = {
     exceptions.MethodNotAllowed: METHOD_NOT_ALLOWED,
     exceptions.NotAcceptable: NOT_ACCEPTABLE,
     exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
-    exceptions.Throttled: THROTTLED,
     BodyTooLarge: BODY_TOO_LARGE,
     exceptions.NotAuthenticated: schedule.NO_TOKEN,
     exceptions.AuthenticationFailed: schedule.BAD_TOKEN,
@@ -85,8 +83,6 @@ def exception_handler(exc, context):
         )
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
         return Response(
             envelope(code, _message(exc, context.get("request"))), status=exc.status_code, headers=headers
         )
