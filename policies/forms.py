@@ -148,7 +148,7 @@ class HourCell:
 
     @property
     def shift_words(self) -> str:
-        return {-1: "day before", 0: "", 1: "day after"}[self.day_shift]
+        return schedule.DAY_SHIFT_WORDS[self.day_shift] if self.day_shift else ""
 
 
 @dataclass
@@ -248,9 +248,9 @@ class Preview:
             return []
         if spec.week_frequency is not None:
             return [f"{run.local_label} local = {run.utc_label} UTC" for run in schedule.utc_week(spec)]
-        words = {-1: " (the day before)", 0: "", 1: " (the day after)"}
         return [
-            f"{run.local_label} local = {run.utc_label} UTC{words[run.utc_day_shift]}"
+            f"{run.local_label} local = {run.utc_label} UTC"
+            + (f" (the {schedule.DAY_SHIFT_WORDS[run.utc_day_shift]})" if run.utc_day_shift else "")
             for run in schedule.runs_of_day(spec)
         ]
 
@@ -259,7 +259,7 @@ class Preview:
         spec = self.schedule_spec
         if spec is None or spec.frequency is None:
             return ""
-        return "every day" if spec.frequency == 1 else f"every {spec.frequency} days"
+        return schedule.every_n_days(spec.frequency)
 
     @property
     def json_body(self) -> str:
@@ -478,7 +478,7 @@ class PolicyForm(forms.Form):
         offset = self.zone.offset or 0
         shifted = [
             f"local {schedule.format_minutes(schedule.local_minute(hour, offset))} is "
-            f"{hour:02d}:00 UTC the day {'before' if schedule.utc_day_shift(hour, offset) < 0 else 'after'}"
+            f"{hour:02d}:00 UTC the {schedule.DAY_SHIFT_WORDS[schedule.utc_day_shift(hour, offset)]}"
             for hour in self.checked_hours
             if schedule.utc_day_shift(hour, offset)
         ]

@@ -353,6 +353,15 @@ def start_time_for_local_minutes(local_minutes: Iterable[int], offset_minutes: i
     return ",".join(f"{hour:02d}:00" for hour in hours)
 
 
+# How a run's UTC day relates to its local day (see utc_day_shift), in words.
+DAY_SHIFT_WORDS = {-1: "day before", 0: "same day", 1: "day after"}
+
+
+def every_n_days(frequency: int) -> str:
+    """Return ``every day`` or ``every N days``."""
+    return "every day" if frequency == 1 else f"every {frequency} days"
+
+
 def has_day_shift(start_hours: Iterable[int], offset_minutes: int) -> bool:
     """True when the local times of one run day fall on more than one UTC day."""
     return len({utc_day_shift(hour, offset_minutes) for hour in start_hours}) > 1
@@ -892,13 +901,7 @@ def _parse_schedule(
         if in_order and raw_frequency is not _MISSING and has_day_shift(hours, offset):
             runs = ", ".join(
                 f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
-                + (
-                    "the day before"
-                    if utc_day_shift(h, offset) < 0
-                    else "the day after"
-                    if utc_day_shift(h, offset) > 0
-                    else "the same day"
-                )
+                f"the {DAY_SHIFT_WORDS[utc_day_shift(h, offset)]}"
                 for h in hours
             )
             also = " (frequency wins when both are given: drop it)" if raw_week is not _MISSING else ""
@@ -1037,8 +1040,11 @@ def schedule_in_words(spec: PolicySpec) -> tuple[str, str]:
         local = f"{days} at {local_times} ({zone})"
         utc = ", ".join(run.utc_label for run in utc_week(spec)) + " UTC"
         return local, utc
-    every = "Every day" if spec.frequency == 1 else f"Every {spec.frequency} days"
-    local = f"{every} at {local_times} ({zone})"
-    shifts = {-1: " (day before)", 0: "", 1: " (day after)"}
-    utc_times = ", ".join(f"{format_minutes(run.utc_minute)}{shifts[run.utc_day_shift]}" for run in runs)
-    return local, f"{every.lower()} at {utc_times} UTC"
+    every = every_n_days(spec.frequency or 1)
+    local = f"{every.capitalize()} at {local_times} ({zone})"
+    utc_times = ", ".join(
+        format_minutes(run.utc_minute)
+        + (f" ({DAY_SHIFT_WORDS[run.utc_day_shift]})" if run.utc_day_shift else "")
+        for run in runs
+    )
+    return local, f"{every} at {utc_times} UTC"
