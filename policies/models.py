@@ -174,3 +174,50 @@ class ApiToken(models.Model):
 
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditEvent(models.Model):
+    """One create, change or delete of a policy or its tags, written in the change's transaction.
+
+    Copies of the names (user, token prefix, project, policy) keep the record readable after the
+    user, token, tenant or policy is gone.
+    """
+
+    class Entrance(models.TextChoices):
+        API = "api", "API"
+        DASHBOARD = "dashboard", "Dashboard"
+        ADMIN = "admin", "Admin site"
+        COMMAND = "command", "Management command"
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Create"
+        CHANGE = "change", "Change"
+        DELETE = "delete", "Delete"
+
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_prefix = models.CharField(max_length=12, blank=True)
+    entrance = models.CharField(max_length=10, choices=Entrance.choices)
+    action = models.CharField(max_length=6, choices=Action.choices)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    project_id = models.CharField(max_length=64)
+    policy_id = models.UUIDField()
+    policy_name = models.CharField(max_length=schedule.NAME_MAX)
+    # {"<JSON path of the field>": {"before": ..., "after": ...}} for each field that changed.
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-at"]),
+            models.Index(fields=["policy_id", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()} {self.policy_name} by {self.username or 'nobody'} ({self.entrance})"
+        )

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,8 @@ POLICY_NOT_FOUND = "AutoBackup.0205"
 FORBIDDEN_PROJECT = "AutoBackup.0213"
 TAG = "AutoBackup.0214"
 TAG_COUNT = "AutoBackup.0215"
+TAG_NOT_FOUND = "AutoBackup.0216"
+TAG_ACTION = "AutoBackup.0222"
 TIME_ZONE = "AutoBackup.0226"
 
 CODE_ORDER: tuple[str, ...] = (
@@ -52,6 +54,7 @@ CODE_ORDER: tuple[str, ...] = (
     KEEP_FIRST,
     FREQUENCY,
     RETENTION,
+    TAG_ACTION,
     TAG,
     TAG_COUNT,
     TIME_ZONE,
@@ -924,6 +927,171 @@ def _parse_schedule(
         "retention_day": None if retention_num is not None else retention_day,
         "keep_first_of_month": keep_first == "Y",
     }
+
+
+# --- Modify and the tag routes (CONTRACT.md section 3) --------------------------------------
+
+# Sending one member of a pair to modify replaces the other: the stored one is dropped first.
+_PAIR_OF: dict[str, str] = {
+    "frequency": "week_frequency",
+    "week_frequency": "frequency",
+    "rentention_num": "rentention_day",
+    "rentention_day": "rentention_num",
+}
+MODIFY_FIELDS: tuple[str, ...] = ("backup_policy_name", "scheduled_policy", "time_zone")
+TAG_ROUTES_HINT = (
+    "tags are not changed by modify; use POST .../backuppolicy/{policy_id}/tags, "
+    "DELETE .../tags/{key} or POST .../tags/action"
+)
+
+
+def merge_policy_update(body: Mapping[str, Any], current: PolicySpec) -> dict[str, Any]:
+    """Return the create body that results from applying a modify ``body`` to ``current``.
+
+    Absent (or null) fields keep their stored values; within ``scheduled_policy`` one member of
+    a pair replaces the other. Whatever else the body holds is carried over unchanged, so that
+    :func:`parse_policy` refuses it with the create rules' own words.
+    """
+    merged = current.to_payload()
+    merged.pop("tags", None)
+    for name, value in body.items():
+        if name == "scheduled_policy":
+            continue
+        if value is not None:
+            merged[name] = value
+    inner = body.get("scheduled_policy")
+    if isinstance(inner, Mapping):
+        schedule = dict(merged["scheduled_policy"])
+        sent = {name: value for name, value in inner.items() if value is not None}
+        for name in sent:
+            # Both members sent is like create: both are checked and the winner is kept.
+            if name in _PAIR_OF and _PAIR_OF[name] not in sent:
+                schedule.pop(_PAIR_OF[name], None)
+        schedule.update(sent)
+        merged["scheduled_policy"] = schedule
+    elif inner is not None:
+        merged["scheduled_policy"] = inner
+    return merged
+
+
+def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
+    """Read a modify body against the stored policy: merge it, then check the whole as create.
+
+    The result keeps ``current``'s tags: modify never changes them.
+    """
+    if not isinstance(body, Mapping) or not body:
+        what = "empty" if body is None or body == {} else _describe(body)
+        return ParseResult(
+            None,
+            (
+                Problem(
+                    "body",
+                    BODY_EMPTY,
+                    f"the body must be a JSON object with the fields to change, not {what}",
+                ),
+            ),
+        )
+    problems: list[Problem] = []
+    if "tags" in body:
+        problems.append(
+            Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}")
+        )
+    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k != "tags"}, current))
+    if problems or not result.ok:
+        return ParseResult(None, tuple(sort_problems([*problems, *result.problems])))
+    return ParseResult(replace(result.spec, tags=current.tags), ())
+
+
+@dataclass(frozen=True)
+class TagAction:
+    """A batch tag request: ``create`` tags (key and value) or ``delete`` them (value optional)."""
+
+    action: str
+    tags: tuple[Tag, ...]
+    # For delete: the keys whose value was not given, which go whatever their value.
+    any_value: frozenset[str] = frozenset()
+
+
+TAG_ACTIONS: tuple[str, ...] = ("create", "delete")
+
+
+def _body_problem(body: Any, shape: str) -> Problem | None:
+    if isinstance(body, Mapping) and body:
+        return None
+    what = "empty" if body is None or body == {} else _describe(body)
+    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}")
+
+
+def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
+    """Read ``{"tag": {"key", "value"}}``, the body that adds or replaces one tag."""
+    empty = _body_problem(body, '{"tag": {"key": ..., "value": ...}}')
+    if empty:
+        return None, (empty,)
+    check = _Checker()
+    check.unknown_fields(body, "", ("tag",), {"key": "'tag.key'", "value": "'tag.value'", "tags": "'tag'"})
+    raw = body.get("tag", _MISSING)
+    tag = None
+    if raw is _MISSING or raw is None:
+        check.refuse("tag", TAG, 'is required; send {"tag": {"key": ..., "value": ...}}')
+    else:
+        tag = check.tag(raw, "tag")
+    if check.problems:
+        return None, tuple(sort_problems(check.problems))
+    return tag, ()
+
+
+def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
+    """Read ``{"action": "create" | "delete", "tags": [...]}``, the batch tag body."""
+    empty = _body_problem(body, '{"action": "create" or "delete", "tags": [...]}')
+    if empty:
+        return None, (empty,)
+    check = _Checker()
+    check.unknown_fields(body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"})
+    action = body.get("action", _MISSING)
+    if action is _MISSING or action is None:
+        check.refuse("action", TAG_ACTION, "is required; use 'create' or 'delete'")
+        action = None
+    elif action not in TAG_ACTIONS or not isinstance(action, str):
+        check.refuse("action", TAG_ACTION, f"{_show(action)} is not an action; use 'create' or 'delete'")
+        action = None
+
+    raw = body.get("tags", _MISSING)
+    tags: tuple[Tag, ...] = ()
+    any_value: set[str] = set()
+    if raw is _MISSING or raw is None or raw == []:
+        check.refuse("tags", TAG, 'is required; give a non-empty list of {"key", "value"} objects')
+    elif action != "create" and isinstance(raw, list):
+        # Delete names keys; a value, when given, must match the stored one.
+        found: list[Tag] = []
+        for index, item in enumerate(raw):
+            if isinstance(item, Mapping) and item.get("value") is None and "key" in item:
+                probe = check.tag({**item, "value": ""}, f"tags[{index}]")
+                if probe is not None:
+                    any_value.add(probe.key)
+                    found.append(probe)
+            else:
+                tag = check.tag(item, f"tags[{index}]")
+                if tag is not None:
+                    found.append(tag)
+        tags = tuple(found)
+    else:
+        tags = check.tags(raw)
+    if check.problems or action is None:
+        return None, tuple(sort_problems(check.problems))
+    return TagAction(action, tags, frozenset(any_value)), ()
+
+
+def tag_count_problem(count: int) -> Problem:
+    """The refusal of a tag change that would leave a policy with ``count`` (> 10) tags."""
+    return Problem(
+        "tags",
+        TAG_COUNT,
+        f"tags: the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
+    )
+
+
+def tag_not_found_problem(key: str) -> Problem:
+    return Problem("key", TAG_NOT_FOUND, f"key: the policy has no tag with the key {_show(key)}")
 
 
 # --- Named zones and words for people (the dashboard's needs; still pure) ------------------

@@ -1,9 +1,12 @@
 """Reads that decide what a user may see."""
 
+import uuid
+from collections import defaultdict
+
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from .models import ApiToken, BackupPolicy, PolicyTag, Tenant, hash_token
+from .models import ApiToken, AuditEvent, BackupPolicy, PolicyTag, Tenant, hash_token
 
 
 def tenants_for_user(*, user) -> QuerySet[Tenant]:
@@ -42,3 +45,28 @@ def token_for_raw(*, raw: str, now=None) -> ApiToken | None:
     if token is None or not token.is_usable(now) or not token.user.is_active:
         return None
     return token
+
+
+def policy_for_tenant(*, tenant: Tenant, policy_id) -> BackupPolicy | None:
+    """Return the tenant's policy with this ID (a UUID or its text), or None: also for a bad ID."""
+    try:
+        pk = policy_id if isinstance(policy_id, uuid.UUID) else uuid.UUID(str(policy_id))
+    except ValueError:
+        return None
+    return policy_list_for_tenant(tenant=tenant).select_related("tenant").filter(pk=pk).first()
+
+
+def tag_values_for_tenant(*, tenant: Tenant) -> list[tuple[str, list[str]]]:
+    """Return each tag key used in the tenant's policies once, with its distinct values.
+
+    Keys and values are sorted here, by code point, rather than by the database's collation:
+    SQLite and PostgreSQL would order them differently.
+    """
+    values: dict[str, set[str]] = defaultdict(set)
+    for key, value in PolicyTag.objects.filter(policy__tenant=tenant).values_list("key", "value").distinct():
+        values[key].add(value)
+    return [(key, sorted(values[key])) for key in sorted(values)]
+
+
+def audit_for_policy(*, policy_id) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(policy_id=policy_id)

@@ -6,14 +6,16 @@ rule) and enforce what needs the database: the ten-policy quota and unique names
 
 import logging
 import secrets
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import schedule
-from .models import ApiToken, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
+from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,104 @@ def name_taken_problem(name: str, existing: str | None = None) -> schedule.Probl
     )
 
 
+def policy_not_found_problem(policy_id) -> schedule.Problem:
+    return schedule.Problem(
+        "policy_id",
+        schedule.POLICY_NOT_FOUND,
+        f"policy_id: the project has no backup policy {str(policy_id)!r}; list the project's policies "
+        "for their IDs",
+    )
+
+
+class PolicyNotFound(ServiceError):
+    pass
+
+
+class TagNotFound(ServiceError):
+    pass
+
+
+class TagLimitExceeded(ServiceError):
+    pass
+
+
+# --- Who changed what ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing, and through which entrance: what the audit trail records."""
+
+    entrance: str
+    user: Any = None
+    token: ApiToken | None = None
+
+    @classmethod
+    def api(cls, user, token: ApiToken | None) -> "Actor":
+        return cls(AuditEvent.Entrance.API, user, token)
+
+    @classmethod
+    def dashboard(cls, user) -> "Actor":
+        return cls(AuditEvent.Entrance.DASHBOARD, user)
+
+    @classmethod
+    def admin(cls, user) -> "Actor":
+        return cls(AuditEvent.Entrance.ADMIN, user)
+
+    @classmethod
+    def command(cls, user=None) -> "Actor":
+        return cls(AuditEvent.Entrance.COMMAND, user)
+
+
+def audit_fields(spec: schedule.PolicySpec | None) -> dict[str, Any]:
+    """Return the policy as flat JSON paths, the unit in which the audit trail shows changes."""
+    if spec is None:
+        return {}
+    fields: dict[str, Any] = {"backup_policy_name": spec.name}
+    fields.update({f"scheduled_policy.{name}": value for name, value in spec.scheduled_policy().items()})
+    fields["time_zone"] = spec.time_zone
+    fields["tags"] = [{"key": tag.key, "value": tag.value} for tag in spec.tags]
+    return fields
+
+
+def audit_changes(before: schedule.PolicySpec | None, after: schedule.PolicySpec | None) -> dict:
+    old, new = audit_fields(before), audit_fields(after)
+    changes = {}
+    for name in [*old, *(name for name in new if name not in old)]:
+        if old.get(name) != new.get(name):
+            changes[name] = {"before": old.get(name), "after": new.get(name)}
+    return changes
+
+
+def _record(
+    actor: Actor,
+    action: str,
+    policy: BackupPolicy,
+    before: schedule.PolicySpec | None,
+    after: schedule.PolicySpec | None,
+) -> AuditEvent | None:
+    changes = audit_changes(before, after)
+    if not changes:
+        return None
+    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        token=actor.token,
+        token_prefix=actor.token.prefix if actor.token else "",
+        entrance=actor.entrance,
+        action=action,
+        tenant_id=policy.tenant_id,
+        project_id=policy.tenant.project_id,
+        policy_id=policy.pk,
+        policy_name=(after or before).name,
+        changes=changes,
+    )
+
+
+# --- Policies --------------------------------------------------------------------------------
+
+
 def _lock_tenant(tenant: Tenant) -> None:
     # PostgreSQL: a row lock on the tenant serialises the quota check and insert of concurrent
     # creates. SQLite ignores FOR UPDATE; there the IMMEDIATE transaction (settings) already holds
@@ -61,32 +161,173 @@ def _lock_tenant(tenant: Tenant) -> None:
     Tenant.objects.select_for_update().only("pk").get(pk=tenant.pk)
 
 
-def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec) -> BackupPolicy:
+def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
+    """Return the policy re-read under a row lock, with its tags; refuse if it is gone."""
+    locked = (
+        BackupPolicy.objects.select_for_update()
+        .select_related("tenant")
+        .filter(pk=policy.pk, tenant_id=policy.tenant_id)
+        .first()
+    )
+    if locked is None:
+        raise PolicyNotFound(policy_not_found_problem(policy.pk))
+    return locked
+
+
+def _name_clash(tenant: Tenant, name: str, exclude=None) -> str | None:
+    clashes = BackupPolicy.objects.filter(tenant=tenant, name__iexact=name)
+    if exclude is not None:
+        clashes = clashes.exclude(pk=exclude)
+    return clashes.values_list("name", flat=True).first()
+
+
+def _is_name_constraint(exc: IntegrityError) -> bool:
+    return "uniq_policy_name_per_tenant_ci" in str(exc) or "UNIQUE" in str(exc).upper()
+
+
+def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec, actor: Actor) -> BackupPolicy:
     """Store a new policy and its tags; refuse past the quota or on a name already used."""
     try:
         with transaction.atomic():
             _lock_tenant(tenant)
             if BackupPolicy.objects.filter(tenant=tenant).count() >= schedule.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
-            existing = (
-                BackupPolicy.objects.filter(tenant=tenant, name__iexact=spec.name)
-                .values_list("name", flat=True)
-                .first()
-            )
+            existing = _name_clash(tenant, spec.name)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
             policy = BackupPolicy.objects.create(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
-            PolicyTag.objects.bulk_create(
-                PolicyTag(policy=policy, key=tag.key, value=tag.value, position=index)
-                for index, tag in enumerate(spec.tags)
-            )
+            _store_tags(policy, spec.tags)
+            _record(actor, AuditEvent.Action.CREATE, policy, None, spec)
     except IntegrityError as exc:
         # The lock makes this unreachable for names; kept so a race never surfaces as a 500.
-        if "uniq_policy_name_per_tenant_ci" in str(exc) or "UNIQUE" in str(exc).upper():
+        if _is_name_constraint(exc):
             raise PolicyNameTaken(name_taken_problem(spec.name)) from exc
         raise
     logger.info("policy %s (%s) created in project %s", policy.pk, policy.name, tenant.project_id)
     return policy
+
+
+def policy_update(*, policy: BackupPolicy, spec: schedule.PolicySpec, actor: Actor) -> BackupPolicy:
+    """Store ``spec`` (already merged and checked by the core) over the policy; tags stay.
+
+    A rename onto another policy's name is refused; a change that changes nothing writes nothing
+    and records nothing.
+    """
+    try:
+        with transaction.atomic():
+            _lock_tenant(policy.tenant)  # a rename must not race a create of the same name
+            current = _lock_policy(policy)
+            before = current.to_spec()
+            after = replace(spec, tags=before.tags)
+            existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
+            if existing is not None:
+                raise PolicyNameTaken(name_taken_problem(spec.name, existing))
+            fields = BackupPolicy.fields_from_spec(after)
+            changed = [name for name, value in fields.items() if getattr(current, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(current, name, fields[name])
+                current.save(update_fields=[*changed, "updated_at"])
+                _record(actor, AuditEvent.Action.CHANGE, current, before, after)
+    except IntegrityError as exc:
+        if _is_name_constraint(exc):
+            raise PolicyNameTaken(name_taken_problem(spec.name)) from exc
+        raise
+    if changed:
+        logger.info("policy %s changed (%s)", current.pk, ", ".join(changed))
+    return current
+
+
+def policy_delete(*, policy: BackupPolicy, actor: Actor) -> None:
+    """Delete the policy and its tags."""
+    with transaction.atomic():
+        current = _lock_policy(policy)
+        before = current.to_spec()
+        _record(actor, AuditEvent.Action.DELETE, current, before, None)
+        current.delete()
+    logger.info("policy %s (%s) deleted", policy.pk, before.name)
+
+
+# --- Tags ------------------------------------------------------------------------------------
+
+
+def _store_tags(policy: BackupPolicy, tags: tuple[schedule.Tag, ...] | list[schedule.Tag]) -> None:
+    PolicyTag.objects.bulk_create(
+        PolicyTag(policy=policy, key=tag.key, value=tag.value, position=index)
+        for index, tag in enumerate(tags)
+    )
+
+
+def _change_tags(policy: BackupPolicy, actor: Actor, change) -> BackupPolicy:
+    """Apply ``change`` (old tag list -> new tag list) under the policy's row lock.
+
+    The ten-tag limit is checked on the result, whichever route asked; nothing is written when
+    the list does not change.
+    """
+    with transaction.atomic():
+        current = _lock_policy(policy)
+        before = current.to_spec()
+        tags = list(change(list(before.tags)))
+        if len(tags) > schedule.MAX_TAGS:
+            raise TagLimitExceeded(schedule.tag_count_problem(len(tags)))
+        if tags != list(before.tags):
+            PolicyTag.objects.filter(policy=current).delete()
+            _store_tags(current, tags)
+            current.save(update_fields=["updated_at"])
+            _record(actor, AuditEvent.Action.CHANGE, current, before, replace(before, tags=tuple(tags)))
+    return current
+
+
+def policy_tag_put(*, policy: BackupPolicy, tag: schedule.Tag, actor: Actor) -> BackupPolicy:
+    """Add the tag, or replace the value of the tag with its key (keeping its place)."""
+
+    def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
+        if any(old.key == tag.key for old in tags):
+            return [tag if old.key == tag.key else old for old in tags]
+        return [*tags, tag]
+
+    return _change_tags(policy, actor, change)
+
+
+def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> BackupPolicy:
+    """Remove the tag with this key; refuse (0216) when the policy has none."""
+
+    def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
+        if not any(tag.key == key for tag in tags):
+            raise TagNotFound(schedule.tag_not_found_problem(key))
+        return [tag for tag in tags if tag.key != key]
+
+    return _change_tags(policy, actor, change)
+
+
+def policy_tags_batch(*, policy: BackupPolicy, batch: schedule.TagAction, actor: Actor) -> BackupPolicy:
+    """The batch route: ``create`` adds or replaces each tag; ``delete`` removes the listed keys.
+
+    A delete whose value is given removes the tag only when the value matches; absent keys are
+    ignored, as the contract says.
+    """
+
+    def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
+        if batch.action == "create":
+            for tag in batch.tags:
+                index = next((i for i, old in enumerate(tags) if old.key == tag.key), None)
+                if index is None:
+                    tags.append(tag)
+                else:
+                    tags[index] = tag
+            return tags
+        doomed = {tag.key for tag in batch.tags if tag.key in batch.any_value}
+        doomed_pairs = {tag for tag in batch.tags if tag.key not in batch.any_value}
+        return [tag for tag in tags if tag.key not in doomed and tag not in doomed_pairs]
+
+    return _change_tags(policy, actor, change)
+
+
+def policy_tags_replace(
+    *, policy: BackupPolicy, tags: tuple[schedule.Tag, ...], actor: Actor
+) -> BackupPolicy:
+    """Set the policy's whole tag list (the dashboard's and the admin's tag editors)."""
+    return _change_tags(policy, actor, lambda _old: list(tags))
 
 
 # --- Tenants and tokens ---------------------------------------------------------------------

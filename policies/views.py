@@ -108,7 +108,9 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
         if "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
             assert form.spec is not None
             try:
-                policy = services.policy_create(tenant=tenant, spec=form.spec)
+                policy = services.policy_create(
+                    tenant=tenant, spec=form.spec, actor=services.Actor.dashboard(request.user)
+                )
             except services.ServiceError as exc:
                 form.add_problem(exc.problem)
             else:

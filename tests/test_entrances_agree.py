@@ -164,7 +164,7 @@ def _store(tenant, count_and_prefix):
     for i in range(count):
         name = prefix if count == 1 else f"{prefix}_{i:02d}"
         spec = schedule.parse_policy(valid_payload(backup_policy_name=name)).spec
-        services.policy_create(tenant=tenant, spec=spec)
+        services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
 
 
 def _normalised(payload):

@@ -232,7 +232,7 @@ def test_an_accepted_policy_reads_back_from_the_database_as_the_same_spec(tenant
     if not result.ok:
         return
     with transaction.atomic():
-        created = services.policy_create(tenant=tenant, spec=result.spec)
+        created = services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
         stored = BackupPolicy.objects.get(pk=created.pk)
         assert stored.to_spec() == result.spec
         transaction.set_rollback(True)  # one example at a time: the quota never fills

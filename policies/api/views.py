@@ -56,7 +56,9 @@ class BackupPolicyCollection(ContractView):
         result = schedule.parse_policy(json_body(request))
         if not result.ok:
             raise ContractError(result.problems)
-        policy = services.policy_create(tenant=tenant, spec=result.spec)
+        policy = services.policy_create(
+            tenant=tenant, spec=result.spec, actor=services.Actor.api(request.user, request.auth)
+        )
         return Response({"backup_policy_id": str(policy.pk)}, status=200)
 
 

@@ -39,4 +39,4 @@ def policy_from_payload(tenant, payload):
     """Store a policy as any entrance would: the core, then the service (quota, names)."""
     result = schedule.parse_policy(payload)
     assert result.ok, result.problems
-    return services.policy_create(tenant=tenant, spec=result.spec)
+    return services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())

@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 ).exists():
                     continue
                 result = schedule.parse_policy(payload)
-                services.policy_create(tenant=tenant, spec=result.spec)
+                services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
             _, token = services.token_issue(user=admin)
 
         example = {
