@@ -1,0 +1,109 @@
+"""Tag writes, renames and deletes from real threads at once, against the real database.
+
+As in ``test_services_concurrency``, each thread has its own connection and the write is slowed
+down, so that without the row locks several threads would read the same state before any wrote.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from policies import schedule, services
+from policies.models import BackupPolicy, PolicyTag
+
+from .factories import BackupPolicyFactory, TenantFactory, valid_payload
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+PARALLEL = 6
+ACTOR = services.Actor.command()
+
+
+def in_parallel(calls) -> list[object]:
+    """Run every call at once (each in its own thread); return each result or exception."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = calls[index]()
+        except BaseException as exc:  # kept, and checked by the test in its own thread
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def kinds(outcomes) -> list[str]:
+    return sorted(type(outcome).__name__ for outcome in outcomes)
+
+
+@pytest.fixture
+def slow_writes(monkeypatch):
+    store, save = services._store_tags, BackupPolicy.save
+
+    def store_slowly(*args, **kwargs):
+        time.sleep(0.05)
+        return store(*args, **kwargs)
+
+    def save_slowly(self, *args, **kwargs):
+        time.sleep(0.05)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_store_tags", store_slowly)
+    monkeypatch.setattr(BackupPolicy, "save", save_slowly)
+
+
+@pytest.mark.usefixtures("slow_writes")
+def test_parallel_tag_adds_on_a_policy_with_9_tags_add_exactly_one():
+    tags = [{"key": f"k{i}", "value": ""} for i in range(9)]
+    policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=tags))
+    calls = [
+        (lambda i=i: services.policy_tag_put(policy=policy, tag=schedule.Tag(f"new{i}", ""), actor=ACTOR))
+        for i in range(PARALLEL)
+    ]
+    outcomes = in_parallel(calls)
+    assert kinds(outcomes) == ["BackupPolicy"] + ["TagLimitExceeded"] * (PARALLEL - 1)
+    assert PolicyTag.objects.filter(policy=policy).count() == 10
+
+
+@pytest.mark.usefixtures("slow_writes")
+def test_parallel_renames_onto_one_name_rename_exactly_one():
+    tenant = TenantFactory()
+    policies = [
+        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"p{i}", tags=[]))
+        for i in range(PARALLEL)
+    ]
+
+    def rename(policy, name):
+        spec = schedule.parse_policy_update({"backup_policy_name": name}, policy.to_spec()).spec
+        return services.policy_update(policy=policy, spec=spec, actor=ACTOR)
+
+    outcomes = in_parallel(
+        [(lambda p=p, i=i: rename(p, "Nightly" if i % 2 else "NIGHTLY")) for i, p in enumerate(policies)]
+    )
+    assert kinds(outcomes) == ["BackupPolicy"] + ["PolicyNameTaken"] * (PARALLEL - 1)
+    assert BackupPolicy.objects.filter(tenant=tenant, name__iexact="nightly").count() == 1
+
+
+@pytest.mark.usefixtures("slow_writes")
+def test_parallel_deletes_and_updates_of_one_policy_never_fail_otherwise():
+    policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=[]))
+    spec = schedule.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, policy.to_spec()).spec
+    calls = [lambda: services.policy_delete(policy=policy, actor=ACTOR)] * 3 + [
+        lambda: services.policy_update(policy=policy, spec=spec, actor=ACTOR)
+    ] * 3
+    outcomes = in_parallel(calls)
+    # One delete wins; every other call either ran before it or finds the policy gone.
+    assert set(kinds(outcomes)) <= {"NoneType", "BackupPolicy", "PolicyNotFound"}
+    assert kinds(outcomes).count("NoneType") == 1
+    assert not BackupPolicy.objects.filter(pk=policy.pk).exists()
