@@ -340,6 +340,18 @@ def tenant_get_or_create(*, project_id: str, name: str = "") -> tuple[Tenant, bo
     return Tenant.objects.get_or_create(project_id=project_id, defaults={"name": name})
 
 
+def tenant_delete(*, tenant: Tenant, actor: Actor) -> int:
+    """Delete the tenant with its policies, recording each policy's delete; return how many."""
+    with transaction.atomic():
+        _lock_tenant(tenant)
+        policies = list(BackupPolicy.objects.filter(tenant=tenant).select_related("tenant"))
+        for policy in policies:
+            _record(actor, AuditEvent.Action.DELETE, policy, policy.to_spec(), None)
+        tenant.delete()
+    logger.info("project %s deleted with %d policies", tenant.project_id, len(policies))
+    return len(policies)
+
+
 def membership_add(*, user, tenant: Tenant) -> None:
     Membership.objects.get_or_create(user=user, tenant=tenant)
 

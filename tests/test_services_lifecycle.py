@@ -204,3 +204,12 @@ def test_audit_survives_the_user_and_the_tenant(policy, user, tenant):
     tenant.delete()
     event = AuditEvent.objects.get(action="create")
     assert (event.user, event.tenant, event.username, event.project_id) == (None, None, "alice", "tenant-a")
+
+
+def test_deleting_a_tenant_records_the_delete_of_each_policy(policy, tenant, actor):
+    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
+    assert services.tenant_delete(tenant=tenant, actor=actor) == 2
+    deletes = AuditEvent.objects.filter(action="delete")
+    assert sorted(deletes.values_list("policy_name", flat=True)) == ["policy_01", "second"]
+    assert set(deletes.values_list("project_id", flat=True)) == {"tenant-a"}
+    assert BackupPolicy.objects.count() == 0
