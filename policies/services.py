@@ -207,27 +207,42 @@ def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec, actor: Actor) ->
     return policy
 
 
-def policy_update(*, policy: BackupPolicy, spec: schedule.PolicySpec, actor: Actor) -> BackupPolicy:
-    """Store ``spec`` (already merged and checked by the core) over the policy; tags stay.
+def policy_update(
+    *,
+    policy: BackupPolicy,
+    spec: schedule.PolicySpec,
+    actor: Actor,
+    tags: tuple[schedule.Tag, ...] | None = None,
+) -> BackupPolicy:
+    """Store ``spec`` (already merged and checked by the core) over the policy.
 
-    A rename onto another policy's name is refused; a change that changes nothing writes nothing
-    and records nothing.
+    The tags stay as they are unless ``tags`` is given (the dashboard's and the admin's forms,
+    which show the whole list): then they are replaced in the same transaction and the same
+    audit record. A rename onto another policy's name is refused; a change that changes
+    nothing writes nothing and records nothing.
     """
     try:
         with transaction.atomic():
             _lock_tenant(policy.tenant)  # a rename must not race a create of the same name
             current = _lock_policy(policy)
             before = current.to_spec()
-            after = replace(spec, tags=before.tags)
+            after = replace(spec, tags=before.tags if tags is None else tuple(tags))
             existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
+            if len(after.tags) > schedule.MAX_TAGS:
+                raise TagLimitExceeded(schedule.tag_count_problem(len(after.tags)))
             fields = BackupPolicy.fields_from_spec(after)
             changed = [name for name, value in fields.items() if getattr(current, name) != value]
+            if after.tags != before.tags:
+                PolicyTag.objects.filter(policy=current).delete()
+                _store_tags(current, after.tags)
+                changed.append("tags")
             if changed:
                 for name in changed:
-                    setattr(current, name, fields[name])
-                current.save(update_fields=[*changed, "updated_at"])
+                    if name in fields:
+                        setattr(current, name, fields[name])
+                current.save(update_fields=[*(name for name in changed if name in fields), "updated_at"])
                 _record(actor, AuditEvent.Action.CHANGE, current, before, after)
     except IntegrityError as exc:
         if _is_name_constraint(exc):

@@ -1,0 +1,331 @@
+"""The admin site's forms: the stored field names in, the contract's payload out.
+
+Like the dashboard's form, these check no contract rule themselves. ``BackupPolicyAdminForm.clean``
+turns the admin's fields (named as stored: ``start_time``, ``frequency``, ``week_frequency`` as a
+comma list, ``retention_num`` / ``retention_day``, ``keep_first_of_month``, ``status``,
+``time_zone``) and the rows of the tag inline into the create payload an API client would send,
+asks :func:`schedule.parse_policy` (and, for a change, :func:`schedule.parse_policy_update`, the
+merge the API and the dashboard use), and shows each problem at the admin field or tag row it
+names. The quota and unique names need the database: the services check them when the admin
+saves (``admin.BackupPolicyAdmin``), and their refusals come back to :meth:`add_problem`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.forms.models import BaseInlineFormSet
+
+from . import schedule
+from .forms import _number, as_sentence, core_detail
+from .models import ApiToken, BackupPolicy, PolicyTag
+
+# Where each contract field is shown in the admin's policy form (JSON path without list indexes).
+FIELD_FOR_PATH = {
+    "backup_policy_name": "name",
+    "scheduled_policy.start_time": "start_time",
+    "scheduled_policy.frequency": "frequency",
+    "scheduled_policy.week_frequency": "week_frequency",
+    "scheduled_policy.rentention_num": "retention_num",
+    "scheduled_policy.rentention_day": "retention_day",
+    "scheduled_policy.remain_first_backup_of_curMonth": "keep_first_of_month",
+    "scheduled_policy.status": "status",
+    "time_zone": "time_zone",
+}
+# The quota is the chosen tenant's problem, not the name's (where the contract reports it).
+FIELD_FOR_CODE = {schedule.QUOTA: "tenant"}
+SUBJECTS = {
+    "name": "The name",
+    "tenant": "The project",
+    "start_time": "The start times",
+    "frequency": "The frequency",
+    "week_frequency": "The weekdays",
+    "retention_num": "The number of backups",
+    "retention_day": "The number of days",
+    "keep_first_of_month": "This choice",
+    "status": "The status",
+    "time_zone": "The time zone",
+    None: "The policy",
+}
+TAG_SUBJECTS = {"key": "The key", "value": "The value", None: "The tag"}
+# A modify keeps the stored time_zone when none is sent, so an emptied zone on a policy that has
+# one is sent as the offset that means the same as none (local time is UTC), as the dashboard does.
+NO_ZONE_ON_EDIT = schedule.format_offset(0)
+
+_INDEX = re.compile(r"\[\d+\]")
+_TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
+
+# The tag inline's formset is handed to the policy form through the policy instance they share
+# (the admin builds both around ``form.instance``): the core checks a policy and its tags as one
+# payload, before anything is written.
+TAG_FORMSET_ATTR = "_admin_tag_formset"
+
+
+def admin_message(problem: schedule.Problem, subject: str) -> str:
+    """Say a problem of the core or of a service as a sentence, with its contract code."""
+    detail = core_detail(problem)
+    if detail.startswith(("'", '"')):
+        # "'12:30' is not a full hour" names the value itself: shown at its field, it needs no subject.
+        text = detail if detail.endswith((".", "!", "?")) else f"{detail}."
+    else:
+        text = as_sentence(problem, subject)
+    return f"{text} ({problem.code})"
+
+
+class PolicyTagInlineForm(forms.ModelForm):
+    """One tag row: raw text for the core to judge (no length or character check here)."""
+
+    key = forms.CharField(required=False, strip=False)
+    value = forms.CharField(required=False, strip=False)
+
+    class Meta:
+        model = PolicyTag
+        fields = ["key", "value"]
+
+    def _post_clean(self) -> None:
+        # No model validation: the rules are the core's (read by the policy form) and the rows are
+        # stored by services.policy_update (with the policy), never by this form.
+        pass
+
+
+class PolicyTagFormSet(BaseInlineFormSet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        setattr(self.instance, TAG_FORMSET_ATTR, self)
+
+    def clean(self) -> None:
+        # No uniqueness check of the model formset: a repeated key is the core's 0214, shown at
+        # the row by the policy form.
+        pass
+
+    def tag_rows(self) -> list[tuple[forms.Form, str, str]]:
+        """Return (form, key, value) of each row that is kept: not deleted, not left blank."""
+        self.is_valid()  # cleans the rows (and the management form) once; cached afterwards
+        rows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE"):
+                continue
+            key, value = data.get("key") or "", data.get("value") or ""
+            if key or value:
+                rows.append((form, key, value))
+        return rows
+
+
+class BackupPolicyAdminForm(forms.ModelForm):
+    """Add or change a policy in the admin: the payload of an API client, judged by the core."""
+
+    # Plain text everywhere: what is wrong with a value is the core's answer, in its words.
+    name = forms.CharField(label="Name", required=False, strip=False)
+    status = forms.CharField(
+        label="Status", required=False, initial="ON", widget=forms.Select(choices=BackupPolicy.Status.choices)
+    )
+    start_time = forms.CharField(
+        label="Start times (UTC)",
+        required=False,
+        strip=False,
+        help_text="UTC full hours, comma-separated, in ascending local time: at UTC+02:00, local "
+        "00:00, 02:00 and 04:00 is 22:00,00:00,02:00.",
+    )
+    time_zone = forms.CharField(
+        label="Time zone",
+        required=False,
+        strip=False,
+        help_text="The offset of local time, UTC+HH:mm or UTC-HH:mm. Empty: UTC. A policy's time "
+        f"zone is never removed, only changed (as through the API): emptied, it is stored as {NO_ZONE_ON_EDIT}.",
+    )
+    frequency = forms.CharField(
+        label="Every N days (frequency)",
+        required=False,
+        help_text="1 to 14. Leave empty for a weekday schedule; when both are given, frequency is used.",
+    )
+    week_frequency = forms.CharField(
+        label="Local weekdays (week_frequency)",
+        required=False,
+        strip=False,
+        help_text="Comma-separated, in local time: SUN,MON,TUE,WED,THU,FRI,SAT.",
+    )
+    retention_num = forms.CharField(
+        label="Backups kept (rentention_num)",
+        required=False,
+        help_text="2 to 14. When both retentions are given, this one is used.",
+    )
+    retention_day = forms.CharField(
+        label="Days kept (rentention_day)", required=False, help_text="2 to 99999."
+    )
+    keep_first_of_month = forms.BooleanField(label="Keep the first backup of each month", required=False)
+
+    # Set by the admin when a service refused the write: the form is drawn again with it.
+    refusal: schedule.Problem | None = None
+
+    class Meta:
+        model = BackupPolicy
+        fields = [
+            "tenant",
+            "name",
+            "status",
+            "start_time",
+            "time_zone",
+            "frequency",
+            "week_frequency",
+            "retention_num",
+            "retention_day",
+            "keep_first_of_month",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.payload: dict[str, Any] | None = None
+        self.result: schedule.ParseResult | None = None
+        self.tag_rows: list[tuple[forms.Form, str, str]] | None = None
+
+    @property
+    def adding(self) -> bool:
+        return self.instance._state.adding
+
+    @property
+    def tag_formset(self) -> PolicyTagFormSet | None:
+        return getattr(self.instance, TAG_FORMSET_ATTR, None)
+
+    @property
+    def current(self) -> schedule.PolicySpec | None:
+        """The stored policy being changed (None while adding)."""
+        if self.adding:
+            return None
+        if not hasattr(self, "_current"):
+            self._current = self.instance.to_spec()
+        return self._current
+
+    @property
+    def spec(self) -> schedule.PolicySpec | None:
+        return self.result.spec if self.result is not None else None
+
+    @property
+    def tags_given(self) -> bool:
+        """True when the form carried the tag rows (the inline was part of the page)."""
+        return self.tag_rows is not None
+
+    # -- the payload
+
+    def build_payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Return the create body that the admin's fields and tag rows describe."""
+        scheduled: dict[str, Any] = {}
+        if data.get("start_time"):
+            scheduled["start_time"] = data["start_time"]
+        frequency = _number(data.get("frequency") or "")
+        if frequency is not None:
+            scheduled["frequency"] = frequency
+        week = data.get("week_frequency") or ""
+        if week.strip():
+            scheduled["week_frequency"] = [day.strip() for day in week.split(",")]
+        for field, key in (("retention_num", "rentention_num"), ("retention_day", "rentention_day")):
+            number = _number(data.get(field) or "")
+            if number is not None:
+                scheduled[key] = number
+        scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first_of_month") else "N"
+        if data.get("status"):
+            scheduled["status"] = data["status"]
+
+        payload: dict[str, Any] = {}
+        if data.get("name"):
+            payload["backup_policy_name"] = data["name"]
+        payload["scheduled_policy"] = scheduled
+        if self.tag_rows is not None:
+            tags = [{"key": key, "value": value} for _, key, value in self.tag_rows]
+        else:  # no tag inline on the page: the stored tags stay as they are
+            tags = [
+                {"key": tag.key, "value": tag.value} for tag in (self.current.tags if self.current else ())
+            ]
+        if tags:
+            payload["tags"] = tags
+        time_zone = data.get("time_zone") or ""
+        if not time_zone and self.current is not None and self.current.time_zone:
+            # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.
+            time_zone = NO_ZONE_ON_EDIT
+        if time_zone:
+            payload["time_zone"] = time_zone
+        return payload
+
+    # -- the core's answer
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        formset = self.tag_formset
+        self.tag_rows = formset.tag_rows() if formset is not None else None
+        self.payload = self.build_payload(data)
+        self.result = schedule.parse_policy(self.payload)
+        if self.result.ok and self.current is not None:
+            self.result = self._as_update(self.result)
+        for problem in self.result.problems:
+            self.add_problem(problem)
+        if self.refusal is not None:
+            self.add_problem(self.refusal)
+        return data
+
+    def _as_update(self, created: schedule.ParseResult) -> schedule.ParseResult:
+        """Read the (complete) payload as a modify of the stored policy, as the API reads a PUT."""
+        assert self.current is not None
+        assert self.payload is not None
+        assert created.spec is not None
+        body = {name: value for name, value in self.payload.items() if name != "tags"}
+        update = schedule.parse_policy_update(body, self.current)
+        if not update.ok:
+            return update
+        assert update.spec is not None
+        return schedule.ParseResult(replace(update.spec, tags=created.spec.tags), ())
+
+    def _post_clean(self) -> None:
+        # No model validation either: its max lengths would repeat the core's rules in other words,
+        # and its unique-name check would race the service's, which holds the tenant's lock. The
+        # instance is not filled in from the fields: the services write the policy.
+        pass
+
+    def add_problem(self, problem: schedule.Problem) -> None:
+        """Show a problem of the core or of a service at its field, tag row or above the form."""
+        tag = _TAG_PATH.fullmatch(problem.field)
+        formset = self.tag_formset
+        if tag and self.tag_rows is not None and int(tag.group(1)) < len(self.tag_rows):
+            form, _, _ = self.tag_rows[int(tag.group(1))]
+            part = tag.group(2) if tag.group(2) in ("key", "value") else None
+            form.add_error(part, admin_message(problem, TAG_SUBJECTS[part]))
+            return
+        if problem.field == "tags" and formset is not None:
+            formset.non_form_errors().append(admin_message(problem, "The tags"))
+            return
+        path = _INDEX.sub("", problem.field)
+        name = FIELD_FOR_CODE.get(problem.code, FIELD_FOR_PATH.get(path))
+        if name not in self.fields:
+            name = None  # e.g. the tenant of a policy being changed is not a field
+        subject = SUBJECTS.get(name, "The tags" if path.startswith("tags") else "The policy")
+        self.add_error(name, admin_message(problem, subject))
+
+
+class ApiTokenIssueForm(forms.ModelForm):
+    """Issue a token: pick a user and, optionally, when it expires."""
+
+    expires_in_days = forms.IntegerField(
+        label="Expires in (days)",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Leave empty for a token that does not expire; revoke it here when it is no longer needed.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A deactivated user's token is refused by the API: issuing one would only mislead.
+        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+
+    @property
+    def expires_in(self) -> timedelta | None:
+        days = self.cleaned_data.get("expires_in_days")
+        return timedelta(days=days) if days else None
