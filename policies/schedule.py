@@ -42,6 +42,7 @@ TAG_COUNT = "AutoBackup.0215"
 TAG_NOT_FOUND = "AutoBackup.0216"
 TAG_ACTION = "AutoBackup.0222"
 TIME_ZONE = "AutoBackup.0226"
+QUERY_PARAM = "AutoBackup.0013"  # ours: a bad query parameter of the forecast routes (docs/api.md)
 
 CODE_ORDER: tuple[str, ...] = (
     BODY_EMPTY,
