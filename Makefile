@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-postgres lint fmt bench clean
+.PHONY: install run serve test test-postgres lint fmt bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,14 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production configuration: debug off, gunicorn (config/gunicorn.conf.py: BIND or HOST/PORT,
+# WORKERS, THREADS), static files collected and served by WhiteNoise. Needs DJANGO_SECRET_KEY and
+# DJANGO_ALLOWED_HOSTS (README, "Configuration"); refuses to start without a safe key.
+serve: install
+	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 lint: install
 	$(BIN)/ruff check .
@@ -46,8 +54,10 @@ test-postgres: install
 	@test -n "$$TEST_POSTGRES_URL" || { echo "set TEST_POSTGRES_URL=postgresql://user:pass@host/db" >&2; exit 2; }
 	DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser" -p no:cacheprovider
 
+# In-process micro benchmarks, then wrk against gunicorn (docs/performance.md; needs wrk).
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
+	$(BIN)/python -m tests.benchmarks.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db-* test-artifacts

@@ -5,10 +5,13 @@ DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL (Postgr
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from config.secret_key import check_production_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,15 +38,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off; set it to a long random string, "
-            'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))"'
-        )
+if not DEBUG:
+    # Missing, 'django-insecure-', short or low-variety (Django's W009), or found in the repository.
+    check_production_secret_key(SECRET_KEY, repository=BASE_DIR)
+elif not SECRET_KEY:
     SECRET_KEY = "django-insecure-local-development-only-never-use-in-production-0123456789"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
@@ -57,13 +68,21 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI and Redoc served from the package (collectstatic), never from a CDN.
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
     "policies",
 ]
 
 MIDDLEWARE = [
+    # Outermost: it sees the final status of every answer, the envelope of ApiErrorMiddleware, an
+    # SSL redirect and a 500 alike, and times all of them.
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "policies.api.errors.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,9 +119,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # One connection per request unless told otherwise (docs/performance.md measures both).
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock when a
         # transaction begins, so the quota check and the insert of policy_create cannot
@@ -113,6 +139,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite locking between threads. One file per test process, so two runs in one tree never
     # share it (pytest-xdist adds a suffix per worker; the file is deleted at the end of a run).
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".pytest-db-{os.getpid()}.sqlite3")}
+else:
+    # The same on a server: two test runs against one PostgreSQL must not drop each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -123,6 +152,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username + address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "policies:home"
@@ -135,7 +169,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production: WhiteNoise serves collectstatic's output, compressed, under content-hashed names
+    # cached for a year. With debug on (make run, tests) plain names, read from the source folders.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# With debug on, WhiteNoise reads the source folders and notices edits; without, only STATIC_ROOT.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- API ------------------------------------------------------------------------------------
 
@@ -146,10 +193,52 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["policies.api.parsers.ContractJSONParser"],
     "EXCEPTION_HANDLER": "policies.api.errors.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "policies.api.negotiation.ContractNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 # The largest API body read (bytes); a create body is well under 4 KiB. Larger: 413.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
+
+# The OpenAPI description (policies/api/schema.py), served at /api/schema/ and /api/docs/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Backup Policy Console API (VBS v2)",
+    "DESCRIPTION": (
+        "The Volume Backup Service v2 backup-policy API. Paths are exact, without a trailing "
+        "slash (with one: 404 `AutoBackup.0004`, never a redirect); a method a path does not serve "
+        "is 405 `AutoBackup.0005` (checked before the token; no OPTIONS). Every error answer is "
+        'the envelope `{"error": {"code", "message", "details"?}}` (schema `Error`). '
+        "Field names keep the contract's spellings: `rentention_num`, `rentention_day`, "
+        "`remain_first_backup_of_curMonth`. More in docs/api.md."
+    ),
+    "VERSION": "2",
+    # Only the /v2/ API: not the schema and docs pages themselves.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Public read-only pages; the assets of Swagger UI come from drf-spectacular-sidecar.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "policies.api.schema.add_components",
+    ],
+}
+
+# --- Sign-in lockout (django-axes) ----------------------------------------------------------
+
+# Failed sign-ins at /accounts/login/ and /admin/login/ are counted per username *and* client
+# address: a guesser is stopped without letting anyone lock a user out from everywhere. API tokens
+# do not pass through authenticate() and are not counted.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.views.locked_out"
+# The client address is REMOTE_ADDR unless told otherwise: a header such as X-Forwarded-For is
+# trusted only when a proxy in front sets it (docs/development.md, "Behind a proxy").
+AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", ["REMOTE_ADDR"])
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 
 # --- Security (production) ------------------------------------------------------------------
 
@@ -157,18 +246,39 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# A load balancer probes the health check over plain HTTP; a redirect to HTTPS would read as down.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+    # Only behind a TLS proxy that sets X-Forwarded-Proto itself: without one, any client could
+    # send the header and pass as HTTPS.
+    if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"policies": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
+    # Every line carries the id of the request it belongs to (X-Request-ID), "-" outside one.
+    "filters": {"request_id": {"()": "config.middleware.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "line"},
+    },
+    "loggers": {
+        "policies": {"handlers": ["console"], "level": LOG_LEVEL},
+        # One line per request (config/middleware.py); gunicorn's own access log stays off.
+        "bpc.requests": {"handlers": ["console"], "level": LOG_LEVEL},
+        # Without this, an unhandled error outside the API would be logged nowhere with debug off
+        # (Django sends it to mail_admins only). 4xx warnings are left to the request log.
+        "django": {"handlers": ["console"], "level": "INFO" if DEBUG else "ERROR"},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
 }

@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from config.views import healthz
+from policies.api.schema import SchemaView, SwaggerView
 from policies.api.views import NotFoundView
 
 urlpatterns = [
+    # For load balancers and orchestrators: no sign-in, never cached, outside the API's /v2/.
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("v2/", include("policies.api.urls")),
     # "/v2" alone would otherwise be redirected to "/v2/" (APPEND_SLASH), losing a POST body.
     re_path(r"^v2$", NotFoundView.as_view()),
+    # The OpenAPI description of /v2/ and a Swagger UI page over it: public, read-only.
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", SwaggerView.as_view(), name="api-docs"),
     path("", include("policies.urls")),
 ]

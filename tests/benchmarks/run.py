@@ -5,7 +5,9 @@ Each figure is the median (and 95th percentile) of many runs, in-process through
 client: it measures the server's own time, without network or browser.
 """
 
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -35,6 +37,7 @@ def _time(fn, rounds: int = ROUNDS) -> list[float]:
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bpc-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
