@@ -77,6 +77,14 @@ class TagLimitExceeded(ServiceError):
     pass
 
 
+class PolicyInvalid(ServiceError):
+    """A modify whose merged result the core refuses; carries every problem."""
+
+    def __init__(self, problems) -> None:
+        super().__init__(problems[0])
+        self.problems = tuple(problems)
+
+
 # --- Who changed what ------------------------------------------------------------------------
 
 
@@ -251,6 +259,21 @@ def policy_update(
     if changed:
         logger.info("policy %s changed (%s)", current.pk, ", ".join(changed))
     return current
+
+
+def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPolicy:
+    """Apply a contract modify body (``{"scheduled_policy": {"status": "OFF"}}``) to the policy.
+
+    The merge reads the policy under its lock, so two modifies at once each keep the other's
+    fields: the second merges over what the first stored, not over what both read before.
+    """
+    with transaction.atomic():
+        _lock_tenant(policy.tenant)
+        current = _lock_policy(policy)
+        result = schedule.parse_policy_update(body, current.to_spec())
+        if not result.ok:
+            raise PolicyInvalid(result.problems)
+        return policy_update(policy=current, spec=result.spec, actor=actor)
 
 
 def policy_delete(*, policy: BackupPolicy, actor: Actor) -> None:

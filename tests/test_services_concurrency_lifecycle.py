@@ -107,3 +107,24 @@ def test_parallel_deletes_and_updates_of_one_policy_never_fail_otherwise():
     assert set(kinds(outcomes)) <= {"NoneType", "BackupPolicy", "PolicyNotFound"}
     assert kinds(outcomes).count("NoneType") == 1
     assert not BackupPolicy.objects.filter(pk=policy.pk).exists()
+
+
+@pytest.mark.usefixtures("slow_writes")
+def test_parallel_modifies_of_different_fields_keep_each_others_changes():
+    policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=[]))
+    bodies = [
+        {"scheduled_policy": {"status": "OFF"}},
+        {"scheduled_policy": {"rentention_num": 5}},
+        {"backup_policy_name": "renamed"},
+        {"time_zone": "UTC+09:00"},
+    ]
+    calls = [(lambda b=b: services.policy_modify(policy=policy, body=b, actor=ACTOR)) for b in bodies]
+    assert kinds(in_parallel(calls)) == ["BackupPolicy"] * len(bodies)
+    stored = BackupPolicy.objects.get(pk=policy.pk)
+    # Each merge ran over what the one before it stored, so no change was lost.
+    assert (stored.status, stored.retention_num, stored.name, stored.time_zone) == (
+        "OFF",
+        5,
+        "renamed",
+        "UTC+09:00",
+    )

@@ -60,9 +60,12 @@ _DRF_CODES = {
     exceptions.ParseError: schedule.BAD_JSON,
 }
 
+# The one place where a refusal of the services gets its HTTP status; any other is a 400
+# (PolicyQuotaExceeded, TagLimitExceeded).
 _SERVICE_STATUS = {
     services.PolicyNameTaken: HTTPStatus.CONFLICT,
-    services.PolicyQuotaExceeded: HTTPStatus.BAD_REQUEST,
+    services.PolicyNotFound: HTTPStatus.NOT_FOUND,
+    services.TagNotFound: HTTPStatus.NOT_FOUND,
 }
 
 
@@ -70,7 +73,8 @@ def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every exception of an API view becomes the envelope."""
     headers = {}
     if isinstance(exc, services.ServiceError):
-        exc = ContractError([exc.problem], _SERVICE_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST))
+        problems = getattr(exc, "problems", (exc.problem,))  # PolicyInvalid carries them all
+        exc = ContractError(list(problems), _SERVICE_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST))
     if isinstance(exc, ContractError):
         first = exc.problems[0]
         return Response(envelope(first.code, first.message, exc.problems), status=exc.status_code)

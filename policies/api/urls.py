@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import forecast, views
 
 app_name = "api"
 
@@ -8,5 +8,46 @@ app_name = "api"
 # which would lose a POST body).
 urlpatterns = [
     path("<str:project_id>/backuppolicy", views.BackupPolicyCollection.as_view(), name="policy_collection"),
+    # Literal routes before the {policy_id} ones: "tags" must never be read as a policy ID.
+    path("<str:project_id>/backuppolicy/tags", views.ProjectTags.as_view(), name="project_tags"),
+    # Our forecast routes (docs/api.md, "Forecasts"): literal, so before {policy_id} too.
+    path(
+        "<str:project_id>/backuppolicy/nextruns", forecast.NextRunsPreview.as_view(), name="nextruns_preview"
+    ),
+    path(
+        "<str:project_id>/backuppolicy/retention",
+        forecast.RetentionPreview.as_view(),
+        name="retention_preview",
+    ),
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/nextruns",
+        forecast.PolicyNextRuns.as_view(),
+        name="policy_nextruns",
+    ),
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/retention",
+        forecast.PolicyRetention.as_view(),
+        name="policy_retention",
+    ),
+    # <str:>, not <uuid:>: a malformed ID is the view's 404 AutoBackup.0205, like an unknown one.
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>",
+        views.BackupPolicyDetail.as_view(),
+        name="policy_detail",
+    ),
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/tags", views.PolicyTags.as_view(), name="policy_tags"
+    ),
+    # Before tags/<key>: the batch route's literal "action" (its DELETE removes the tag "action").
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/tags/action",
+        views.PolicyTagAction.as_view(),
+        name="policy_tag_action",
+    ),
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/tags/<str:key>",
+        views.PolicyTag.as_view(),
+        name="policy_tag",
+    ),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

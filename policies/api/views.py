@@ -1,5 +1,12 @@
-"""The VBS v2 backup-policy endpoints: thin views over the core and the services."""
+"""The VBS v2 backup-policy endpoints: thin views over the core and the services.
 
+Every view reads through ``selectors``, checks bodies with ``schedule`` and writes through
+``services``; a refusal is raised (a ``ContractError`` or a ``services.ServiceError``) and turned
+into the envelope, with its status, in one place: ``errors.exception_handler``. The OpenAPI
+description of each operation lives in ``schema.py``.
+"""
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -7,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import schedule, selectors, services
-from ..models import Tenant
+from ..models import BackupPolicy, Tenant
+from . import schema
 from .errors import ContractError
 
 
@@ -24,6 +32,15 @@ def tenant_or_403(request: Request, project_id: str) -> Tenant:
     return tenant
 
 
+def policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
+    """Return the tenant's policy; another project's, an unknown or a malformed ID is 0205."""
+    policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
+    if policy is None:
+        shown = policy_id if len(policy_id) <= 64 else policy_id[:63] + "…"
+        raise services.PolicyNotFound(services.policy_not_found_problem(shown))
+    return policy
+
+
 def json_body(request: Request):
     """Return the decoded JSON body; an empty body is the contract's AutoBackup.0000."""
     if request.stream is None:  # DRF's way of saying "no body at all"
@@ -31,6 +48,35 @@ def json_body(request: Request):
             [schedule.Problem("body", schedule.BODY_EMPTY, "the body is empty; send a JSON object")]
         )
     return request.data
+
+
+def refuse_problems(problems) -> None:
+    if problems:
+        raise ContractError(problems)
+
+
+def actor(request: Request) -> services.Actor:
+    return services.Actor.api(request.user, request.auth)
+
+
+def tag_list(tags) -> list[dict[str, str]]:
+    return [{"key": tag.key, "value": tag.value} for tag in tags]
+
+
+def policy_representation(policy: BackupPolicy) -> dict:
+    """One policy as the list answers it: what is stored, and only that."""
+    spec = policy.to_spec(tags=policy.tags.all())  # prefetched: no query per policy
+    body: dict = {
+        "backup_policy_id": str(policy.pk),
+        "backup_policy_name": spec.name,
+        "scheduled_policy": spec.scheduled_policy(),
+    }
+    if spec.time_zone is not None:
+        body["time_zone"] = spec.time_zone
+    body["tags"] = tag_list(spec.tags)
+    # Volumes cannot be associated with a policy yet (CONTRACT.md 3).
+    body["policy_resource_count"] = 0
+    return body
 
 
 class ContractView(APIView):
@@ -49,19 +95,112 @@ class ContractView(APIView):
 
 
 class BackupPolicyCollection(ContractView):
-    """``/v2/{project_id}/backuppolicy``."""
+    """``/v2/{project_id}/backuppolicy``: list and create."""
 
+    @schema.list_policies
+    def get(self, request: Request, project_id: str) -> Response:
+        tenant = tenant_or_403(request, project_id)
+        policies = selectors.policy_list_for_tenant(tenant=tenant)
+        return Response({"backup_policies": [policy_representation(policy) for policy in policies]})
+
+    @schema.create_policy
     def post(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
         result = schedule.parse_policy(json_body(request))
-        if not result.ok:
-            raise ContractError(result.problems)
-        policy = services.policy_create(
-            tenant=tenant, spec=result.spec, actor=services.Actor.api(request.user, request.auth)
-        )
+        refuse_problems(result.problems)
+        policy = services.policy_create(tenant=tenant, spec=result.spec, actor=actor(request))
         return Response({"backup_policy_id": str(policy.pk)}, status=200)
 
 
+class ProjectTags(ContractView):
+    """``/v2/{project_id}/backuppolicy/tags``: every tag key of the project with its values.
+
+    A literal route: it is listed before ``{policy_id}`` so that "tags" is never read as an ID.
+    """
+
+    @schema.project_tags
+    def get(self, request: Request, project_id: str) -> Response:
+        tenant = tenant_or_403(request, project_id)
+        return Response(
+            {
+                "tags": [
+                    {"key": key, "values": values}
+                    for key, values in selectors.tag_values_for_tenant(tenant=tenant)
+                ]
+            }
+        )
+
+
+class BackupPolicyDetail(ContractView):
+    """``/v2/{project_id}/backuppolicy/{policy_id}``: modify and delete."""
+
+    @schema.modify_policy
+    def put(self, request: Request, project_id: str, policy_id: str) -> Response:
+        policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
+        # The merge runs in the service, under the policy's lock (no lost update).
+        services.policy_modify(policy=policy, body=json_body(request), actor=actor(request))
+        return Response({"backup_policy_id": str(policy.pk)}, status=200)
+
+    @schema.delete_policy
+    def delete(self, request: Request, project_id: str, policy_id: str) -> Response:
+        # No body is read: a DELETE needs none, and one sent is ignored.
+        policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
+        services.policy_delete(policy=policy, actor=actor(request))
+        return Response(status=204)
+
+
+class PolicyTags(ContractView):
+    """``/v2/{project_id}/backuppolicy/{policy_id}/tags``: read the tags, add or replace one."""
+
+    @schema.policy_tags
+    def get(self, request: Request, project_id: str, policy_id: str) -> Response:
+        policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
+        return Response({"tags": tag_list(policy.tags.all())})
+
+    @schema.put_tag
+    def post(self, request: Request, project_id: str, policy_id: str) -> Response:
+        policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
+        tag, problems = schedule.parse_tag_body(json_body(request))
+        refuse_problems(problems)
+        services.policy_tag_put(policy=policy, tag=tag, actor=actor(request))
+        return Response(status=204)
+
+
+def remove_tag(request: Request, project_id: str, policy_id: str, key: str) -> Response:
+    policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
+    services.policy_tag_remove(policy=policy, key=key, actor=actor(request))
+    return Response(status=204)
+
+
+class PolicyTag(ContractView):
+    """``/v2/{project_id}/backuppolicy/{policy_id}/tags/{key}``: remove one tag."""
+
+    @schema.remove_tag
+    def delete(self, request: Request, project_id: str, policy_id: str, key: str) -> Response:
+        return remove_tag(request, project_id, policy_id, key)
+
+
+class PolicyTagAction(ContractView):
+    """``/v2/{project_id}/backuppolicy/{policy_id}/tags/action``: the batch tag route.
+
+    The literal ``action`` shadows ``tags/{key}`` for the key "action": a DELETE here removes
+    that tag, so every key stays removable (docs/api.md).
+    """
+
+    @schema.tag_action
+    def post(self, request: Request, project_id: str, policy_id: str) -> Response:
+        policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
+        batch, problems = schedule.parse_tag_action(json_body(request))
+        refuse_problems(problems)
+        services.policy_tags_batch(policy=policy, batch=batch, actor=actor(request))
+        return Response(status=204)
+
+    @schema.remove_action_tag
+    def delete(self, request: Request, project_id: str, policy_id: str) -> Response:
+        return remove_tag(request, project_id, policy_id, "action")
+
+
+@extend_schema(exclude=True)
 class NotFoundView(APIView):
     """Every other path under /v2/: 404 in the envelope, for any method, without authentication."""
 

@@ -1,5 +1,6 @@
 """Fixtures and checks shared by the API tests (Django's test client and real HTTP)."""
 
+import json
 import uuid
 
 import pytest
@@ -48,3 +49,23 @@ def fill(tenant, count: int, prefix: str = "existing") -> list[BackupPolicy]:
 @pytest.fixture
 def anonymous():
     return ContractClient(None)
+
+
+# --- The lifecycle routes (CONTRACT.md 3) ------------------------------------------------------
+
+
+def policy_url(tenant, policy_id) -> str:
+    """``/v2/{project_id}/backuppolicy/{policy_id}``."""
+    project_id = getattr(tenant, "project_id", tenant)
+    return f"/v2/{project_id}/backuppolicy/{getattr(policy_id, 'pk', policy_id)}"
+
+
+def project_tags_url(tenant) -> str:
+    return f"/v2/{getattr(tenant, 'project_id', tenant)}/backuppolicy/tags"
+
+
+def send(client: ContractClient, method: str, url: str, body=None, *, raw=None, **extra):
+    """Any method with an optional JSON body (``raw`` bytes or text as they are)."""
+    data = raw if raw is not None else ("" if body is None else json.dumps(body))
+    extra.setdefault("content_type", "application/json")
+    return client.client.generic(method, url, data, **client._headers(extra))

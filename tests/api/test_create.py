@@ -327,9 +327,9 @@ def test_a_request_refused_by_a_tenant_rule_writes_nothing(api, tenant, prepared
 # --- protocol: routes, methods, media types ---------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_a_method_the_create_path_does_not_serve_is_405(api, tenant, method):
-    # GET will become the list route (CONTRACT.md 3); until then it is a 405 like the others.
+    # GET is the list route (CONTRACT.md 3, tests/api/test_list.py).
     error_of(api.request(method, create_url(tenant)), 405, "AutoBackup.0005")
 
 

@@ -92,12 +92,12 @@ def test_a_post_with_a_trailing_slash_is_not_redirected(live_server, tenant, tok
     assert not BackupPolicy.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["/v2/nowhere", "/v2/tenant-a/backuppolicy/extra", "/v2/"])
+@pytest.mark.parametrize("path", ["/v2/nowhere", "/v2/tenant-a/backuppolicy/extra/more", "/v2/"])
 def test_an_unknown_route_is_a_json_404_over_http(live_server, path):
     send(live_server, "GET", path, headers={"Accept": "text/html"}).error(404, "AutoBackup.0004")
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_a_wrong_method_is_405_over_http(live_server, tenant, token, method):
     send(live_server, method, create_url(tenant), token=token).error(405, "AutoBackup.0005")
 

@@ -90,7 +90,7 @@ def test_an_accept_that_admits_json_is_served(api, tenant, accept):
 def test_options_is_not_a_method_of_the_api(api, tenant):
     response = api.request("OPTIONS", create_url(tenant))
     error_of(response, 405, "AutoBackup.0005")
-    assert response["Allow"] == "POST"
+    assert response["Allow"] == "GET, POST"
 
 
 def test_a_host_the_server_does_not_serve_is_a_400_envelope_with_its_own_code(api, tenant, settings):

@@ -1,0 +1,159 @@
+"""Fuzz every /v2/ operation against the served OpenAPI description, over real HTTP (schemathesis).
+
+The schema is read from /api/schema/ of a live server (pytest-django's ``live_server``, on the
+test database), and schemathesis's engine runs its phases (examples, coverage, fuzzing, stateful)
+with a valid token, the real project and an existing policy, checking every answer: no 5xx, a
+status the operation documents, the documented content type, and a body that matches the
+documented schema (the error envelope included).
+
+Before each request the project is put back as it was (one policy with a fixed ID and a tag) if
+the previous request changed it, so every example meets the same world and a failure reproduces.
+The run is bounded (max examples per operation) and deterministic (a fixed seed, derandomized).
+"""
+
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+
+import pytest
+import schemathesis
+from django.core.servers.basehttp import WSGIRequestHandler
+from django.db import connection
+from schemathesis.engine import Status, events, from_schema
+
+from policies.models import BackupPolicy
+
+from ..factories import BackupPolicyFactory, valid_payload
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+POLICY_ID = uuid.UUID("6f1c7a52-3d0e-4b8e-9a51-0c2d4e6f8a10")
+SEED = 20261127
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    # The schema is not stricter than the API: a body it forbids is refused (4xx).
+    "negative_data_rejection",
+    # No operation answers without a token; a method the schema does not list is 405.
+    "ignored_auth",
+    "unsupported_method",
+)
+
+
+class World:
+    """The project every request meets: one policy with a fixed ID and two tags."""
+
+    def __init__(self, tenant) -> None:
+        self.tenant = tenant
+        self.dirty = True
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        # Runs in schemathesis's worker thread: its own database connection, closed here so
+        # that nothing is left open when the test database is dropped.
+        try:
+            BackupPolicy.objects.filter(tenant=self.tenant).delete()
+            BackupPolicyFactory(
+                tenant=self.tenant,
+                payload=valid_payload(
+                    backup_policy_name="fuzz_world",
+                    tags=[{"key": "env", "value": "prod"}, {"key": "action", "value": "x"}],
+                ),
+                id=POLICY_ID,
+            )
+        finally:
+            connection.close()
+        self.dirty = False
+
+    def before_call(self, context, case, kwargs) -> None:
+        with self.lock:
+            if self.dirty:
+                self.reset()
+
+    def after_call(self, context, case, response) -> None:
+        # A refused request writes nothing (the contract), and reads change nothing.
+        if case.method.upper() != "GET" and response.status_code < 400:
+            self.dirty = True
+
+
+def failures_of(stream) -> tuple[list[str], dict[str, int], dict[str, Counter]]:
+    failures: list[str] = []
+    counts: dict[str, int] = {}
+    statuses: dict[str, Counter] = {}
+    for event in stream:
+        if isinstance(event, events.ScenarioFinished):
+            counts[event.phase.value] = counts.get(event.phase.value, 0) + len(event.recorder.cases)
+            answered = statuses.setdefault(event.recorder.label, Counter())
+            answered.update(
+                i.response.status_code for i in event.recorder.interactions.values() if i.response
+            )
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        failures.append(
+                            f"{event.recorder.label} [{check.name}] {failure.title}\n{failure.message}\n"
+                            f"{check.failure_info.code_sample}"
+                        )
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"{event.__class__.__name__} in {getattr(event, 'label', '?')}: {event.value!r}")
+    return failures, counts, statuses
+
+
+def test_every_v2_operation_answers_as_its_schema_says(live_server, tenant, token, monkeypatch):
+    # The test server writes headers and body apart; with Nagle's algorithm on, every answer on a
+    # kept-alive connection waits for the client's delayed ACK (~40 ms). Real servers set this.
+    monkeypatch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            # The token always comes from "auth" (ignored_auth still tries without it).
+            "generation": {
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "with-security-parameters": False,
+            },
+            "phases": {"stateful": {"enabled": False}},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+            "auth": {"openapi": {"XAuthToken": {"api_key": token}}},
+            "parameters": {"project_id": tenant.project_id, "policy_id": str(POLICY_ID)},
+            "base-url": live_server.url,
+            # Show the real keys and bodies of a failure: the token is this test's own.
+            "output": {"sanitization": {"enabled": False}},
+        }
+    )
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json", config=config)
+    operations = {f"{op.ok().method.upper()} {op.ok().path}" for op in schema.get_all_operations()}
+    assert all(label.split(" ")[1].startswith("/v2/") for label in operations)
+
+    world = World(tenant)
+
+    # Global hooks (schemathesis has no per-schema before_call), removed again below.
+    @schemathesis.hook
+    def before_call(context, case, kwargs):
+        world.before_call(context, case, kwargs)
+
+    @schemathesis.hook
+    def after_call(context, case, response):
+        world.after_call(context, case, response)
+
+    started = time.perf_counter()
+    try:
+        stream = list(from_schema(schema).execute())
+    finally:
+        schemathesis.hooks.unregister(before_call)
+        schemathesis.hooks.unregister(after_call)
+    elapsed = time.perf_counter() - started
+
+    failures, counts, statuses = failures_of(stream)
+    print(f"schemathesis: {len(operations)} operations, {counts} cases, {elapsed:.1f} s")
+    for label, answered in sorted(statuses.items()):
+        print(f"  {label}: {dict(sorted(answered.items()))}")
+    assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures[:20])
+    tested = {event.recorder.label for event in stream if isinstance(event, events.ScenarioFinished)}
+    assert operations <= tested, operations - tested
