@@ -445,11 +445,8 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         body = {"scheduled_policy": {"status": status}}
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
-            result = schedule.parse_policy_update(body, self._spec(policy))
             try:
-                if not result.ok:
-                    raise services.ServiceError(result.problems[0])
-                services.policy_update(policy=policy, spec=result.spec, actor=actor)
+                services.policy_modify(policy=policy, body=body, actor=actor)
             except services.ServiceError as exc:
                 refused.append(f"{policy.name}: {exc.problem.message}")
                 continue

@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
 
 from . import schedule
-from .forms import _number, as_sentence, core_detail
+from .forms import as_sentence, core_detail, json_number
 from .models import ApiToken, BackupPolicy, PolicyTag
 
 # Where each contract field is shown in the admin's policy form (JSON path without list indexes).
@@ -217,14 +217,14 @@ class BackupPolicyAdminForm(forms.ModelForm):
         scheduled: dict[str, Any] = {}
         if data.get("start_time"):
             scheduled["start_time"] = data["start_time"]
-        frequency = _number(data.get("frequency") or "")
+        frequency = json_number(data.get("frequency") or "")
         if frequency is not None:
             scheduled["frequency"] = frequency
         week = data.get("week_frequency") or ""
         if week.strip():
             scheduled["week_frequency"] = [day.strip() for day in week.split(",")]
         for field, key in (("retention_num", "rentention_num"), ("retention_day", "rentention_day")):
-            number = _number(data.get(field) or "")
+            number = json_number(data.get(field) or "")
             if number is not None:
                 scheduled[key] = number
         scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first_of_month") else "N"

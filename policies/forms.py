@@ -1,10 +1,14 @@
-"""The dashboard's create form: UI-shaped input turned into the contract payload.
+"""The dashboard's create and edit form: UI-shaped input turned into the contract payload.
 
 The form checks no contract rule itself. It turns what a person ticks (local weekdays, a grid of
 local times whose values are UTC hours, a zone picker, a retention kind and number, tag rows) into
 the very payload an API client would send, hands it to :func:`schedule.parse_policy`, and shows
 each :class:`schedule.Problem` at the form field it names. The preview is the core's own answer
 for the current form state.
+
+Editing uses the same form, pre-filled from the stored policy (``form_data_from_payload``). The
+form shows every field, so its payload (tags aside) is a complete modify body: it goes through
+:func:`schedule.parse_policy_update` against the stored policy, the merge code the API uses.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
@@ -23,6 +27,7 @@ from django import forms
 from django.utils import timezone
 
 from . import schedule
+from .forecast import PolicyForecast, policy_forecast
 
 SCHEDULE_KINDS = (("week", "Days of the week"), ("days", "Every N days"))
 RETENTION_KINDS = (("num", "Keep a number of backups"), ("day", "Keep backups for a number of days"))
@@ -64,9 +69,11 @@ SUBJECTS = {
 }
 _MID_SENTENCE = re.compile(r"(is|has|must|contains|repeats|may|was|were|are|starts)\b|['\"]")
 GRID_MOVED = (
-    "The time zone changed: the start times are now shown at {offset}; check them and press "
-    "Create policy again."
+    "The time zone changed: the start times are now shown at {offset}; check them and press {submit} again."
 )
+# A modify keeps the stored time_zone when none is sent (null too), so "no time zone" on a policy
+# that has one is sent as the offset that means the same: local time is UTC.
+NO_ZONE_ON_EDIT = schedule.format_offset(0)
 
 _INDEX = re.compile(r"\[\d+\]")
 _TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
@@ -74,7 +81,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+|[+-]?[0-9]+\.[0-9]*")
 
 
-def _number(text: str) -> Any:
+def json_number(text: str) -> Any:
     """Turn a number box's text into the JSON value a client would send (None: left empty).
 
     Text that is no number is passed on as a string, so the core refuses it with the field's own
@@ -159,6 +166,8 @@ class Zone:
     time_zone: str | None  # what the payload carries (None: no time_zone)
     offset: int | None  # None when the core will refuse time_zone
     name: str | None = None  # the IANA name, for a named zone
+    # "No time zone" picked while editing a policy that has one (sent as UTC+00:00).
+    cleared: bool = False
 
 
 @dataclass
@@ -171,6 +180,7 @@ class Preview:
     dst_notes: list[schedule.DstNote]
     now: datetime
     pristine: bool = False
+    editing: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -207,6 +217,8 @@ class Preview:
     @property
     def zone_note(self) -> str:
         """Where the stored offset comes from, for a named zone ("" for none or for UTC itself)."""
+        if self.zone.cleared:
+            return "a policy's time zone cannot be removed, only changed; UTC+00:00 runs at the same times"
         if not self.zone.name or self.zone.name == "UTC":
             return ""
         return f"the offset of {self.zone.name} today"
@@ -263,8 +275,17 @@ class Preview:
 
     @property
     def json_body(self) -> str:
-        body = self.spec.to_payload() if self.spec is not None else self.payload
+        body = self.spec.to_payload() if self.spec is not None else dict(self.payload)
+        if self.editing:
+            body.pop("tags", None)  # a modify body has no tags: the tag routes change them
         return json.dumps(body, indent=2)
+
+    @functools.cached_property
+    def forecast(self) -> PolicyForecast | None:
+        """The next runs and the retention picture of the schedule shown: the core's answer."""
+        if self.schedule_spec is None:
+            return None
+        return policy_forecast(self.schedule_spec, now=self.now, zone_name=self.zone.name)
 
 
 @functools.lru_cache(maxsize=4)
@@ -340,14 +361,22 @@ class PolicyForm(forms.Form):
     keep_first = forms.BooleanField(label="Also keep the first backup of each month", required=False)
     status = forms.CharField(label="Status", required=False, initial="ON", widget=forms.RadioSelect)
 
-    def __init__(self, *args: Any, now: datetime | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        now: datetime | None = None,
+        current: schedule.PolicySpec | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``current``: the stored policy being edited (None: a new policy)."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
-        current = self.data.get("time_zone", "") if self.is_bound else ""
+        self.current = current
+        picked = self.data.get("time_zone", "") if self.is_bound else ""
         # A callable: the ~600 choices are built only when the select is drawn, not for a preview.
         self.fields["time_zone"].widget.choices = functools.partial(
-            zone_choices, now=self.now, current=current
+            zone_choices, now=self.now, current=picked
         )
         self.fields["status"].widget.choices = STATUSES
         self.problems: list[schedule.Problem] = []
@@ -419,6 +448,8 @@ class PolicyForm(forms.Form):
 
     def _build_payload(self, data: Mapping[str, Any]) -> dict[str, Any]:
         self.zone = resolve_zone(data.get("time_zone") or "", now=self.now)
+        if self.zone.time_zone is None and self.current is not None and self.current.time_zone:
+            self.zone = Zone(self.zone.value, NO_ZONE_ON_EDIT, 0, cleared=True)
         scheduled: dict[str, Any] = {}
         grid_text = (data.get("grid_offset") or "").strip()
         grid_offset = int(grid_text) if _INTEGER.fullmatch(grid_text) else None
@@ -426,15 +457,15 @@ class PolicyForm(forms.Form):
         if start_time is not None:
             scheduled["start_time"] = start_time
         if data.get("schedule_kind") == "days":
-            frequency = _number(data.get("frequency") or "")
+            frequency = json_number(data.get("frequency") or "")
             if frequency is not None:
                 scheduled["frequency"] = frequency
         else:
             scheduled["week_frequency"] = list(data.get("week_days") or [])
         if data.get("retention_kind") == "day":
-            number, key = _number(data.get("retention_day") or ""), "rentention_day"
+            number, key = json_number(data.get("retention_day") or ""), "rentention_day"
         else:
-            number, key = _number(data.get("retention_num") or ""), "rentention_num"
+            number, key = json_number(data.get("retention_num") or ""), "rentention_num"
         if number is not None:
             scheduled[key] = number
         scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first") else "N"
@@ -458,9 +489,28 @@ class PolicyForm(forms.Form):
         data = super().clean()
         self.payload = self._build_payload(data)
         self.result = schedule.parse_policy(self.payload)
+        if self.current is not None and self.result.ok:
+            self.result = self._as_update(self.result)
         for problem in self.result.problems:
             self.add_problem(problem)
         return data
+
+    def _as_update(self, created: schedule.ParseResult) -> schedule.ParseResult:
+        """Read the form's payload as a modify of the stored policy, as the API reads a PUT.
+
+        The payload is complete (the create rules just accepted it), so the merge changes
+        nothing: it is run so that the dashboard and the API share one merge. The tags, which a
+        modify never changes, are the ones the core read from the form (saved by the tag service).
+        """
+        assert self.current is not None
+        assert self.payload is not None
+        assert created.spec is not None
+        body = {name: value for name, value in self.payload.items() if name != "tags"}
+        update = schedule.parse_policy_update(body, self.current)
+        if not update.ok:
+            return update
+        assert update.spec is not None
+        return schedule.ParseResult(replace(update.spec, tags=created.spec.tags), ())
 
     def _field_for(self, problem: schedule.Problem) -> str | None:
         """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
@@ -562,8 +612,16 @@ class PolicyForm(forms.Form):
         """
         if not (self.is_bound and self._getlist("hours") and self.grid_moved):
             return False
-        self.add_error("hours", GRID_MOVED.format(offset=self.grid_offset_text))
+        self.add_error("hours", GRID_MOVED.format(offset=self.grid_offset_text, submit=self.submit_label))
         return True
+
+    @property
+    def editing(self) -> bool:
+        return self.current is not None
+
+    @property
+    def submit_label(self) -> str:
+        return "Save changes" if self.editing else "Create policy"
 
     @property
     def tag_errors(self) -> list[str]:
@@ -669,6 +727,7 @@ class PolicyForm(forms.Form):
             dst_notes=notes,
             now=self.now,
             pristine=pristine,
+            editing=self.editing,
         )
 
 

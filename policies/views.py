@@ -15,11 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import schedule, selectors, services
-from .forms import PolicyForm
+from . import forecast, schedule, selectors, services
+from .forms import PolicyForm, form_data_from_payload
 from .models import BackupPolicy, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
+LIST_TEMPLATE = "policies/policy_list.html"
+DELETE_TEMPLATE = "policies/policy_delete.html"
 
 
 def _tenant_or_404(request: HttpRequest, project_id: str) -> Tenant:
@@ -28,6 +30,23 @@ def _tenant_or_404(request: HttpRequest, project_id: str) -> Tenant:
     if tenant is None:
         raise Http404("No such project among yours.")
     return tenant
+
+
+def _policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
+    # Another tenant's policy, an unknown one and a malformed ID look the same: 404, nothing written.
+    policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
+    if policy is None:
+        raise Http404("No such policy in this project.")
+    return policy
+
+
+def _list_url(tenant: Tenant) -> str:
+    return reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
+
+
+def _to_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    url = _list_url(tenant)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @dataclass
@@ -46,6 +65,15 @@ class PolicyRow:
     @property
     def utc_words(self) -> str:
         return self.schedule_words[1]
+
+    @property
+    def next_run(self) -> forecast.NextRun | None:
+        """The next run, None when the policy is off: computed from the spec in hand, no query."""
+        return forecast.next_run(self.spec, start=timezone.now())
+
+    @classmethod
+    def of(cls, policy: BackupPolicy) -> "PolicyRow":
+        return cls(policy, policy.to_spec(tags=list(policy.tags.all())))
 
 
 def _quota(count: int) -> dict:
@@ -70,29 +98,62 @@ def home(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
-    rows = [
-        # The tags are prefetched: list(...all()) reads the cache, no query per policy.
-        PolicyRow(policy, policy.to_spec(tags=list(policy.tags.all())))
-        for policy in selectors.policy_list_for_tenant(tenant=tenant)
-    ]
+    # The tags are prefetched: PolicyRow.of reads the cache, no query per policy.
+    rows = [PolicyRow.of(policy) for policy in selectors.policy_list_for_tenant(tenant=tenant)]
     context = {
         "tenant": tenant,
         "tenants": selectors.tenants_for_user(user=request.user),
         "rows": rows,
         **_quota(len(rows)),
     }
-    template = "policies/policy_list.html#policy-table" if request.htmx else "policies/policy_list.html"
+    template = f"{LIST_TEMPLATE}#policy-table" if request.htmx else LIST_TEMPLATE
     return render(request, template, context)
 
 
-def _form_context(request: HttpRequest, tenant: Tenant, form: PolicyForm, *, pristine: bool = False) -> dict:
-    return {
+def _form_context(
+    request: HttpRequest,
+    tenant: Tenant,
+    form: PolicyForm,
+    *,
+    pristine: bool = False,
+    policy: BackupPolicy | None = None,
+) -> dict:
+    preview = form.preview(pristine=pristine)
+    context = {
         "tenant": tenant,
         "tenants": selectors.tenants_for_user(user=request.user),
         "form": form,
-        "preview": form.preview(pristine=pristine),
-        **_quota(selectors.policy_count_for_tenant(tenant=tenant)),
+        "preview": preview,
+        "policy": policy,
     }
+    if policy is None:
+        context["form_action"] = reverse("policies:policy_create", kwargs={"project_id": tenant.project_id})
+        context["preview_url"] = reverse("policies:policy_preview", kwargs={"project_id": tenant.project_id})
+        context.update(_quota(selectors.policy_count_for_tenant(tenant=tenant)))
+    else:
+        ids = {"project_id": tenant.project_id, "policy_id": policy.pk}
+        context["form_action"] = reverse("policies:policy_edit", kwargs=ids)
+        context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
+        context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
+        context["list_url"] = _list_url(tenant)
+        # What saving would change, field by field (JSON paths, as the audit trail records them).
+        if preview is not None and preview.accepted and form.current is not None:
+            changes = services.audit_changes(form.current, preview.spec)
+            context["changes"] = [
+                (path, _shown(change["before"]), _shown(change["after"])) for path, change in changes.items()
+            ]
+    return context
+
+
+def _shown(value: object) -> str:
+    """Write a stored value the way the API's JSON reads it, shortly: ["MON", "WED"] -> MON,WED."""
+    if value is None or value == []:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(
+            f"{item['key']}={item['value']}" if isinstance(item, dict) else str(item) for item in value
+        )
+    return str(value)
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,11 +190,17 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
 def policy_preview(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
     form = PolicyForm(request.POST, now=timezone.now())
+    return _preview_response(request, tenant, form)
+
+
+def _preview_response(
+    request: HttpRequest, tenant: Tenant, form: PolicyForm, policy: BackupPolicy | None = None
+) -> HttpResponse:
     if not request.htmx:
-        return render(request, FORM_TEMPLATE, _form_context(request, tenant, form))
+        return render(request, FORM_TEMPLATE, _form_context(request, tenant, form, policy=policy))
     # The script sends "pristine" while the person has changed nothing (it only preselected
     # their zone): what is missing then reads as still to do, not as mistakes in red.
-    context = _form_context(request, tenant, form, pristine="pristine" in request.POST)
+    context = _form_context(request, tenant, form, pristine="pristine" in request.POST, policy=policy)
     html = render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
     # The phone's summary bar sits outside the preview; it follows it out of band.
     html += render_to_string(f"{FORM_TEMPLATE}#preview-bar", {**context, "bar_oob": True}, request=request)
@@ -141,6 +208,125 @@ def policy_preview(request: HttpRequest, project_id: str) -> HttpResponse:
         # The zone's offset changed: the hour labels change too (ticks keep their local time).
         context["grid_oob"] = True
         html += render_to_string(f"{FORM_TEMPLATE}#hour-grid", context, request=request)
+    return HttpResponse(html)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@vary_on_headers("HX-Request")
+def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    policy = _policy_or_404(tenant, policy_id)
+    current = policy.to_spec()
+    now = timezone.now()
+    if request.method == "POST":
+        form = PolicyForm(request.POST, now=now, current=current)
+        if "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
+            assert form.spec is not None
+            changed = bool(services.audit_changes(current, form.spec))
+            try:
+                # The merged spec and the tags the core read from the form, in one transaction.
+                services.policy_update(
+                    policy=policy,
+                    spec=form.spec,
+                    tags=form.spec.tags,
+                    actor=services.Actor.dashboard(request.user),
+                )
+            except services.PolicyNotFound:
+                messages.error(request, f"Policy “{policy.name}” was deleted meanwhile: nothing was saved.")
+                return _to_list(request, tenant)
+            except services.ServiceError as exc:
+                form.add_problem(exc.problem)  # a rename onto another policy's name: at the name
+            else:
+                if changed:
+                    messages.success(request, f"Policy “{form.spec.name}” saved.")
+                else:
+                    messages.info(request, f"Policy “{form.spec.name}” is unchanged: nothing to save.")
+                return _to_list(request, tenant)
+    else:
+        form = PolicyForm(form_data_from_payload(current.to_payload()), now=now, current=current)
+    template = f"{FORM_TEMPLATE}#policy-form" if request.htmx else FORM_TEMPLATE
+    return render(request, template, _form_context(request, tenant, form, policy=policy))
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def policy_edit_preview(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    policy = _policy_or_404(tenant, policy_id)
+    form = PolicyForm(request.POST, now=timezone.now(), current=policy.to_spec())
+    return _preview_response(request, tenant, form, policy)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@vary_on_headers("HX-Request")
+def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    policy = _policy_or_404(tenant, policy_id)
+    if request.method == "POST":
+        try:
+            services.policy_delete(policy=policy, actor=services.Actor.dashboard(request.user))
+        except services.PolicyNotFound:
+            messages.info(request, f"Policy “{policy.name}” was already deleted.")
+        else:
+            messages.success(request, f"Policy “{policy.name}” deleted.")
+        return _to_list(request, tenant)
+    context = {
+        "tenant": tenant,
+        "tenants": selectors.tenants_for_user(user=request.user),
+        "row": PolicyRow.of(policy),
+    }
+    template = f"{DELETE_TEMPLATE}#delete-confirm" if request.htmx else DELETE_TEMPLATE
+    return render(request, template, context)
+
+
+STATUS_WORDS = {"ON": "on: it runs on schedule", "OFF": "off: it does not run until it is turned on"}
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
+    """Turn a policy on or off with the modify body an API client sends for it."""
+    tenant = _tenant_or_404(request, project_id)
+    policy = _policy_or_404(tenant, policy_id)
+    # The switch posts the status it turns to, not "toggle": a double submit cannot flip it back.
+    body = {"scheduled_policy": {"status": request.POST.get("status", "")}}
+    problem = None
+    try:
+        services.policy_modify(policy=policy, body=body, actor=services.Actor.dashboard(request.user))
+    except services.PolicyNotFound:
+        return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")
+    except services.ServiceError as exc:
+        problem = exc.problem
+    fresh = selectors.policy_for_tenant(tenant=tenant, policy_id=policy.pk)
+    if fresh is None:
+        return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")
+    if problem is not None:
+        return _toggle_answer(
+            request,
+            tenant,
+            fresh,
+            f"Policy “{fresh.name}” was not changed: {problem.message} ({problem.code})",
+        )
+    return _toggle_answer(
+        request, tenant, fresh, f"Policy “{fresh.name}” is {STATUS_WORDS[fresh.status]}.", ok=True
+    )
+
+
+def _toggle_answer(
+    request: HttpRequest, tenant: Tenant, policy: BackupPolicy | None, notice: str, *, ok: bool = False
+) -> HttpResponse:
+    if not request.htmx:
+        (messages.success if ok else messages.error)(request, notice)
+        return redirect(_list_url(tenant))
+    # Only the row is swapped (it carries the switch; a row deleted meanwhile goes); the notice
+    # follows out of band into the list's live region.
+    context = {"tenant": tenant, "row": PolicyRow.of(policy) if policy else None, "notice": notice, "ok": ok}
+    html = render_to_string(f"{LIST_TEMPLATE}#policy-row", context, request=request) if policy else ""
+    html += render_to_string(f"{LIST_TEMPLATE}#list-notice", {**context, "notice_oob": True}, request=request)
     return HttpResponse(html)
 
 
