@@ -204,11 +204,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Backup Policy Console API (VBS v2)",
     "DESCRIPTION": (
         "The Volume Backup Service v2 backup-policy API. Paths are exact, without a trailing "
-        "slash (with one: 404 `AutoBackup.0004`, never a redirect); a method a path does not serve "
+        "slash (a path sent with a trailing slash is 404 `AutoBackup.0004`, never redirected); a "
+        "method a path does not serve "
         "is 405 `AutoBackup.0005` (checked before the token; no OPTIONS). Every error answer is "
         'the envelope `{"error": {"code", "message", "details"?}}` (schema `Error`). '
         "Field names keep the contract's spellings: `rentention_num`, `rentention_day`, "
-        "`remain_first_backup_of_curMonth`. More in docs/api.md."
+        "`remain_first_backup_of_curMonth`. The project's `docs/api.md` has every contract "
+        "decision and the forecast routes' rules."
     ),
     "VERSION": "2",
     # Only the /v2/ API: not the schema and docs pages themselves.
@@ -247,7 +249,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # A load balancer probes the health check over plain HTTP; a redirect to HTTPS would read as down.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The API is never redirected either (a redirected POST loses its body): over plain HTTP it is
+# refused in the error envelope instead (policies.api.errors.ApiErrorMiddleware).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^v2/"]
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -8,6 +8,7 @@ here as at the API, and each change leaves an audit record. The audit trail itse
 from __future__ import annotations
 
 import contextlib
+import secrets
 import uuid
 from datetime import UTC
 from typing import Any
@@ -17,6 +18,7 @@ from django.contrib.admin.utils import construct_change_message
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -71,9 +73,9 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
     if event.action == AuditEvent.Action.DELETE:
         return "policy deleted"
     parts = []
-    for path, change in event.changes.items():
+    for path, before, after in services.ordered_changes(event.changes):
         name = _short_path(path)
-        before, after = _value_words(change.get("before")), _value_words(change.get("after"))
+        before, after = _value_words(before), _value_words(after)
         parts.append(f"{name}: {before} → {after}" if len(before) + len(after) <= 40 else name)
     return Truncator("; ".join(parts)).chars(limit)
 
@@ -92,8 +94,8 @@ def changes_table(changes: dict) -> str:
         "",
         '<tr><th scope="row"><code>{}</code></th><td>{}</td><td>{}</td></tr>',
         (
-            (path, _value_words(change.get("before")), _value_words(change.get("after")))
-            for path, change in changes.items()
+            (path, _value_words(before), _value_words(after))
+            for path, before, after in services.ordered_changes(changes)
         ),
     )
     return format_html(
@@ -469,6 +471,10 @@ TOKEN_FIELDS = ["user", "prefix", "created_at", "expires_at", "last_used_at", "r
 RAW_TOKEN_ATTR = "_raw_token_shown_once"
 
 
+ISSUE_TICKETS_KEY = "policies.token_issue_tickets"
+MAX_ISSUE_TICKETS = 20
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     # Never the digest, and never the raw token, which is not stored: it is shown once, when issued.
@@ -480,7 +486,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def get_fields(self, request: HttpRequest, obj=None):
-        return ["user", "expires_in_days"] if obj is None else TOKEN_FIELDS
+        return ["user", "expires_in_days", "issue_ticket"] if obj is None else TOKEN_FIELDS
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        ticket = secrets.token_urlsafe(16)
+        tickets = request.session.get(ISSUE_TICKETS_KEY, [])
+        request.session[ISSUE_TICKETS_KEY] = [*tickets[-(MAX_ISSUE_TICKETS - 1) :], ticket]
+        return {**super().get_changeform_initial_data(request), "issue_ticket": ticket}
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [] if obj is None else TOKEN_FIELDS
@@ -498,11 +510,28 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def add_view(self, request: HttpRequest, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
         extra_context["show_save_and_continue"] = False
+        if (
+            request.method == "POST"
+            and self.has_add_permission(request)
+            and request.POST.get("issue_ticket") not in request.session.get(ISSUE_TICKETS_KEY, [])
+        ):
+            return self._already_issued(request)
         return super().add_view(request, form_url, extra_context)
+
+    def _already_issued(self, request: HttpRequest) -> HttpResponse:
+        self.message_user(
+            request,
+            "That issue form was already used (its token was shown once) or has expired: no token was "
+            "issued now. Use “Add API token” to issue a new one.",
+            messages.WARNING,
+        )
+        return redirect("admin:policies_apitoken_changelist")
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form, change: bool) -> None:
         if change:
             return
+        tickets = request.session.get(ISSUE_TICKETS_KEY, [])
+        request.session[ISSUE_TICKETS_KEY] = [t for t in tickets if t != form.cleaned_data["issue_ticket"]]
         token, raw = services.token_issue(user=form.cleaned_data["user"], expires_in=form.expires_in)
         for field in ApiToken._meta.concrete_fields:
             setattr(obj, field.attname, getattr(token, field.attname))
@@ -535,7 +564,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
             if token.revoked_at is None:
                 services.token_revoke(token=token)
                 count += 1
-        self.message_user(request, f"Revoked {_plural(count, 'token')}; they stop working at once.")
+        them = "it stops" if count == 1 else "they stop"
+        self.message_user(request, f"Revoked {_plural(count, 'token')}; {them} working at once.")
 
 
 # --- The audit trail --------------------------------------------------------------------------

@@ -308,6 +308,9 @@ class BackupPolicyAdminForm(forms.ModelForm):
 class ApiTokenIssueForm(forms.ModelForm):
     """Issue a token: pick a user and, optionally, when it expires."""
 
+    # One use per page drawn: a reload of the "issued" answer resends the POST, and must not
+    # issue a second token (ApiTokenAdmin checks it against the session).
+    issue_ticket = forms.CharField(widget=forms.HiddenInput, required=False)
     expires_in_days = forms.IntegerField(
         label="Expires in (days)",
         required=False,

@@ -1091,8 +1091,13 @@ def tag_count_problem(count: int) -> Problem:
     )
 
 
-def tag_not_found_problem(key: str) -> Problem:
-    return Problem("key", TAG_NOT_FOUND, f"key: the policy has no tag with the key {_show(key)}")
+def tag_not_found_problem(key: str, known: Iterable[str] = ()) -> Problem:
+    """The refusal of removing a tag the policy lacks; names a key that differs only in case."""
+    message = f"key: the policy has no tag with the key {_show(key)}"
+    same_but_case = [other for other in known if other.lower() == key.lower()]
+    if same_but_case:
+        message += f"; did you mean {_show(same_but_case[0])}? (tag keys are case-sensitive)"
+    return Problem("key", TAG_NOT_FOUND, message)
 
 
 # --- Named zones and words for people (the dashboard's needs; still pure) ------------------

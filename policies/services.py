@@ -124,10 +124,29 @@ def audit_fields(spec: schedule.PolicySpec | None) -> dict[str, Any]:
     return fields
 
 
+# The order in which changes are shown: the contract's field order, each pair together.
+# (PostgreSQL's jsonb does not keep the keys' order, so readers sort with ordered_changes.)
+AUDIT_FIELD_ORDER: tuple[str, ...] = (
+    "backup_policy_name",
+    *(f"scheduled_policy.{name}" for name in schedule.SCHEDULE_FIELDS),
+    "time_zone",
+    "tags",
+)
+
+
+def ordered_changes(changes: dict) -> list[tuple[str, Any, Any]]:
+    """Return ``(field, before, after)`` for each change, in :data:`AUDIT_FIELD_ORDER`."""
+    rank = {name: index for index, name in enumerate(AUDIT_FIELD_ORDER)}
+    return [
+        (name, change.get("before"), change.get("after"))
+        for name, change in sorted(changes.items(), key=lambda item: rank.get(item[0], len(rank)))
+    ]
+
+
 def audit_changes(before: schedule.PolicySpec | None, after: schedule.PolicySpec | None) -> dict:
     old, new = audit_fields(before), audit_fields(after)
     changes = {}
-    for name in [*old, *(name for name in new if name not in old)]:
+    for name in sorted({*old, *new}, key=lambda name: AUDIT_FIELD_ORDER.index(name)):
         if old.get(name) != new.get(name):
             changes[name] = {"before": old.get(name), "after": new.get(name)}
     return changes
@@ -332,7 +351,7 @@ def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> Backup
 
     def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
         if not any(tag.key == key for tag in tags):
-            raise TagNotFound(schedule.tag_not_found_problem(key))
+            raise TagNotFound(schedule.tag_not_found_problem(key, (tag.key for tag in tags)))
         return [tag for tag in tags if tag.key != key]
 
     return _change_tags(policy, actor, change)

@@ -140,7 +140,8 @@ def _form_context(
         if preview is not None and preview.accepted and form.current is not None:
             changes = services.audit_changes(form.current, preview.spec)
             context["changes"] = [
-                (path, _shown(change["before"]), _shown(change["after"])) for path, change in changes.items()
+                (path, _shown(before), _shown(after))
+                for path, before, after in services.ordered_changes(changes)
             ]
     return context
 

@@ -213,3 +213,28 @@ def test_deleting_a_tenant_records_the_delete_of_each_policy(policy, tenant, act
     assert sorted(deletes.values_list("policy_name", flat=True)) == ["policy_01", "second"]
     assert set(deletes.values_list("project_id", flat=True)) == {"tenant-a"}
     assert BackupPolicy.objects.count() == 0
+
+
+def test_removing_a_key_in_another_case_names_the_stored_key(policy, actor):
+    with pytest.raises(services.TagNotFound) as refused:
+        services.policy_tag_remove(policy=policy, key="ENV", actor=actor)
+    assert "did you mean 'env'? (tag keys are case-sensitive)" in refused.value.problem.message
+    with pytest.raises(services.TagNotFound) as refused:
+        services.policy_tag_remove(policy=policy, key="nope", actor=actor)
+    assert "did you mean" not in refused.value.problem.message
+
+
+def test_changes_are_listed_in_the_contract_field_order_each_pair_together(policy, actor):
+    modify(
+        policy,
+        {"scheduled_policy": {"frequency": 2}, "backup_policy_name": "z", "time_zone": "UTC+00:00"},
+        actor,
+    )
+    event = AuditEvent.objects.filter(action="change").order_by("id").first()
+    # Read back from the database: PostgreSQL's jsonb does not keep the order of the keys.
+    assert [name for name, _, _ in services.ordered_changes(event.changes)] == [
+        "backup_policy_name",
+        "scheduled_policy.frequency",
+        "scheduled_policy.week_frequency",
+        "time_zone",
+    ]

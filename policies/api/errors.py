@@ -8,6 +8,8 @@ so Django's HTML 404 page never answers there, whatever DEBUG says).
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -26,6 +28,7 @@ NOT_ACCEPTABLE = "AutoBackup.0006"
 UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 BODY_TOO_LARGE = "AutoBackup.0011"
 BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)
+HTTPS_REQUIRED = "AutoBackup.0014"  # plain HTTP where the deployment redirects to HTTPS
 
 SERVER_ERROR_MESSAGE = "the server failed to process the request; try again later"
 
@@ -132,6 +135,8 @@ class ApiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(API_PREFIX) and settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return self._https_required(request)
         response = self.get_response(request)
         if (
             request.path.startswith(API_PREFIX)
@@ -146,6 +151,18 @@ class ApiErrorMiddleware:
             return None
         logger.exception("unhandled error in %s", request.path, exc_info=exception)
         return self._envelope_for(500)
+
+    @staticmethod
+    def _https_required(request) -> JsonResponse:
+        try:
+            where = f"https://{request.get_host()}{request.path}"
+        except DisallowedHost:
+            where = "the same path over https"
+        message = (
+            f"this API is served over HTTPS only; send the request to {where} "
+            "(there is no redirect: a redirected request would lose its body)"
+        )
+        return JsonResponse(envelope(HTTPS_REQUIRED, message), status=HTTPStatus.FORBIDDEN)
 
     @staticmethod
     def _envelope_for(status_code: int) -> JsonResponse:

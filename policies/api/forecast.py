@@ -292,7 +292,9 @@ class NextRunsPreview(ContractView):
     @_describe_next_runs_payload
     def post(self, request: Request, project_id: str) -> Response:
         tenant_or_403(request, project_id)
-        query, problems = forecast.parse_next_runs_query(_params(request), now=timezone.now())
+        query, problems = forecast.parse_next_runs_query(
+            _params(request), now=timezone.now().replace(microsecond=0)
+        )
         spec = _payload_spec(request, problems)
         return Response(next_runs_json(spec, query))
 
@@ -303,7 +305,9 @@ class PolicyNextRuns(ContractView):
     @_describe_next_runs_policy
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        query, problems = forecast.parse_next_runs_query(_params(request), now=timezone.now())
+        query, problems = forecast.parse_next_runs_query(
+            _params(request), now=timezone.now().replace(microsecond=0)
+        )
         _refuse(problems)
         return Response(next_runs_json(policy.to_spec(), query))
 

@@ -38,6 +38,8 @@ CODES: dict[str, str] = {
     schedule.SERVER_ERROR: "an unexpected server error (a generic message)",
     errors.BODY_TOO_LARGE: "a body larger than the server's limit (64 KiB by default)",
     errors.BAD_REQUEST: "refused before the API saw it (a `Host` the server does not serve, a malformed request)",
+    errors.HTTPS_REQUIRED: "plain HTTP to a deployment that serves the API over HTTPS only (never redirected)",
+    schedule.QUERY_PARAM: "a query parameter of a forecast route is invalid or unknown",
     schedule.NAME_LENGTH: "`backup_policy_name` missing, not a string, or not 1-64 characters",
     schedule.NAME_CHARS: "`backup_policy_name` has a character outside `A-Z a-z 0-9 _ -`, or starts with `default` (any case)",
     schedule.START_TIME: "`start_time` missing, malformed, not a full hour, repeated, or not ascending in local time",
@@ -512,7 +514,7 @@ KEY = OpenApiParameter(
 _COMMON = {
     400: (errors.BAD_REQUEST,),
     401: (schedule.NO_TOKEN, schedule.BAD_TOKEN),
-    403: (schedule.FORBIDDEN_PROJECT,),
+    403: (schedule.FORBIDDEN_PROJECT, errors.HTTPS_REQUIRED),
     404: (errors.NOT_FOUND,),
     406: (errors.NOT_ACCEPTABLE,),
     500: (schedule.SERVER_ERROR,),

@@ -21,8 +21,17 @@ CHANGELIST = admin_url("apitoken", "changelist")
 ADD = admin_url("apitoken", "add")
 
 
+def ticket_of(admin_client) -> str:
+    """Draw the add page, as a person would, and return its one-use issue ticket."""
+    match = re.search(r'name="issue_ticket" value="([^"]+)"', admin_client.get(ADD).content.decode())
+    assert match, "the add page carries an issue ticket"
+    return match.group(1)
+
+
 def issue(admin_client, user, days=""):
-    return admin_client.post(ADD, {"user": user.pk, "expires_in_days": days})
+    return admin_client.post(
+        ADD, {"user": user.pk, "expires_in_days": days, "issue_ticket": ticket_of(admin_client)}
+    )
 
 
 def raw_from(response) -> str:
@@ -145,3 +154,28 @@ def test_revoking_an_already_revoked_token_keeps_its_revocation_time(admin_clien
     )
     assert "Revoked 0 tokens" in response.content.decode()
     assert ApiToken.objects.get(pk=stored.pk).revoked_at == first
+
+
+def test_sending_the_issue_form_again_issues_no_second_token(admin_client, user):
+    """A reload of the "issued" page resends the POST: it must not issue (and show) another."""
+    data = {"user": user.pk, "expires_in_days": "", "issue_ticket": ticket_of(admin_client)}
+    first = admin_client.post(ADD, data)
+    raw_from(first)
+    again = admin_client.post(ADD, data, follow=True)
+    assert ApiToken.objects.count() == 1
+    assert 'id="raw-token"' not in again.content.decode()
+    assert "already used" in again.content.decode()
+
+
+def test_a_refused_issue_form_keeps_its_ticket_for_the_corrected_send(admin_client, user):
+    ticket = ticket_of(admin_client)
+    refused = admin_client.post(ADD, {"user": user.pk, "expires_in_days": "0", "issue_ticket": ticket})
+    assert refused.status_code == HTTPStatus.OK
+    assert ApiToken.objects.count() == 0
+    raw_from(admin_client.post(ADD, {"user": user.pk, "expires_in_days": "3", "issue_ticket": ticket}))
+    assert ApiToken.objects.count() == 1
+
+
+def test_an_issue_form_without_a_ticket_issues_nothing(admin_client, user):
+    admin_client.post(ADD, {"user": user.pk, "expires_in_days": ""})
+    assert ApiToken.objects.count() == 0

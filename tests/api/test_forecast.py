@@ -107,6 +107,8 @@ def test_next_runs_default_to_ten_from_now(api, tenant):
     body = body_of(api.post(url(tenant, "nextruns"), BERLIN_MONDAY))
     assert len(body["runs"]) == 10
     assert body["runs"][0]["utc"] >= body["from"][:19]
+    # Whole seconds, as the docs show it: "2026-11-27T08:22:59Z", not "...59.588803Z".
+    assert "." not in body["from"]
 
 
 def test_a_policy_that_is_off_has_no_next_runs_and_says_so(api, tenant):
