@@ -37,8 +37,9 @@ class PolicyNameTaken(ServiceError):
 
 
 def quota_problem() -> schedule.Problem:
+    # The project is what is full, not the name: the path's project_id is the field at fault.
     return schedule.Problem(
-        "backup_policy_name",
+        "project_id",
         schedule.QUOTA,
         f"the project already holds {schedule.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
         "hold; a policy must be deleted before another can be created",

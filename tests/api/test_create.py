@@ -311,6 +311,12 @@ def test_a_full_project_answers_the_quota_before_a_name_clash(api, tenant):
     )
 
 
+def test_the_quota_names_the_project_not_the_name_as_the_field_at_fault(api, tenant):
+    fill(tenant, 10)
+    details = api.post(create_url(tenant), valid_payload(backup_policy_name="new")).json()["error"]["details"]
+    assert [(d["field"], d["code"]) for d in details] == [("project_id", "AutoBackup.0203")]
+
+
 @pytest.mark.parametrize(
     ("prepared", "name", "status"),
     [(10, "new", 400), (3, "existing_1", 409), (3, "EXISTING_1", 409)],
