@@ -49,7 +49,7 @@ FIELD_FOR_PATH = {
 # A few problems are fixed elsewhere in the form than the JSON path suggests.
 FIELD_FOR_PROBLEM = {
     ("scheduled_policy.frequency", schedule.TIME_ZONE): "schedule_kind",
-    ("backup_policy_name", schedule.QUOTA): None,
+    ("project_id", schedule.QUOTA): None,
 }
 # The core's messages start mid-sentence ("is required; ..."): after these subjects they read as
 # sentences of their own. The wording below is chosen by (field, code), never by the core's text,

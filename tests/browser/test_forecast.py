@@ -50,6 +50,9 @@ def test_berlin_monday_at_two_shows_before_saving_from_when_it_runs_at_three_and
     preview = utc_preview(page)
     moved = first_monday_at_three_in_berlin()
     expect(preview).to_contain_text(f"From {moved:%a %d %b %Y}, the runs happen at 03:00 in Europe/Berlin")
+    # Said once: the two changes of the year are two sentences under "Next runs", nowhere else.
+    expect(preview.locator("li", has_text=re.compile(r"^From "))).to_have_count(2)
+    expect(preview.get_by_role("heading", name="Daylight saving")).to_have_count(0)
     picture = page.get_by_role("figure", name="Backups over the next 8 weeks")
     expect(picture).to_be_visible()
     expect(picture.locator(".retention-calendar .mark")).to_have_count(mondays_in_eight_weeks())
@@ -82,3 +85,25 @@ def test_without_javascript_on_a_phone_the_preview_button_shows_the_forecast_tha
     assert overflow == 0, f"the page is {overflow}px wider than the screen"
     screenshot(page, "policy_form_forecast_phone")
     page.locator("#forecast").screenshot(path=str(screenshot_dir / "forecast_phone.png"))
+
+
+def test_the_calendar_s_month_labels_are_whole_on_a_phone_and_on_a_desktop(
+    signed_in_page, tenant, monkeypatch, screenshot_dir
+):
+    # Mon 23 Nov 2026: the picture starts on Sunday 22 Nov, its first cell labelled "22 Nov".
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2026, 11, 23, 9, tzinfo=UTC))
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    page.get_by_label("Monday", exact=True).check()
+    choose_zone(page, "Europe/Berlin")
+    tick_local_hours(page, "02:00")
+    calendar = page.locator("#forecast .retention-calendar")
+    expect(calendar.locator(".cal-date").first).to_have_text("22 Nov")
+    for name, width in (("phone", 390), ("desktop", 1280)):
+        page.set_viewport_size({"width": width, "height": 844})
+        clipped = calendar.locator(".cal-date").evaluate_all(
+            "els => els.filter(el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight)"
+            "          .map(el => el.textContent)"
+        )
+        calendar.screenshot(path=str(screenshot_dir / f"forecast_calendar_{name}.png"))
+        assert clipped == [], f"labels clipped at {width}px: {clipped}"

@@ -149,6 +149,26 @@ def test_the_switch_turns_a_policy_off_and_on_without_a_reload(
     assert fresh(nightly).status == "ON"
 
 
+def test_after_a_save_the_switch_leaves_only_its_own_notice(signed_in_page, tenant, nightly):
+    page = signed_in_page
+    page.goto(list_url(tenant))
+    row_of(page, "nightly").get_by_role("link", name="Edit nightly").click()
+    tick_local_hours(page, "06:00")
+    expect(utc_preview(page)).to_contain_text("22:00,00:00,02:00,04:00")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text("Policy “nightly” saved.")
+    mark_the_document(page)
+
+    page.get_by_role("switch", name="Runs on schedule: nightly").click()
+
+    expect(page.locator("#list-notice")).to_have_text(
+        "Policy “nightly” is off: it does not run until it is turned on."
+    )
+    expect(page.get_by_role("status")).to_have_text("")  # the earlier save's banner is gone
+    expect(page.locator(".message")).to_have_count(0)
+    assert_not_reloaded(page)
+
+
 def test_without_javascript_the_switch_posts_and_the_list_comes_back(signed_in_no_js_page, tenant, nightly):
     page = signed_in_no_js_page
     page.goto(list_url(tenant))

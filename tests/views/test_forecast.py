@@ -56,6 +56,9 @@ def test_the_preview_shows_the_date_from_which_the_run_happens_at_three_in_berli
     body = preview(member, tenant, berlin_monday_two())
     moved = first_monday_at_three_in_berlin(JANUARY)
     assert f"From {moved:%a %d %b %Y}, the runs happen at 03:00 in Europe/Berlin, 1 hour later" in body
+    # Once: no second sentence on the same change with the zone's date of it.
+    assert body.count("From ") == 2
+    assert "Daylight saving</h3>" not in body
 
 
 def test_the_preview_lists_the_next_runs_in_local_time_in_the_zone_and_in_utc(member, tenant, frozen):

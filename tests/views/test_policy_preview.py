@@ -122,21 +122,64 @@ def test_a_zone_change_that_cannot_keep_a_local_time_unticks_it_and_says_so(memb
 # --- The form alone, with a fixed clock -------------------------------------------------------
 
 
-def test_a_named_zone_says_when_its_offset_changes_and_what_that_does():
-    form = PolicyForm(form_data(time_zone="Europe/Berlin", grid_offset="60"), now=JANUARY)
-    preview = form.preview()
-    assert preview.shown["time_zone"] == "UTC+01:00"
-    sentences = [note.sentence for note in preview.dst_notes]
-    assert sentences[0].startswith("From Sun 30 Mar 2025 (01:00 UTC), Europe/Berlin is at UTC+02:00")
-    assert "one hour later in local time" in sentences[0]
-    assert sentences[1].startswith("From Sun 26 Oct 2025 (01:00 UTC), Europe/Berlin is at UTC+01:00 again")
+def _preview_at(member, tenant, monkeypatch, now, data) -> str:
+    """The live preview's HTML (unescaped) with the views' clock at ``now``."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    response = member.post(url("policy_preview", tenant), data, **HTMX)
+    assert response.status_code == HTTPStatus.OK
+    return html.unescape(response.content.decode())
 
 
-def test_in_summer_the_change_makes_runs_an_hour_earlier():
+def test_a_named_zone_says_each_offset_change_once_with_the_first_run_it_moves(member, tenant, monkeypatch):
+    data = form_data(time_zone="Europe/Berlin", grid_offset="60")
+    body = _preview_at(member, tenant, monkeypatch, JANUARY, data)
+    assert "<code>UTC+01:00</code>" in body
+    changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
+    assert len(changes) == 2  # two changes in the next 12 months, one sentence each
+    assert changes[0].startswith(
+        "From Mon 31 Mar 2025, the runs happen at 02:00, 04:00, 00:00 in Europe/Berlin"
+    )
+    assert "1 hour later than chosen (01:00, 03:00, 23:00)" in changes[0]
+    assert changes[1].startswith(
+        "From Mon 27 Oct 2025, the runs happen at 01:00, 03:00, 23:00 in Europe/Berlin again"
+    )
+    # In one place: under "Next runs", not again in a section of its own.
+    assert 'class="local-changes"' in body.split('id="next-runs-heading"')[1]
+    assert "Daylight saving</h3>" not in body
+    assert "in local time than shown" not in body
+    assert "keeps this offset" not in body
+
+
+def test_in_summer_the_change_makes_runs_an_hour_earlier(member, tenant, monkeypatch):
     july = datetime(2025, 7, 1, tzinfo=UTC)
-    preview = PolicyForm(form_data(time_zone="Europe/Berlin"), now=july).preview()
-    assert preview.shown["time_zone"] == "UTC+02:00"
-    assert "one hour earlier in local time" in preview.dst_notes[0].sentence
+    body = _preview_at(member, tenant, monkeypatch, july, form_data(time_zone="Europe/Berlin"))
+    assert "<code>UTC+02:00</code>" in body
+    changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
+    assert len(changes) == 2
+    assert changes[0].startswith(
+        "From Sun 26 Oct 2025, the runs happen at 23:00, 01:00, 03:00 in Europe/Berlin"
+    )
+    assert "1 hour earlier than chosen (00:00, 02:00, 04:00)" in changes[0]
+    assert "Daylight saving</h3>" not in body
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"status": "OFF"}, {"hours": []}],
+    ids=["policy off: the forecast has no runs", "no start time: no forecast"],
+)
+def test_without_the_forecast_s_runs_the_zone_still_tells_each_change_once(
+    member, tenant, monkeypatch, overrides
+):
+    data = form_data(time_zone="Europe/Berlin", grid_offset="60", **overrides)
+    body = _preview_at(member, tenant, monkeypatch, JANUARY, data)
+    assert "<h3>Daylight saving</h3>" in body
+    changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
+    assert len(changes) == 2
+    assert changes[0].startswith("From Sun 30 Mar 2025 (01:00 UTC), Europe/Berlin is at UTC+02:00")
+    assert "one hour later in local time than shown" in changes[0]
+    assert changes[1].startswith("From Sun 26 Oct 2025 (01:00 UTC), Europe/Berlin is at UTC+01:00 again")
+    assert 'class="local-changes"' not in body
 
 
 def test_a_zone_without_daylight_saving_has_no_note(member, tenant):

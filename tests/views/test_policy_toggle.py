@@ -63,6 +63,19 @@ def test_htmx_turns_the_policy_off_and_gets_only_its_row_back(member, nightly):
     assert status(nightly) == "OFF"
 
 
+def test_the_htmx_answer_empties_the_page_s_messages_so_an_earlier_save_s_banner_goes(
+    member, tenant, nightly
+):
+    # The page's messages region (base.html) is there even without messages, for this swap to find.
+    page = member.get(url("policy_list", tenant)).content.decode()
+    assert re.search(r'<div id="messages" role="status">\s*</div>', page)
+    for sent in ({"status": "OFF"}, {"status": "PAUSED"}):  # the fresh notice, success or error
+        body = member.post(toggle_url(nightly), sent, **HTMX).content.decode()
+        stale = re.findall(r'<div id="messages"([^>]*)>(.*?)</div>', body, re.S)
+        assert stale == [(' role="status" hx-swap-oob="true"', "")]
+        assert re.search(r'<div id="list-notice"[^>]*>[^<]+</div>', body)
+
+
 def test_the_change_is_an_audited_modify_of_the_status_alone(member, nightly):
     member.post(toggle_url(nightly), {"status": "OFF"}, **HTMX)
     [event] = AuditEvent.objects.filter(entrance="dashboard")
