@@ -300,8 +300,15 @@ class LocalTimeChange:
 
     @property
     def local_times(self) -> list[str]:
-        """The zone's local times of one run day from ``first_run`` on."""
-        return [schedule.format_minutes(minute + self.shift_minutes) for minute in self.day_minutes]
+        """The zone's local times of one run day from ``first_run`` on, in clock order.
+
+        A shift can carry the last time past midnight (23:00 one hour later is 00:00): the times
+        are listed as a clock shows them, not in the order of the chosen ones.
+        """
+        shifted = sorted(
+            (minute + self.shift_minutes) % schedule.MINUTES_PER_DAY for minute in self.day_minutes
+        )
+        return [schedule.format_minutes(minute) for minute in shifted]
 
     @property
     def chosen_times(self) -> list[str]:
@@ -586,7 +593,8 @@ class RetentionForecast:
         made = len(self.backups)
         text = (
             f"Over {span} the policy makes {made} backup{'s' if made != 1 else ''}; "
-            f"{len(self.deleted)} of them are deleted within the span and {len(self.kept)} exist at its end."
+            f"{len(self.deleted)} of them {'is' if len(self.deleted) == 1 else 'are'} deleted within the "
+            f"span and {len(self.kept)} exist{'s' if len(self.kept) == 1 else ''} at its end."
         )
         oldest = self.oldest_kept
         if oldest is not None:

@@ -312,3 +312,17 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
     before = [t - state(t - 1)[1] for t in [*moments[1:], m1] if state(t - 1)[1] is not None]
     assert (steady.max_backups, steady.min_backups) == (max(counts), min(counts))
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (min(after), max(before))
+
+
+def test_the_summary_agrees_in_number():
+    # Weekly on Monday, keep 2, over 3 weeks from Mon 5 Jan: backups on 5, 12, 19 Jan; the third
+    # deletes the first, so one is deleted and two exist at the end.
+    three = forecast.simulate_retention(
+        spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=3
+    )
+    assert "makes 3 backups; 1 of them is deleted within the span and 2 exist at its end." in three.summary
+    # Over one week: one backup, none deleted, one exists.
+    one = forecast.simulate_retention(
+        spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=1
+    )
+    assert "makes 1 backup; 0 of them are deleted within the span and 1 exists at its end." in one.summary
