@@ -300,15 +300,12 @@ class LocalTimeChange:
 
     @property
     def local_times(self) -> list[str]:
-        """The zone's local times of one run day from ``first_run`` on, in clock order.
+        """The zone's local times of one run day from ``first_run`` on.
 
-        A shift can carry the last time past midnight (23:00 one hour later is 00:00): the times
-        are listed as a clock shows them, not in the order of the chosen ones.
+        Listed in the order of :attr:`chosen_times`, each under the time it was chosen as, so
+        that the sentence pairs them: chosen 23:00 shifted an hour later is 00:00, last.
         """
-        shifted = sorted(
-            (minute + self.shift_minutes) % schedule.MINUTES_PER_DAY for minute in self.day_minutes
-        )
-        return [schedule.format_minutes(minute) for minute in shifted]
+        return [schedule.format_minutes(minute + self.shift_minutes) for minute in self.day_minutes]
 
     @property
     def chosen_times(self) -> list[str]:

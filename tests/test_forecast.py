@@ -224,13 +224,16 @@ def test_counting_runs_over_years_agrees_with_listing_them(start_time, time_zone
         assert calendar.count(begin, end) == len(list(calendar.runs(begin, end))), days
 
 
-def test_a_shift_past_midnight_lists_the_zone_s_times_in_clock_order():
+def test_a_shift_past_midnight_lists_each_zone_time_in_the_place_of_the_time_chosen():
     # Chosen at UTC+01:00 in winter: local 01:00, 03:00 and 23:00 (00:00, 02:00, 22:00 UTC).
-    # From the spring change Berlin shows them an hour later: 02:00, 04:00 and 00:00 (of the
-    # next day), listed as a clock shows them.
+    # From the spring change Berlin shows them an hour later: 02:00, 04:00 and 00:00, each in
+    # the place of the time it was chosen as, so that the sentence pairs them.
     winter = spec("00:00,02:00,22:00", time_zone="UTC+01:00", week_frequency=["MON"])
     spring, _autumn = forecast.local_time_changes(
         winter, ZoneInfo("Europe/Berlin"), start=at("2026-01-12T00:00")
     )
     assert spring.chosen_times == ["01:00", "03:00", "23:00"]
-    assert spring.local_times == ["00:00", "02:00", "04:00"]
+    assert spring.local_times == ["02:00", "04:00", "00:00"]
+    assert "at 02:00, 04:00, 00:00 in Europe/Berlin, 1 hour later than chosen (01:00, 03:00, 23:00)" in (
+        spring.sentence
+    )
