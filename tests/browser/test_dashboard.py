@@ -107,7 +107,12 @@ def test_a_named_zone_with_daylight_saving_warns_that_local_run_times_will_move(
     tick_local_hours(page, "03:00")
 
     expect(utc_preview(page)).to_contain_text(re.compile(r"Europe/Berlin is at UTC\+0[12]:00"))
-    expect(utc_preview(page)).to_contain_text(re.compile(r"(earlier|later) in local time"))
+    # Said once, by the forecast: from which run, and which way the local time moves.
+    expect(utc_preview(page)).to_contain_text(
+        re.compile(
+            r"From \w{3} \d\d \w{3} \d{4}, the runs happen at 0[24]:00 in Europe/Berlin, 1 hour (earlier|later) than chosen"
+        )
+    )
 
 
 def test_a_valid_policy_is_created_and_listed_with_a_confirmation(signed_in_page, tenant, screenshot):
