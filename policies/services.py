@@ -183,16 +183,23 @@ def _record(
 
 
 def _lock_tenant(tenant: Tenant) -> None:
-    # PostgreSQL: a row lock on the tenant serialises the quota check and insert of concurrent
-    # creates. SQLite ignores FOR UPDATE; there the IMMEDIATE transaction (settings) already holds
-    # the database's write lock from its first statement.
-    Tenant.objects.select_for_update().only("pk").get(pk=tenant.pk)
+    # PostgreSQL: a row lock on the tenant serialises every write of the tenant's policies: the
+    # quota check and insert of concurrent creates, renames, tag changes. NO KEY UPDATE, so that
+    # the foreign-key checks of the rows written meanwhile (KEY SHARE) do not wait on it. SQLite
+    # ignores FOR UPDATE; there the IMMEDIATE transaction (settings) already holds the database's
+    # write lock from its first statement.
+    Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
 
 
 def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
-    """Return the policy re-read under a row lock, with its tags; refuse if it is gone."""
+    """Return the policy re-read under a row lock, with its tags; refuse if it is gone.
+
+    The tenant is locked first, always: every write takes the two locks in the same order, so
+    two writes of one policy wait for each other instead of deadlocking.
+    """
+    _lock_tenant(policy.tenant)
     locked = (
-        BackupPolicy.objects.select_for_update()
+        BackupPolicy.objects.select_for_update(of=("self",))
         .select_related("tenant")
         .filter(pk=policy.pk, tenant_id=policy.tenant_id)
         .first()
@@ -251,8 +258,7 @@ def policy_update(
     """
     try:
         with transaction.atomic():
-            _lock_tenant(policy.tenant)  # a rename must not race a create of the same name
-            current = _lock_policy(policy)
+            current = _lock_policy(policy)  # the tenant too: a rename must not race a create
             before = current.to_spec()
             after = replace(spec, tags=before.tags if tags is None else tuple(tags))
             existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
@@ -288,7 +294,6 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPol
     fields: the second merges over what the first stored, not over what both read before.
     """
     with transaction.atomic():
-        _lock_tenant(policy.tenant)
         current = _lock_policy(policy)
         result = schedule.parse_policy_update(body, current.to_spec())
         if not result.ok:
