@@ -12,8 +12,6 @@ saves (``admin.BackupPolicyAdmin``), and their refusals come back to :meth:`add_
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -53,12 +51,7 @@ SUBJECTS = {
     None: "The policy",
 }
 TAG_SUBJECTS = {"key": "The key", "value": "The value", None: "The tag"}
-# A modify keeps the stored time_zone when none is sent, so an emptied zone on a policy that has
-# one is sent as the offset that means the same as none (local time is UTC), as the dashboard does.
-NO_ZONE_ON_EDIT = schedule.format_offset(0)
 
-_INDEX = re.compile(r"\[\d+\]")
-_TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
 
 # The tag inline's formset is handed to the policy form through the policy instance they share
 # (the admin builds both around ``form.instance``): the core checks a policy and its tags as one
@@ -137,7 +130,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         required=False,
         strip=False,
         help_text="The offset of local time, UTC+HH:mm or UTC-HH:mm. Empty: UTC. A policy's time "
-        f"zone is never removed, only changed (as through the API): emptied, it is stored as {NO_ZONE_ON_EDIT}.",
+        f"zone is never removed, only changed (as through the API): emptied, it is stored as {schedule.NO_TIME_ZONE}.",
     )
     frequency = forms.CharField(
         label="Every N days (frequency)",
@@ -246,7 +239,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         time_zone = data.get("time_zone") or ""
         if not time_zone and self.current is not None and self.current.time_zone:
             # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.
-            time_zone = NO_ZONE_ON_EDIT
+            time_zone = schedule.NO_TIME_ZONE
         if time_zone:
             payload["time_zone"] = time_zone
         return payload
@@ -258,26 +251,15 @@ class BackupPolicyAdminForm(forms.ModelForm):
         formset = self.tag_formset
         self.tag_rows = formset.tag_rows() if formset is not None else None
         self.payload = self.build_payload(data)
-        self.result = schedule.parse_policy(self.payload)
-        if self.result.ok and self.current is not None:
-            self.result = self._as_update(self.result)
+        if self.current is None:
+            self.result = schedule.parse_policy(self.payload)
+        else:
+            self.result = schedule.parse_policy_edit(self.payload, self.current)
         for problem in self.result.problems:
             self.add_problem(problem)
         if self.refusal is not None:
             self.add_problem(self.refusal)
         return data
-
-    def _as_update(self, created: schedule.ParseResult) -> schedule.ParseResult:
-        """Read the (complete) payload as a modify of the stored policy, as the API reads a PUT."""
-        assert self.current is not None
-        assert self.payload is not None
-        assert created.spec is not None
-        body = {name: value for name, value in self.payload.items() if name != "tags"}
-        update = schedule.parse_policy_update(body, self.current)
-        if not update.ok:
-            return update
-        assert update.spec is not None
-        return schedule.ParseResult(replace(update.spec, tags=created.spec.tags), ())
 
     def _post_clean(self) -> None:
         # No model validation either: its max lengths would repeat the core's rules in other words,
@@ -287,17 +269,17 @@ class BackupPolicyAdminForm(forms.ModelForm):
 
     def add_problem(self, problem: schedule.Problem) -> None:
         """Show a problem of the core or of a service at its field, tag row or above the form."""
-        tag = _TAG_PATH.fullmatch(problem.field)
+        tag = schedule.tag_of_path(problem.field)
         formset = self.tag_formset
-        if tag and self.tag_rows is not None and int(tag.group(1)) < len(self.tag_rows):
-            form, _, _ = self.tag_rows[int(tag.group(1))]
-            part = tag.group(2) if tag.group(2) in ("key", "value") else None
+        if tag and self.tag_rows is not None and tag[0] < len(self.tag_rows):
+            form, _, _ = self.tag_rows[tag[0]]
+            part = tag[1] if tag[1] in ("key", "value") else None
             form.add_error(part, admin_message(problem, TAG_SUBJECTS[part]))
             return
         if problem.field == "tags" and formset is not None:
             formset.non_form_errors().append(admin_message(problem, "The tags"))
             return
-        path = _INDEX.sub("", problem.field)
+        path = schedule.path_without_indexes(problem.field)
         name = FIELD_FOR_CODE.get(problem.code, FIELD_FOR_PATH.get(path))
         if name not in self.fields:
             name = None  # e.g. the tenant of a policy being changed is not a field

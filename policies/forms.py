@@ -17,7 +17,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
@@ -73,10 +73,7 @@ GRID_MOVED = (
 )
 # A modify keeps the stored time_zone when none is sent (null too), so "no time zone" on a policy
 # that has one is sent as the offset that means the same: local time is UTC.
-NO_ZONE_ON_EDIT = schedule.format_offset(0)
 
-_INDEX = re.compile(r"\[\d+\]")
-_TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+|[+-]?[0-9]+\.[0-9]*")
 
@@ -449,7 +446,7 @@ class PolicyForm(forms.Form):
     def _build_payload(self, data: Mapping[str, Any]) -> dict[str, Any]:
         self.zone = resolve_zone(data.get("time_zone") or "", now=self.now)
         if self.zone.time_zone is None and self.current is not None and self.current.time_zone:
-            self.zone = Zone(self.zone.value, NO_ZONE_ON_EDIT, 0, cleared=True)
+            self.zone = Zone(self.zone.value, schedule.NO_TIME_ZONE, 0, cleared=True)
         scheduled: dict[str, Any] = {}
         grid_text = (data.get("grid_offset") or "").strip()
         grid_offset = int(grid_text) if _INTEGER.fullmatch(grid_text) else None
@@ -488,33 +485,18 @@ class PolicyForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         self.payload = self._build_payload(data)
-        self.result = schedule.parse_policy(self.payload)
-        if self.current is not None and self.result.ok:
-            self.result = self._as_update(self.result)
+        if self.current is None:
+            self.result = schedule.parse_policy(self.payload)
+        else:
+            # Checked whole as a create, then merged as the API merges a PUT (one merge).
+            self.result = schedule.parse_policy_edit(self.payload, self.current)
         for problem in self.result.problems:
             self.add_problem(problem)
         return data
 
-    def _as_update(self, created: schedule.ParseResult) -> schedule.ParseResult:
-        """Read the form's payload as a modify of the stored policy, as the API reads a PUT.
-
-        The payload is complete (the create rules just accepted it), so the merge changes
-        nothing: it is run so that the dashboard and the API share one merge. The tags, which a
-        modify never changes, are the ones the core read from the form (saved by the tag service).
-        """
-        assert self.current is not None
-        assert self.payload is not None
-        assert created.spec is not None
-        body = {name: value for name, value in self.payload.items() if name != "tags"}
-        update = schedule.parse_policy_update(body, self.current)
-        if not update.ok:
-            return update
-        assert update.spec is not None
-        return schedule.ParseResult(replace(update.spec, tags=created.spec.tags), ())
-
     def _field_for(self, problem: schedule.Problem) -> str | None:
         """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
-        path = _INDEX.sub("", problem.field)
+        path = schedule.path_without_indexes(problem.field)
         name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
         kind = self.data.get("schedule_kind")
         if name == "frequency" and kind != "days":
@@ -544,7 +526,7 @@ class PolicyForm(forms.Form):
 
         Only the wording is the form's: whether something is wrong is always the core's answer.
         """
-        path, code = _INDEX.sub("", problem.field), problem.code
+        path, code = schedule.path_without_indexes(problem.field), problem.code
         indexed = path != problem.field
         if (path, code) == ("backup_policy_name", schedule.NAME_LENGTH):
             name_text = str(self.data.get("name") or "")
@@ -572,11 +554,11 @@ class PolicyForm(forms.Form):
     def add_problem(self, problem: schedule.Problem) -> None:
         """Show a problem of the core or of a service at the field it names."""
         self.problems.append(problem)
-        tag = _TAG_PATH.fullmatch(problem.field)
+        tag = schedule.tag_of_path(problem.field)
         filled = [row for row in self.tag_rows if not row.blank]
-        if tag and int(tag.group(1)) < len(filled):
-            row = filled[int(tag.group(1))]
-            part = tag.group(2)
+        if tag and tag[0] < len(filled):
+            row = filled[tag[0]]
+            part = tag[1]
             if part == "key" and not row.key:
                 message = f"Enter a key for this tag (1 to {schedule.TAG_KEY_MAX} characters)."
             else:

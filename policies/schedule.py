@@ -1082,6 +1082,44 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
     return TagAction(action, tags, frozenset(any_value)), ()
 
 
+# A modify keeps the stored time_zone when none (or null) is sent, so a form that shows a policy
+# whole sends "no time zone" as the offset that means the same: local time is UTC.
+NO_TIME_ZONE = "UTC+00:00"
+
+
+def parse_policy_edit(payload: Any, current: PolicySpec) -> ParseResult:
+    """Read a form's complete payload (tags included) as a change of the stored policy.
+
+    The dashboard's edit form and the admin's change form show every field, so their payload is
+    checked with the create rules (an emptied field is refused, not kept), then read as a modify
+    of ``current`` with the merge the API uses for a PUT. The tags are the payload's: a form
+    replaces the whole list.
+    """
+    created = parse_policy(payload)
+    if not created.ok:
+        return created
+    body = {name: value for name, value in payload.items() if name != "tags"}
+    update = parse_policy_update(body, current)
+    if not update.ok:
+        return update
+    return ParseResult(replace(update.spec, tags=created.spec.tags), ())
+
+
+_PATH_INDEX = re.compile(r"\[\d+\]")
+_TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
+
+
+def path_without_indexes(path: str) -> str:
+    """``"scheduled_policy.week_frequency[2]"`` -> ``"scheduled_policy.week_frequency"``."""
+    return _PATH_INDEX.sub("", path)
+
+
+def tag_of_path(path: str) -> tuple[int, str | None] | None:
+    """For a problem at ``tags[3]`` or ``tags[3].key``: ``(3, None)`` or ``(3, "key")``."""
+    match = _TAG_PATH.fullmatch(path)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
 def tag_count_problem(count: int) -> Problem:
     """The refusal of a tag change that would leave a policy with ``count`` (> 10) tags."""
     return Problem(

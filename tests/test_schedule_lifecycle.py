@@ -221,3 +221,31 @@ def test_tag_count_problem_names_the_limit():
     assert problem.code == schedule.TAG_COUNT
     assert "11" in problem.message
     assert "10" in problem.message
+
+
+# --- A form's complete payload as a change (the dashboard's edit form, the admin's) ---------------
+
+
+def test_an_edit_payload_keeps_its_own_tags_and_goes_through_the_merge():
+    current = stored()
+    payload = valid_payload(tags=[{"key": "new", "value": ""}], time_zone="UTC+00:00")
+    result = schedule.parse_policy_edit(payload, current)
+    assert result.ok, result.problems
+    assert result.spec.tags == (Tag("new", ""),)
+    assert result.spec.time_zone == "UTC+00:00"
+
+
+def test_an_edit_payload_with_an_emptied_field_is_refused_not_kept():
+    payload = valid_payload()
+    del payload["scheduled_policy"]["start_time"]
+    assert codes(schedule.parse_policy_edit(payload, stored())) == [schedule.START_TIME]
+
+
+def test_problem_paths_name_their_field_and_tag():
+    assert (
+        schedule.path_without_indexes("scheduled_policy.week_frequency[2]")
+        == "scheduled_policy.week_frequency"
+    )
+    assert schedule.tag_of_path("tags[3].key") == (3, "key")
+    assert schedule.tag_of_path("tags[3]") == (3, None)
+    assert schedule.tag_of_path("tags") is None

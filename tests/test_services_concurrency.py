@@ -6,15 +6,14 @@ The insert is slowed down so that, without the lock, every thread would pass the
 before any of them writes: the tests would then see several successes, not one.
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from policies import schedule, services
 from policies.models import BackupPolicy, PolicyTag, Tenant
 
+from .concurrency import in_parallel, kinds
 from .factories import BackupPolicyFactory, TenantFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -40,30 +39,12 @@ def slow_insert(monkeypatch):
 
 def create_in_parallel(calls: list[tuple[str, schedule.PolicySpec]]) -> list[object]:
     """Call policy_create for every (project_id, spec) at once; return each policy or exception."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
 
-    def worker(index: int) -> None:
-        project_id, spec = calls[index]
-        try:
-            tenant = Tenant.objects.get(project_id=project_id)
-            barrier.wait(timeout=30)
-            outcomes[index] = services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
-        except BaseException as exc:  # kept, and checked by the test in its own thread
-            outcomes[index] = exc
-        finally:
-            connection.close()  # this thread's connection; a left-open one blocks the flush
+    def create(project_id: str, spec: schedule.PolicySpec):
+        tenant = Tenant.objects.get(project_id=project_id)
+        return services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
 
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
-def kinds(outcomes) -> list[str]:
-    return sorted(type(outcome).__name__ for outcome in outcomes)
+    return in_parallel([(lambda p=project_id, s=spec: create(p, s)) for project_id, spec in calls])
 
 
 @pytest.mark.usefixtures("slow_insert")

@@ -4,47 +4,20 @@ As in ``test_services_concurrency``, each thread has its own connection and the 
 down, so that without the row locks several threads would read the same state before any wrote.
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from policies import schedule, services
 from policies.models import BackupPolicy, PolicyTag
 
+from .concurrency import in_parallel, kinds
 from .factories import BackupPolicyFactory, TenantFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 PARALLEL = 6
 ACTOR = services.Actor.command()
-
-
-def in_parallel(calls) -> list[object]:
-    """Run every call at once (each in its own thread); return each result or exception."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = calls[index]()
-        except BaseException as exc:  # kept, and checked by the test in its own thread
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
-def kinds(outcomes) -> list[str]:
-    return sorted(type(outcome).__name__ for outcome in outcomes)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from rest_framework.response import Response
 
 from .. import forecast, schedule
 from . import schema
-from .errors import ContractError
-from .views import ContractView, json_body, policy_or_404, tenant_or_403
+from .views import ContractView, json_body, policy_or_404, refuse_problems, tenant_or_403
 
 
 def _when(moment) -> str:
@@ -24,11 +23,6 @@ def _when(moment) -> str:
 
 def _params(request: Request) -> dict[str, list[str]]:
     return dict(request.query_params.lists())
-
-
-def _refuse(problems) -> None:
-    if problems:
-        raise ContractError(problems)
 
 
 def _run_json(run: forecast.NextRun) -> dict:
@@ -281,7 +275,7 @@ _describe_retention_policy = schema.operation(
 def _payload_spec(request: Request, query_problems) -> schedule.PolicySpec:
     """Read the create body; its problems and the query's come back together (body first)."""
     result = schedule.parse_policy(json_body(request))
-    _refuse([*result.problems, *query_problems])
+    refuse_problems([*result.problems, *query_problems])
     assert result.spec is not None
     return result.spec
 
@@ -308,7 +302,7 @@ class PolicyNextRuns(ContractView):
         query, problems = forecast.parse_next_runs_query(
             _params(request), now=timezone.now().replace(microsecond=0)
         )
-        _refuse(problems)
+        refuse_problems(problems)
         return Response(next_runs_json(policy.to_spec(), query))
 
 
@@ -330,5 +324,5 @@ class PolicyRetention(ContractView):
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         query, problems = forecast.parse_retention_query(_params(request), today=timezone.now().date())
-        _refuse(problems)
+        refuse_problems(problems)
         return Response(retention_json(policy.to_spec(), query))
