@@ -43,6 +43,7 @@ def quota_problem() -> codes.Problem:
         codes.QUOTA,
         f"the project already holds {contract.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
         "hold; a policy must be deleted before another can be created",
+        codes.REQUEST,
     )
 
 
@@ -52,8 +53,9 @@ def name_taken_problem(name: str, existing: str | None = None) -> codes.Problem:
     return codes.Problem(
         "backup_policy_name",
         codes.NAME_TAKEN,
-        f"backup_policy_name: the project already has a policy named {clash} (names are compared "
-        "ignoring case); choose another name",
+        f"the project already has a policy named {clash} (names are compared ignoring case); "
+        "choose another name",
+        codes.STATEMENT,
     )
 
 
@@ -61,8 +63,8 @@ def policy_not_found_problem(policy_id) -> codes.Problem:
     return codes.Problem(
         "policy_id",
         codes.POLICY_NOT_FOUND,
-        f"policy_id: the project has no backup policy {str(policy_id)!r}; list the project's policies "
-        "for their IDs",
+        f"the project has no backup policy {str(policy_id)!r}; list the project's policies for their IDs",
+        codes.STATEMENT,
     )
 
 

@@ -46,7 +46,7 @@ def json_body(request: Request):
     """Return the decoded JSON body; an empty body is the contract's AutoBackup.0000."""
     if request.stream is None:  # DRF's way of saying "no body at all"
         raise ContractError(
-            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object")]
+            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object", codes.REQUEST)]
         )
     return request.data
 

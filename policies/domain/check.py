@@ -13,12 +13,17 @@ from .codes import (
     FREQUENCY,
     NAME_CHARS,
     NAME_LENGTH,
+    PREDICATE,
+    QUOTE,
+    REQUEST,
     RETENTION,
     START_TIME,
+    STATEMENT,
     TAG,
     TAG_COUNT,
     TIME_ZONE,
     Problem,
+    kind_of_shown,
 )
 from .contract import (
     MAX_TAGS,
@@ -65,8 +70,8 @@ class Checker:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def refuse(self, field_path: str, code: str, message: str) -> None:
-        self.problems.append(Problem(field_path, code, f"{field_path}: {message}"))
+    def refuse(self, field_path: str, code: str, detail: str, kind: str = PREDICATE) -> None:
+        self.problems.append(Problem(field_path, code, detail, kind))
 
     # -- top level
 
@@ -76,7 +81,9 @@ class Checker:
         for name in body:
             if name not in here:
                 full = f"{path}.{name}" if path else name
-                self.problems.append(Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere)))
+                self.problems.append(
+                    Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere), REQUEST)
+                )
 
     def name(self, value: Any) -> str | None:
         path = "backup_policy_name"
@@ -104,6 +111,7 @@ class Checker:
                 path,
                 NAME_CHARS,
                 f"{show(value)} starts with 'default', which is reserved; choose another name",
+                QUOTE,
             )
             ok = False
         return value if ok else None
@@ -119,7 +127,7 @@ class Checker:
         try:
             offset = parse_offset(value)
         except ValueError as exc:
-            self.refuse(path, TIME_ZONE, str(exc))
+            self.refuse(path, TIME_ZONE, str(exc), QUOTE)  # it starts with the text quoted
             return None, None
         return format_offset(offset), offset
 
@@ -175,7 +183,7 @@ class Checker:
             self.refuse(path, TAG, f"has {len(value)} characters; use {low} to {high}")
             ok = False
         if not _NAME_CHARS.fullmatch(value):
-            self.refuse(path, TAG, f"{show(value)} may contain only {ASCII_SET}")
+            self.refuse(path, TAG, f"{show(value)} may contain only {ASCII_SET}", QUOTE)
             ok = False
         return value if ok else None
 
@@ -200,16 +208,17 @@ class Checker:
                     path,
                     START_TIME,
                     f"{what} is not a time HH:mm; use two-digit full hours from 00:00 to 23:00, separated by commas",
+                    QUOTE if text else STATEMENT,
                 )
                 ok = False
                 continue
             hour, minute = int(match.group(1)), int(match.group(2))
             if minute:
-                self.refuse(path, START_TIME, f"{show(text)} is not a full hour; use {hour:02d}:00")
+                self.refuse(path, START_TIME, f"{show(text)} is not a full hour; use {hour:02d}:00", QUOTE)
                 ok = False
                 continue
             if hour in hours:
-                self.refuse(path, START_TIME, f"{show(text)} is given twice; list each time once")
+                self.refuse(path, START_TIME, f"{show(text)} is given twice; list each time once", QUOTE)
                 ok = False
                 continue
             hours.append(hour)
@@ -228,6 +237,7 @@ class Checker:
                     START_TIME,
                     f"{hour:02d}:00 UTC (local {format_minutes(after)}) comes after {hour_before:02d}:00 UTC "
                     f"(local {format_minutes(before)}){zone}; list the times in ascending local order: '{ordered}'",
+                    STATEMENT,
                 )
                 return False
         return True
@@ -241,7 +251,10 @@ class Checker:
             return None
         if value not in choices or not isinstance(value, str):
             self.refuse(
-                path, code, f"{show(value)} is not allowed; use {' or '.join(repr(c) for c in choices)}"
+                path,
+                code,
+                f"{show(value)} is not allowed; use {' or '.join(repr(c) for c in choices)}",
+                kind_of_shown(value),
             )
             return None
         return value
@@ -256,7 +269,7 @@ class Checker:
             self.refuse(path, code, f"must be an integer from {low} to {high}, not {describe(value)}{hint}")
             return None
         if not low <= value <= high:
-            self.refuse(path, code, f"{show(value)} is out of range; use {low} to {high}")
+            self.refuse(path, code, f"{show(value)} is out of range; use {low} to {high}", STATEMENT)
             return None
         return value
 
@@ -292,10 +305,13 @@ class Checker:
                     f"{path}[{index}]",
                     FREQUENCY,
                     f"{show(day)} is not a weekday code; use {allowed} (upper case){hint}",
+                    kind_of_shown(day),
                 )
                 ok = False
             elif day in days:
-                self.refuse(f"{path}[{index}]", FREQUENCY, f"{day} is given twice; list each day once")
+                self.refuse(
+                    f"{path}[{index}]", FREQUENCY, f"{day} is given twice; list each day once", STATEMENT
+                )
                 ok = False
             else:
                 days.add(day)

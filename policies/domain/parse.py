@@ -12,7 +12,9 @@ from .codes import (
     BODY_EMPTY,
     FREQUENCY,
     KEEP_FIRST,
+    REQUEST,
     RETENTION,
+    STATEMENT,
     STATUS,
     TAG,
     TAG_ACTION,
@@ -20,6 +22,7 @@ from .codes import (
     TAG_NOT_FOUND,
     TIME_ZONE,
     Problem,
+    kind_of_shown,
     sort_problems,
 )
 from .contract import (
@@ -44,7 +47,7 @@ def parse_policy(body: Any) -> ParseResult:
     if not isinstance(body, Mapping):
         what = "empty" if body is None else describe(body)
         return ParseResult(
-            None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object, not {what}"),)
+            None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object, not {what}", REQUEST),)
         )
 
     inner_names = {name: f"'scheduled_policy.{name}'" for name in SCHEDULE_FIELDS}
@@ -140,6 +143,7 @@ def _parse_schedule(
                 TIME_ZONE,
                 f"the start times fall on different UTC days at {time_zone} ({runs}); "
                 f"use week_frequency with the local days instead of frequency{also}",
+                STATEMENT,
             )
 
     if check.problems or hours is None or status is None:
@@ -215,13 +219,14 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
                     "body",
                     BODY_EMPTY,
                     f"the body must be a JSON object with the fields to change, not {what}",
+                    REQUEST,
                 ),
             ),
         )
     problems: list[Problem] = []
     if "tags" in body:
         problems.append(
-            Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}")
+            Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}", REQUEST)
         )
     result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k != "tags"}, current))
     if problems or not result.ok:
@@ -233,7 +238,7 @@ def _body_problem(body: Any, shape: str) -> Problem | None:
     if isinstance(body, Mapping) and body:
         return None
     what = "empty" if body is None or body == {} else describe(body)
-    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}")
+    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}", REQUEST)
 
 
 def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
@@ -266,7 +271,12 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
         check.refuse("action", TAG_ACTION, "is required; use 'create' or 'delete'")
         action = None
     elif action not in TAG_ACTIONS or not isinstance(action, str):
-        check.refuse("action", TAG_ACTION, f"{show(action)} is not an action; use 'create' or 'delete'")
+        check.refuse(
+            "action",
+            TAG_ACTION,
+            f"{show(action)} is not an action; use 'create' or 'delete'",
+            kind_of_shown(action),
+        )
         action = None
 
     raw = body.get("tags", MISSING)
@@ -323,14 +333,15 @@ def tag_count_problem(count: int) -> Problem:
     return Problem(
         "tags",
         TAG_COUNT,
-        f"tags: the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
+        f"the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
+        STATEMENT,
     )
 
 
 def tag_not_found_problem(key: str, known: Iterable[str] = ()) -> Problem:
     """The refusal of removing a tag the policy lacks; names a key that differs only in case."""
-    message = f"key: the policy has no tag with the key {show(key)}"
+    detail = f"the policy has no tag with the key {show(key)}"
     same_but_case = [other for other in known if other.lower() == key.lower()]
     if same_but_case:
-        message += f"; did you mean {show(same_but_case[0])}? (tag keys are case-sensitive)"
-    return Problem("key", TAG_NOT_FOUND, message)
+        detail += f"; did you mean {show(same_but_case[0])}? (tag keys are case-sensitive)"
+    return Problem("key", TAG_NOT_FOUND, detail, STATEMENT)
