@@ -58,7 +58,7 @@ CODES: dict[str, str] = {
     codes.TIME_ZONE: "`time_zone` invalid; or start times on different UTC days with `frequency` (a day shift)",
 }
 
-# The create rules, in the contract's table order (CONTRACT.md 2.4).
+# The create rules, in the order of the error table (docs/api.md, "Statuses and codes").
 POLICY_BODY_CODES = (
     codes.BODY_EMPTY,
     codes.BAD_JSON,
@@ -582,7 +582,7 @@ list_policies = operation(
 create_policy = operation(
     operation_id="createBackupPolicy",
     summary="Create a backup policy",
-    description="Creates a policy from the body (CONTRACT.md 2). Success is 200, not 201. A "
+    description="Creates a policy from the body. Success is 200, not 201. A "
     "refused request writes nothing. When a body has several problems, `details` lists them "
     "all and the first in the contract's order decides `code`.",
     tag=POLICIES,

@@ -75,7 +75,7 @@ def policy_representation(policy: BackupPolicy) -> dict:
     if spec.time_zone is not None:
         body["time_zone"] = spec.time_zone
     body["tags"] = tag_list(spec.tags)
-    # Volumes cannot be associated with a policy yet (CONTRACT.md 3).
+    # Volumes cannot be associated with a policy yet (docs/api.md, "Contract decisions", 36).
     body["policy_resource_count"] = 0
     return body
 

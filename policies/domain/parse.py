@@ -160,7 +160,7 @@ def _parse_schedule(
     }
 
 
-# --- Modify and the tag routes (CONTRACT.md section 3) --------------------------------------
+# --- Modify and the tag routes (docs/api.md, "The policy lifecycle") ------------------------
 
 # Sending one member of a pair to modify replaces the other: the stored one is dropped first.
 _PAIR_OF: dict[str, str] = {

@@ -22,7 +22,7 @@ from .cases import ERROR_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Every operation of CONTRACT.md section 3 (and create), as the schema must list it.
+# Every operation of the lifecycle and create (docs/api.md), as the schema must list it.
 CONTRACT_OPERATIONS = {
     ("get", "/v2/{project_id}/backuppolicy"),
     ("post", "/v2/{project_id}/backuppolicy"),
