@@ -101,50 +101,12 @@ def _parse_schedule(
         required=False,
     )
 
-    frequency = week = None
     raw_frequency, raw_week = get("frequency"), get("week_frequency")
-    if raw_frequency is MISSING and raw_week is MISSING:
-        check.refuse(
-            "scheduled_policy.frequency",
-            FREQUENCY,
-            'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
-        )
-    if raw_frequency is not MISSING:
-        frequency = check.integer(raw_frequency, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE)
-    if raw_week is not MISSING:
-        week = check.week_frequency(raw_week)
-
-    retention_num = retention_day = None
-    raw_num, raw_day = get("rentention_num"), get("rentention_day")
-    if raw_num is MISSING and raw_day is MISSING:
-        check.refuse(
-            "scheduled_policy.rentention_num",
-            RETENTION,
-            "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
-        )
-    if raw_num is not MISSING:
-        retention_num = check.integer(
-            raw_num, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE
-        )
-    if raw_day is not MISSING:
-        retention_day = check.retention_day(raw_day)
-
-    if hours is not None and offset is not None:
-        in_order = check.local_order(hours, offset, time_zone)
-        if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
-            runs = ", ".join(
-                f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
-                f"the {DAY_SHIFT_WORDS[utc_day_shift(h, offset)]}"
-                for h in hours
-            )
-            also = " (frequency wins when both are given: drop it)" if raw_week is not MISSING else ""
-            check.refuse(
-                "scheduled_policy.frequency",
-                TIME_ZONE,
-                f"the start times fall on different UTC days at {time_zone} ({runs}); "
-                f"use week_frequency with the local days instead of frequency{also}",
-                STATEMENT,
-            )
+    frequency, week = _run_days(check, raw_frequency, raw_week)
+    retention_num, retention_day = _retention(check, get("rentention_num"), get("rentention_day"))
+    in_order = hours is not None and offset is not None and check.local_order(hours, offset, time_zone)
+    if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
+        _refuse_day_shift(check, hours, offset, time_zone, both=raw_week is not MISSING)
 
     if check.problems or hours is None or status is None:
         return {}
@@ -158,6 +120,59 @@ def _parse_schedule(
         "retention_day": None if retention_num is not None else retention_day,
         "keep_first_of_month": keep_first == "Y",
     }
+
+
+def _run_days(check: Checker, raw_frequency: Any, raw_week: Any) -> tuple[int | None, tuple[str, ...] | None]:
+    """Check the pair frequency / week_frequency: at least one, each valid if given."""
+    frequency = week = None
+    if raw_frequency is MISSING and raw_week is MISSING:
+        check.refuse(
+            "scheduled_policy.frequency",
+            FREQUENCY,
+            'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
+        )
+    if raw_frequency is not MISSING:
+        frequency = check.integer(raw_frequency, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE)
+    if raw_week is not MISSING:
+        week = check.week_frequency(raw_week)
+    return frequency, week
+
+
+def _retention(check: Checker, raw_num: Any, raw_day: Any) -> tuple[int | None, int | None]:
+    """Check the pair rentention_num / rentention_day: at least one, each valid if given."""
+    retention_num = retention_day = None
+    if raw_num is MISSING and raw_day is MISSING:
+        check.refuse(
+            "scheduled_policy.rentention_num",
+            RETENTION,
+            "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
+        )
+    if raw_num is not MISSING:
+        retention_num = check.integer(
+            raw_num, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE
+        )
+    if raw_day is not MISSING:
+        retention_day = check.retention_day(raw_day)
+    return retention_num, retention_day
+
+
+def _refuse_day_shift(
+    check: Checker, hours: tuple[int, ...], offset: int, time_zone: str | None, *, both: bool
+) -> None:
+    """Refuse frequency for start times that fall on two UTC days: only weekdays can say which."""
+    runs = ", ".join(
+        f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
+        f"the {DAY_SHIFT_WORDS[utc_day_shift(h, offset)]}"
+        for h in hours
+    )
+    also = " (frequency wins when both are given: drop it)" if both else ""
+    check.refuse(
+        "scheduled_policy.frequency",
+        TIME_ZONE,
+        f"the start times fall on different UTC days at {time_zone} ({runs}); "
+        f"use week_frequency with the local days instead of frequency{also}",
+        STATEMENT,
+    )
 
 
 # --- Modify and the tag routes (docs/api.md, "The policy lifecycle") ------------------------
