@@ -1,10 +1,12 @@
 """The VBS v2 backup-policy endpoints: thin views over the core and the services.
 
-Every view reads through ``selectors``, checks bodies with ``schedule`` and writes through
+Every view reads through ``selectors``, checks bodies with the core (``domain.parse``), writes through
 ``services``; a refusal is raised (a ``ContractError`` or a ``services.ServiceError``) and turned
 into the envelope, with its status, in one place: ``errors.exception_handler``. The OpenAPI
 description of each operation lives in ``schema.py``.
 """
+
+from http import HTTPStatus
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -38,7 +40,7 @@ def policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
     policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
     if policy is None:
         shown = policy_id if len(policy_id) <= 64 else policy_id[:63] + "…"
-        raise services.PolicyNotFound(services.policy_not_found_problem(shown))
+        raise ContractError([services.policy_not_found_problem(shown)], status_code=HTTPStatus.NOT_FOUND)
     return policy
 
 

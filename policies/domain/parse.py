@@ -249,6 +249,12 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
     return ParseResult(replace(result.spec, tags=current.tags), ())
 
 
+def parse_status_change(status: Any, current: PolicySpec) -> ParseResult:
+    """Read a switch of the status (the dashboard's toggle, the admin's actions) as the modify an
+    API client sends for it, ``{"scheduled_policy": {"status": ...}}``: the same merge, the same refusals."""
+    return parse_policy_update({"scheduled_policy": {"status": status}}, current)
+
+
 def _body_problem(body: Any, shape: str) -> Problem | None:
     if isinstance(body, Mapping) and body:
         return None
