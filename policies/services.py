@@ -6,6 +6,7 @@ rule) and enforce what needs the database: the ten-policy quota and unique names
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -265,19 +266,21 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> PolicyCha
     The merge reads the policy under its lock, so two modifies at once each keep the other's
     fields: the second merges over what the first stored, not over what both read before.
     """
-    with transaction.atomic():
-        current = _lock_policy(policy)
-        result = parse.parse_policy_update(body, current.to_spec())
-        if not result.ok:
-            raise PolicyInvalid(result.problems)
-        return policy_update(policy=current, spec=result.spec, actor=actor)
+    return _change_locked(policy, actor, lambda stored: parse.parse_policy_update(body, stored))
 
 
 def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor) -> PolicyChange:
     """Turn the policy on (``"ON"``) or off (``"OFF"``); any other value is the core's refusal."""
+    return _change_locked(policy, actor, lambda stored: parse.parse_status_change(status, stored))
+
+
+def _change_locked(
+    policy: BackupPolicy, actor: Actor, read: Callable[[specs.PolicySpec], specs.ParseResult]
+) -> PolicyChange:
+    """Have the core read a change against the policy as stored under its lock, then store it."""
     with transaction.atomic():
         current = _lock_policy(policy)
-        result = parse.parse_status_change(status, current.to_spec())
+        result = read(current.to_spec())
         if not result.ok:
             raise PolicyInvalid(result.problems)
         return policy_update(policy=current, spec=result.spec, actor=actor)

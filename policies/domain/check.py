@@ -85,13 +85,20 @@ class Checker:
                     Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere), REQUEST)
                 )
 
-    def name(self, value: Any) -> str | None:
-        path = "backup_policy_name"
+    def _string(self, value: Any, path: str, code: str, how: str, like: str) -> str | None:
+        """Return a required string field, or refuse it as missing or of another type."""
         if value is MISSING or value is None:
-            self.refuse(path, NAME_LENGTH, "is required; give a name of 1 to 64 characters")
+            self.refuse(path, code, f"is required; {how}")
             return None
         if not isinstance(value, str):
-            self.refuse(path, NAME_LENGTH, f"must be a string, not {describe(value)}")
+            self.refuse(path, code, f"must be a string{like}, not {describe(value)}")
+            return None
+        return value
+
+    def name(self, value: Any) -> str | None:
+        path = "backup_policy_name"
+        value = self._string(value, path, NAME_LENGTH, "give a name of 1 to 64 characters", "")
+        if value is None:
             return None
         ok = True
         if not 1 <= len(value) <= NAME_MAX:
@@ -191,11 +198,14 @@ class Checker:
 
     def start_time(self, value: Any) -> tuple[int, ...] | None:
         path = "scheduled_policy.start_time"
-        if value is MISSING or value is None:
-            self.refuse(path, START_TIME, "is required; give UTC full hours like '02:00' or '22:00,00:00'")
-            return None
-        if not isinstance(value, str):
-            self.refuse(path, START_TIME, f"must be a string like '02:00,14:00', not {describe(value)}")
+        value = self._string(
+            value,
+            path,
+            START_TIME,
+            "give UTC full hours like '02:00' or '22:00,00:00'",
+            " like '02:00,14:00'",
+        )
+        if value is None:
             return None
         hours: list[int] = []
         ok = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -102,8 +102,28 @@ def _parse_schedule(
     )
 
     raw_frequency, raw_week = get("frequency"), get("week_frequency")
-    frequency, week = _run_days(check, raw_frequency, raw_week)
-    retention_num, retention_day = _retention(check, get("rentention_num"), get("rentention_day"))
+    frequency, week = _pair(
+        check,
+        (raw_frequency, raw_week),
+        (
+            lambda raw: check.integer(raw, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE),
+            check.week_frequency,
+        ),
+        "scheduled_policy.frequency",
+        FREQUENCY,
+        'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
+    )
+    retention_num, retention_day = _pair(
+        check,
+        (get("rentention_num"), get("rentention_day")),
+        (
+            lambda raw: check.integer(raw, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE),
+            check.retention_day,
+        ),
+        "scheduled_policy.rentention_num",
+        RETENTION,
+        "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
+    )
     in_order = hours is not None and offset is not None and check.local_order(hours, offset, time_zone)
     if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
         _refuse_day_shift(check, hours, offset, time_zone, both=raw_week is not MISSING)
@@ -122,38 +142,19 @@ def _parse_schedule(
     }
 
 
-def _run_days(check: Checker, raw_frequency: Any, raw_week: Any) -> tuple[int | None, tuple[str, ...] | None]:
-    """Check the pair frequency / week_frequency: at least one, each valid if given."""
-    frequency = week = None
-    if raw_frequency is MISSING and raw_week is MISSING:
-        check.refuse(
-            "scheduled_policy.frequency",
-            FREQUENCY,
-            'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
-        )
-    if raw_frequency is not MISSING:
-        frequency = check.integer(raw_frequency, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE)
-    if raw_week is not MISSING:
-        week = check.week_frequency(raw_week)
-    return frequency, week
-
-
-def _retention(check: Checker, raw_num: Any, raw_day: Any) -> tuple[int | None, int | None]:
-    """Check the pair rentention_num / rentention_day: at least one, each valid if given."""
-    retention_num = retention_day = None
-    if raw_num is MISSING and raw_day is MISSING:
-        check.refuse(
-            "scheduled_policy.rentention_num",
-            RETENTION,
-            "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
-        )
-    if raw_num is not MISSING:
-        retention_num = check.integer(
-            raw_num, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE
-        )
-    if raw_day is not MISSING:
-        retention_day = check.retention_day(raw_day)
-    return retention_num, retention_day
+def _pair(
+    check: Checker,
+    raws: tuple[Any, Any],
+    readers: tuple[Callable[[Any], Any], ...],
+    path: str,
+    code: str,
+    detail: str,
+) -> tuple[Any, Any]:
+    """Check a pair of which one member must be given (each member checked when it is)."""
+    if all(raw is MISSING for raw in raws):
+        check.refuse(path, code, detail)
+    first, second = (None if raw is MISSING else read(raw) for raw, read in zip(raws, readers, strict=True))
+    return first, second
 
 
 def _refuse_day_shift(
