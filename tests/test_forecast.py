@@ -1,4 +1,4 @@
-"""The core's next runs (policies.forecast): weekdays, every N days, month ends, offsets, named zones."""
+"""The core's next runs (policies.domain.nextruns): weekdays, every N days, month ends, offsets, named zones."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
