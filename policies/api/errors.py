@@ -24,7 +24,7 @@ API_PREFIX = "/v2/"
 # Codes of our own for the protocol errors (CONTRACT.md 1 leaves them to us; docs/api.md lists them).
 NOT_FOUND = "AutoBackup.0004"
 METHOD_NOT_ALLOWED = "AutoBackup.0005"
-NOT_ACCEPTABLE = "AutoBackup.0006"
+NOT_ACCEPTABLE = "AutoBackup.0015"
 UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 BODY_TOO_LARGE = "AutoBackup.0011"
 BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)

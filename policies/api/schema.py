@@ -104,7 +104,7 @@ def _policy_name(*, nullable: bool = False) -> dict:
         "pattern": NAME,
         "not": {"pattern": "^[Dd][Ee][Ff][Aa][Uu][Ll][Tt]"},
         "description": "1-64 of `A-Z a-z 0-9 _ -`; must not start with `default` in any case; unique "
-        "in the project, ignoring case (else 409 `AutoBackup.0204`).",
+        "in the project, ignoring case (else 409 `AutoBackup.0230`).",
         "example": "policy_01",
     }
     return _nullable(schema) if nullable else schema
