@@ -32,6 +32,7 @@ import bisect
 import difflib
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -414,9 +415,18 @@ class _Item:
 
 def _simulate(calendar: _Calendar, rule: Rule, t0: int, t1: int) -> list[_Item]:
     """Play the policy from ``t0`` (no backups yet) to ``t1``; return every backup made."""
-    runs = list(calendar.runs(t0, t1))
+    return _play(calendar, rule, list(calendar.runs(t0, t1)), t0, t1)
+
+
+def _play(calendar: _Calendar, rule: Rule, made: Sequence[int], t0: int, t1: int) -> list[_Item]:
+    """Apply the retention rule from ``t0`` to ``t1`` to backups made at the minutes ``made``.
+
+    The forecast passes the schedule's runs; the worker passes the backups that really exist
+    (:func:`retention_keeps`), so both delete by one rule.
+    """
+    made_at = Counter(made)
     months = calendar.month_starts(t0 + 1, t1) if rule.keep_first else []
-    run_set, month_set = set(runs), set(months)
+    run_set, month_set = set(made_at), set(months)
     fixed = sorted(run_set | month_set)
     items: list[_Item] = []
     pool: list[_Item] = []  # alive and not protected, oldest first
@@ -441,7 +451,7 @@ def _simulate(calendar: _Calendar, rule: Rule, t0: int, t1: int) -> list[_Item]:
                 gone = pool.pop(0)
                 gone.deleted, gone.reason = moment, "month_end" if gone is released else "age"
         new = None
-        if moment in run_set:
+        for _ in range(made_at[moment] if moment in run_set else 0):
             month = calendar.day_of(moment).replace(day=1)
             new = _Item(len(items) + 1, moment, first_of_month=month != last_month)
             last_month = month
@@ -463,6 +473,27 @@ def _simulate(calendar: _Calendar, rule: Rule, t0: int, t1: int) -> list[_Item]:
                 "first_of_month" if item is protected else ("newest" if rule.num is not None else "young")
             )
     return items
+
+
+def retention_keeps(spec: schedule.PolicySpec, made: Sequence[datetime], *, now: datetime) -> list[bool]:
+    """Return, for each backup made at an instant of ``made``, whether the retention keeps it at ``now``.
+
+    The same rule as the forecast (:func:`simulate_retention`), played over the backups that
+    exist: the oldest first, with the month ends and the expiries between them. Instants count
+    by the minute (a run is a whole minute; "execute now" may be any instant).
+    """
+    _aware(now, "now")
+    if not made:
+        return []
+    minutes = [(moment - _EPOCH) // timedelta(minutes=1) for moment in made]
+    order = sorted(range(len(minutes)), key=minutes.__getitem__)
+    ordered = [minutes[index] for index in order]
+    end = (now - _EPOCH) // timedelta(minutes=1) + 1
+    items = _play(_Calendar(spec), Rule.of(spec), ordered, ordered[0], max(end, ordered[-1] + 1))
+    keeps = [False] * len(minutes)
+    for index, item in zip(order, items, strict=True):
+        keeps[index] = item.deleted is None
+    return keeps
 
 
 @dataclass(frozen=True)
