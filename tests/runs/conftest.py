@@ -45,6 +45,7 @@ def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -
     """An ON policy running every day at ``start_time`` (UTC), its next run placed from ``now``."""
     fields = {"start_time": start_time, "frequency": 1, "rentention_num": 3, "status": "ON"}
     fields.update(scheduled)
+    fields = {name: value for name, value in fields.items() if value is not None}  # None: leave out
     payload = schedule_payload(**fields)
     payload.pop("time_zone")
     payload["tags"] = []

@@ -84,12 +84,17 @@ def test_a_transient_failure_is_tried_again_and_the_attempts_are_recorded(tenant
     assert (task.status, task.attempts) == (Status.WAITING, 1)
     assert "attempt 1 of 3 failed: the storage service is busy (503)" in task.message
 
-    assert runs.execute_task(task.pk, now=MONDAY + timedelta(minutes=1), provider=provider) == Status.EXECUTE_SUCCESS
+    assert (
+        runs.execute_task(task.pk, now=MONDAY + timedelta(minutes=1), provider=provider)
+        == Status.EXECUTE_SUCCESS
+    )
     task.refresh_from_db()
     assert task.attempts == 2
 
 
-def test_retries_are_bounded_and_end_in_execute_fail_with_the_providers_message(tenant, two_volumes, settings):
+def test_retries_are_bounded_and_end_in_execute_fail_with_the_providers_message(
+    tenant, two_volumes, settings
+):
     settings.BACKUP_MAX_ATTEMPTS = 2
     task = queued_task(tenant, two_volumes[0])
     provider = FlakyProvider(failures=5)

@@ -64,7 +64,9 @@ def test_a_run_stored_twice_is_refused_by_the_database(tenant, two_volumes):
     assert BackupTask.objects.count() == 1
 
 
-def test_a_missed_run_within_the_window_fires_once_late_and_older_ones_are_skipped(tenant, two_volumes, settings):
+def test_a_missed_run_within_the_window_fires_once_late_and_older_ones_are_skipped(
+    tenant, two_volumes, settings
+):
     settings.BACKUP_MISSED_RUN_WINDOW_MINUTES = 360
     policy = daily_policy(tenant)
     associate(policy, two_volumes[:1])
@@ -124,7 +126,9 @@ def test_a_disassociated_volume_gets_no_more_runs(tenant, two_volumes):
     policy = daily_policy(tenant)
     associate(policy, two_volumes)
     volumes.policy_volumes_disassociate(
-        policy=policy, items=[ResourceItem(str(two_volumes[0].resource_id), "volume")], actor=services.Actor.command()
+        policy=policy,
+        items=[ResourceItem(str(two_volumes[0].resource_id), "volume")],
+        actor=services.Actor.command(),
     )
 
     runs.scheduler_tick(now=MONDAY)
