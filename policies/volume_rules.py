@@ -71,7 +71,7 @@ class ItemFailure:
         return body
 
 
-def _unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[schedule.Problem]:
+def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[schedule.Problem]:
     problems = []
     for name in body:
         if name not in known:
@@ -122,7 +122,7 @@ def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[sch
     """Read ``{"backup_policy_id", "resources": [{"resource_id", "resource_type"}]}``."""
     if not isinstance(body, dict):
         return None, [], [schedule.Problem("body", schedule.BODY_EMPTY, "the body must be a JSON object")]
-    problems = _unknown_fields(body, ("backup_policy_id", "resources"))
+    problems = unknown_fields(body, ("backup_policy_id", "resources"))
     policy_id = body.get("backup_policy_id")
     if not isinstance(policy_id, str) or not policy_id:
         problems.append(
@@ -141,7 +141,7 @@ def parse_disassociate_body(body) -> tuple[list[ResourceItem], list[schedule.Pro
     """Read ``{"resources": [{"resource_id"}]}``."""
     if not isinstance(body, dict):
         return [], [schedule.Problem("body", schedule.BODY_EMPTY, "the body must be a JSON object")]
-    problems = _unknown_fields(body, ("resources",))
+    problems = unknown_fields(body, ("resources",))
     return _resources(body, problems, need_type=False), problems
 
 

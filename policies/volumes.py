@@ -45,6 +45,14 @@ def volumes_of_policy(*, policy: BackupPolicy) -> QuerySet[Volume]:
     return Volume.objects.filter(tenant_id=policy.tenant_id, policy=policy).order_by("name", "resource_id")
 
 
+def policies_with_resource_count(queryset: QuerySet[BackupPolicy]) -> QuerySet[BackupPolicy]:
+    """Annotate each policy with ``resource_count``, its number of volumes, in the same query."""
+    # An aggregate drops Meta.ordering (Django does not order a GROUP BY by it): keep it explicit.
+    return queryset.annotate(resource_count=Count("volumes", distinct=True)).order_by(
+        *BackupPolicy._meta.ordering
+    )
+
+
 def policies_with_run_summary(queryset: QuerySet[BackupPolicy]) -> QuerySet[BackupPolicy]:
     """Annotate each policy with its volume count and its last finished task's status (no N+1)."""
     last = BackupTask.objects.filter(policy=OuterRef("pk"), status__in=BackupTask.FINISHED).order_by(
@@ -54,7 +62,7 @@ def policies_with_run_summary(queryset: QuerySet[BackupPolicy]) -> QuerySet[Back
         resource_count=Count("volumes", distinct=True),
         last_run_status=Subquery(last.values("status")[:1]),
         last_run_at=Subquery(last.values("finished_at")[:1]),
-    )
+    ).order_by(*BackupPolicy._meta.ordering)
 
 
 def tasks_of_policy(*, policy: BackupPolicy) -> QuerySet[BackupTask]:

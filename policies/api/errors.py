@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from .. import schedule, services
+from .. import schedule, services, volumes
 from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")
@@ -69,6 +69,7 @@ _SERVICE_STATUS = {
     services.PolicyNameTaken: HTTPStatus.CONFLICT,
     services.PolicyNotFound: HTTPStatus.NOT_FOUND,
     services.TagNotFound: HTTPStatus.NOT_FOUND,
+    volumes.RunInProgress: HTTPStatus.CONFLICT,
 }
 
 

@@ -372,8 +372,9 @@ COMPONENTS: dict[str, dict] = {
             "tags": {"type": "array", "maxItems": schedule.MAX_TAGS, "items": ref("Tag")},
             "policy_resource_count": {
                 "type": "integer",
-                "enum": [0],
-                "description": "Always 0: volumes cannot be associated with a policy yet.",
+                "minimum": 0,
+                "maximum": 64,
+                "description": "The number of volumes associated with the policy.",
             },
         },
     },
