@@ -1,5 +1,6 @@
 """Fixtures of the runs: volume files of the local provider, a policy that holds them."""
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from policies import services, volumes
 from policies.models import Volume
 from policies.volume_rules import ResourceItem
 from tests.factories import BackupPolicyFactory, schedule_payload
+
+_NAMES = itertools.count(1)
 
 # A Monday, 00:00 UTC: the simulated weeks start here.
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
@@ -47,6 +50,7 @@ def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -
     fields.update(scheduled)
     fields = {name: value for name, value in fields.items() if value is not None}  # None: leave out
     payload = schedule_payload(**fields)
+    payload["backup_policy_name"] = f"policy_{next(_NAMES):03d}"
     payload.pop("time_zone")
     payload["tags"] = []
     policy = BackupPolicyFactory(tenant=tenant, payload=payload)
