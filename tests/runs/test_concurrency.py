@@ -65,7 +65,9 @@ def test_two_schedulers_and_two_workers_make_each_run_of_a_week_exactly_once(ten
     expected = Counter()
     for policy in policies:
         spec = policy.to_spec(tags=())
-        instants = [run.utc for run in forecast.next_runs(spec, start=MONDAY, count=100) if run.utc < MONDAY + WEEK]
+        instants = [
+            run.utc for run in forecast.next_runs(spec, start=MONDAY, count=100) if run.utc < MONDAY + WEEK
+        ]
         for volume in policy.volumes.all():
             expected.update((policy.pk, volume.pk, instant) for instant in instants)
     made = Counter(BackupTask.objects.values_list("policy_id", "volume_id", "scheduled_at"))
