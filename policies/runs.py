@@ -170,7 +170,8 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             due = list(
                 BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=BackupPolicy.Status.ON, next_run_at__lte=now)
-                .order_by("next_run_at", "pk")[:TICK_BATCH]
+                .order_by("next_run_at", "pk")
+                .prefetch_related("volumes")[:TICK_BATCH]
             )
             for policy in due:
                 _fire_policy(policy, now, result)
