@@ -1,7 +1,7 @@
 """Runs: due runs become backup tasks, a task becomes one backup, and retention follows.
 
-Nothing here computes a schedule or a retention rule: the core answers (``forecast.next_run``,
-``forecast.retention_keeps``). What must happen once is decided by the database: a run of one
+Nothing here computes a schedule or a retention rule: the core answers (``domain.nextruns.next_run``,
+``domain.retention.retention_keeps``). What must happen once is decided by the database: a run of one
 volume for one scheduled instant is a row unique on (policy, volume, scheduled_at), created in
 the transaction that advances the policy's ``next_run_at`` under a row lock (``SKIP LOCKED`` on
 PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and the queue entry of the
@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import forecast
+from .domain import nextruns, retention
 from .models import Backup, BackupPolicy, BackupTask, Volume
 from .providers import ProviderError, ProviderTimeout, get_provider
 
@@ -55,13 +55,13 @@ def backup_name_for(job_id: uuid.UUID) -> str:
 
 def next_run_after(policy: BackupPolicy, moment: datetime) -> datetime | None:
     """Return the policy's first run strictly after ``moment`` (None while it is OFF)."""
-    run = forecast.next_run(policy.to_spec(tags=()), start=moment + timedelta(microseconds=1))
+    run = nextruns.next_run(policy.to_spec(tags=()), start=moment + timedelta(microseconds=1))
     return None if run is None else run.utc
 
 
 def first_run_from(policy: BackupPolicy, moment: datetime) -> datetime | None:
     """Return the policy's first run at or after ``moment``: its next_run_at after a change."""
-    run = forecast.next_run(policy.to_spec(tags=()), start=moment)
+    run = nextruns.next_run(policy.to_spec(tags=()), start=moment)
     return None if run is None else run.utc
 
 
@@ -117,14 +117,14 @@ def _missed_window() -> timedelta:
 def _fire_policy(policy: BackupPolicy, now: datetime, result: TickResult) -> None:
     spec = policy.to_spec(tags=())
     due: list[datetime] = []
-    following = forecast.next_run(spec, start=policy.next_run_at)
+    following = nextruns.next_run(spec, start=policy.next_run_at)
     # Each run at or before now is due; the first one after now is the new next_run_at. (A
     # scheduler down for years still stops: older instants than the window are only counted.)
     while following is not None and following.utc <= now:
         due.append(following.utc)
         if len(due) > SKIP_RECORD_LIMIT + 1:
             del due[0]
-        following = forecast.next_run(spec, start=following.utc + timedelta(minutes=1))
+        following = nextruns.next_run(spec, start=following.utc + timedelta(minutes=1))
     fire = due[-1] if due and now - due[-1] <= _missed_window() else None
     skip = [moment for moment in due if moment != fire][-SKIP_RECORD_LIMIT:]
     volumes = list(policy.volumes.all())
@@ -371,7 +371,7 @@ def apply_retention(*, policy_id, volume: Volume, now: datetime, provider=None) 
     if policy is None:
         return 0
     backups = list(Backup.objects.filter(policy=policy, volume=volume).order_by("taken_at", "created_at"))
-    keeps = forecast.retention_keeps(
+    keeps = retention.retention_keeps(
         policy.to_spec(tags=()), [backup.taken_at for backup in backups], now=now
     )
     gone = [backup for backup, kept in zip(backups, keeps, strict=True) if not kept]

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import services, volumes
+from .domain.volumes import ResourceItem
 from .models import BackupTask, Volume
 from .views import PolicyRow, _policy_or_404, _tenant_or_404
-from .volume_rules import ResourceItem
 
 DETAIL_TEMPLATE = "policies/policy_detail.html"
 HISTORY_ROWS = 50

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from . import runs, services, volume_rules
+from . import runs, services
+from .domain import volumes as volume_rules
+from .domain.volumes import ItemFailure, ResourceItem
 from .models import AuditEvent, BackupPolicy, BackupTask, Tenant, Volume
 from .providers import Provider, ProviderError, get_provider
-from .volume_rules import ItemFailure, ResourceItem
 
 logger = logging.getLogger(__name__)
 

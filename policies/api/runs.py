@@ -12,7 +12,9 @@ from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import schedule, volume_rules, volumes
+from .. import volumes
+from ..domain import codes
+from ..domain import volumes as volume_rules
 from ..models import BackupTask
 from . import runs_schema
 from .errors import ContractError
@@ -80,11 +82,7 @@ class PolicyAction(ContractView):
             body = request.data
             if not isinstance(body, dict):
                 raise ContractError(
-                    [
-                        schedule.Problem(
-                            "body", schedule.BODY_EMPTY, "send no body, or an empty JSON object {}"
-                        )
-                    ]
+                    [codes.Problem("body", codes.BODY_EMPTY, "send no body, or an empty JSON object {}")]
                 )
             refuse_problems(volume_rules.unknown_fields(body, ()))
         volumes.policy_execute(policy=policy, actor=actor(request))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 
-from .. import schedule, volume_rules
+from ..domain import codes
+from ..domain import volumes as volume_rules
 from . import schema
 from .schema import POLICY_ID, POLICY_PATH, PROJECT_ID, operation, ref
 
@@ -194,7 +195,7 @@ schema.COMPONENTS.update(
 )
 
 RUNS = "volumes and runs"
-_BODY = (schedule.BODY_EMPTY, schedule.BAD_JSON, schedule.BAD_FIELD)
+_BODY = (codes.BODY_EMPTY, codes.BAD_JSON, codes.BAD_FIELD)
 
 associate = operation(
     operation_id="associateVolumes",
@@ -214,7 +215,7 @@ associate = operation(
             volume_rules.NO_RESOURCE_ID,
             volume_rules.RESOURCE_LIMIT,
         ),
-        404: (schedule.POLICY_NOT_FOUND,),
+        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=[PROJECT_ID],
 )
@@ -229,7 +230,7 @@ disassociate = operation(
     success=(200, ref("DisassociateResult"), "Each volume's outcome."),
     refusals={
         400: (*_BODY, volume_rules.NO_RESOURCES, volume_rules.NO_RESOURCE_ID),
-        404: (schedule.POLICY_NOT_FOUND,),
+        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )
@@ -244,7 +245,7 @@ execute = operation(
     success=(204, None, "Queued; the answer has no body."),
     refusals={
         400: (*_BODY, volume_rules.NO_RESOURCES),
-        404: (schedule.POLICY_NOT_FOUND,),
+        404: (codes.POLICY_NOT_FOUND,),
         409: (volume_rules.RUN_IN_PROGRESS,),
     },
     parameters=POLICY_PATH,
@@ -277,7 +278,7 @@ backup_tasks = operation(
     "`AutoBackup.0013`.",
     tag=RUNS,
     success=(200, ref("BackupTaskList"), "The tasks."),
-    refusals={400: (schedule.QUERY_PARAM,), 404: (schedule.POLICY_NOT_FOUND,)},
+    refusals={400: (codes.QUERY_PARAM,), 404: (codes.POLICY_NOT_FOUND,)},
     parameters=[*POLICY_PATH, *_TASK_QUERY],
 )
 

@@ -293,7 +293,7 @@ def test_a_full_project_refuses_even_an_invalid_request_with_its_validation_code
 
 
 @pytest.mark.parametrize("name", ["Nightly", "nightly", "NIGHTLY", "nIgHtLy"])
-def test_a_name_already_used_in_the_project_ignoring_case_is_409_0204(api, tenant, name):
+def test_a_name_already_used_in_the_project_ignoring_case_is_409_0230(api, tenant, name):
     BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="Nightly"))
     error_of(api.post(create_url(tenant), valid_payload(backup_policy_name=name)), 409, "AutoBackup.0230")
 

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 
 from policies import services, volumes
+from policies.domain.volumes import ResourceItem
 from policies.models import Volume
-from policies.volume_rules import ResourceItem
 from tests.factories import BackupPolicyFactory, schedule_payload
 
 _NAMES = itertools.count(1)

@@ -12,7 +12,8 @@ import pytest
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from policies import forecast, runs
+from policies import runs
+from policies.domain import nextruns
 from policies.models import Backup, BackupTask
 
 from ..concurrency import in_parallel
@@ -66,7 +67,7 @@ def test_two_schedulers_and_two_workers_make_each_run_of_a_week_exactly_once(ten
     for policy in policies:
         spec = policy.to_spec(tags=())
         instants = [
-            run.utc for run in forecast.next_runs(spec, start=MONDAY, count=100) if run.utc < MONDAY + WEEK
+            run.utc for run in nextruns.next_runs(spec, start=MONDAY, count=100) if run.utc < MONDAY + WEEK
         ]
         for volume in policy.volumes.all():
             expected.update((policy.pk, volume.pk, instant) for instant in instants)

@@ -6,8 +6,8 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from policies import runs, services, volumes
+from policies.domain.volumes import ResourceItem
 from policies.models import BackupPolicy, BackupTask
-from policies.volume_rules import ResourceItem
 
 from .conftest import MONDAY, associate, daily_policy
 

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from policies import schedule, services, volumes
+from policies import services, volumes
+from policies.domain import parse
+from policies.domain.volumes import ResourceItem
 from policies.models import BackupPolicy, Volume
-from policies.volume_rules import ResourceItem
 
 DEMO_PROJECT = "demo-project"
 # Small volume files of the local provider (only when it is the one in use), so runs are real.
@@ -75,7 +76,7 @@ class Command(BaseCommand):
                     tenant=tenant, name__iexact=payload["backup_policy_name"]
                 ).exists():
                     continue
-                result = schedule.parse_policy(payload)
+                result = parse.parse_policy(payload)
                 services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
             _, token = services.token_issue(user=admin)
         self._seed_volumes(tenant)

@@ -1,6 +1,6 @@
 """The contract rules of volumes and runs (CONTRACT section 4): bodies, queries and codes.
 
-Pure Python like :mod:`policies.schedule` (no Django, no clock): the API reads bodies and query
+Pure Python like the rest of :mod:`policies.domain` (no Django, no clock): the API reads bodies and query
 strings through these functions and shows their problems; the services apply the rules that
 need the database (the 64-volume cap, a run in progress).
 """
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from . import schedule
+from . import codes
 
 MISSING_POLICY_ID = "AutoBackup.0006"
 RESOURCE_LIMIT = "AutoBackup.0204"
@@ -24,7 +24,7 @@ NO_RESOURCE_ID = "AutoBackup.0209"
 RESOURCE_TYPE = "AutoBackup.0211"
 RUN_IN_PROGRESS = "AutoBackup.0225"
 UNKNOWN_VOLUME = "AutoBackup.1400"
-QUERY_PARAM = schedule.QUERY_PARAM
+QUERY_PARAM = codes.QUERY_PARAM
 
 MAX_VOLUMES_PER_POLICY = 64
 RESOURCE_TYPE_VOLUME = "volume"
@@ -71,15 +71,13 @@ class ItemFailure:
         return body
 
 
-def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[schedule.Problem]:
+def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[codes.Problem]:
     problems = []
     for name in body:
         if name not in known:
             match = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
             hint = f"; did you mean '{match[0]}'?" if match else f"; the fields are {', '.join(known)}"
-            problems.append(
-                schedule.Problem(str(name), schedule.BAD_FIELD, f"unknown field {_show(name)}{hint}")
-            )
+            problems.append(codes.Problem(str(name), codes.BAD_FIELD, f"unknown field {_show(name)}{hint}"))
     return problems
 
 
@@ -87,7 +85,7 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
     resources = body.get("resources")
     if not isinstance(resources, list) or not resources:
         problems.append(
-            schedule.Problem(
+            codes.Problem(
                 "resources",
                 NO_RESOURCES,
                 'resources: give a non-empty list of volumes, [{"resource_id": "<volume uuid>"'
@@ -102,7 +100,7 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
         rid = item.get("resource_id") if isinstance(item, dict) else None
         if not isinstance(rid, str) or not rid.strip():
             problems.append(
-                schedule.Problem(
+                codes.Problem(
                     where, NO_RESOURCE_ID, f"{where}: each item needs the volume's UUID as a string"
                 )
             )
@@ -118,15 +116,15 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
     return items
 
 
-def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[schedule.Problem]]:
+def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[codes.Problem]]:
     """Read ``{"backup_policy_id", "resources": [{"resource_id", "resource_type"}]}``."""
     if not isinstance(body, dict):
-        return None, [], [schedule.Problem("body", schedule.BODY_EMPTY, "the body must be a JSON object")]
+        return None, [], [codes.Problem("body", codes.BODY_EMPTY, "the body must be a JSON object")]
     problems = unknown_fields(body, ("backup_policy_id", "resources"))
     policy_id = body.get("backup_policy_id")
     if not isinstance(policy_id, str) or not policy_id:
         problems.append(
-            schedule.Problem(
+            codes.Problem(
                 "backup_policy_id",
                 MISSING_POLICY_ID,
                 "backup_policy_id: give the ID of the policy to associate the volumes with",
@@ -137,10 +135,10 @@ def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[sch
     return policy_id, items, problems
 
 
-def parse_disassociate_body(body) -> tuple[list[ResourceItem], list[schedule.Problem]]:
+def parse_disassociate_body(body) -> tuple[list[ResourceItem], list[codes.Problem]]:
     """Read ``{"resources": [{"resource_id"}]}``."""
     if not isinstance(body, dict):
-        return [], [schedule.Problem("body", schedule.BODY_EMPTY, "the body must be a JSON object")]
+        return [], [codes.Problem("body", codes.BODY_EMPTY, "the body must be a JSON object")]
     problems = unknown_fields(body, ("resources",))
     return _resources(body, problems, need_type=False), problems
 
@@ -181,8 +179,8 @@ def not_in_policy(item: ResourceItem) -> ItemFailure:
     )
 
 
-def resource_limit_problem(count: int) -> schedule.Problem:
-    return schedule.Problem(
+def resource_limit_problem(count: int) -> codes.Problem:
+    return codes.Problem(
         "resources",
         RESOURCE_LIMIT,
         f"resources: the policy would hold {count} volumes; a policy holds at most "
@@ -190,8 +188,8 @@ def resource_limit_problem(count: int) -> schedule.Problem:
     )
 
 
-def no_volumes_problem() -> schedule.Problem:
-    return schedule.Problem(
+def no_volumes_problem() -> codes.Problem:
+    return codes.Problem(
         "policy_id",
         NO_RESOURCES,
         "the policy has no volumes to back up; associate volumes first "
@@ -199,8 +197,8 @@ def no_volumes_problem() -> schedule.Problem:
     )
 
 
-def run_in_progress_problem() -> schedule.Problem:
-    return schedule.Problem(
+def run_in_progress_problem() -> codes.Problem:
+    return codes.Problem(
         "policy_id",
         RUN_IN_PROGRESS,
         "a run of this policy is still executing (tasks WAITING or RUNNING); wait until it ends "
@@ -221,11 +219,11 @@ class TaskQuery:
     status: str | None = None
 
 
-def _query_problem(name: str, message: str) -> schedule.Problem:
-    return schedule.Problem(name, QUERY_PARAM, f"{name}: {message}")
+def _query_problem(name: str, message: str) -> codes.Problem:
+    return codes.Problem(name, QUERY_PARAM, f"{name}: {message}")
 
 
-def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | None, list[schedule.Problem]]:
+def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | None, list[codes.Problem]]:
     """Read the query string of GET .../backuptasks (every parameter at most once)."""
     values, problems = {}, []
     for name, given in params.items():
@@ -285,5 +283,5 @@ def _whole(values: dict, name: str, default: int, problems: list, low: int, high
     return int(text)
 
 
-def marker_problem(marker: uuid.UUID) -> schedule.Problem:
+def marker_problem(marker: uuid.UUID) -> codes.Problem:
     return _query_problem("marker", f"'{marker}' is not a job_id of this policy's tasks")
