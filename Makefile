@@ -66,6 +66,7 @@ test-postgres: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
 	$(BIN)/python -m tests.benchmarks.load
+	$(BIN)/python -m tests.benchmarks.scheduler
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db-* test-artifacts
