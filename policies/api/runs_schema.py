@@ -58,7 +58,7 @@ schema.COMPONENTS.update(
                         "properties": {
                             "resource_id": _RESOURCE_ID,
                             "resource_type": {
-                                "type": "string",
+                                # Any JSON value: one other than "volume" fails in-band (200).
                                 "description": "`volume` (the default); another type fails in-band with "
                                 "`AutoBackup.0211`.",
                             },

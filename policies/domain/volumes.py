@@ -34,7 +34,8 @@ TASK_LIMIT_RANGE = (1, 1000)
 TASK_DEFAULT_LIMIT = 20
 TASK_QUERY_PARAMS = ("sort_dir", "sort_key", "limit", "offset", "marker", "job_id", "status")
 
-_DIGITS = re.compile(r"[0-9]{1,9}")
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _show(value, limit: int = 40) -> str:
@@ -252,7 +253,8 @@ def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | N
     ids = {}
     for name in ("marker", "job_id"):
         if name in values:
-            ids[name] = volume_uuid(values[name])
+            # The canonical form only (what the API answers as job_id), as the OpenAPI format says.
+            ids[name] = volume_uuid(values[name]) if _CANONICAL_UUID.fullmatch(values[name]) else None
             if ids[name] is None:
                 problems.append(_query_problem(name, f"{_show(values[name])} is not a job_id (a UUID)"))
     status = values.get("status")
