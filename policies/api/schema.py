@@ -104,7 +104,7 @@ def _policy_name(*, nullable: bool = False) -> dict:
         "pattern": NAME,
         "not": {"pattern": "^[Dd][Ee][Ff][Aa][Uu][Ll][Tt]"},
         "description": "1-64 of `A-Z a-z 0-9 _ -`; must not start with `default` in any case; unique "
-        "in the project, ignoring case (else 409 `AutoBackup.0204`).",
+        "in the project, ignoring case (else 409 `AutoBackup.0230`).",
         "example": "policy_01",
     }
     return _nullable(schema) if nullable else schema
@@ -372,8 +372,9 @@ COMPONENTS: dict[str, dict] = {
             "tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
             "policy_resource_count": {
                 "type": "integer",
-                "enum": [0],
-                "description": "Always 0: volumes cannot be associated with a policy yet.",
+                "minimum": 0,
+                "maximum": 64,
+                "description": "The number of volumes associated with the policy.",
             },
         },
     },
