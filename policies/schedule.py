@@ -549,9 +549,31 @@ def _char(ch: str) -> str:
 ASCII_SET = "ASCII letters A-Z and a-z, digits, '_' and '-'"
 
 
+FIELD_NAME_SHOWN_MAX = 64
+
+
+def field_name_shown(name: Any) -> str:
+    """Return a client's field name as it may be echoed: invisible characters escaped, long ones cut.
+
+    A lone surrogate (``"\\ud800"`` in JSON) is valid JSON text but cannot be encoded in UTF-8,
+    so echoing it raw breaks the answer; a control character could forge a line where the
+    message is logged; a 60 KB name would make the answer as large.
+    """
+    text = str(name)
+    if len(text) > FIELD_NAME_SHOWN_MAX:
+        text = text[: FIELD_NAME_SHOWN_MAX - 1] + "…"
+    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def _suggest(path: str, name: str, here: tuple[str, ...], elsewhere: Mapping[str, str]) -> str:
     """Return the message for an unknown field, with the closest known name if there is one."""
-    full = f"{path}.{name}" if path else name
+    shown = field_name_shown(name)
+    full = f"{path}.{shown}" if path else shown
     message = f"unknown field '{full}'"
     if name in elsewhere:
         return f"{message}; did you mean {elsewhere[name]}?"
@@ -580,7 +602,7 @@ class _Checker:
     ) -> None:
         for name in body:
             if name not in here:
-                full = f"{path}.{name}" if path else name
+                full = f"{path}.{field_name_shown(name)}" if path else field_name_shown(name)
                 self.problems.append(Problem(full, BAD_FIELD, _suggest(path, str(name), here, elsewhere)))
 
     def name(self, value: Any) -> str | None:
@@ -660,7 +682,9 @@ class _Checker:
                 match = difflib.get_close_matches(str(name).lower(), TAG_FIELDS, n=1, cutoff=0.6)
                 hint = f"did you mean '{match[0]}'? " if match else ""
                 self.refuse(
-                    f"{path}.{name}", TAG, f"is not a tag field; {hint}a tag has only 'key' and 'value'"
+                    f"{path}.{field_name_shown(name)}",
+                    TAG,
+                    f"is not a tag field; {hint}a tag has only 'key' and 'value'",
                 )
                 ok = False
         key = self._tag_text(item.get("key", _MISSING), f"{path}.key", 1, TAG_KEY_MAX)

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
+from django.utils.encoding import escape_uri_path
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -94,8 +95,14 @@ def exception_handler(exc, context):
             envelope(code, _message(exc, context.get("request"))), status=exc.status_code, headers=headers
         )
     request = context.get("request")
-    logger.exception("unhandled error in %s", getattr(request, "path", "an API view"), exc_info=exc)
+    logger.exception("unhandled error in %s", _logged_path(request), exc_info=exc)
     return Response(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+
+
+def _logged_path(request) -> str:
+    """The path as it may go into a log line: re-escaped, so that a decoded %0d%0a cannot forge one."""
+    path = getattr(request, "path", None)
+    return escape_uri_path(path) if path is not None else "an API view"
 
 
 def _message(exc: exceptions.APIException, request=None) -> str:
@@ -149,7 +156,7 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(API_PREFIX):
             return None
-        logger.exception("unhandled error in %s", request.path, exc_info=exception)
+        logger.exception("unhandled error in %s", _logged_path(request), exc_info=exception)
         return self._envelope_for(500)
 
     @staticmethod
