@@ -22,3 +22,6 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(), name="api-docs"),
     path("", include("policies.urls")),
 ]
+
+# A database outage is 503 with Retry-After (the envelope under /v2/, a page elsewhere), not 500.
+handler500 = "config.views.server_error"

@@ -111,7 +111,7 @@ def server(tmp_path_factory):
 def test_the_health_check_answers_through_gunicorn(server):
     status, headers, body = server.get("/healthz")
     assert status == 200
-    assert body == b'{"status": "ok", "database": "ok"}'
+    assert body == b'{"status": "ok", "database": "ok", "database_write": "ok"}'
     assert headers["server"].startswith("gunicorn")
 
 

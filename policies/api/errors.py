@@ -15,6 +15,8 @@ from django.utils.encoding import escape_uri_path
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from config.outage import RETRY_AFTER_SECONDS, is_outage
+
 from .. import schedule, services
 from .parsers import BodyTooLarge
 
@@ -30,8 +32,13 @@ UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 BODY_TOO_LARGE = "AutoBackup.0011"
 BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)
 HTTPS_REQUIRED = "AutoBackup.0014"  # plain HTTP where the deployment redirects to HTTPS
+SERVICE_UNAVAILABLE = "AutoBackup.0010"  # the database cannot be reached or written: try again later
 
 SERVER_ERROR_MESSAGE = "the server failed to process the request; try again later"
+SERVICE_UNAVAILABLE_MESSAGE = (
+    f"the service cannot store or read data at the moment; nothing was changed; try again in "
+    f"{RETRY_AFTER_SECONDS} seconds"
+)
 
 
 class ContractError(exceptions.APIException):
@@ -95,8 +102,20 @@ def exception_handler(exc, context):
             envelope(code, _message(exc, context.get("request"))), status=exc.status_code, headers=headers
         )
     request = context.get("request")
+    if is_outage(exc):
+        logger.error("database unavailable in %s", _logged_path(request), exc_info=exc)
+        return outage_response()
     logger.exception("unhandled error in %s", _logged_path(request), exc_info=exc)
     return Response(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+
+
+def outage_response() -> JsonResponse:
+    """The API's answer when the database cannot be reached or written: 503, with Retry-After."""
+    return JsonResponse(
+        envelope(SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE),
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _logged_path(request) -> str:
@@ -156,6 +175,9 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(API_PREFIX):
             return None
+        if is_outage(exception):
+            logger.error("database unavailable in %s", _logged_path(request), exc_info=exception)
+            return outage_response()
         logger.exception("unhandled error in %s", _logged_path(request), exc_info=exception)
         return self._envelope_for(500)
 
@@ -173,6 +195,8 @@ class ApiErrorMiddleware:
 
     @staticmethod
     def _envelope_for(status_code: int) -> JsonResponse:
+        if status_code == HTTPStatus.SERVICE_UNAVAILABLE:
+            return outage_response()
         if status_code >= 500:
             return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
         code = _STATUS_CODES.get(status_code, BAD_REQUEST)
