@@ -52,6 +52,9 @@ COUNT_RANGE = (1, 100)
 DEFAULT_COUNT = 10
 WEEKS_RANGE = (1, 52)
 DEFAULT_WEEKS = 8
+# The most backups one retention forecast lists: an hourly policy over 52 weeks would be 8736
+# (2.7 MB of JSON); 2000 keep an answer under about 1 MB and still cover 11 weeks of it.
+MAX_RETENTION_BACKUPS = 2000
 # Far enough for any real question, and far from the ends of Python's datetime range.
 YEAR_RANGE = (1900, 9000)
 # How far ahead the dashboard and the API look for a zone's offset changes.
@@ -1072,6 +1075,32 @@ def _zone(name: str, problems: list) -> ZoneInfo | None:
         _problem("zone", f"{_show(name)} is not an IANA time zone name such as 'Europe/Berlin'{hint}")
     )
     return None
+
+
+def backups_per_week_at_most(spec: schedule.PolicySpec) -> int:
+    """Return the most runs the policy can make in any 7 days (ON or not)."""
+    times = len(spec.start_hours)
+    if spec.week_frequency is not None:
+        return times * len(spec.week_frequency)
+    every = spec.frequency or 1
+    # Every N days restarts on the 1st of each local month: a week that spans a month's end can
+    # hold one run more than 7 / N.
+    return times * (7 if every == 1 else -(-7 // every) + 1)
+
+
+def retention_span_problems(spec: schedule.PolicySpec, weeks: int) -> tuple[schedule.Problem, ...]:
+    """Refuse (0013, on ``weeks``) a span in which the policy could make more than MAX_RETENTION_BACKUPS."""
+    per_week = backups_per_week_at_most(spec)
+    if per_week * weeks <= MAX_RETENTION_BACKUPS:
+        return ()
+    most = max(1, MAX_RETENTION_BACKUPS // per_week)
+    return (
+        _problem(
+            "weeks",
+            f"{weeks} weeks of this policy hold up to {per_week * weeks} backups, and a forecast "
+            f"lists at most {MAX_RETENTION_BACKUPS}; ask for at most {most} weeks",
+        ),
+    )
 
 
 def parse_retention_query(

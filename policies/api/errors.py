@@ -52,10 +52,27 @@ class ContractError(exceptions.APIException):
         super().__init__(self.problems[0].message)
 
 
+# The most problems one answer lists in ``details``; past it, a last entry says how many more
+# there were. A body of 10 000 bad start times would otherwise answer 1.5 MB.
+MAX_DETAILS = 20
+
+
 def envelope(code: str, message: str, problems=()) -> dict:
     body = {"code": code, "message": message}
     if problems:
-        body["details"] = [problem.as_dict() for problem in problems]
+        problems = list(problems)
+        details = [problem.as_dict() for problem in problems[:MAX_DETAILS]]
+        left_out = problems[MAX_DETAILS:]
+        if left_out:
+            details.append(
+                {
+                    "field": left_out[0].field,
+                    "code": left_out[0].code,
+                    "message": f"and {len(left_out)} more problem{'s' if len(left_out) > 1 else ''} "
+                    f"not listed (at most {MAX_DETAILS} are); fix these first",
+                }
+            )
+        body["details"] = details
     return {"error": body}
 
 
