@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     errors.UNSUPPORTED_MEDIA_TYPE: "a body whose `Content-Type` is not JSON",
     schedule.BAD_JSON: "the body is not valid JSON (`NaN`, `Infinity`, not UTF-8, a key given twice)",
     schedule.SERVER_ERROR: "an unexpected server error (a generic message)",
+    errors.SERVICE_UNAVAILABLE: "the database cannot be reached or written right now; nothing was written; retry after `Retry-After` seconds",
     errors.BODY_TOO_LARGE: "a body larger than the server's limit (64 KiB by default)",
     errors.BAD_REQUEST: "refused before the API saw it (a `Host` the server does not serve, a malformed request)",
     errors.HTTPS_REQUIRED: "plain HTTP to a deployment that serves the API over HTTPS only (never redirected)",
@@ -510,7 +511,7 @@ KEY = OpenApiParameter(
 )
 
 # Every operation: the gate (401, 403), the protocol (404 for a path that matches no route,
-# 406, and 400 for what Django refuses before the API), and 500.
+# 406, and 400 for what Django refuses before the API), 500, and 503 in an outage.
 _COMMON = {
     400: (errors.BAD_REQUEST,),
     401: (schedule.NO_TOKEN, schedule.BAD_TOKEN),
@@ -518,6 +519,7 @@ _COMMON = {
     404: (errors.NOT_FOUND,),
     406: (errors.NOT_ACCEPTABLE,),
     500: (schedule.SERVER_ERROR,),
+    503: (errors.SERVICE_UNAVAILABLE,),
 }
 # Operations that read a body.
 _WITH_BODY = {
