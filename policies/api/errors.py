@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from config.outage import RETRY_AFTER_SECONDS, is_outage
 
-from .. import schedule, services
+from .. import services
+from ..domain import codes
 from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")
@@ -47,7 +48,7 @@ class ContractError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, problems, status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
-        self.problems = schedule.sort_problems(problems)
+        self.problems = codes.sort_problems(problems)
         self.status_code = status_code
         super().__init__(self.problems[0].message)
 
@@ -82,10 +83,10 @@ _DRF_CODES = {
     exceptions.NotAcceptable: NOT_ACCEPTABLE,
     exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
     BodyTooLarge: BODY_TOO_LARGE,
-    exceptions.NotAuthenticated: schedule.NO_TOKEN,
-    exceptions.AuthenticationFailed: schedule.BAD_TOKEN,
-    exceptions.PermissionDenied: schedule.FORBIDDEN_PROJECT,
-    exceptions.ParseError: schedule.BAD_JSON,
+    exceptions.NotAuthenticated: codes.NO_TOKEN,
+    exceptions.AuthenticationFailed: codes.BAD_TOKEN,
+    exceptions.PermissionDenied: codes.FORBIDDEN_PROJECT,
+    exceptions.ParseError: codes.BAD_JSON,
 }
 
 # The one place where a refusal of the services gets its HTTP status; any other is a 400
@@ -123,7 +124,7 @@ def exception_handler(exc, context):
         logger.error("database unavailable in %s", _logged_path(request), exc_info=exc)
         return outage_response()
     logger.exception("unhandled error in %s", _logged_path(request), exc_info=exc)
-    return Response(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+    return Response(envelope(codes.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
 
 
 def outage_response() -> JsonResponse:
@@ -215,7 +216,7 @@ class ApiErrorMiddleware:
         if status_code == HTTPStatus.SERVICE_UNAVAILABLE:
             return outage_response()
         if status_code >= 500:
-            return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+            return JsonResponse(envelope(codes.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
         code = _STATUS_CODES.get(status_code, BAD_REQUEST)
         message = f"the request was refused: {HTTPStatus(status_code).phrase}"
         if status_code == HTTPStatus.BAD_REQUEST:

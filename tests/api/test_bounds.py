@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 
 from policies.api.errors import MAX_DETAILS
-from policies.forecast import MAX_RETENTION_BACKUPS
+from policies.domain.retention import MAX_RETENTION_BACKUPS
 from tests.factories import valid_payload
 
 from ..conftest import create_url
