@@ -256,3 +256,36 @@ def test_slow_clients_holding_more_connections_than_workers_do_not_stop_the_heal
     finally:
         for connection in held:
             connection.close()
+
+
+def test_with_gunicorn_down_nginx_answers_503_with_retry_after(tmp_path):
+    require(shutil.which("nginx") is not None, "nginx is not installed (apt-get install nginx-light)")
+    from config.serve import render_nginx_conf
+
+    tmp_path.chmod(0o755)  # nginx's workers may run as another user
+    port, dead = free_port(), free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        render_nginx_conf(run_dir=tmp_path, listen=f"127.0.0.1:{port}", upstream=f"127.0.0.1:{dead}")
+    )
+    nginx = subprocess.Popen(["nginx", "-e", "stderr", "-p", str(tmp_path), "-c", str(conf)])
+    try:
+        front = Server(port, tmp_path / "none.log")
+        for _ in range(100):
+            try:
+                status, headers, body = front.get("/v2/p/backuppolicy")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("nginx did not start")
+        assert status == 503
+        assert headers["retry-after"] == "10"
+        assert_api_envelope(headers, body, "AutoBackup.0010")
+        status, headers, body = front.get("/p/demo/")
+        assert status == 503
+        assert headers["content-type"] == "text/html"
+        assert b"Temporarily unavailable" in body
+    finally:
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=30)
