@@ -12,6 +12,7 @@ import difflib
 import json
 import math
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -975,10 +976,21 @@ def merge_policy_update(body: Mapping[str, Any], current: PolicySpec) -> dict[st
     return merged
 
 
-def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
+def _same_policy_id(value: Any, policy_id: str | None) -> bool:
+    if policy_id is None or not isinstance(value, str):
+        return False
+    try:
+        return uuid.UUID(value) == uuid.UUID(str(policy_id))
+    except ValueError:
+        return False
+
+
+def parse_policy_update(body: Any, current: PolicySpec, *, policy_id: str | None = None) -> ParseResult:
     """Read a modify body against the stored policy: merge it, then check the whole as create.
 
-    The result keeps ``current``'s tags: modify never changes them.
+    The result keeps ``current``'s tags: modify never changes them. ``policy_id`` is the ID of
+    the path: the OpenStack CLI and the OTC SDK repeat it as ``backup_policy_id`` in every
+    modify body, which is ignored when it names this policy and refused when it names another.
     """
     if not isinstance(body, Mapping) or not body:
         what = "empty" if body is None or body == {} else _describe(body)
@@ -997,7 +1009,18 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
         problems.append(
             Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}")
         )
-    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k != "tags"}, current))
+    sent_id = body.get("backup_policy_id")
+    if sent_id is not None and not _same_policy_id(sent_id, policy_id):
+        problems.append(
+            Problem(
+                "backup_policy_id",
+                BAD_FIELD,
+                f"backup_policy_id: {_show(sent_id)} is not the ID of the policy being modified"
+                f"{f' ({policy_id})' if policy_id else ''}; leave it out, or send the ID of the path",
+            )
+        )
+    ignored = ("tags", "backup_policy_id")
+    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k not in ignored}, current))
     if problems or not result.ok:
         return ParseResult(None, tuple(sort_problems([*problems, *result.problems])))
     return ParseResult(replace(result.spec, tags=current.tags), ())
@@ -1005,15 +1028,22 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
 
 @dataclass(frozen=True)
 class TagAction:
-    """A batch tag request: ``create`` tags (key and value) or ``delete`` them (value optional)."""
+    """A batch tag request: ``create`` or ``update`` tags (key and value: an upsert each), or
+    ``delete`` them (value optional). No tags at all is a valid request that changes nothing."""
 
     action: str
     tags: tuple[Tag, ...]
     # For delete: the keys whose value was not given, which go whatever their value.
     any_value: frozenset[str] = frozenset()
 
+    @property
+    def upserts(self) -> bool:
+        """True for ``create`` and ``update``: both add new keys and replace existing values."""
+        return self.action != "delete"
 
-TAG_ACTIONS: tuple[str, ...] = ("create", "delete")
+
+TAG_ACTIONS: tuple[str, ...] = ("create", "update", "delete")
+_ACTION_WORDS = "'create', 'update' or 'delete'"
 
 
 def _body_problem(body: Any, shape: str) -> Problem | None:
@@ -1042,26 +1072,30 @@ def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
 
 
 def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
-    """Read ``{"action": "create" | "delete", "tags": [...]}``, the batch tag body."""
-    empty = _body_problem(body, '{"action": "create" or "delete", "tags": [...]}')
+    """Read ``{"action": "create" | "update" | "delete", "tags": [...]}``, the batch tag body.
+
+    ``tags`` may be absent, null or empty: the Go SDK and the Terraform provider leave an empty
+    list out, and such a request changes nothing.
+    """
+    empty = _body_problem(body, '{"action": "create", "update" or "delete", "tags": [...]}')
     if empty:
         return None, (empty,)
     check = _Checker()
     check.unknown_fields(body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"})
     action = body.get("action", _MISSING)
     if action is _MISSING or action is None:
-        check.refuse("action", TAG_ACTION, "is required; use 'create' or 'delete'")
+        check.refuse("action", TAG_ACTION, f"is required; use {_ACTION_WORDS}")
         action = None
     elif action not in TAG_ACTIONS or not isinstance(action, str):
-        check.refuse("action", TAG_ACTION, f"{_show(action)} is not an action; use 'create' or 'delete'")
+        check.refuse("action", TAG_ACTION, f"{_show(action)} is not an action; use {_ACTION_WORDS}")
         action = None
 
     raw = body.get("tags", _MISSING)
     tags: tuple[Tag, ...] = ()
     any_value: set[str] = set()
     if raw is _MISSING or raw is None or raw == []:
-        check.refuse("tags", TAG, 'is required; give a non-empty list of {"key", "value"} objects')
-    elif action != "create" and isinstance(raw, list):
+        pass
+    elif action not in ("create", "update") and isinstance(raw, list):
         # Delete names keys; a value, when given, must match the stored one.
         found: list[Tag] = []
         for index, item in enumerate(raw):

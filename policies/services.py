@@ -295,7 +295,7 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPol
     """
     with transaction.atomic():
         current = _lock_policy(policy)
-        result = schedule.parse_policy_update(body, current.to_spec())
+        result = schedule.parse_policy_update(body, current.to_spec(), policy_id=str(current.pk))
         if not result.ok:
             raise PolicyInvalid(result.problems)
         return policy_update(policy=current, spec=result.spec, actor=actor)
@@ -364,14 +364,14 @@ def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> Backup
 
 
 def policy_tags_batch(*, policy: BackupPolicy, batch: schedule.TagAction, actor: Actor) -> BackupPolicy:
-    """The batch route: ``create`` adds or replaces each tag; ``delete`` removes the listed keys.
+    """The batch route: ``create``/``update`` add or replace each tag; ``delete`` removes keys.
 
     A delete whose value is given removes the tag only when the value matches; absent keys are
     ignored, as the contract says.
     """
 
     def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
-        if batch.action == "create":
+        if batch.upserts:
             for tag in batch.tags:
                 index = next((i for i, old in enumerate(tags) if old.key == tag.key), None)
                 if index is None:
