@@ -1154,6 +1154,24 @@ def tag_of_path(path: str) -> tuple[int, str | None] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
+def check_tag_text(value: Any, path: str, *, key: bool) -> tuple[str | None, tuple[Problem, ...]]:
+    """Check one tag key (``key=True``) or value by the tag rules; return it, or its problems."""
+    check = _Checker()
+    low, high = (1, TAG_KEY_MAX) if key else (0, TAG_VALUE_MAX)
+    text = check._tag_text(_MISSING if value is None else value, path, low, high)
+    return text, tuple(check.problems)
+
+
+# How a message shows a value the client sent, for the other modules of the core.
+describe = _describe
+show = _show
+
+
+def suggest_field(path: str, name: str, known: tuple[str, ...]) -> str:
+    """The message for an unknown field ``name`` at ``path``: the closest known name, if any."""
+    return _suggest(path, name, known, {})
+
+
 def tag_count_problem(count: int) -> Problem:
     """The refusal of a tag change that would leave a policy with ``count`` (> 10) tags."""
     return Problem(

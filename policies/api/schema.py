@@ -20,14 +20,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from .. import schedule
+from .. import schedule, tag_query
 from . import errors
 
 # --- The codes -------------------------------------------------------------------------------
 
 CODES: dict[str, str] = {
     schedule.BODY_EMPTY: "the body is empty, or JSON that is not an object (for modify and the tag routes also `{}`)",
-    schedule.BAD_FIELD: "an unknown field (the message suggests the known one); `scheduled_policy` missing or not an object; `tags` in a modify body",
+    schedule.BAD_FIELD: "an unknown field (the message suggests the known one); `scheduled_policy` missing or not an object; `tags` in a modify body, or a `backup_policy_id` that is not the path's; in a tag query, a bad `matches`, `limit` or `offset`",
     schedule.NO_TOKEN: "no `X-Auth-Token` header, or an empty one",
     schedule.BAD_TOKEN: "the token is unknown, revoked or expired, or its user is deactivated",
     errors.NOT_FOUND: "no route matches the path (a trailing slash; a path parameter holding `/`)",
@@ -51,10 +51,10 @@ CODES: dict[str, str] = {
     schedule.NAME_TAKEN: "the name is already used by another policy of the project (ignoring case)",
     schedule.POLICY_NOT_FOUND: "the project has no policy with this ID (another project's, a deleted one, or not a UUID)",
     schedule.FORBIDDEN_PROJECT: "the project is not one of the token's projects (whether or not it exists)",
-    schedule.TAG: "a tag is invalid (shape, key, value, a repeated key)",
+    schedule.TAG: "a tag is invalid (shape, key, value, a repeated key); in a tag query, a tag list that is empty, too long or malformed",
     schedule.TAG_COUNT: "the policy would have more than 10 tags",
     schedule.TAG_NOT_FOUND: "the policy has no tag with this key",
-    schedule.TAG_ACTION: "`action` missing or not `create`/`delete`",
+    schedule.TAG_ACTION: "`action` missing or not one the route serves (`create`, `update`, `delete`; for a tag query `filter`, `count`)",
     schedule.TIME_ZONE: "`time_zone` invalid; or start times on different UTC days with `frequency` (a day shift)",
 }
 
@@ -269,6 +269,14 @@ COMPONENTS: dict[str, dict] = {
         "additionalProperties": False,
         "minProperties": 1,
         "properties": {
+            "backup_policy_id": _nullable(
+                {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "The OpenStack CLI and the OTC SDK repeat the path's ID here: "
+                    "ignored when it is the path's `policy_id`, refused (`AutoBackup.0001`) otherwise.",
+                }
+            ),
             "backup_policy_name": _policy_name(nullable=True),
             "scheduled_policy": _nullable(ref("ScheduledPolicyUpdate")),
             "time_zone": _nullable(TIME_ZONE_SCHEMA),
@@ -290,40 +298,157 @@ COMPONENTS: dict[str, dict] = {
     "TagActionCreate": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["action", "tags"],
+        "required": ["action"],
         "properties": {
-            "action": {"type": "string", "enum": ["create"]},
-            "tags": {"type": "array", "minItems": 1, "maxItems": schedule.MAX_TAGS, "items": ref("Tag")},
+            "action": {"type": "string", "enum": ["create", "update"]},
+            "tags": _nullable({"type": "array", "maxItems": schedule.MAX_TAGS, "items": ref("Tag")}),
         },
-        "description": "Adds each tag, or replaces the value of the tag with its key.",
+        "description": "`create` and `update` both add each tag, or replace the value of the tag "
+        "with its key. Without `tags` (or with `null` or `[]`) nothing changes.",
     },
     "TagActionDelete": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["action", "tags"],
+        "required": ["action"],
         "properties": {
             "action": {"type": "string", "enum": ["delete"]},
-            "tags": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["key"],
-                    "properties": {
-                        "key": TAG_SCHEMA["properties"]["key"],
-                        "value": _nullable(TAG_SCHEMA["properties"]["value"]),
+            "tags": _nullable(
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["key"],
+                        "properties": {
+                            "key": TAG_SCHEMA["properties"]["key"],
+                            "value": _nullable(TAG_SCHEMA["properties"]["value"]),
+                        },
                     },
-                },
-            },
+                }
+            ),
         },
         "description": "Removes each listed key; when a value is given, only if it matches. Keys "
-        "the policy does not have are ignored.",
+        "the policy does not have are ignored. Without `tags` (or with `null` or `[]`) nothing "
+        "changes.",
     },
     "TagAction": {
         "example": {"action": "delete", "tags": [{"key": "env"}, {"key": "team", "value": "db"}]},
         "oneOf": [ref("TagActionCreate"), ref("TagActionDelete")],
         "description": "The batch tag body. Another `action` is refused with `AutoBackup.0222`.",
+    },
+    "TagQueryKey": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["key"],
+        "properties": {
+            "key": TAG_SCHEMA["properties"]["key"],
+            "values": _nullable(
+                {
+                    "type": "array",
+                    "maxItems": tag_query.MAX_VALUES,
+                    "items": {
+                        k: v for k, v in TAG_SCHEMA["properties"]["value"].items() if k != "description"
+                    },
+                    "description": "The values that match; none (absent, `null` or `[]`): any value.",
+                }
+            ),
+        },
+    },
+    "TagQuery": {
+        "example": {
+            "action": "filter",
+            "tags": [{"key": "env", "values": ["prod"]}],
+            "limit": "10",
+            "offset": "0",
+        },
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": list(tag_query.ACTIONS)},
+            **{
+                name: _nullable(
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": tag_query.MAX_FILTERS,
+                        "items": ref("TagQueryKey"),
+                        "description": description + " Keys distinct; a list that is sent is not empty.",
+                    }
+                )
+                for name, description in (
+                    ("tags", "A policy is found when it has every listed key with one of its values."),
+                    ("tags_any", "A policy is found when it has any listed key with one of its values."),
+                    ("not_tags", "A policy is left out when it has every listed key with one of its values."),
+                    (
+                        "not_tags_any",
+                        "A policy is left out when it has any listed key with one of its values.",
+                    ),
+                )
+            },
+            "matches": _nullable(
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["key", "value"],
+                        "properties": {
+                            "key": {"type": "string", "enum": list(tag_query.MATCH_KEYS)},
+                            "value": {"type": "string", "maxLength": schedule.NAME_MAX, "pattern": TAG_VALUE},
+                        },
+                    },
+                    "description": "Keeps the policies whose name contains each `value`, ignoring case.",
+                }
+            ),
+            "limit": _nullable(
+                {
+                    "type": "string",
+                    "maxLength": 12,
+                    "pattern": r"^0*(?:[1-9][0-9]{0,2}|1000)$",
+                    "description": "A string holding an integer, 1-1000 (default 1000): the page size.",
+                }
+            ),
+            "offset": _nullable(
+                {
+                    "type": "string",
+                    "maxLength": 12,
+                    "pattern": r"^[0-9]+$",
+                    "description": "A string holding an integer, 0 or more (default 0).",
+                }
+            ),
+        },
+        "description": "Find the project's policies by tag. Every list given must hold; `limit` and "
+        "`offset` page the `filter` answer (they are checked, and ignored, for `count`).",
+    },
+    "TagQueryResource": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["resource_id", "resource_name", "resource_detail", "tags"],
+        "properties": {
+            "resource_id": {"type": "string", "format": "uuid", "description": "The policy's ID."},
+            "resource_name": {"type": "string", "minLength": 1, "maxLength": schedule.NAME_MAX},
+            "resource_detail": {"type": "object", "nullable": True, "enum": [None]},
+            "tags": {"type": "array", "maxItems": schedule.MAX_TAGS, "items": ref("Tag")},
+        },
+    },
+    "TagQueryAnswer": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["total_count"],
+        "properties": {
+            "resources": {
+                "type": "array",
+                "maxItems": tag_query.LIMIT_RANGE[1],
+                "items": ref("TagQueryResource"),
+                "description": "`filter` only: one page of the policies found, in creation order.",
+            },
+            "total_count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Every policy found, whatever the page.",
+            },
+        },
     },
     "BackupPolicyId": {
         "type": "object",
@@ -701,6 +826,20 @@ tag_action = operation(
         404: (schedule.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
+)
+
+
+query_by_tags = operation(
+    operation_id="queryBackupPoliciesByTags",
+    summary="Find or count the project's policies by tag",
+    description="`filter` answers one page of the policies found (`resources`) and how many "
+    "there are in all (`total_count`); `count` answers only `total_count`. The lists combine: a "
+    "policy is found when it satisfies every list sent.",
+    tag=TAGS,
+    request={"application/json": ref("TagQuery")},
+    success=(200, ref("TagQueryAnswer"), "The policies found, or their number."),
+    refusals={400: (*BODY_CODES, schedule.TAG_ACTION, schedule.TAG)},
+    parameters=[PROJECT_ID],
 )
 
 

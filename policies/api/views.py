@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import schedule, selectors, services
+from .. import schedule, selectors, services, tag_query
 from ..models import BackupPolicy, Tenant
 from . import schema
 from .errors import ContractError
@@ -129,6 +129,35 @@ class ProjectTags(ContractView):
                 ]
             }
         )
+
+
+class ResourceInstances(ContractView):
+    """``/v2/{project_id}/backuppolicy/resource_instances/action``: query policies by tag.
+
+    A literal route: listed before ``{policy_id}``. ``filter`` answers one page of the matching
+    policies and their number; ``count`` only the number.
+    """
+
+    @schema.query_by_tags
+    def post(self, request: Request, project_id: str) -> Response:
+        tenant = tenant_or_403(request, project_id)
+        query, problems = tag_query.parse_tag_query(json_body(request))
+        refuse_problems(problems)
+        found = selectors.policy_query_by_tags(tenant=tenant, query=query)
+        total = found.count()
+        if query.counts_only:
+            return Response({"total_count": total})
+        page = found[query.offset : query.offset + query.limit] if query.offset < total else []
+        resources = [
+            {
+                "resource_id": str(policy.pk),
+                "resource_name": policy.name,
+                "resource_detail": None,
+                "tags": tag_list(policy.tags.all()),
+            }
+            for policy in page
+        ]
+        return Response({"resources": resources, "total_count": total})
 
 
 class BackupPolicyDetail(ContractView):

@@ -210,7 +210,8 @@ def test_the_create_body_states_the_ranges_and_enums_of_the_core(document):
 
 def test_the_modify_body_has_no_tags_and_no_required_field(document):
     update = component(document, "BackupPolicyUpdate")
-    assert set(update["properties"]) == set(schedule.MODIFY_FIELDS)
+    # backup_policy_id: the path's own ID, which real clients repeat in the body.
+    assert set(update["properties"]) == {*schedule.MODIFY_FIELDS, "backup_policy_id"}
     assert "required" not in update
     assert update["minProperties"] == 1
     assert "required" not in component(document, "ScheduledPolicyUpdate")
