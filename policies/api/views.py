@@ -241,6 +241,12 @@ class NotFoundView(APIView):
         self.format_kwarg = None
         raise exceptions.NotFound(self.not_found_message(request.path))
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # DRF names the methods of the view in Allow; this one serves none (not even OPTIONS).
+        del response["Allow"]
+        return response
+
     @staticmethod
     def not_found_message(path: str) -> str:
         if path.endswith("/") and path != "/v2/":
