@@ -167,22 +167,40 @@ def _schedule_fields(*, modify: bool) -> dict[str, dict]:
     }
 
 
-def _one_of_each_pair() -> list[dict]:
-    # At least one member of each pair, with a value (null means absent).
-    return [
-        {
-            "anyOf": [
-                {"required": ["frequency"], "properties": {"frequency": {"type": "integer"}}},
-                {"required": ["week_frequency"], "properties": {"week_frequency": {"type": "array"}}},
-            ]
-        },
-        {
-            "anyOf": [
-                {"required": ["rentention_num"], "properties": {"rentention_num": {"type": "integer"}}},
-                {"required": ["rentention_day"], "properties": {"rentention_day": {"type": "number"}}},
-            ]
-        },
-    ]
+_PAIRS = (("frequency", "week_frequency"), ("rentention_num", "rentention_day"))
+
+
+def _absent(schema: dict) -> dict:
+    # The member of a pair not in use: absent, or null (which means absent).
+    return {"type": schema["type"], "nullable": True, "enum": [None]}
+
+
+def _scheduled_policy_variants() -> list[dict]:
+    """One complete object schema per way of filling both pairs: at least one member of each.
+
+    Flat variants rather than ``allOf`` of ``anyOf``: a generator that merges the latter can
+    produce ``{"frequency": null, "week_frequency": null}``, which the API refuses.
+    """
+    fields = _schedule_fields(modify=False)
+    variants = []
+    for first in ((0,), (1,), (0, 1)):
+        for second in ((0,), (1,), (0, 1)):
+            used = [_PAIRS[0][i] for i in first] + [_PAIRS[1][i] for i in second]
+            properties = {
+                name: {k: v for k, v in schema.items() if k != "nullable"}
+                if name in used
+                else (_absent(schema) if name in _PAIRS[0] + _PAIRS[1] else schema)
+                for name, schema in fields.items()
+            }
+            variants.append(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [*_REQUIRED_SCHEDULE_FIELDS, *used],
+                    "properties": properties,
+                }
+            )
+    return variants
 
 
 TAG_SCHEMA = {
@@ -216,7 +234,7 @@ COMPONENTS: dict[str, dict] = {
         "additionalProperties": False,
         "required": ["start_time", "status"],
         "properties": _schedule_fields(modify=False),
-        "allOf": _one_of_each_pair(),
+        "anyOf": _scheduled_policy_variants(),
         "description": "One of `frequency`/`week_frequency` and one of `rentention_num`/"
         "`rentention_day` is required; when both members are sent both are checked, "
         "`frequency` and `rentention_num` win, and only the winner is stored. `null` for an "

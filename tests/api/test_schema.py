@@ -431,3 +431,58 @@ def test_the_docs_page_and_its_assets_are_served_with_debug_off(tmp_path):
         assert status == 200, asset
         assert size > 0, asset
         assert re.search(r"\.[0-9a-f]{12}\.(js|css|png)$", asset), asset
+
+
+def as_json_schema(document, node):
+    """Inline the $refs and turn OpenAPI 3.0's ``nullable`` into JSON Schema's null type."""
+    if isinstance(node, list):
+        return [as_json_schema(document, item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return as_json_schema(document, resolve(document, node))
+    out = {key: as_json_schema(document, value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def schema_accepts(document, name: str, body) -> bool:
+    import jsonschema
+
+    schema = as_json_schema(document, {"$ref": f"#/components/schemas/{name}"})
+    return jsonschema.Draft4Validator(schema).is_valid(body)
+
+
+PAIR_VALUES = {
+    "frequency": [1, None],
+    "week_frequency": [["MON"], None],
+    "rentention_num": [3, None],
+    "rentention_day": [30, None],
+}
+
+
+@pytest.mark.parametrize("present", [0, 1, 2], ids=["absent", "value", "null"])
+@pytest.mark.parametrize("member", list(PAIR_VALUES))
+def test_the_pair_rules_of_the_schema_agree_with_the_core(document, member, present):
+    inner = {"start_time": "12:00", "status": "ON", "frequency": 1, "rentention_num": 3}
+    partner = {"frequency": "week_frequency", "rentention_num": "rentention_day"}
+    partner.update({v: k for k, v in list(partner.items())})
+    inner.pop(partner[member], None)
+    inner.pop(member, None)
+    if present:
+        inner[member] = PAIR_VALUES[member][present - 1]
+    body = {"backup_policy_name": "p1", "scheduled_policy": inner}
+    assert schema_accepts(document, "BackupPolicyCreate", body) == schedule.parse_policy(body).ok
+
+
+def test_a_create_with_every_pair_member_null_is_refused_by_the_schema_as_by_the_api(document):
+    inner = {"start_time": "12:00", "status": "ON", "frequency": None, "week_frequency": None}
+    body = {"backup_policy_name": "p1", "scheduled_policy": {**inner, "rentention_day": None}}
+    assert not schedule.parse_policy(body).ok
+    assert not schema_accepts(document, "BackupPolicyCreate", body)
+    assert schema_accepts(
+        document,
+        "BackupPolicyCreate",
+        {**body, "scheduled_policy": {**inner, "frequency": 2, "rentention_day": 9}},
+    )
