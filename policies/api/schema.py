@@ -878,13 +878,54 @@ class XAuthTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+# Where a policy ID can be read from an answer: create's, and the first of the list.
+POLICY_ID_SOURCES = {
+    "createBackupPolicy": "$response.body#/backup_policy_id",
+    "listBackupPolicies": "$response.body#/backup_policies/0/backup_policy_id",
+    "queryBackupPoliciesByTags": "$response.body#/resources/0/resource_id",
+}
+
+
+def add_links(result) -> None:
+    """Link the answers that carry a policy ID to every operation that takes one.
+
+    A client (or a fuzzer's stateful phase) can then follow a created policy into its modify,
+    delete, tag and forecast operations, in the same project.
+    """
+    operations = [
+        item
+        for path_item in result.get("paths", {}).values()
+        for item in path_item.values()
+        if isinstance(item, dict) and "operationId" in item
+    ]
+    takes_policy_id = [
+        item["operationId"]
+        for item in operations
+        if any(p.get("name") == "policy_id" and p.get("in") == "path" for p in item.get("parameters", []))
+    ]
+    for item in operations:
+        source = POLICY_ID_SOURCES.get(item["operationId"])
+        if source is None:
+            continue
+        answer = item["responses"]["200"]
+        answer["links"] = {
+            target: {
+                "operationId": target,
+                "parameters": {"project_id": "$request.path.project_id", "policy_id": source},
+                "description": "The policy of this answer.",
+            }
+            for target in takes_policy_id
+        }
+
+
 def add_components(result, generator, request, public):
-    """POSTPROCESSING_HOOKS: add the hand-written schemas; every request body is required."""
+    """POSTPROCESSING_HOOKS: add the hand-written schemas and the links; every body is required."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
     for path_item in result.get("paths", {}).values():
         for item in path_item.values():
             if isinstance(item, dict) and "requestBody" in item:
                 item["requestBody"]["required"] = True
+    add_links(result)
     return result
 
 

@@ -127,3 +127,26 @@ def test_find_is_broken_in_the_sdk_itself_and_never_reaches_the_server(vbs, name
     create(vbs)
     with pytest.raises(openstack.exceptions.MethodNotSupported, match="fetch"):
         vbs.find_backup_policy(name_or_id)
+
+
+def test_without_an_identity_service_a_fixed_endpoint_and_token_work(
+    live_server, tenant, token, clean_environment
+):
+    # The recipe of docs/api.md ("Clients"): keystoneauth's admin_token plugin sends this
+    # server's token as it is to the endpoint given; only the VBS service is registered, with
+    # the project ID (register_otc_extensions needs one from an identity service).
+    import openstack
+    from otcextensions import sdk
+
+    url = f"{live_server.url}/v2/{tenant.project_id}"
+    conn = openstack.connect(
+        auth_type="admin_token",
+        auth={"endpoint": url, "token": token},
+        vbs_endpoint_override=url,
+        load_yaml_config=False,
+        load_envvars=False,
+    )
+    sdk.register_single_service(conn, "volume_backup", project_id=tenant.project_id)
+    policy = create(conn.volume_backup)
+    assert [listed.id for listed in conn.volume_backup.backup_policies()] == [policy.id]
+    assert stored(policy.id)["scheduled_policy"] == DAILY
