@@ -8,8 +8,8 @@ from functools import reduce
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
+from .domain.tag_query import TagFilter, TagQuery
 from .models import ApiToken, AuditEvent, BackupPolicy, PolicyTag, Tenant, hash_token
-from .tag_query import TagFilter, TagQuery
 
 
 def tenants_for_user(*, user) -> QuerySet[Tenant]:

@@ -4,12 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policies import schedule
-from policies.schedule import Tag
-from policies.tag_query import TagFilter, TagQuery, matches, parse_tag_query
+from policies.domain import codes
+from policies.domain.specs import Tag
+from policies.domain.tag_query import TagFilter, TagQuery, matches, parse_tag_query
 
 
-def codes(body) -> list[str]:
+def codes_of(body) -> list[str]:
     query, problems = parse_tag_query(body)
     assert query is None
     return [problem.code for problem in problems]
@@ -55,52 +55,52 @@ def test_count_needs_only_the_action():
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        (None, schedule.BODY_EMPTY),
-        ({}, schedule.BODY_EMPTY),
-        ([{"action": "filter"}], schedule.BODY_EMPTY),
-        ({"tags": [{"key": "a", "values": []}]}, schedule.TAG_ACTION),
-        ({"action": "list"}, schedule.TAG_ACTION),
-        ({"action": "FILTER"}, schedule.TAG_ACTION),
-        ({"action": ["filter"]}, schedule.TAG_ACTION),
-        ({"action": "filter", "tag": []}, schedule.BAD_FIELD),
-        ({"action": "filter", "limit": 10}, schedule.BAD_FIELD),
-        ({"action": "filter", "limit": "0"}, schedule.BAD_FIELD),
-        ({"action": "filter", "limit": "1001"}, schedule.BAD_FIELD),
-        ({"action": "filter", "limit": " 5"}, schedule.BAD_FIELD),
-        ({"action": "filter", "limit": "5.0"}, schedule.BAD_FIELD),
-        ({"action": "filter", "offset": "-1"}, schedule.BAD_FIELD),
-        ({"action": "count", "offset": "9" * 13}, schedule.BAD_FIELD),
-        ({"action": "filter", "matches": [{"key": "name", "value": "db"}]}, schedule.BAD_FIELD),
-        ({"action": "filter", "matches": [{"key": "resource_name", "value": "a%b"}]}, schedule.BAD_FIELD),
-        ({"action": "filter", "matches": [{"key": "resource_name", "value": "\0"}]}, schedule.BAD_FIELD),
-        ({"action": "filter", "matches": {"key": "resource_name", "value": "db"}}, schedule.BAD_FIELD),
-        ({"action": "filter", "tags": []}, schedule.TAG),
-        ({"action": "filter", "not_tags_any": {"key": "a"}}, schedule.TAG),
-        ({"action": "filter", "tags": [{"key": "", "values": []}]}, schedule.TAG),
-        ({"action": "filter", "tags": [{"key": "a b", "values": []}]}, schedule.TAG),
-        ({"action": "filter", "tags": [{"values": ["x"]}]}, schedule.TAG),
-        ({"action": "filter", "tags": [{"key": "a", "value": "x"}]}, schedule.TAG),
-        ({"action": "filter", "tags": [{"key": "a", "values": "x"}]}, schedule.TAG),
-        ({"action": "filter", "tags": [{"key": "a", "values": ["x" * 44]}]}, schedule.TAG),
-        ({"action": "filter", "tags": [{"key": "a", "values": [None]}]}, schedule.TAG),
+        (None, codes.BODY_EMPTY),
+        ({}, codes.BODY_EMPTY),
+        ([{"action": "filter"}], codes.BODY_EMPTY),
+        ({"tags": [{"key": "a", "values": []}]}, codes.TAG_ACTION),
+        ({"action": "list"}, codes.TAG_ACTION),
+        ({"action": "FILTER"}, codes.TAG_ACTION),
+        ({"action": ["filter"]}, codes.TAG_ACTION),
+        ({"action": "filter", "tag": []}, codes.BAD_FIELD),
+        ({"action": "filter", "limit": 10}, codes.BAD_FIELD),
+        ({"action": "filter", "limit": "0"}, codes.BAD_FIELD),
+        ({"action": "filter", "limit": "1001"}, codes.BAD_FIELD),
+        ({"action": "filter", "limit": " 5"}, codes.BAD_FIELD),
+        ({"action": "filter", "limit": "5.0"}, codes.BAD_FIELD),
+        ({"action": "filter", "offset": "-1"}, codes.BAD_FIELD),
+        ({"action": "count", "offset": "9" * 13}, codes.BAD_FIELD),
+        ({"action": "filter", "matches": [{"key": "name", "value": "db"}]}, codes.BAD_FIELD),
+        ({"action": "filter", "matches": [{"key": "resource_name", "value": "a%b"}]}, codes.BAD_FIELD),
+        ({"action": "filter", "matches": [{"key": "resource_name", "value": "\0"}]}, codes.BAD_FIELD),
+        ({"action": "filter", "matches": {"key": "resource_name", "value": "db"}}, codes.BAD_FIELD),
+        ({"action": "filter", "tags": []}, codes.TAG),
+        ({"action": "filter", "not_tags_any": {"key": "a"}}, codes.TAG),
+        ({"action": "filter", "tags": [{"key": "", "values": []}]}, codes.TAG),
+        ({"action": "filter", "tags": [{"key": "a b", "values": []}]}, codes.TAG),
+        ({"action": "filter", "tags": [{"values": ["x"]}]}, codes.TAG),
+        ({"action": "filter", "tags": [{"key": "a", "value": "x"}]}, codes.TAG),
+        ({"action": "filter", "tags": [{"key": "a", "values": "x"}]}, codes.TAG),
+        ({"action": "filter", "tags": [{"key": "a", "values": ["x" * 44]}]}, codes.TAG),
+        ({"action": "filter", "tags": [{"key": "a", "values": [None]}]}, codes.TAG),
         (
             {"action": "filter", "tags_any": [{"key": "a", "values": [str(i) for i in range(11)]}]},
-            schedule.TAG,
+            codes.TAG,
         ),
-        ({"action": "filter", "not_tags": [{"key": f"k{i}", "values": []} for i in range(11)]}, schedule.TAG),
+        ({"action": "filter", "not_tags": [{"key": f"k{i}", "values": []} for i in range(11)]}, codes.TAG),
         (
             {"action": "filter", "tags": [{"key": "a", "values": []}, {"key": "a", "values": ["x"]}]},
-            schedule.TAG,
+            codes.TAG,
         ),
     ],
 )
 def test_a_bad_query_body_is_refused_with_its_code(body, code):
-    assert codes(body)[0] == code
+    assert codes_of(body)[0] == code
 
 
 def test_every_problem_is_listed_in_the_contract_order():
     body = {"action": "sort", "tags": [], "limit": 5, "colour": "red"}
-    assert codes(body) == [schedule.BAD_FIELD, schedule.BAD_FIELD, schedule.TAG_ACTION, schedule.TAG]
+    assert codes_of(body) == [codes.BAD_FIELD, codes.BAD_FIELD, codes.TAG_ACTION, codes.TAG]
 
 
 def test_an_unknown_field_suggests_the_known_one():

@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 
 from policies import selectors
-from policies.tag_query import matches, parse_tag_query
+from policies.domain.tag_query import matches, parse_tag_query
 
 from ..factories import BackupPolicyFactory, valid_payload
 from .conftest import send

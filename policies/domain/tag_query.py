@@ -2,7 +2,7 @@
 
 Pure Python like the rest of the core: it reads any decoded JSON value into a :class:`TagQuery`
 or the list of problems, and says what a match is (:func:`matches`). The database does the
-filtering (``selectors.policy_query_by_tags``) with the same meaning; a test holds the two to it.
+filtering (``policies.selectors.policy_query_by_tags``) with the same meaning; a test holds the two to it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import schedule
-from .schedule import BAD_FIELD, BODY_EMPTY, TAG, TAG_ACTION, Problem
+from .check import ASCII_SET, check_tag_text, suggest
+from .codes import BAD_FIELD, BODY_EMPTY, TAG, TAG_ACTION, Problem, sort_problems
+from .contract import NAME_MAX
+from .specs import Tag
+from .values import describe, show
 
 ACTIONS: tuple[str, ...] = ("filter", "count")
 TAG_LISTS: tuple[str, ...] = ("tags", "tags_any", "not_tags", "not_tags_any")
@@ -55,7 +58,7 @@ class TagQuery:
         return self.action == "count"
 
 
-def matches(query: TagQuery, *, name: str, tags: Iterable[schedule.Tag]) -> bool:
+def matches(query: TagQuery, *, name: str, tags: Iterable[Tag]) -> bool:
     """Say whether a policy with this name and these tags is one the query finds.
 
     ``tags``: every listed key holds; ``tags_any``: one does; ``not_tags``: out when every listed
@@ -86,7 +89,7 @@ class _Reader:
             return ()
         shape = '{"key": ..., "values": [...]}'
         if not isinstance(raw, list) or not raw:
-            what = "an empty list" if isinstance(raw, list) else schedule.describe(raw)
+            what = "an empty list" if isinstance(raw, list) else describe(raw)
             self.refuse(name, TAG, f"must be a non-empty list of {shape} objects, not {what}; leave it out")
             return ()
         if len(raw) > MAX_FILTERS:
@@ -96,7 +99,7 @@ class _Reader:
         for index, item in enumerate(raw):
             path = f"{name}[{index}]"
             if not isinstance(item, Mapping):
-                self.refuse(path, TAG, f"must be an object {shape}, not {schedule.describe(item)}")
+                self.refuse(path, TAG, f"must be an object {shape}, not {describe(item)}")
                 continue
             for field_name in item:
                 if field_name not in ("key", "values"):
@@ -104,7 +107,7 @@ class _Reader:
                     self.refuse(
                         f"{path}.{field_name}", TAG, f"is not a field here{hint}; give 'key' and 'values'"
                     )
-            key, problems = schedule.check_tag_text(item.get("key"), f"{path}.key", key=True)
+            key, problems = check_tag_text(item.get("key"), f"{path}.key", key=True)
             self.problems.extend(problems)
             values = self.values(item.get("values"), f"{path}.values")
             if key is None or values is None:
@@ -120,9 +123,7 @@ class _Reader:
         if raw is None:
             return ()
         if not isinstance(raw, list):
-            self.refuse(
-                path, TAG, f"must be a list of tag values (empty: any value), not {schedule.describe(raw)}"
-            )
+            self.refuse(path, TAG, f"must be a list of tag values (empty: any value), not {describe(raw)}")
             return None
         if len(raw) > MAX_VALUES:
             self.refuse(path, TAG, f"has {len(raw)} values; give at most {MAX_VALUES}")
@@ -130,7 +131,7 @@ class _Reader:
         found: list[str] = []
         ok = True
         for index, item in enumerate(raw):
-            value, problems = schedule.check_tag_text(item, f"{path}[{index}]", key=False)
+            value, problems = check_tag_text(item, f"{path}[{index}]", key=False)
             self.problems.extend(problems)
             ok = ok and value is not None
             if value is not None and value not in found:
@@ -142,15 +143,13 @@ class _Reader:
             return ()
         shape = '{"key": "resource_name", "value": ...}'
         if not isinstance(raw, list):
-            self.refuse(
-                "matches", BAD_FIELD, f"must be a list of {shape} objects, not {schedule.describe(raw)}"
-            )
+            self.refuse("matches", BAD_FIELD, f"must be a list of {shape} objects, not {describe(raw)}")
             return ()
         parts: list[str] = []
         for index, item in enumerate(raw):
             path = f"matches[{index}]"
             if not isinstance(item, Mapping):
-                self.refuse(path, BAD_FIELD, f"must be an object {shape}, not {schedule.describe(item)}")
+                self.refuse(path, BAD_FIELD, f"must be an object {shape}, not {describe(item)}")
                 continue
             for field_name in item:
                 if field_name not in ("key", "value"):
@@ -159,20 +158,14 @@ class _Reader:
                     )
             key, value = item.get("key"), item.get("value")
             if key not in MATCH_KEYS or not isinstance(key, str):
-                self.refuse(
-                    f"{path}.key", BAD_FIELD, f"{schedule.show(key)} cannot be matched; use 'resource_name'"
-                )
-            if (
-                not isinstance(value, str)
-                or len(value) > schedule.NAME_MAX
-                or not _NAME_PART.fullmatch(value)
-            ):
-                what = schedule.show(value) if isinstance(value, str) else schedule.describe(value)
+                self.refuse(f"{path}.key", BAD_FIELD, f"{show(key)} cannot be matched; use 'resource_name'")
+            if not isinstance(value, str) or len(value) > NAME_MAX or not _NAME_PART.fullmatch(value):
+                what = show(value) if isinstance(value, str) else describe(value)
                 self.refuse(
                     f"{path}.value",
                     BAD_FIELD,
-                    f"must be part of a policy name: a string of at most {schedule.NAME_MAX} of "
-                    f"{schedule.ASCII_SET}, not {what}",
+                    f"must be part of a policy name: a string of at most {NAME_MAX} of "
+                    f"{ASCII_SET}, not {what}",
                 )
             elif key in MATCH_KEYS:
                 parts.append(value)
@@ -187,11 +180,11 @@ class _Reader:
             self.refuse(
                 name,
                 BAD_FIELD,
-                f"must be a string holding an integer {span}, not {schedule.describe(raw)}{hint}",
+                f"must be a string holding an integer {span}, not {describe(raw)}{hint}",
             )
             return default
         if len(raw) > 12 or int(raw) < low or (high is not None and int(raw) > high):
-            self.refuse(name, BAD_FIELD, f"{schedule.show(raw)} is out of range; use an integer {span}")
+            self.refuse(name, BAD_FIELD, f"{show(raw)} is out of range; use an integer {span}")
             return default
         return int(raw)
 
@@ -202,24 +195,22 @@ def parse_tag_query(body: Any) -> tuple[TagQuery | None, tuple[Problem, ...]]:
     ``null`` for an optional field means absent, as everywhere in the API.
     """
     if not isinstance(body, Mapping) or not body:
-        what = "empty" if body is None or body == {} else schedule.describe(body)
+        what = "empty" if body is None or body == {} else describe(body)
         shape = '{"action": "filter" or "count", "tags": [...], ...}'
         return None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}"),)
     read = _Reader()
     for name in body:
         if name not in FIELDS:
-            read.problems.append(Problem(str(name), BAD_FIELD, schedule.suggest_field("", str(name), FIELDS)))
+            read.problems.append(Problem(str(name), BAD_FIELD, suggest("", str(name), FIELDS, {})))
     action = body.get("action")
     if action is None:
         read.refuse("action", TAG_ACTION, "is required; use 'filter' or 'count'")
     elif not isinstance(action, str) or action not in ACTIONS:
-        read.refuse(
-            "action", TAG_ACTION, f"{schedule.show(action)} is not an action; use 'filter' or 'count'"
-        )
+        read.refuse("action", TAG_ACTION, f"{show(action)} is not an action; use 'filter' or 'count'")
     lists = {name: read.tag_list(body.get(name), name) for name in TAG_LISTS}
     name_contains = read.name_parts(body.get("matches"))
     limit = read.number(body.get("limit"), "limit", *LIMIT_RANGE, DEFAULT_LIMIT)
     offset = read.number(body.get("offset"), "offset", 0, None, 0)
     if read.problems:
-        return None, tuple(schedule.sort_problems(read.problems))
+        return None, tuple(sort_problems(read.problems))
     return TagQuery(action, **lists, name_contains=name_contains, limit=limit, offset=offset), ()
