@@ -230,10 +230,9 @@ TIME_ZONE_SCHEMA = {
 
 COMPONENTS: dict[str, dict] = {
     "ScheduledPolicy": {
+        # Only the variants: shared top-level properties (nullable pair members) would let a
+        # generator that reads them alone build a create with no member of a pair.
         "type": "object",
-        "additionalProperties": False,
-        "required": ["start_time", "status"],
-        "properties": _schedule_fields(modify=False),
         "anyOf": _scheduled_policy_variants(),
         "description": "One of `frequency`/`week_frequency` and one of `rentention_num`/"
         "`rentention_day` is required; when both members are sent both are checked, "
