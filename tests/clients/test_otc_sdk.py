@@ -150,3 +150,49 @@ def test_without_an_identity_service_a_fixed_endpoint_and_token_work(
     policy = create(conn.volume_backup)
     assert [listed.id for listed in conn.volume_backup.backup_policies()] == [policy.id]
     assert stored(policy.id)["scheduled_policy"] == DAILY
+
+
+# --- Volumes and runs (link, unlink, execute, tasks) ----------------------------------------------
+
+
+@pytest.fixture
+def disks(tenant):
+    from ..runs.conftest import make_volumes
+
+    return make_volumes(tenant, {"disk-a.img": b"a" * 10, "disk-b.img": b"b" * 20})
+
+
+def test_link_and_unlink_volumes(vbs, disks):
+    from policies.models import Volume
+
+    policy = create(vbs)
+    ids = [str(disk.resource_id) for disk in disks]
+    linked = vbs.link_resources_to_policy(policy.id, ids + [ABSENT_VOLUME])
+    assert sorted(r.resource_id for r in linked.success_resources) == sorted(ids)
+    assert [(r.resource_id, r.code) for r in linked.fail_resources] == [(ABSENT_VOLUME, "AutoBackup.1400")]
+    assert Volume.objects.filter(policy_id=policy.id).count() == 2
+    unlinked = vbs.unlink_resources_of_policy(policy, ids[:1])
+    assert [r.resource_id for r in unlinked.success_resources] == ids[:1]
+    assert Volume.objects.filter(policy_id=policy.id).count() == 1
+
+
+def test_execute_queues_one_task_per_volume(vbs, disks):
+    from policies.models import BackupTask
+
+    policy = create(vbs)
+    vbs.link_resources_to_policy(policy.id, [str(disk.resource_id) for disk in disks])
+    vbs.execute_policy(policy.id)
+    tasks = BackupTask.objects.filter(policy_id=policy.id)
+    assert sorted(str(task.resource_id) for task in tasks) == sorted(str(d.resource_id) for d in disks)
+
+
+def test_tasks_is_broken_in_the_sdk_itself_and_never_reaches_the_server(vbs):
+    # A client bug: the SDK's BackupTask (otcextensions' sdk_resource.Resource) hands
+    # openstacksdk's list a base_path argument that this openstacksdk reads as a query
+    # parameter it does not know, and raises before sending anything.
+    policy = create(vbs)
+    with pytest.raises(openstack.exceptions.InvalidResourceQuery, match="base_path"):
+        list(vbs.tasks(policy.id))
+
+
+ABSENT_VOLUME = "0b5e9c1e-8f43-4c6b-a1d2-93e6f0c4b7aa"
