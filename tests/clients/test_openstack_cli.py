@@ -158,3 +158,18 @@ def test_show_is_broken_in_the_client_itself(openstack, policy_id):
     status, _, err = openstack("vbs", "policy", "show", policy_id)
     assert status != 0
     assert "fetch method is not supported" in err
+
+
+def test_link_unlink_and_execute(openstack, tenant, policy_id):
+    from policies.models import BackupTask, Volume
+
+    from ..runs.conftest import make_volumes
+
+    disks = [str(d.resource_id) for d in make_volumes(tenant, {"a.img": b"a", "b.img": b"b"})]
+    status, _, err = openstack("vbs", "policy", "link", policy_id, "--volume", disks[0], "--volume", disks[1])
+    assert status == 0, err
+    assert Volume.objects.filter(policy_id=policy_id).count() == 2
+    assert openstack("vbs", "policy", "unlink", policy_id, "--volume", disks[1])[0] == 0
+    assert [str(v.resource_id) for v in Volume.objects.filter(policy_id=policy_id)] == disks[:1]
+    assert openstack("vbs", "policy", "execute", policy_id)[0] == 0
+    assert [str(t.resource_id) for t in BackupTask.objects.filter(policy_id=policy_id)] == disks[:1]
