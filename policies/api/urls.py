@@ -8,7 +8,7 @@ app_name = "api"
 # which would lose a POST body).
 urlpatterns = [
     path("<str:project_id>/backuppolicy", views.BackupPolicyCollection.as_view(), name="policy_collection"),
-    # Volumes and runs (CONTRACT 4.1-4.4, the inventory of section 5).
+    # Volumes and runs (docs/api.md, "Volumes and runs").
     path("<str:project_id>/volumes", runs.VolumeInventory.as_view(), name="volumes"),
     path("<str:project_id>/backuppolicyresources", runs.PolicyResources.as_view(), name="policy_resources"),
     path(
