@@ -3,10 +3,10 @@
 import uuid
 from collections import defaultdict
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, BackupPolicy, PolicyTag, Tenant, hash_token
+from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
 
 
 def tenants_for_user(*, user) -> QuerySet[Tenant]:
@@ -34,17 +34,73 @@ def policy_list_for_tenant(*, tenant: Tenant) -> QuerySet[BackupPolicy]:
     )
 
 
+def policy_values_for_tenant(*, tenant: Tenant) -> list[tuple[dict, list[tuple[str, str]]]]:
+    """Return the tenant's policies as stored values with their ``(key, value)`` tags, in list order.
+
+    One query (each policy joined to its tags) and no model instances: the API's list needs
+    only the values.
+    """
+    rows = (
+        BackupPolicy.objects.filter(tenant=tenant)
+        .order_by("created_at", "id", "tags__position", "tags__id")
+        .values("id", *BackupPolicy.SPEC_FIELDS, "tags__key", "tags__value")
+    )
+    policies: dict = {}
+    for row in rows:
+        key, value = row.pop("tags__key"), row.pop("tags__value")
+        _, tags = policies.setdefault(row["id"], (row, []))
+        if key is not None:  # a policy without tags comes once, with NULLs from the outer join
+            tags.append((key, value))
+    return list(policies.values())
+
+
 def policy_count_for_tenant(*, tenant: Tenant) -> int:
     return BackupPolicy.objects.filter(tenant=tenant).count()
 
 
-def token_for_raw(*, raw: str, now=None) -> ApiToken | None:
-    """Return the usable token with this raw value; None if unknown, revoked or expired."""
+def token_for_raw(*, raw: str, now=None, project_id: str | None = None) -> ApiToken | None:
+    """Return the usable token with this raw value; None if unknown, revoked or expired.
+
+    With ``project_id``, the same query also reads the project when the token's user is a
+    member of it (no superuser bypass on the API): :func:`tenant_for_api_token` then answers
+    from the token without another query.
+    """
     now = now or timezone.now()
-    token = ApiToken.objects.select_related("user").filter(digest=hash_token(raw)).first()
+    tokens = ApiToken.objects.select_related("user").filter(digest=hash_token(raw))
+    if project_id is not None:
+        # Correlated subqueries on two unique indexes (membership, project ID): one round trip
+        # for the token, its user, the membership check and the project.
+        member = Membership.objects.filter(user_id=OuterRef("user_id"), tenant__project_id=project_id)
+        tokens = tokens.annotate(
+            **{
+                f"member_tenant_{name}": Subquery(member.values(f"tenant__{name}")[:1])
+                for name in _tenant_fields()
+            }
+        )
+    token = tokens.first()
     if token is None or not token.is_usable(now) or not token.user.is_active:
         return None
+    if project_id is not None:
+        tenant = None
+        if token.member_tenant_id is not None:
+            names = _tenant_fields()
+            values = [getattr(token, f"member_tenant_{name}") for name in names]
+            tenant = Tenant.from_db(token._state.db, names, values)
+        token.tenants_read = {project_id: tenant}
     return token
+
+
+def _tenant_fields() -> tuple[str, ...]:
+    # Every stored field of Tenant: the project read with the token is a whole model instance.
+    return tuple(field.attname for field in Tenant._meta.concrete_fields)
+
+
+def tenant_for_api_token(*, token: ApiToken, project_id: str) -> Tenant | None:
+    """Return the project only if the token's user is a member: read with the token when it can be."""
+    read = getattr(token, "tenants_read", {})
+    if project_id in read:
+        return read[project_id]
+    return tenant_for_api_user(user=token.user, project_id=project_id)
 
 
 def policy_for_tenant(*, tenant: Tenant, policy_id) -> BackupPolicy | None:

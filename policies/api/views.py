@@ -21,7 +21,7 @@ from .errors import ContractError
 
 def tenant_or_403(request: Request, project_id: str) -> Tenant:
     """Return the caller's tenant; 403 whether or not the project exists (no leaking)."""
-    tenant = selectors.tenant_for_api_user(user=request.user, project_id=project_id)
+    tenant = selectors.tenant_for_api_token(token=request.auth, project_id=project_id)
     if tenant is None:
         shown = project_id if len(project_id) <= 64 else project_id[:63] + "…"
         exc = exceptions.PermissionDenied(
@@ -63,11 +63,11 @@ def tag_list(tags) -> list[dict[str, str]]:
     return [{"key": tag.key, "value": tag.value} for tag in tags]
 
 
-def policy_representation(policy: BackupPolicy) -> dict:
-    """One policy as the list answers it: what is stored, and only that."""
-    spec = policy.to_spec(tags=policy.tags.all())  # prefetched: no query per policy
+def policy_representation(values: dict, tags: list[tuple[str, str]]) -> dict:
+    """One policy as the list answers it: what is stored, and only that (read back by the core)."""
+    spec = BackupPolicy.spec_from_values(values, tags)
     body: dict = {
-        "backup_policy_id": str(policy.pk),
+        "backup_policy_id": str(values["id"]),
         "backup_policy_name": spec.name,
         "scheduled_policy": spec.scheduled_policy(),
     }
@@ -100,8 +100,8 @@ class BackupPolicyCollection(ContractView):
     @schema.list_policies
     def get(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
-        policies = selectors.policy_list_for_tenant(tenant=tenant)
-        return Response({"backup_policies": [policy_representation(policy) for policy in policies]})
+        policies = selectors.policy_values_for_tenant(tenant=tenant)
+        return Response({"backup_policies": [policy_representation(*policy) for policy in policies]})
 
     @schema.create_policy
     def post(self, request: Request, project_id: str) -> Response:
