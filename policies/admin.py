@@ -26,13 +26,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from . import schedule, selectors, services
+from . import selectors, services
 from .admin_forms import (
     ApiTokenIssueForm,
     BackupPolicyAdminForm,
     PolicyTagFormSet,
     PolicyTagInlineForm,
 )
+from .domain import codes, contract, specs, words
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"
@@ -149,7 +150,7 @@ class PolicyTagInline(admin.TabularInline):
     fields = ["key", "value"]
     extra = 1
     # The most the "Add another" link offers; the limit itself is the core's (AutoBackup.0215).
-    max_num = schedule.MAX_TAGS
+    max_num = contract.MAX_TAGS
 
     # Tags are part of the policy (the contract writes them together): whoever may add or change
     # the policy may edit its tags, and no one else.
@@ -213,7 +214,7 @@ class PolicyChangeList(ChangeList):
 class PolicyRefused(Exception):
     """A service refused the admin's write; the form is drawn again with the problem."""
 
-    def __init__(self, problem: schedule.Problem) -> None:
+    def __init__(self, problem: codes.Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
 
@@ -274,7 +275,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         return shown
 
     @staticmethod
-    def _spec(policy: BackupPolicy) -> schedule.PolicySpec:
+    def _spec(policy: BackupPolicy) -> specs.PolicySpec:
         if not hasattr(policy, "_admin_spec"):
             # The tags are prefetched: no query per policy.
             policy._admin_spec = policy.to_spec(tags=list(policy.tags.all()))
@@ -282,7 +283,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Schedule (local, then UTC)")
     def schedule_shown(self, obj: BackupPolicy) -> str:
-        local, utc = schedule.schedule_in_words(self._spec(obj))
+        local, utc = words.schedule_in_words(self._spec(obj))
         return format_html("{}<br><small>{}</small>", local, utc)
 
     @admin.display(description="Retention")
@@ -343,7 +344,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Runs")
     def schedule_words(self, obj: BackupPolicy) -> str:
-        local, utc = schedule.schedule_in_words(self._spec(obj))
+        local, utc = words.schedule_in_words(self._spec(obj))
         return format_html("{}<br>{}", local, utc)
 
     @admin.display(description="History")

@@ -4,7 +4,7 @@ Like the dashboard's form, these check no contract rule themselves. ``BackupPoli
 turns the admin's fields (named as stored: ``start_time``, ``frequency``, ``week_frequency`` as a
 comma list, ``retention_num`` / ``retention_day``, ``keep_first_of_month``, ``status``,
 ``time_zone``) and the rows of the tag inline into the create payload an API client would send,
-asks :func:`schedule.parse_policy` (and, for a change, :func:`schedule.parse_policy_update`, the
+asks :func:`parse.parse_policy` (and, for a change, :func:`parse.parse_policy_update`, the
 merge the API and the dashboard use), and shows each problem at the admin field or tag row it
 names. The quota and unique names need the database: the services check them when the admin
 saves (``admin.BackupPolicyAdmin``), and their refusals come back to :meth:`add_problem`.
@@ -19,7 +19,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
 
-from . import schedule
+from .domain import codes, parse, specs
 from .forms import as_sentence, core_detail, json_number
 from .models import ApiToken, BackupPolicy, PolicyTag
 
@@ -36,7 +36,7 @@ FIELD_FOR_PATH = {
     "time_zone": "time_zone",
 }
 # The quota is the chosen tenant's problem, not the name's (where the contract reports it).
-FIELD_FOR_CODE = {schedule.QUOTA: "tenant"}
+FIELD_FOR_CODE = {codes.QUOTA: "tenant"}
 SUBJECTS = {
     "name": "The name",
     "tenant": "The project",
@@ -59,7 +59,7 @@ TAG_SUBJECTS = {"key": "The key", "value": "The value", None: "The tag"}
 TAG_FORMSET_ATTR = "_admin_tag_formset"
 
 
-def admin_message(problem: schedule.Problem, subject: str) -> str:
+def admin_message(problem: codes.Problem, subject: str) -> str:
     """Say a problem of the core or of a service as a sentence, with its contract code."""
     detail = core_detail(problem)
     if detail.startswith(("'", '"')):
@@ -130,7 +130,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         required=False,
         strip=False,
         help_text="The offset of local time, UTC+HH:mm or UTC-HH:mm. Empty: UTC. A policy's time "
-        f"zone is never removed, only changed (as through the API): emptied, it is stored as {schedule.NO_TIME_ZONE}.",
+        f"zone is never removed, only changed (as through the API): emptied, it is stored as {parse.NO_TIME_ZONE}.",
     )
     frequency = forms.CharField(
         label="Every N days (frequency)",
@@ -154,7 +154,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
     keep_first_of_month = forms.BooleanField(label="Keep the first backup of each month", required=False)
 
     # Set by the admin when a service refused the write: the form is drawn again with it.
-    refusal: schedule.Problem | None = None
+    refusal: codes.Problem | None = None
 
     class Meta:
         model = BackupPolicy
@@ -174,7 +174,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.payload: dict[str, Any] | None = None
-        self.result: schedule.ParseResult | None = None
+        self.result: specs.ParseResult | None = None
         self.tag_rows: list[tuple[forms.Form, str, str]] | None = None
 
     @property
@@ -186,7 +186,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         return getattr(self.instance, TAG_FORMSET_ATTR, None)
 
     @property
-    def current(self) -> schedule.PolicySpec | None:
+    def current(self) -> specs.PolicySpec | None:
         """The stored policy being changed (None while adding)."""
         if self.adding:
             return None
@@ -195,7 +195,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         return self._current
 
     @property
-    def spec(self) -> schedule.PolicySpec | None:
+    def spec(self) -> specs.PolicySpec | None:
         return self.result.spec if self.result is not None else None
 
     @property
@@ -239,7 +239,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         time_zone = data.get("time_zone") or ""
         if not time_zone and self.current is not None and self.current.time_zone:
             # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.
-            time_zone = schedule.NO_TIME_ZONE
+            time_zone = parse.NO_TIME_ZONE
         if time_zone:
             payload["time_zone"] = time_zone
         return payload
@@ -252,9 +252,9 @@ class BackupPolicyAdminForm(forms.ModelForm):
         self.tag_rows = formset.tag_rows() if formset is not None else None
         self.payload = self.build_payload(data)
         if self.current is None:
-            self.result = schedule.parse_policy(self.payload)
+            self.result = parse.parse_policy(self.payload)
         else:
-            self.result = schedule.parse_policy_edit(self.payload, self.current)
+            self.result = parse.parse_policy_edit(self.payload, self.current)
         for problem in self.result.problems:
             self.add_problem(problem)
         if self.refusal is not None:
@@ -267,9 +267,9 @@ class BackupPolicyAdminForm(forms.ModelForm):
         # instance is not filled in from the fields: the services write the policy.
         pass
 
-    def add_problem(self, problem: schedule.Problem) -> None:
+    def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at its field, tag row or above the form."""
-        tag = schedule.tag_of_path(problem.field)
+        tag = codes.tag_of_path(problem.field)
         formset = self.tag_formset
         if tag and self.tag_rows is not None and tag[0] < len(self.tag_rows):
             form, _, _ = self.tag_rows[tag[0]]
@@ -279,7 +279,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
         if problem.field == "tags" and formset is not None:
             formset.non_form_errors().append(admin_message(problem, "The tags"))
             return
-        path = schedule.path_without_indexes(problem.field)
+        path = codes.path_without_indexes(problem.field)
         name = FIELD_FOR_CODE.get(problem.code, FIELD_FOR_PATH.get(path))
         if name not in self.fields:
             name = None  # e.g. the tenant of a policy being changed is not a field

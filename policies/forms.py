@@ -2,13 +2,13 @@
 
 The form checks no contract rule itself. It turns what a person ticks (local weekdays, a grid of
 local times whose values are UTC hours, a zone picker, a retention kind and number, tag rows) into
-the very payload an API client would send, hands it to :func:`schedule.parse_policy`, and shows
-each :class:`schedule.Problem` at the form field it names. The preview is the core's own answer
+the very payload an API client would send, hands it to :func:`parse.parse_policy`, and shows
+each :class:`codes.Problem` at the form field it names. The preview is the core's own answer
 for the current form state.
 
 Editing uses the same form, pre-filled from the stored policy (``form_data_from_payload``). The
 form shows every field, so its payload (tags aside) is a complete modify body: it goes through
-:func:`schedule.parse_policy_update` against the stored policy, the merge code the API uses.
+:func:`parse.parse_policy_update` against the stored policy, the merge code the API uses.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
-from . import schedule
-from .forecast import PolicyForecast, policy_forecast
+from .domain import codes, contract, offsets, parse, specs, words, zones
+from .domain.forecast import PolicyForecast, policy_forecast
 
 SCHEDULE_KINDS = (("week", "Days of the week"), ("days", "Every N days"))
 RETENTION_KINDS = (("num", "Keep a number of backups"), ("day", "Keep backups for a number of days"))
@@ -48,8 +48,8 @@ FIELD_FOR_PATH = {
 }
 # A few problems are fixed elsewhere in the form than the JSON path suggests.
 FIELD_FOR_PROBLEM = {
-    ("scheduled_policy.frequency", schedule.TIME_ZONE): "schedule_kind",
-    ("project_id", schedule.QUOTA): None,
+    ("scheduled_policy.frequency", codes.TIME_ZONE): "schedule_kind",
+    ("project_id", codes.QUOTA): None,
 }
 # The core's messages start mid-sentence ("is required; ..."): after these subjects they read as
 # sentences of their own. The wording below is chosen by (field, code), never by the core's text,
@@ -100,14 +100,14 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def core_detail(problem: schedule.Problem) -> str:
+def core_detail(problem: codes.Problem) -> str:
     """Return the core's message without its leading JSON path."""
     prefix = f"{problem.field}: "
     message = problem.message
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def as_sentence(problem: schedule.Problem, subject: str) -> str:
+def as_sentence(problem: codes.Problem, subject: str) -> str:
     """Return the core's message as a sentence of its own: "is required" -> "The name is required."."""
     detail = core_detail(problem)
     if _MID_SENTENCE.match(detail):
@@ -152,7 +152,7 @@ class HourCell:
 
     @property
     def shift_words(self) -> str:
-        return schedule.DAY_SHIFT_WORDS[self.day_shift] if self.day_shift else ""
+        return words.DAY_SHIFT_WORDS[self.day_shift] if self.day_shift else ""
 
 
 @dataclass
@@ -170,11 +170,11 @@ class Zone:
 @dataclass
 class Preview:
     payload: dict[str, Any]
-    result: schedule.ParseResult
-    schedule_spec: schedule.PolicySpec | None
+    result: specs.ParseResult
+    schedule_spec: specs.PolicySpec | None
     zone: Zone
     problems: list[tuple[str, str, str]]  # (label of the form field, message, code)
-    dst_notes: list[schedule.DstNote]
+    dst_notes: list[zones.DstNote]
     now: datetime
     pristine: bool = False
     editing: bool = False
@@ -230,7 +230,7 @@ class Preview:
         return f"{self.zone.name} keeps this offset for the next 12 months: no daylight-saving change."
 
     @property
-    def spec(self) -> schedule.PolicySpec | None:
+    def spec(self) -> specs.PolicySpec | None:
         return self.result.spec
 
     @property
@@ -256,11 +256,14 @@ class Preview:
         if spec is None:
             return []
         if spec.week_frequency is not None:
-            return [f"{run.local_label} local = {run.utc_label} UTC" for run in schedule.utc_week(spec)]
+            return [
+                f"{words.local_label(run)} local = {words.utc_label(run)} UTC"
+                for run in offsets.utc_week(spec)
+            ]
         return [
-            f"{run.local_label} local = {run.utc_label} UTC"
-            + (f" (the {schedule.DAY_SHIFT_WORDS[run.utc_day_shift]})" if run.utc_day_shift else "")
-            for run in schedule.runs_of_day(spec)
+            f"{words.local_label(run)} local = {words.utc_label(run)} UTC"
+            + (f" (the {words.DAY_SHIFT_WORDS[run.utc_day_shift]})" if run.utc_day_shift else "")
+            for run in offsets.runs_of_day(spec)
         ]
 
     @property
@@ -268,7 +271,7 @@ class Preview:
         spec = self.schedule_spec
         if spec is None or spec.frequency is None:
             return ""
-        return schedule.every_n_days(spec.frequency)
+        return words.every_n_days(spec.frequency)
 
     @property
     def json_body(self) -> str:
@@ -289,11 +292,10 @@ class Preview:
 def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
     # ~500 zones: computed once a minute, not on every keystroke of the live preview.
     named = tuple(
-        (name, f"{name} ({schedule.format_offset(offset)})")
-        for name, offset in schedule.named_zones(now=minute)
+        (name, f"{name} ({offsets.format_offset(offset)})") for name, offset in zones.named_zones(now=minute)
     )
-    offsets = tuple((text, text) for text in map(schedule.format_offset, schedule.all_offsets()))
-    return named, offsets
+    fixed = tuple((text, text) for text in map(offsets.format_offset, offsets.all_offsets()))
+    return named, fixed
 
 
 def zone_choices(*, now: datetime, current: str = "") -> list:
@@ -315,11 +317,11 @@ def resolve_zone(value: str, *, now: datetime) -> Zone:
     """Return the payload's time_zone for the picker's value: a named zone stores today's offset."""
     if not value:
         return Zone(value, None, 0)
-    if schedule.is_named_zone(value):
-        offset = schedule.zone_offset_minutes(ZoneInfo(value), now)
-        return Zone(value, schedule.format_offset(offset), offset, value)
+    if zones.is_named_zone(value):
+        offset = zones.zone_offset_minutes(ZoneInfo(value), now)
+        return Zone(value, offsets.format_offset(offset), offset, value)
     try:
-        offset = schedule.parse_offset(value)
+        offset = offsets.parse_offset(value)
     except ValueError:
         return Zone(value, value, None)  # sent as it is: the core says what is wrong
     return Zone(value, value, offset)
@@ -333,7 +335,7 @@ class PolicyForm(forms.Form):
     )
     week_days = _ListField(label="Days of the week", required=False)
     frequency = forms.CharField(
-        label=f"Run every N days ({schedule.FREQUENCY_RANGE[0]}–{schedule.FREQUENCY_RANGE[1]})",
+        label=f"Run every N days ({contract.FREQUENCY_RANGE[0]}–{contract.FREQUENCY_RANGE[1]})",
         required=False,
         widget=forms.NumberInput,
     )
@@ -345,13 +347,13 @@ class PolicyForm(forms.Form):
         label="Retention", choices=RETENTION_KINDS, initial="num", widget=forms.RadioSelect
     )
     retention_num = forms.CharField(
-        label=f"Backups to keep ({schedule.RETENTION_NUM_RANGE[0]}–{schedule.RETENTION_NUM_RANGE[1]})",
+        label=f"Backups to keep ({contract.RETENTION_NUM_RANGE[0]}–{contract.RETENTION_NUM_RANGE[1]})",
         required=False,
         initial="7",
         widget=forms.NumberInput,
     )
     retention_day = forms.CharField(
-        label=f"Days to keep backups ({schedule.RETENTION_DAY_RANGE[0]}–{schedule.RETENTION_DAY_RANGE[1]})",
+        label=f"Days to keep backups ({contract.RETENTION_DAY_RANGE[0]}–{contract.RETENTION_DAY_RANGE[1]})",
         required=False,
         widget=forms.NumberInput,
     )
@@ -362,7 +364,7 @@ class PolicyForm(forms.Form):
         self,
         *args: Any,
         now: datetime | None = None,
-        current: schedule.PolicySpec | None = None,
+        current: specs.PolicySpec | None = None,
         **kwargs: Any,
     ) -> None:
         """``current``: the stored policy being edited (None: a new policy)."""
@@ -376,11 +378,11 @@ class PolicyForm(forms.Form):
             zone_choices, now=self.now, current=picked
         )
         self.fields["status"].widget.choices = STATUSES
-        self.problems: list[schedule.Problem] = []
+        self.problems: list[codes.Problem] = []
         # (label of the form field, message in the form's words, contract code) per problem.
         self.problem_messages: list[tuple[str, str, str]] = []
         self.payload: dict[str, Any] | None = None
-        self.result: schedule.ParseResult | None = None
+        self.result: specs.ParseResult | None = None
         self.zone = Zone("", None, 0)
         self.checked_hours: list[int] = []
         self.tag_rows = self._tag_rows()
@@ -395,7 +397,7 @@ class PolicyForm(forms.Form):
                 row = TagRow(len(rows), key, value)
                 if not row.blank:
                     rows.append(row)
-        spare = 0 if len(rows) >= schedule.MAX_TAGS else max(1, SPARE_TAG_ROWS - len(rows))
+        spare = 0 if len(rows) >= contract.MAX_TAGS else max(1, SPARE_TAG_ROWS - len(rows))
         rows += [TagRow(len(rows) + n) for n in range(spare)]
         return rows
 
@@ -425,20 +427,20 @@ class PolicyForm(forms.Form):
         target = offset if offset is not None else grid
         local_minutes, dropped = [], []
         for hour in hours:
-            minute = schedule.local_minute(hour, grid)
+            minute = offsets.local_minute(hour, grid)
             try:
-                schedule.start_time_for_local_minutes([minute], target)
+                offsets.start_time_for_local_minutes([minute], target)
             except ValueError:
-                dropped.append(schedule.format_minutes(minute))
+                dropped.append(offsets.format_minutes(minute))
                 continue
             local_minutes.append(minute)
         if dropped:
             self.add_error(
                 "hours",
-                f"Local {', '.join(dropped)} is no full UTC hour at {schedule.format_offset(target)}, "
+                f"Local {', '.join(dropped)} is no full UTC hour at {offsets.format_offset(target)}, "
                 "so it was unticked; tick the local times again.",
             )
-        start_time = schedule.start_time_for_local_minutes(local_minutes, target)
+        start_time = offsets.start_time_for_local_minutes(local_minutes, target)
         self.checked_hours = [int(part[:2]) for part in start_time.split(",")] if start_time else []
         self.grid_offset_shown = target
         return start_time or None
@@ -446,7 +448,7 @@ class PolicyForm(forms.Form):
     def _build_payload(self, data: Mapping[str, Any]) -> dict[str, Any]:
         self.zone = resolve_zone(data.get("time_zone") or "", now=self.now)
         if self.zone.time_zone is None and self.current is not None and self.current.time_zone:
-            self.zone = Zone(self.zone.value, schedule.NO_TIME_ZONE, 0, cleared=True)
+            self.zone = Zone(self.zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
         scheduled: dict[str, Any] = {}
         grid_text = (data.get("grid_offset") or "").strip()
         grid_offset = int(grid_text) if _INTEGER.fullmatch(grid_text) else None
@@ -486,17 +488,17 @@ class PolicyForm(forms.Form):
         data = super().clean()
         self.payload = self._build_payload(data)
         if self.current is None:
-            self.result = schedule.parse_policy(self.payload)
+            self.result = parse.parse_policy(self.payload)
         else:
             # Checked whole as a create, then merged as the API merges a PUT (one merge).
-            self.result = schedule.parse_policy_edit(self.payload, self.current)
+            self.result = parse.parse_policy_edit(self.payload, self.current)
         for problem in self.result.problems:
             self.add_problem(problem)
         return data
 
-    def _field_for(self, problem: schedule.Problem) -> str | None:
+    def _field_for(self, problem: codes.Problem) -> str | None:
         """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
-        path = schedule.path_without_indexes(problem.field)
+        path = codes.path_without_indexes(problem.field)
         name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
         kind = self.data.get("schedule_kind")
         if name == "frequency" and kind != "days":
@@ -509,10 +511,10 @@ class PolicyForm(forms.Form):
     def _day_shift_words(self) -> str:
         offset = self.zone.offset or 0
         shifted = [
-            f"local {schedule.format_minutes(schedule.local_minute(hour, offset))} is "
-            f"{hour:02d}:00 UTC the {schedule.DAY_SHIFT_WORDS[schedule.utc_day_shift(hour, offset)]}"
+            f"local {offsets.format_minutes(offsets.local_minute(hour, offset))} is "
+            f"{hour:02d}:00 UTC the {words.DAY_SHIFT_WORDS[offsets.utc_day_shift(hour, offset)]}"
             for hour in self.checked_hours
-            if schedule.utc_day_shift(hour, offset)
+            if offsets.utc_day_shift(hour, offset)
         ]
         why = f" ({'; '.join(shifted)})" if shifted else ""
         zone = self.zone.time_zone or "UTC"
@@ -521,55 +523,55 @@ class PolicyForm(forms.Form):
             "days. Choose “Days of the week” and tick the local days instead."
         )
 
-    def form_message(self, problem: schedule.Problem, name: str | None) -> str:
+    def form_message(self, problem: codes.Problem, name: str | None) -> str:
         """Say the core's (or a service's) problem in the form's words, chosen by (field, code).
 
         Only the wording is the form's: whether something is wrong is always the core's answer.
         """
-        path, code = schedule.path_without_indexes(problem.field), problem.code
+        path, code = codes.path_without_indexes(problem.field), problem.code
         indexed = path != problem.field
-        if (path, code) == ("backup_policy_name", schedule.NAME_LENGTH):
+        if (path, code) == ("backup_policy_name", codes.NAME_LENGTH):
             name_text = str(self.data.get("name") or "")
             if not name_text:
-                return f"Enter a name of 1 to {schedule.NAME_MAX} characters."
-            return f"The name is {len(name_text)} characters long; shorten it to {schedule.NAME_MAX} at most."
-        if (path, code) == ("scheduled_policy.start_time", schedule.START_TIME) and not self.checked_hours:
+                return f"Enter a name of 1 to {contract.NAME_MAX} characters."
+            return f"The name is {len(name_text)} characters long; shorten it to {contract.NAME_MAX} at most."
+        if (path, code) == ("scheduled_policy.start_time", codes.START_TIME) and not self.checked_hours:
             return "Tick at least one start time."
-        week = (path, code) == ("scheduled_policy.week_frequency", schedule.FREQUENCY)
+        week = (path, code) == ("scheduled_policy.week_frequency", codes.FREQUENCY)
         if week and not indexed and not self._getlist("week_days"):
             return "Tick at least one day."
-        if (path, code) == ("scheduled_policy.frequency", schedule.TIME_ZONE):
+        if (path, code) == ("scheduled_policy.frequency", codes.TIME_ZONE):
             return self._day_shift_words()
-        if code == schedule.FREQUENCY and name == "frequency":
-            low, high = schedule.FREQUENCY_RANGE
+        if code == codes.FREQUENCY and name == "frequency":
+            low, high = contract.FREQUENCY_RANGE
             return f"Enter a whole number of days from {low} to {high}."
-        if code == schedule.RETENTION and name == "retention_num":
-            low, high = schedule.RETENTION_NUM_RANGE
+        if code == codes.RETENTION and name == "retention_num":
+            low, high = contract.RETENTION_NUM_RANGE
             return f"Enter how many backups to keep: a whole number from {low} to {high}."
-        if code == schedule.RETENTION and name == "retention_day":
-            low, high = schedule.RETENTION_DAY_RANGE
+        if code == codes.RETENTION and name == "retention_day":
+            low, high = contract.RETENTION_DAY_RANGE
             return f"Enter for how many days to keep backups: {low} to {high}."
         return as_sentence(problem, SUBJECTS.get(name, "The value"))
 
-    def add_problem(self, problem: schedule.Problem) -> None:
+    def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at the field it names."""
         self.problems.append(problem)
-        tag = schedule.tag_of_path(problem.field)
+        tag = codes.tag_of_path(problem.field)
         filled = [row for row in self.tag_rows if not row.blank]
         if tag and tag[0] < len(filled):
             row = filled[tag[0]]
             part = tag[1]
             if part == "key" and not row.key:
-                message = f"Enter a key for this tag (1 to {schedule.TAG_KEY_MAX} characters)."
+                message = f"Enter a key for this tag (1 to {contract.TAG_KEY_MAX} characters)."
             else:
                 message = as_sentence(problem, {"key": "The key", "value": "The value"}.get(part, "The tag"))
             {"key": row.key_errors, "value": row.value_errors}.get(part, row.errors).append(message)
             self.problem_messages.append((f"Tag {row.index + 1}", message, problem.code))
             return
         if problem.field == "tags":
-            if problem.code == schedule.TAG_COUNT:
-                extra = len(filled) - schedule.MAX_TAGS
-                message = f"A policy has at most {schedule.MAX_TAGS} tags; remove {extra}."
+            if problem.code == codes.TAG_COUNT:
+                extra = len(filled) - contract.MAX_TAGS
+                message = f"A policy has at most {contract.MAX_TAGS} tags; remove {extra}."
             else:
                 message = as_sentence(problem, "The tags")
             self.tag_errors.append(message)
@@ -617,14 +619,14 @@ class PolicyForm(forms.Form):
         return valid and self.result is not None and self.result.ok and not has_tag_errors
 
     @property
-    def spec(self) -> schedule.PolicySpec | None:
+    def spec(self) -> specs.PolicySpec | None:
         return self.result.spec if self.result is not None else None
 
     # -- what the template draws
 
     @property
     def weekday_choices(self) -> list[tuple[str, str]]:
-        return list(zip(schedule.WEEKDAYS, schedule.WEEKDAY_NAMES, strict=True))
+        return list(zip(contract.WEEKDAYS, words.WEEKDAY_NAMES, strict=True))
 
     def hour_grid(self) -> list[HourCell]:
         """The 24 start-time boxes in local order for the zone picked (values are UTC hours)."""
@@ -636,12 +638,12 @@ class PolicyForm(forms.Form):
         return [
             HourCell(
                 utc_hour=hour,
-                local_label=schedule.format_minutes(local),
+                local_label=offsets.format_minutes(local),
                 utc_label=f"{hour:02d}:00 UTC",
-                day_shift=schedule.utc_day_shift(hour, offset),
+                day_shift=offsets.utc_day_shift(hour, offset),
                 checked=hour in checked,
             )
-            for hour, local in schedule.hours_in_local_order(offset)
+            for hour, local in offsets.hours_in_local_order(offset)
         ]
 
     @property
@@ -664,15 +666,15 @@ class PolicyForm(forms.Form):
     @property
     def tags_full(self) -> bool:
         """True when the form shows as many tag rows as a policy may have (no row may be added)."""
-        return len(self.tag_rows) >= schedule.MAX_TAGS
+        return len(self.tag_rows) >= contract.MAX_TAGS
 
     @property
     def max_tags(self) -> int:
-        return schedule.MAX_TAGS
+        return contract.MAX_TAGS
 
     @property
     def grid_offset_text(self) -> str:
-        return schedule.format_offset(self.grid_offset_value)
+        return offsets.format_offset(self.grid_offset_value)
 
     def preview(self, *, pristine: bool = False) -> Preview | None:
         """Return the core's answer for the current form state (None before any input).
@@ -689,10 +691,10 @@ class PolicyForm(forms.Form):
         # the core is asked again about the schedule alone (with a name it accepts, no tags).
         probe = {**self.payload, "backup_policy_name": "preview"}
         probe.pop("tags", None)
-        schedule_result = schedule.parse_policy(probe)
-        notes: list[schedule.DstNote] = []
+        schedule_result = parse.parse_policy(probe)
+        notes: list[zones.DstNote] = []
         if self.zone.name and self.zone.offset is not None:
-            notes = schedule.dst_notes(self.zone.name, stored_minutes=self.zone.offset, now=self.now)
+            notes = zones.dst_notes(self.zone.name, stored_minutes=self.zone.offset, now=self.now)
         labels = {name: str(self.fields[name].label) for name in self.fields}
         problems = list(self.problem_messages)
         # Problems of the form itself (a tick it cannot read, a zone changed under the grid).
@@ -731,7 +733,7 @@ def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     if time_zone is not None:
         data["time_zone"] = str(time_zone)
         try:
-            offset = schedule.parse_offset(str(time_zone))
+            offset = offsets.parse_offset(str(time_zone))
         except ValueError:
             offset = 0
     if "frequency" in scheduled and "week_frequency" in scheduled:

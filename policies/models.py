@@ -1,7 +1,7 @@
 """Tenants, their backup policies and tags, and hashed API tokens.
 
 The models hold what is stored and the database constraints; every contract rule is checked
-before a row is written, in ``policies.schedule``, and every write goes through
+before a row is written, in the core (``policies.domain``), and every write goes through
 ``policies.services``.
 """
 
@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import schedule
+from .domain import contract, specs
 
 project_id_validator = RegexValidator(
     r"\A[A-Za-z0-9_-]{1,64}\Z", "A project ID is 1 to 64 letters, digits, '-' or '_'."
@@ -49,7 +49,7 @@ class Membership(models.Model):
 
 
 class BackupPolicy(models.Model):
-    """A stored policy, always the canonical form of a :class:`schedule.PolicySpec`."""
+    """A stored policy, always the canonical form of a :class:`specs.PolicySpec`."""
 
     class Status(models.TextChoices):
         ON = "ON", "On"
@@ -57,7 +57,7 @@ class BackupPolicy(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="policies")
-    name = models.CharField(max_length=schedule.NAME_MAX)
+    name = models.CharField(max_length=contract.NAME_MAX)
     # Canonical comma-joined UTC hours, in ascending local order: "22:00,00:00,02:00".
     start_time = models.CharField(max_length=24 * 6)
     frequency = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -98,7 +98,7 @@ class BackupPolicy(models.Model):
         return self.name
 
     @classmethod
-    def fields_from_spec(cls, spec: schedule.PolicySpec) -> dict:
+    def fields_from_spec(cls, spec: specs.PolicySpec) -> dict:
         """Return the model field values that store ``spec`` (tags aside)."""
         return {
             "name": spec.name,
@@ -112,7 +112,7 @@ class BackupPolicy(models.Model):
             "time_zone": spec.time_zone or "",
         }
 
-    def to_spec(self, tags=None) -> schedule.PolicySpec:
+    def to_spec(self, tags=None) -> specs.PolicySpec:
         """Return the stored policy as a spec; pass ``tags`` to avoid a query per policy."""
         if tags is None:
             tags = self.tags.all()
@@ -133,9 +133,9 @@ class BackupPolicy(models.Model):
     )
 
     @staticmethod
-    def spec_from_values(values, tags) -> schedule.PolicySpec:
+    def spec_from_values(values, tags) -> specs.PolicySpec:
         """Return the spec stored in ``values`` (a row of :attr:`SPEC_FIELDS`) and ``(key, value)`` tags."""
-        return schedule.PolicySpec(
+        return specs.PolicySpec(
             name=values["name"],
             start_hours=tuple(int(part[:2]) for part in values["start_time"].split(",")),
             status=values["status"],
@@ -145,14 +145,14 @@ class BackupPolicy(models.Model):
             retention_day=values["retention_day"],
             keep_first_of_month=values["keep_first_of_month"],
             time_zone=values["time_zone"] or None,
-            tags=tuple(schedule.Tag(key, value) for key, value in tags),
+            tags=tuple(specs.Tag(key, value) for key, value in tags),
         )
 
 
 class PolicyTag(models.Model):
     policy = models.ForeignKey(BackupPolicy, on_delete=models.CASCADE, related_name="tags")
-    key = models.CharField(max_length=schedule.TAG_KEY_MAX)
-    value = models.CharField(max_length=schedule.TAG_VALUE_MAX, blank=True)
+    key = models.CharField(max_length=contract.TAG_KEY_MAX)
+    value = models.CharField(max_length=contract.TAG_VALUE_MAX, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -225,7 +225,7 @@ class AuditEvent(models.Model):
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     project_id = models.CharField(max_length=64)
     policy_id = models.UUIDField()
-    policy_name = models.CharField(max_length=schedule.NAME_MAX)
+    policy_name = models.CharField(max_length=contract.NAME_MAX)
     # {"<JSON path of the field>": {"before": ..., "after": ...}} for each field that changed.
     changes = models.JSONField(default=dict)
 

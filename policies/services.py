@@ -1,6 +1,6 @@
 """Every write of the product, each in one transaction.
 
-Services take a valid :class:`schedule.PolicySpec` (the core has already checked every field
+Services take a valid :class:`specs.PolicySpec` (the core has already checked every field
 rule) and enforce what needs the database: the ten-policy quota and unique names per tenant.
 """
 
@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from . import schedule
+from .domain import codes, contract, parse, specs
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 class ServiceError(Exception):
     """A write refused by a rule that needs the database; carries the contract's problem."""
 
-    def __init__(self, problem: schedule.Problem) -> None:
+    def __init__(self, problem: codes.Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
 
@@ -37,31 +37,31 @@ class PolicyNameTaken(ServiceError):
     pass
 
 
-def quota_problem() -> schedule.Problem:
+def quota_problem() -> codes.Problem:
     # The project is what is full, not the name: the path's project_id is the field at fault.
-    return schedule.Problem(
+    return codes.Problem(
         "project_id",
-        schedule.QUOTA,
-        f"the project already holds {schedule.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
+        codes.QUOTA,
+        f"the project already holds {contract.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
         "hold; a policy must be deleted before another can be created",
     )
 
 
-def name_taken_problem(name: str, existing: str | None = None) -> schedule.Problem:
+def name_taken_problem(name: str, existing: str | None = None) -> codes.Problem:
     # Name the stored policy: "Prod" clashes with "prod", and the person should see which.
     clash = repr(name) if existing in (None, name) else f"{existing!r}, which {name!r} matches"
-    return schedule.Problem(
+    return codes.Problem(
         "backup_policy_name",
-        schedule.NAME_TAKEN,
+        codes.NAME_TAKEN,
         f"backup_policy_name: the project already has a policy named {clash} (names are compared "
         "ignoring case); choose another name",
     )
 
 
-def policy_not_found_problem(policy_id) -> schedule.Problem:
-    return schedule.Problem(
+def policy_not_found_problem(policy_id) -> codes.Problem:
+    return codes.Problem(
         "policy_id",
-        schedule.POLICY_NOT_FOUND,
+        codes.POLICY_NOT_FOUND,
         f"policy_id: the project has no backup policy {str(policy_id)!r}; list the project's policies "
         "for their IDs",
     )
@@ -115,7 +115,7 @@ class Actor:
         return cls(AuditEvent.Entrance.COMMAND, user)
 
 
-def audit_fields(spec: schedule.PolicySpec | None) -> dict[str, Any]:
+def audit_fields(spec: specs.PolicySpec | None) -> dict[str, Any]:
     """Return the policy as flat JSON paths, the unit in which the audit trail shows changes."""
     if spec is None:
         return {}
@@ -130,7 +130,7 @@ def audit_fields(spec: schedule.PolicySpec | None) -> dict[str, Any]:
 # (PostgreSQL's jsonb does not keep the keys' order, so readers sort with ordered_changes.)
 AUDIT_FIELD_ORDER: tuple[str, ...] = (
     "backup_policy_name",
-    *(f"scheduled_policy.{name}" for name in schedule.SCHEDULE_FIELDS),
+    *(f"scheduled_policy.{name}" for name in contract.SCHEDULE_FIELDS),
     "time_zone",
     "tags",
 )
@@ -145,7 +145,7 @@ def ordered_changes(changes: dict) -> list[tuple[str, Any, Any]]:
     ]
 
 
-def audit_changes(before: schedule.PolicySpec | None, after: schedule.PolicySpec | None) -> dict:
+def audit_changes(before: specs.PolicySpec | None, after: specs.PolicySpec | None) -> dict:
     old, new = audit_fields(before), audit_fields(after)
     changes = {}
     for name in sorted({*old, *new}, key=lambda name: AUDIT_FIELD_ORDER.index(name)):
@@ -158,8 +158,8 @@ def _record(
     actor: Actor,
     action: str,
     policy: BackupPolicy,
-    before: schedule.PolicySpec | None,
-    after: schedule.PolicySpec | None,
+    before: specs.PolicySpec | None,
+    after: specs.PolicySpec | None,
     changes: dict | None = None,
 ) -> AuditEvent | None:
     # ``changes`` may be worked out before the transaction, to keep the locks short.
@@ -233,7 +233,7 @@ def _is_name_constraint(exc: IntegrityError) -> bool:
     return "uniq_policy_name_per_tenant_ci" in str(exc) or "UNIQUE" in str(exc).upper()
 
 
-def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec, actor: Actor) -> BackupPolicy:
+def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> BackupPolicy:
     """Store a new policy and its tags; refuse past the quota or on a name already used."""
     # What needs no database is worked out before the transaction: its locks are held only for
     # the lock, one query for the quota and the name, and the three inserts.
@@ -243,7 +243,7 @@ def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec, actor: Actor) ->
         with transaction.atomic():
             _lock_tenant(tenant)
             count, existing = _count_and_name_clash(tenant, spec.name)
-            if count >= schedule.MAX_POLICIES_PER_TENANT:
+            if count >= contract.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
@@ -262,9 +262,9 @@ def policy_create(*, tenant: Tenant, spec: schedule.PolicySpec, actor: Actor) ->
 def policy_update(
     *,
     policy: BackupPolicy,
-    spec: schedule.PolicySpec,
+    spec: specs.PolicySpec,
     actor: Actor,
-    tags: tuple[schedule.Tag, ...] | None = None,
+    tags: tuple[specs.Tag, ...] | None = None,
 ) -> BackupPolicy:
     """Store ``spec`` (already merged and checked by the core) over the policy.
 
@@ -281,8 +281,8 @@ def policy_update(
             existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            if len(after.tags) > schedule.MAX_TAGS:
-                raise TagLimitExceeded(schedule.tag_count_problem(len(after.tags)))
+            if len(after.tags) > contract.MAX_TAGS:
+                raise TagLimitExceeded(parse.tag_count_problem(len(after.tags)))
             fields = BackupPolicy.fields_from_spec(after)
             changed = [name for name, value in fields.items() if getattr(current, name) != value]
             if after.tags != before.tags:
@@ -312,7 +312,7 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPol
     """
     with transaction.atomic():
         current = _lock_policy(policy)
-        result = schedule.parse_policy_update(body, current.to_spec())
+        result = parse.parse_policy_update(body, current.to_spec())
         if not result.ok:
             raise PolicyInvalid(result.problems)
         return policy_update(policy=current, spec=result.spec, actor=actor)
@@ -331,7 +331,7 @@ def policy_delete(*, policy: BackupPolicy, actor: Actor) -> None:
 # --- Tags ------------------------------------------------------------------------------------
 
 
-def _store_tags(policy: BackupPolicy, tags: tuple[schedule.Tag, ...] | list[schedule.Tag]) -> None:
+def _store_tags(policy: BackupPolicy, tags: tuple[specs.Tag, ...] | list[specs.Tag]) -> None:
     PolicyTag.objects.bulk_create(
         PolicyTag(policy=policy, key=tag.key, value=tag.value, position=index)
         for index, tag in enumerate(tags)
@@ -348,8 +348,8 @@ def _change_tags(policy: BackupPolicy, actor: Actor, change) -> BackupPolicy:
         current = _lock_policy(policy)
         before = current.to_spec()
         tags = list(change(list(before.tags)))
-        if len(tags) > schedule.MAX_TAGS:
-            raise TagLimitExceeded(schedule.tag_count_problem(len(tags)))
+        if len(tags) > contract.MAX_TAGS:
+            raise TagLimitExceeded(parse.tag_count_problem(len(tags)))
         if tags != list(before.tags):
             PolicyTag.objects.filter(policy=current).delete()
             _store_tags(current, tags)
@@ -358,10 +358,10 @@ def _change_tags(policy: BackupPolicy, actor: Actor, change) -> BackupPolicy:
     return current
 
 
-def policy_tag_put(*, policy: BackupPolicy, tag: schedule.Tag, actor: Actor) -> BackupPolicy:
+def policy_tag_put(*, policy: BackupPolicy, tag: specs.Tag, actor: Actor) -> BackupPolicy:
     """Add the tag, or replace the value of the tag with its key (keeping its place)."""
 
-    def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
+    def change(tags: list[specs.Tag]) -> list[specs.Tag]:
         if any(old.key == tag.key for old in tags):
             return [tag if old.key == tag.key else old for old in tags]
         return [*tags, tag]
@@ -372,22 +372,22 @@ def policy_tag_put(*, policy: BackupPolicy, tag: schedule.Tag, actor: Actor) -> 
 def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> BackupPolicy:
     """Remove the tag with this key; refuse (0216) when the policy has none."""
 
-    def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
+    def change(tags: list[specs.Tag]) -> list[specs.Tag]:
         if not any(tag.key == key for tag in tags):
-            raise TagNotFound(schedule.tag_not_found_problem(key, (tag.key for tag in tags)))
+            raise TagNotFound(parse.tag_not_found_problem(key, (tag.key for tag in tags)))
         return [tag for tag in tags if tag.key != key]
 
     return _change_tags(policy, actor, change)
 
 
-def policy_tags_batch(*, policy: BackupPolicy, batch: schedule.TagAction, actor: Actor) -> BackupPolicy:
+def policy_tags_batch(*, policy: BackupPolicy, batch: specs.TagAction, actor: Actor) -> BackupPolicy:
     """The batch route: ``create`` adds or replaces each tag; ``delete`` removes the listed keys.
 
     A delete whose value is given removes the tag only when the value matches; absent keys are
     ignored, as the contract says.
     """
 
-    def change(tags: list[schedule.Tag]) -> list[schedule.Tag]:
+    def change(tags: list[specs.Tag]) -> list[specs.Tag]:
         if batch.action == "create":
             for tag in batch.tags:
                 index = next((i for i, old in enumerate(tags) if old.key == tag.key), None)
@@ -403,9 +403,7 @@ def policy_tags_batch(*, policy: BackupPolicy, batch: schedule.TagAction, actor:
     return _change_tags(policy, actor, change)
 
 
-def policy_tags_replace(
-    *, policy: BackupPolicy, tags: tuple[schedule.Tag, ...], actor: Actor
-) -> BackupPolicy:
+def policy_tags_replace(*, policy: BackupPolicy, tags: tuple[specs.Tag, ...], actor: Actor) -> BackupPolicy:
     """Set the policy's whole tag list (the dashboard's and the admin's tag editors)."""
     return _change_tags(policy, actor, lambda _old: list(tags))
 

@@ -16,7 +16,8 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import forecast, schedule, selectors, services
+from . import selectors, services
+from .domain import contract, nextruns, specs, words
 from .forms import PolicyForm, form_data_from_payload
 from .models import BackupPolicy, Tenant
 
@@ -53,11 +54,11 @@ def _to_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @dataclass
 class PolicyRow:
     policy: BackupPolicy
-    spec: schedule.PolicySpec
+    spec: specs.PolicySpec
 
     @property
     def schedule_words(self) -> tuple[str, str]:
-        return schedule.schedule_in_words(self.spec)
+        return words.schedule_in_words(self.spec)
 
     @property
     def local_words(self) -> str:
@@ -68,9 +69,9 @@ class PolicyRow:
         return self.schedule_words[1]
 
     @property
-    def next_run(self) -> forecast.NextRun | None:
+    def next_run(self) -> nextruns.NextRun | None:
         """The next run, None when the policy is off: computed from the spec in hand, no query."""
-        return forecast.next_run(self.spec, start=timezone.now())
+        return nextruns.next_run(self.spec, start=timezone.now())
 
     @classmethod
     def of(cls, policy: BackupPolicy) -> "PolicyRow":
@@ -80,8 +81,8 @@ class PolicyRow:
 def _quota(count: int) -> dict:
     return {
         "policy_count": count,
-        "policy_max": schedule.MAX_POLICIES_PER_TENANT,
-        "at_quota": count >= schedule.MAX_POLICIES_PER_TENANT,
+        "policy_max": contract.MAX_POLICIES_PER_TENANT,
+        "at_quota": count >= contract.MAX_POLICIES_PER_TENANT,
     }
 
 

@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from policies import schedule
+from policies.domain import parse
 from policies.models import BackupPolicy, Membership, PolicyTag, Tenant
 
 PASSWORD = "correct-horse-battery"
@@ -70,7 +70,7 @@ class BackupPolicyFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, tenant, payload=None, **kwargs):
-        result = schedule.parse_policy(payload)
+        result = parse.parse_policy(payload)
         assert result.ok, result.problems
         policy = model_class.objects.create(
             tenant=tenant, **BackupPolicy.fields_from_spec(result.spec), **kwargs

@@ -6,7 +6,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes, contract, parse, specs
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.admin.conftest import admin_url, page_data
 from tests.conftest import create_url
@@ -70,11 +71,11 @@ def test_a_refused_api_create_records_nothing(api, tenant, created, body, status
 
 
 def test_an_api_create_past_the_quota_records_nothing(api, tenant):
-    for n in range(schedule.MAX_POLICIES_PER_TENANT):
+    for n in range(contract.MAX_POLICIES_PER_TENANT):
         assert api.post(create_url(tenant), valid_payload(backup_policy_name=f"p{n}")).status_code == 200
     response = api.post(create_url(tenant), valid_payload(backup_policy_name="eleventh"))
-    assert response.json()["error"]["code"] == schedule.QUOTA
-    assert AuditEvent.objects.count() == schedule.MAX_POLICIES_PER_TENANT
+    assert response.json()["error"]["code"] == codes.QUOTA
+    assert AuditEvent.objects.count() == contract.MAX_POLICIES_PER_TENANT
 
 
 # The other API routes are being written; their services are what they will call, with this actor.
@@ -82,7 +83,7 @@ def test_an_api_create_past_the_quota_records_nothing(api, tenant):
 
 def test_an_api_modify_records_before_and_after(created, api_actor):
     body = {"scheduled_policy": {"frequency": 2, "rentention_num": 5}, "time_zone": "UTC+00:00"}
-    spec = schedule.parse_policy_update(body, created.to_spec()).spec
+    spec = parse.parse_policy_update(body, created.to_spec()).spec
     services.policy_update(policy=created, spec=spec, actor=api_actor)
     event = only_event(action="change")
     assert (event.entrance, event.token_prefix) == ("api", api_actor.token.prefix)
@@ -96,17 +97,17 @@ def test_an_api_modify_records_before_and_after(created, api_actor):
 
 
 def test_an_api_modify_that_changes_nothing_records_nothing(created, api_actor):
-    spec = schedule.parse_policy_update({"scheduled_policy": {"status": "ON"}}, created.to_spec()).spec
+    spec = parse.parse_policy_update({"scheduled_policy": {"status": "ON"}}, created.to_spec()).spec
     services.policy_update(policy=created, spec=spec, actor=api_actor)
     assert not AuditEvent.objects.filter(action="change").exists()
 
 
 def test_api_tag_changes_record_the_tag_list_before_and_after(created, api_actor):
-    services.policy_tag_put(policy=created, tag=schedule.Tag("owner", "bob"), actor=api_actor)
+    services.policy_tag_put(policy=created, tag=specs.Tag("owner", "bob"), actor=api_actor)
     services.policy_tag_remove(policy=created, key="env", actor=api_actor)
     with pytest.raises(services.TagNotFound):
         services.policy_tag_remove(policy=created, key="env", actor=api_actor)
-    batch, _ = schedule.parse_tag_action({"action": "create", "tags": [{"key": "owner", "value": "bob"}]})
+    batch, _ = parse.parse_tag_action({"action": "create", "tags": [{"key": "owner", "value": "bob"}]})
     services.policy_tags_batch(policy=created, batch=batch, actor=api_actor)  # no change
     put, remove = AuditEvent.objects.filter(action="change").order_by("id")
     assert put.changes == {

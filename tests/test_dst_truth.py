@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from policies import forecast, schedule
+from policies.domain import nextruns, offsets, parse, specs
 
 FIRST_DAY = datetime(2026, 1, 1, tzinfo=UTC)
 LAST_DAY = datetime(2031, 1, 1, tzinfo=UTC)
@@ -63,10 +63,10 @@ def zones_with_changes() -> dict[str, list[tuple[datetime, int, int]]]:
     return zones
 
 
-def policy(start_hours: list[int], offset: int, **schedule_fields) -> schedule.PolicySpec:
+def policy(start_hours: list[int], offset: int, **schedule_fields) -> specs.PolicySpec:
     """A valid spec at ``offset`` with the UTC ``start_hours`` put in local order."""
     ordered = sorted(start_hours, key=lambda hour: (hour * 60 + offset) % 1440)
-    result = schedule.parse_policy(
+    result = parse.parse_policy(
         {
             "backup_policy_name": "truth",
             "scheduled_policy": {
@@ -75,7 +75,7 @@ def policy(start_hours: list[int], offset: int, **schedule_fields) -> schedule.P
                 "status": "ON",
                 **schedule_fields,
             },
-            "time_zone": schedule.format_offset(offset),
+            "time_zone": offsets.format_offset(offset),
         }
     )
     assert result.ok, result.problems
@@ -106,7 +106,7 @@ def brute_runs(start_hours, offset, zone, window_from, window_until, *, weekdays
 
 
 def core_runs(spec, zone, window_from, window_until, expected: int):
-    runs = forecast.next_runs(spec, start=window_from, count=expected + 1, zone=zone)
+    runs = nextruns.next_runs(spec, start=window_from, count=expected + 1, zone=zone)
     assert runs[-1].utc >= window_until, "the core found a run the brute force did not"
     return [(run.utc, run.local.utcoffset(), run.zone_local.utcoffset(), run.stale) for run in runs[:-1]]
 
@@ -138,7 +138,7 @@ def test_next_runs_agree_with_zoneinfo_around_every_change_of_every_zone_2026_to
             window_until = moment.replace(minute=0) + WINDOW
             first_hour_after = moment if moment.minute == 0 else moment.replace(minute=0) + HOUR
             for stored in (before, after):
-                assert schedule.is_valid_offset(stored), (name, stored)
+                assert offsets.is_valid_offset(stored), (name, stored)
                 # One policy runs at every hour of every day: each hour near the change, the
                 # skipped or repeated one included, is compared.
                 every_hour = list(range(24))
@@ -157,7 +157,7 @@ def test_next_runs_agree_with_zoneinfo_around_every_change_of_every_zone_2026_to
                 assert core_runs(sparse, zone, window_from, window_until, len(expected)) == expected, name
 
                 # The change as the core tells it, and the first run it moves.
-                told = forecast.local_time_changes(spec, zone, start=window_from, days=2, zone_name=name)
+                told = nextruns.local_time_changes(spec, zone, start=window_from, days=2, zone_name=name)
                 in_window = [c for c in changes if window_from <= c[0] < window_from + timedelta(days=2)]
                 assert [
                     (c.change.at, c.change.before_minutes, c.change.after_minutes) for c in told
@@ -187,7 +187,7 @@ def test_runs_in_the_skipped_and_repeated_hours_have_their_real_local_time(
 ):
     zone = ZoneInfo(zone_name)
     spec = policy([utc_hour.hour], stored, week_frequency=["SUN"])
-    (run,) = forecast.next_runs(spec, start=utc_hour, count=1, zone=zone)
+    (run,) = nextruns.next_runs(spec, start=utc_hour, count=1, zone=zone)
     assert run.utc == utc_hour
     assert f"{run.zone_local:%H:%M}" == expected_local
     assert run.zone_local.fold == utc_hour.astimezone(zone).fold

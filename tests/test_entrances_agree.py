@@ -11,7 +11,9 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes as error_codes
+from policies.domain import parse
 from policies.forms import PolicyForm, form_data_from_payload
 from policies.models import BackupPolicy
 
@@ -77,7 +79,7 @@ ROWS = [
             scheduled_policy={**_without("week_frequency"), "frequency": 1}, time_zone="UTC+02:00", tags=[]
         ),
         None,
-        [schedule.TIME_ZONE],
+        [error_codes.TIME_ZONE],
     ),
     (
         "day-shift-west",
@@ -86,73 +88,83 @@ ROWS = [
             time_zone="UTC-03:00",
         ),
         None,
-        [schedule.TIME_ZONE],
+        [error_codes.TIME_ZONE],
     ),
-    ("bad-name-chars", valid_payload(backup_policy_name="bad name!"), None, [schedule.NAME_CHARS]),
-    ("name-starts-with-Default", valid_payload(backup_policy_name="Default_x"), None, [schedule.NAME_CHARS]),
-    ("name-too-long", valid_payload(backup_policy_name="n" * 65), None, [schedule.NAME_LENGTH]),
+    ("bad-name-chars", valid_payload(backup_policy_name="bad name!"), None, [error_codes.NAME_CHARS]),
+    (
+        "name-starts-with-Default",
+        valid_payload(backup_policy_name="Default_x"),
+        None,
+        [error_codes.NAME_CHARS],
+    ),
+    ("name-too-long", valid_payload(backup_policy_name="n" * 65), None, [error_codes.NAME_LENGTH]),
     (
         "name-missing",
         {k: v for k, v in valid_payload().items() if k != "backup_policy_name"},
         None,
-        [schedule.NAME_LENGTH],
+        [error_codes.NAME_LENGTH],
     ),
-    ("no-start-time", schedule_payload(**_without("start_time")), None, [schedule.START_TIME]),
-    ("status-missing", schedule_payload(**_without("status")), None, [schedule.STATUS]),
-    ("no-weekday", schedule_payload(**_with(week_frequency=[])), None, [schedule.FREQUENCY]),
+    ("no-start-time", schedule_payload(**_without("start_time")), None, [error_codes.START_TIME]),
+    ("status-missing", schedule_payload(**_without("status")), None, [error_codes.STATUS]),
+    ("no-weekday", schedule_payload(**_with(week_frequency=[])), None, [error_codes.FREQUENCY]),
     (
         "frequency-out-of-range",
         schedule_payload(**{**_without("week_frequency"), "start_time": "12:00", "frequency": 15}),
         None,
-        [schedule.FREQUENCY],
+        [error_codes.FREQUENCY],
     ),
     (
         "frequency-with-fraction",
         schedule_payload(**{**_without("week_frequency"), "start_time": "12:00", "frequency": 2.5}),
         None,
-        [schedule.FREQUENCY],
+        [error_codes.FREQUENCY],
     ),
-    ("retention-num-out-of-range", schedule_payload(**_with(rentention_num=15)), None, [schedule.RETENTION]),
+    (
+        "retention-num-out-of-range",
+        schedule_payload(**_with(rentention_num=15)),
+        None,
+        [error_codes.RETENTION],
+    ),
     (
         "retention-day-too-short",
         schedule_payload(**{**_without("rentention_num"), "rentention_day": 1.5}),
         None,
-        [schedule.RETENTION],
+        [error_codes.RETENTION],
     ),
-    ("no-retention", schedule_payload(**_without("rentention_num")), None, [schedule.RETENTION]),
-    ("bad-tag-key", valid_payload(tags=[{"key": "bad key", "value": "x"}]), None, [schedule.TAG]),
+    ("no-retention", schedule_payload(**_without("rentention_num")), None, [error_codes.RETENTION]),
+    ("bad-tag-key", valid_payload(tags=[{"key": "bad key", "value": "x"}]), None, [error_codes.TAG]),
     (
         "repeated-tag-key",
         valid_payload(tags=[{"key": "k", "value": "1"}, {"key": "k", "value": "2"}]),
         None,
-        [schedule.TAG],
+        [error_codes.TAG],
     ),
     (
         "eleven-tags",
         valid_payload(tags=[{"key": f"k{i}", "value": ""} for i in range(11)]),
         None,
-        [schedule.TAG_COUNT],
+        [error_codes.TAG_COUNT],
     ),
-    ("offset-minutes-15", valid_payload(time_zone="UTC+05:15"), None, [schedule.TIME_ZONE]),
-    ("offset-beyond-14h", valid_payload(time_zone="UTC+14:30"), None, [schedule.TIME_ZONE]),
+    ("offset-minutes-15", valid_payload(time_zone="UTC+05:15"), None, [error_codes.TIME_ZONE]),
+    ("offset-beyond-14h", valid_payload(time_zone="UTC+14:30"), None, [error_codes.TIME_ZONE]),
     (
         "several-problems-in-contract-order",
         valid_payload(backup_policy_name="Default", scheduled_policy=_with(rentention_num=1, status="MAYBE")),
         None,
-        [schedule.NAME_CHARS, schedule.STATUS, schedule.RETENTION],
+        [error_codes.NAME_CHARS, error_codes.STATUS, error_codes.RETENTION],
     ),
     (
         "name-taken-ignoring-case",
         valid_payload(backup_policy_name="NIGHTLY"),
         (1, "nightly"),
-        [schedule.NAME_TAKEN],
+        [error_codes.NAME_TAKEN],
     ),
-    ("quota", valid_payload(backup_policy_name="eleventh"), (10, "existing"), [schedule.QUOTA]),
+    ("quota", valid_payload(backup_policy_name="eleventh"), (10, "existing"), [error_codes.QUOTA]),
     (
         "quota-before-a-free-name",
         valid_payload(backup_policy_name="existing_00"),
         (10, "existing"),
-        [schedule.QUOTA],
+        [error_codes.QUOTA],
     ),
 ]
 
@@ -163,7 +175,7 @@ def _store(tenant, count_and_prefix):
     count, prefix = count_and_prefix
     for i in range(count):
         name = prefix if count == 1 else f"{prefix}_{i:02d}"
-        spec = schedule.parse_policy(valid_payload(backup_policy_name=name)).spec
+        spec = parse.parse_policy(valid_payload(backup_policy_name=name)).spec
         services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
 
 
@@ -201,7 +213,7 @@ def test_the_api_and_the_form_accept_and_refuse_alike(
     before = BackupPolicy.objects.filter(tenant=form_tenant).count()
 
     api_response = api.post(create_url(tenant), payload)
-    expected_status = HTTPStatus.CONFLICT if codes == [schedule.NAME_TAKEN] else HTTPStatus.BAD_REQUEST
+    expected_status = HTTPStatus.CONFLICT if codes == [error_codes.NAME_TAKEN] else HTTPStatus.BAD_REQUEST
     assert api_response.status_code == (HTTPStatus.OK if not codes else expected_status), api_response.content
     assert _api_codes(api_response) == codes
 
@@ -229,15 +241,15 @@ def test_the_table_covers_both_verdicts_and_every_form_shaped_code():
     assert any(not row[3] for row in ROWS)
     assert len(ROWS) >= 12
     assert codes >= {
-        schedule.NAME_LENGTH,
-        schedule.NAME_CHARS,
-        schedule.START_TIME,
-        schedule.STATUS,
-        schedule.FREQUENCY,
-        schedule.RETENTION,
-        schedule.TAG,
-        schedule.TAG_COUNT,
-        schedule.TIME_ZONE,
-        schedule.QUOTA,
-        schedule.NAME_TAKEN,
+        error_codes.NAME_LENGTH,
+        error_codes.NAME_CHARS,
+        error_codes.START_TIME,
+        error_codes.STATUS,
+        error_codes.FREQUENCY,
+        error_codes.RETENTION,
+        error_codes.TAG,
+        error_codes.TAG_COUNT,
+        error_codes.TIME_ZONE,
+        error_codes.QUOTA,
+        error_codes.NAME_TAKEN,
     }

@@ -1,4 +1,4 @@
-"""The retention simulation and its steady state (policies.forecast), worked out by hand.
+"""The retention simulation and its steady state (policies.domain.retention, longrun), worked out by hand.
 
 All policies here have no time_zone (local time is UTC) unless said otherwise, so every date below
 can be checked on a calendar: 2026-01-31 is a Saturday, February 2026 has 28 days.
@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from policies import forecast, schedule
+from policies.domain import contract, longrun, offsets, parse, retention, rule, specs, timeline, words
 
 DAY = 24 * 60
 WEEK = 7 * DAY
@@ -17,7 +17,7 @@ WEEK = 7 * DAY
 
 def spec(
     start_time="01:00", *, time_zone=None, status="ON", keep_first=False, **scheduled
-) -> schedule.PolicySpec:
+) -> specs.PolicySpec:
     body = {
         "backup_policy_name": "p",
         "scheduled_policy": {
@@ -29,7 +29,7 @@ def spec(
     }
     if time_zone:
         body["time_zone"] = time_zone
-    result = schedule.parse_policy(body)
+    result = parse.parse_policy(body)
     assert result.ok, result.problems
     return result.spec
 
@@ -51,7 +51,7 @@ def lives(result) -> list[tuple[str, str | None, str]]:
 
 def test_count_keeps_the_newest_and_deletes_the_oldest_when_a_new_one_is_made():
     # Daily at 01:00, keep 3, from Fri 30 Jan for one week: backup n + 3 deletes backup n.
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(frequency=1, rentention_num=3), start=date(2026, 1, 30), weeks=1
     )
     assert lives(result) == [
@@ -77,7 +77,7 @@ def test_count_with_keep_first_keeps_the_month_s_first_beyond_the_count_until_th
     #   1 Feb 01:00 #3: the first of February, not counted: [1, 2].
     #   2 Feb #4: [1, 2, 4] -> #1 goes;  3 Feb #5 -> #2 goes;  4 Feb #6 -> #4;  5 Feb #7 -> #5.
     #   At the end: #3 (first of February), #6, #7: three backups with a count of 2.
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(frequency=1, rentention_num=2, keep_first=True), start=date(2026, 1, 30), weeks=1
     )
     assert lives(result) == [
@@ -95,7 +95,7 @@ def test_count_with_keep_first_keeps_the_month_s_first_beyond_the_count_until_th
 def test_the_month_s_first_is_deleted_when_the_month_ends_if_the_count_has_moved_past_it():
     # Daily at 01:00, keep 2, from Thu 29 Jan: #1 (29 Jan) is January's first, #2 and #3 are
     # counted. When January ends (1 Feb 00:00) #1 rejoins [1, 2, 3] and, the oldest of three, goes.
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(frequency=1, rentention_num=2, keep_first=True), start=date(2026, 1, 29), weeks=1
     )
     assert lives(result)[0] == ("01-29 01:00", "02-01 00:00", "month_end")
@@ -107,7 +107,7 @@ def test_the_month_s_first_is_deleted_when_the_month_ends_if_the_count_has_moved
 def test_days_delete_each_backup_when_it_turns_that_many_days_old():
     # Daily at 01:00, 3 days: each backup lives exactly 72 hours; at 01:00 the oldest goes first,
     # then the new one is made, so 3 exist at every day's end.
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(frequency=1, rentention_day=3), start=date(2026, 1, 30), weeks=1
     )
     assert lives(result) == [
@@ -128,7 +128,7 @@ def test_days_with_keep_first_keep_the_month_s_first_until_the_month_ends_then_d
     #      deleted when it ends (1 Feb 00:00), being older than 3 days by then.
     #   #2 29 Jan -> 1 Feb 01:00, #3 -> 2 Feb, #4 -> 3 Feb (age).
     #   #5 1 Feb, February's first: kept through the week's end (3 Feb is the last day).
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(frequency=1, rentention_day=3, keep_first=True), start=date(2026, 1, 28), weeks=1
     )
     assert lives(result) == [
@@ -145,18 +145,18 @@ def test_days_with_keep_first_keep_the_month_s_first_until_the_month_ends_then_d
 
 
 def test_a_policy_that_is_off_creates_no_backups_and_says_so():
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(frequency=1, rentention_num=3, status="OFF"), start=date(2026, 3, 2)
     )
     assert result.backups == ()
     assert result.steady is None
-    assert result.note == forecast.OFF_NOTE
-    assert result.summary == forecast.OFF_NOTE
+    assert result.note == words.OFF_NOTE
+    assert result.summary == words.OFF_NOTE
 
 
 def test_the_span_starts_at_local_midnight_of_the_start_date():
     # At UTC+05:30 local midnight of 2 March is 18:30 UTC on 1 March.
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec("00:00", time_zone="UTC+05:30", frequency=1, rentention_num=2), start=date(2026, 3, 2), weeks=1
     )
     assert f"{result.window_from:%Y-%m-%d %H:%M}" == "2026-03-01 18:30"
@@ -165,7 +165,9 @@ def test_the_span_starts_at_local_midnight_of_the_start_date():
 
 
 def test_the_calendar_has_whole_weeks_from_sunday_and_marks_the_days_of_the_span():
-    result = forecast.simulate_retention(spec(frequency=3, rentention_num=4), start=date(2026, 3, 4), weeks=2)
+    result = retention.simulate_retention(
+        spec(frequency=3, rentention_num=4), start=date(2026, 3, 4), weeks=2
+    )
     weeks = result.calendar()
     assert [len(week) for week in weeks] == [7, 7, 7]
     assert weeks[0][0].day == date(2026, 3, 1)  # the Sunday before Wednesday 4 March
@@ -184,7 +186,7 @@ def test_the_count_at_each_day_s_end_is_what_the_backups_lives_say(seed):
         if rng.random() < 0.5
         else {"rentention_day": rng.randint(2, 40)}
     )
-    result = forecast.simulate_retention(
+    result = retention.simulate_retention(
         spec(
             ",".join(f"{h:02d}:00" for h in hours),
             frequency=rng.randint(1, 5),
@@ -195,7 +197,7 @@ def test_the_count_at_each_day_s_end_is_what_the_backups_lives_say(seed):
         weeks=rng.randint(1, 12),
     )
     for day in result.days:
-        end = forecast._utc(forecast._minute_ceil(result.window_from)) + timedelta(
+        end = timeline.utc_at(timeline.minute_ceil(result.window_from)) + timedelta(
             days=(day.day - result.start).days + 1
         )
         alive = [
@@ -210,7 +212,7 @@ def test_the_count_at_each_day_s_end_is_what_the_backups_lives_say(seed):
 def test_steady_state_of_a_weekly_policy_keeping_seven():
     # Mondays at 01:00, keep 7. Right after a run the 7 backups are 0..6 weeks old; just before
     # the next run the oldest is 7 weeks old. Runs are a week apart.
-    steady = forecast.steady_state(spec(week_frequency=["MON"], rentention_num=7), start=date(2026, 3, 2))
+    steady = longrun.steady_state(spec(week_frequency=["MON"], rentention_num=7), start=date(2026, 3, 2))
     assert (steady.max_backups, steady.min_backups) == (7, 7)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (6 * WEEK, 7 * WEEK)
     assert steady.longest_gap_minutes == WEEK
@@ -220,7 +222,7 @@ def test_steady_state_of_a_weekly_policy_keeping_seven():
 def test_steady_state_of_a_daily_policy_keeping_seven_days():
     # Daily at 00:00, 7 days. At 00:00 the 7-day-old backup goes, then the new one comes: 7 exist
     # at every moment, 0..6 days old right after, the oldest 7 days old just before midnight.
-    steady = forecast.steady_state(spec("00:00", frequency=1, rentention_day=7), start=date(2026, 3, 2))
+    steady = longrun.steady_state(spec("00:00", frequency=1, rentention_day=7), start=date(2026, 3, 2))
     assert (steady.max_backups, steady.min_backups) == (7, 7)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (6 * DAY, 7 * DAY)
     assert steady.longest_gap_minutes == DAY
@@ -236,7 +238,7 @@ def test_steady_state_of_every_14_days_keeping_two_and_the_month_s_first():
     # - At most: February 2027 has no 29th, so when it ends the 2 newest are 1 and 15 February:
     #   the 1st stays until 15 March 12:00 makes room, 28 + 14 = 42 days old.
     # - The longest gap: 14 days (the 1st to the 15th, and 15 February to 1 March).
-    steady = forecast.steady_state(
+    steady = longrun.steady_state(
         spec("12:00", frequency=14, rentention_num=2, keep_first=True), start=date(2026, 3, 2)
     )
     assert f"{steady.measured_from:%Y-%m-%d}" == "2026-04-01"
@@ -251,7 +253,7 @@ def test_steady_state_of_daily_five_days_and_the_month_s_first():
     # Daily at 00:00, 5 days, keep the month's first. From the 6th the month's first (1st 00:00)
     # is older than 5 days and held beyond the rule: 6 backups. Just before a 31-day month ends
     # its first is 31 days old. Right after midnight the oldest counted backup is 4 days old.
-    steady = forecast.steady_state(
+    steady = longrun.steady_state(
         spec("00:00", frequency=1, rentention_day=5, keep_first=True), start=date(2026, 3, 2)
     )
     assert (steady.max_backups, steady.min_backups) == (6, 5)
@@ -260,7 +262,7 @@ def test_steady_state_of_daily_five_days_and_the_month_s_first():
 
 def test_steady_state_says_when_no_backup_exists_for_part_of_the_time():
     # Mondays only, 2 days: from Wednesday to the next Monday nothing is left to restore.
-    steady = forecast.steady_state(spec(week_frequency=["MON"], rentention_day=2), start=date(2026, 3, 2))
+    steady = longrun.steady_state(spec(week_frequency=["MON"], rentention_day=2), start=date(2026, 3, 2))
     assert (steady.max_backups, steady.min_backups) == (1, 0)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (0, 2 * DAY)
     assert steady.longest_gap_minutes == WEEK
@@ -269,9 +271,7 @@ def test_steady_state_says_when_no_backup_exists_for_part_of_the_time():
 def test_steady_state_handles_the_longest_retention_without_listing_its_backups():
     # 24 runs a day for 99999 days: 2 399 976 backups at once, counted, not listed.
     every_hour = ",".join(f"{hour:02d}:00" for hour in range(24))
-    steady = forecast.steady_state(
-        spec(every_hour, frequency=1, rentention_day=99999), start=date(2026, 3, 2)
-    )
+    steady = longrun.steady_state(spec(every_hour, frequency=1, rentention_day=99999), start=date(2026, 3, 2))
     assert steady.max_backups == steady.min_backups == 24 * 99999
     assert steady.oldest_max_minutes == 99999 * DAY
     assert steady.longest_gap_minutes == 60
@@ -282,11 +282,11 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
     """The closed forms against the simulation itself, started long before and watched over the span."""
     rng = random.Random(seed)
     time_zone = rng.choice([None, "UTC+01:00", "UTC-03:00", "UTC+05:30", "UTC+13:45"])
-    offset = schedule.parse_offset(time_zone) if time_zone else 0
+    offset = offsets.parse_offset(time_zone) if time_zone else 0
     hours = sorted(rng.sample(range(24), rng.randint(1, 3)), key=lambda h: (h * 60 + offset) % DAY)
     scheduled = {"start_time": ",".join(f"{h:02d}:00" for h in hours)}
-    if rng.random() < 0.5 or schedule.has_day_shift(hours, offset):
-        scheduled["week_frequency"] = rng.sample(schedule.WEEKDAYS, rng.randint(1, 3))
+    if rng.random() < 0.5 or offsets.has_day_shift(hours, offset):
+        scheduled["week_frequency"] = rng.sample(contract.WEEKDAYS, rng.randint(1, 3))
     else:
         scheduled["frequency"] = rng.randint(1, 14)
     if rng.random() < 0.5:
@@ -296,10 +296,10 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
     policy = spec(time_zone=time_zone, keep_first=rng.random() < 0.5, **scheduled)
     start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 900))
 
-    steady = forecast.steady_state(policy, start=start)
-    m0, m1 = forecast._minute_ceil(steady.measured_from), forecast._minute_ceil(steady.measured_until)
+    steady = longrun.steady_state(policy, start=start)
+    m0, m1 = timeline.minute_ceil(steady.measured_from), timeline.minute_ceil(steady.measured_until)
     warm_up = (policy.retention_day or 0) * DAY + 300 * DAY
-    items = forecast._simulate(forecast._Calendar(policy), forecast.Rule.of(policy), m0 - warm_up, m1 + 1)
+    items = retention._simulate(timeline.RunCalendar(policy), rule.Rule.of(policy), m0 - warm_up, m1 + 1)
     spans = [(item.created, item.deleted if item.deleted is not None else m1 + 2) for item in items]
 
     def state(moment):
@@ -317,12 +317,12 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
 def test_the_summary_agrees_in_number():
     # Weekly on Monday, keep 2, over 3 weeks from Mon 5 Jan: backups on 5, 12, 19 Jan; the third
     # deletes the first, so one is deleted and two exist at the end.
-    three = forecast.simulate_retention(
+    three = retention.simulate_retention(
         spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=3
     )
     assert "makes 3 backups; 1 of them is deleted within the span and 2 exist at its end." in three.summary
     # Over one week: one backup, none deleted, one exists.
-    one = forecast.simulate_retention(
+    one = retention.simulate_retention(
         spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=1
     )
     assert "makes 1 backup; 0 of them are deleted within the span and 1 exists at its end." in one.summary

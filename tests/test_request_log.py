@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from config.middleware import RequestIdFilter
-from policies import schedule
 from policies.api import views as api_views
+from policies.domain import codes
 
 from .conftest import create_url
 from .factories import valid_payload
@@ -94,7 +94,7 @@ def test_an_unhandled_error_in_the_api_is_logged_as_the_500_that_was_sent(
     monkeypatch.setattr(api_views.schedule, "parse_policy", explode)
     response = api.post(create_url(tenant), valid_payload())
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
-    assert response.json()["error"]["code"] == schedule.SERVER_ERROR
+    assert response.json()["error"]["code"] == codes.SERVER_ERROR
     [line] = request_log()
     assert line["status"] == "500"
     assert line["request_id"] == response["X-Request-ID"]

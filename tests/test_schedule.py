@@ -1,23 +1,17 @@
-"""The contract core alone (``policies.schedule``): every rule of CONTRACT.md section 2, no Django."""
+"""The contract core alone (``policies.domain``): every rule of a policy body (docs/api.md), no Django."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies import schedule
-from policies.schedule import (
-    BodyError,
-    PolicySpec,
-    Tag,
-    decode_body,
-    has_day_shift,
-    offset_changes,
-    parse_policy,
-    runs_of_day,
-    utc_week,
-    zone_offset_minutes,
-)
+from policies.domain import codes as error_codes
+from policies.domain import contract, words
+from policies.domain.decode import BodyError, decode_body
+from policies.domain.offsets import has_day_shift, runs_of_day, utc_week
+from policies.domain.parse import parse_policy
+from policies.domain.specs import PolicySpec, Tag
+from policies.domain.zones import offset_changes, zone_offset_minutes
 
 from .factories import valid_payload
 
@@ -482,7 +476,7 @@ def test_an_absent_remain_first_backup_of_cur_month_means_n():
 
 def test_the_correctly_spelled_retention_num_is_refused_with_a_pointer_to_rentention_num():
     (problem,) = parse_policy(policy({"retention_num": 7})).problems
-    assert problem == schedule.Problem(
+    assert problem == error_codes.Problem(
         "scheduled_policy.retention_num",
         "AutoBackup.0001",
         "unknown field 'scheduled_policy.retention_num'; did you mean 'rentention_num'?",
@@ -701,28 +695,28 @@ def test_has_day_shift_is_true_exactly_when_the_runs_of_a_day_span_two_utc_days(
 
 def test_the_docs_example_runs_sunday_22_00_and_monday_00_00_and_02_00_utc():
     week = utc_week(accepted(weekly("22:00,00:00,02:00", "UTC+02:00")))
-    assert [run.utc_label for run in week] == ["Sun 22:00", "Mon 00:00", "Mon 02:00"]
-    assert [run.local_label for run in week] == ["Mon 00:00", "Mon 02:00", "Mon 04:00"]
+    assert [words.utc_label(run) for run in week] == ["Sun 22:00", "Mon 00:00", "Mon 02:00"]
+    assert [words.local_label(run) for run in week] == ["Mon 00:00", "Mon 02:00", "Mon 04:00"]
 
 
 def test_a_local_sunday_run_on_the_utc_day_before_wraps_to_saturday():
     week = utc_week(accepted(weekly("22:00,00:00", "UTC+02:00", days=["SUN"])))
-    assert [run.utc_label for run in week] == ["Sat 22:00", "Sun 00:00"]
+    assert [words.utc_label(run) for run in week] == ["Sat 22:00", "Sun 00:00"]
 
 
 def test_a_local_saturday_run_on_the_utc_day_after_wraps_to_sunday():
     week = utc_week(accepted(weekly("23:00,02:00", "UTC-03:00", days=["SAT"])))
-    assert [run.utc_label for run in week] == ["Sat 23:00", "Sun 02:00"]
+    assert [words.utc_label(run) for run in week] == ["Sat 23:00", "Sun 02:00"]
 
 
 def test_a_half_hour_offset_places_runs_on_the_half_hour_locally_only():
     week = utc_week(accepted(weekly("00:00", "UTC+05:30", days=["WED"])))
-    assert [(run.local_label, run.utc_label) for run in week] == [("Wed 05:30", "Wed 00:00")]
+    assert [(words.local_label(run), words.utc_label(run)) for run in week] == [("Wed 05:30", "Wed 00:00")]
 
 
 def test_utc_week_lists_each_local_day_in_week_order():
     week = utc_week(accepted(weekly("12:00", days=["FRI", "MON"])))
-    assert [run.utc_label for run in week] == ["Mon 12:00", "Fri 12:00"]
+    assert [words.utc_label(run) for run in week] == ["Mon 12:00", "Fri 12:00"]
 
 
 def test_a_schedule_of_every_n_days_has_no_week():
@@ -739,8 +733,8 @@ def test_week_frequency_is_stored_in_sun_to_sat_order():
 
 
 def test_all_seven_days_are_accepted():
-    spec = accepted(weekly("12:00", days=list(reversed(schedule.WEEKDAYS))))
-    assert spec.week_frequency == schedule.WEEKDAYS
+    spec = accepted(weekly("12:00", days=list(reversed(contract.WEEKDAYS))))
+    assert spec.week_frequency == contract.WEEKDAYS
 
 
 # --- the order of codes when several problems exist ---------------------------------------------
@@ -794,11 +788,11 @@ def test_the_first_problem_in_table_order_decides_the_code(body, first):
 
 def test_sort_problems_keeps_discovery_order_within_a_code():
     problems = [
-        schedule.Problem("b", "AutoBackup.0214", "2"),
-        schedule.Problem("x", "AutoBackup.0101", "1"),
-        schedule.Problem("a", "AutoBackup.0214", "3"),
+        error_codes.Problem("b", "AutoBackup.0214", "2"),
+        error_codes.Problem("x", "AutoBackup.0101", "1"),
+        error_codes.Problem("a", "AutoBackup.0214", "3"),
     ]
-    assert [p.message for p in schedule.sort_problems(problems)] == ["1", "2", "3"]
+    assert [p.message for p in error_codes.sort_problems(problems)] == ["1", "2", "3"]
 
 
 # --- offset changes on real DST dates (pass `now`) --------------------------------------------

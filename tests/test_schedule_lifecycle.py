@@ -2,13 +2,15 @@
 
 import pytest
 
-from policies import schedule
-from policies.schedule import Tag, parse_policy, parse_policy_update, parse_tag_action, parse_tag_body
+from policies.domain import codes as error_codes
+from policies.domain import parse, specs
+from policies.domain.parse import parse_policy, parse_policy_update, parse_tag_action, parse_tag_body
+from policies.domain.specs import Tag
 
 from .factories import schedule_payload, valid_payload
 
 
-def stored(**overrides) -> schedule.PolicySpec:
+def stored(**overrides) -> specs.PolicySpec:
     result = parse_policy(valid_payload(**overrides))
     assert result.ok, result.problems
     return result.spec
@@ -90,7 +92,7 @@ def test_switching_to_frequency_with_a_day_shift_is_refused_0226():
         },
     )
     result = parse_policy_update({"scheduled_policy": {"frequency": 1}}, current)
-    assert codes(result) == [schedule.TIME_ZONE]
+    assert codes(result) == [error_codes.TIME_ZONE]
     assert "week_frequency" in result.problems[0].message
 
 
@@ -101,42 +103,44 @@ def test_changing_the_zone_checks_the_stored_times_again():
         scheduled_policy={"start_time": "01:00,23:00", "frequency": 1, "rentention_num": 3, "status": "ON"},
     )
     result = parse_policy_update({"time_zone": "UTC+02:00"}, current)
-    assert codes(result) == [schedule.START_TIME]
+    assert codes(result) == [error_codes.START_TIME]
 
 
 def test_a_bad_value_is_refused_with_the_create_code():
     current = stored()
     result = parse_policy_update({"scheduled_policy": {"status": "on", "rentention_num": 1}}, current)
-    assert codes(result) == [schedule.STATUS, schedule.RETENTION]
+    assert codes(result) == [error_codes.STATUS, error_codes.RETENTION]
 
 
 @pytest.mark.parametrize("body", [None, {}, [], "x", 3])
 def test_an_empty_or_non_object_body_is_0000(body):
-    assert codes(parse_policy_update(body, stored())) == [schedule.BODY_EMPTY]
+    assert codes(parse_policy_update(body, stored())) == [error_codes.BODY_EMPTY]
 
 
 def test_tags_in_a_modify_body_point_to_the_tag_routes():
     result = parse_policy_update({"tags": [], "scheduled_policy": {"status": "OFF"}}, stored())
-    assert codes(result) == [schedule.BAD_FIELD]
+    assert codes(result) == [error_codes.BAD_FIELD]
     assert "/tags" in result.problems[0].message
 
 
 def test_unknown_fields_in_a_modify_body_get_the_create_suggestions():
     result = parse_policy_update({"scheduled_policy": {"retention_num": 3}}, stored())
-    assert codes(result) == [schedule.BAD_FIELD]
+    assert codes(result) == [error_codes.BAD_FIELD]
     assert "did you mean 'rentention_num'" in result.problems[0].message
 
 
 def test_scheduled_policy_not_an_object_is_0001():
-    assert codes(parse_policy_update({"scheduled_policy": "ON"}, stored())) == [schedule.BAD_FIELD]
+    assert codes(parse_policy_update({"scheduled_policy": "ON"}, stored())) == [error_codes.BAD_FIELD]
 
 
 def test_a_rename_is_checked_like_create():
-    assert codes(parse_policy_update({"backup_policy_name": "default_x"}, stored())) == [schedule.NAME_CHARS]
+    assert codes(parse_policy_update({"backup_policy_name": "default_x"}, stored())) == [
+        error_codes.NAME_CHARS
+    ]
 
 
 def test_merge_body_is_a_create_body():
-    merged = schedule.merge_policy_update({"scheduled_policy": {"frequency": 2}}, stored(time_zone=None))
+    merged = parse.merge_policy_update({"scheduled_policy": {"frequency": 2}}, stored(time_zone=None))
     assert (
         merged["scheduled_policy"]
         == schedule_payload(
@@ -160,16 +164,16 @@ def test_one_tag_body():
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        (None, schedule.BODY_EMPTY),
-        ({}, schedule.BODY_EMPTY),
-        ([{"key": "a"}], schedule.BODY_EMPTY),
-        ({"tag": None}, schedule.TAG),
-        ({"tag": {"key": "a"}}, schedule.TAG),
-        ({"tag": {"key": "", "value": "v"}}, schedule.TAG),
-        ({"tag": {"key": "a b", "value": "v"}}, schedule.TAG),
-        ({"tag": {"key": "a", "value": "x" * 44}}, schedule.TAG),
-        ({"tag": {"key": "a", "value": "v", "colour": "red"}}, schedule.TAG),
-        ({"key": "a", "value": "v"}, schedule.BAD_FIELD),
+        (None, error_codes.BODY_EMPTY),
+        ({}, error_codes.BODY_EMPTY),
+        ([{"key": "a"}], error_codes.BODY_EMPTY),
+        ({"tag": None}, error_codes.TAG),
+        ({"tag": {"key": "a"}}, error_codes.TAG),
+        ({"tag": {"key": "", "value": "v"}}, error_codes.TAG),
+        ({"tag": {"key": "a b", "value": "v"}}, error_codes.TAG),
+        ({"tag": {"key": "a", "value": "x" * 44}}, error_codes.TAG),
+        ({"tag": {"key": "a", "value": "v", "colour": "red"}}, error_codes.TAG),
+        ({"key": "a", "value": "v"}, error_codes.BAD_FIELD),
     ],
 )
 def test_one_tag_body_refusals(body, code):
@@ -191,23 +195,23 @@ def test_batch_create_and_delete():
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"action": "update", "tags": [{"key": "a", "value": "1"}]}, schedule.TAG_ACTION),
-        ({"action": "CREATE", "tags": [{"key": "a", "value": "1"}]}, schedule.TAG_ACTION),
-        ({"tags": [{"key": "a", "value": "1"}]}, schedule.TAG_ACTION),
-        ({"action": "create", "tags": []}, schedule.TAG),
-        ({"action": "create"}, schedule.TAG),
-        ({"action": "create", "tags": [{"key": "a"}]}, schedule.TAG),
+        ({"action": "update", "tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
+        ({"action": "CREATE", "tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
+        ({"tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
+        ({"action": "create", "tags": []}, error_codes.TAG),
+        ({"action": "create"}, error_codes.TAG),
+        ({"action": "create", "tags": [{"key": "a"}]}, error_codes.TAG),
         (
             {"action": "create", "tags": [{"key": "a", "value": "1"}, {"key": "a", "value": "2"}]},
-            schedule.TAG,
+            error_codes.TAG,
         ),
-        ({"action": "delete", "tags": [{"value": "1"}]}, schedule.TAG),
+        ({"action": "delete", "tags": [{"value": "1"}]}, error_codes.TAG),
         (
             {"action": "create", "tags": [{"key": f"k{i}", "value": ""} for i in range(11)]},
-            schedule.TAG_COUNT,
+            error_codes.TAG_COUNT,
         ),
-        ({"action": "create", "tags": [{"key": "a", "value": "1"}], "extra": 1}, schedule.BAD_FIELD),
-        ("create", schedule.BODY_EMPTY),
+        ({"action": "create", "tags": [{"key": "a", "value": "1"}], "extra": 1}, error_codes.BAD_FIELD),
+        ("create", error_codes.BODY_EMPTY),
     ],
 )
 def test_batch_refusals(body, code):
@@ -217,8 +221,8 @@ def test_batch_refusals(body, code):
 
 
 def test_tag_count_problem_names_the_limit():
-    problem = schedule.tag_count_problem(11)
-    assert problem.code == schedule.TAG_COUNT
+    problem = parse.tag_count_problem(11)
+    assert problem.code == error_codes.TAG_COUNT
     assert "11" in problem.message
     assert "10" in problem.message
 
@@ -229,7 +233,7 @@ def test_tag_count_problem_names_the_limit():
 def test_an_edit_payload_keeps_its_own_tags_and_goes_through_the_merge():
     current = stored()
     payload = valid_payload(tags=[{"key": "new", "value": ""}], time_zone="UTC+00:00")
-    result = schedule.parse_policy_edit(payload, current)
+    result = parse.parse_policy_edit(payload, current)
     assert result.ok, result.problems
     assert result.spec.tags == (Tag("new", ""),)
     assert result.spec.time_zone == "UTC+00:00"
@@ -238,14 +242,14 @@ def test_an_edit_payload_keeps_its_own_tags_and_goes_through_the_merge():
 def test_an_edit_payload_with_an_emptied_field_is_refused_not_kept():
     payload = valid_payload()
     del payload["scheduled_policy"]["start_time"]
-    assert codes(schedule.parse_policy_edit(payload, stored())) == [schedule.START_TIME]
+    assert codes(parse.parse_policy_edit(payload, stored())) == [error_codes.START_TIME]
 
 
 def test_problem_paths_name_their_field_and_tag():
     assert (
-        schedule.path_without_indexes("scheduled_policy.week_frequency[2]")
+        error_codes.path_without_indexes("scheduled_policy.week_frequency[2]")
         == "scheduled_policy.week_frequency"
     )
-    assert schedule.tag_of_path("tags[3].key") == (3, "key")
-    assert schedule.tag_of_path("tags[3]") == (3, None)
-    assert schedule.tag_of_path("tags") is None
+    assert error_codes.tag_of_path("tags[3].key") == (3, "key")
+    assert error_codes.tag_of_path("tags[3]") == (3, None)
+    assert error_codes.tag_of_path("tags") is None

@@ -7,9 +7,12 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes, contract, offsets
+from policies.domain.decode import BodyError, decode_body
+from policies.domain.parse import parse_policy
+from policies.domain.specs import ParseResult
 from policies.models import BackupPolicy
-from policies.schedule import BodyError, ParseResult, decode_body, parse_policy
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -59,7 +62,7 @@ near_values = {
     ),
     "start_time": hours_text,
     "frequency": st.integers(-1, 16) | st.sampled_from([2.0, 2.5, True, "7"]),
-    "week_frequency": st.lists(st.sampled_from([*schedule.WEEKDAYS, "mon", "MONDAY", ""]), max_size=8),
+    "week_frequency": st.lists(st.sampled_from([*contract.WEEKDAYS, "mon", "MONDAY", ""]), max_size=8),
     "rentention_num": st.integers(0, 16) | st.sampled_from([2.0, 7.5, False, "7"]),
     "rentention_day": st.integers(0, 100_001) | st.floats(0, 100_001, allow_nan=False),
     "remain_first_backup_of_curMonth": st.sampled_from(["Y", "N", "y", ""]),
@@ -79,7 +82,7 @@ policy_shaped = st.fixed_dictionaries(
             {},
             optional={
                 name: field(name)
-                for name in (*schedule.SCHEDULE_FIELDS, "time_zone", "retention_num", "unknown")
+                for name in (*contract.SCHEDULE_FIELDS, "time_zone", "retention_num", "unknown")
             },
         )
         | small_json_values,
@@ -93,7 +96,7 @@ policy_shaped = st.fixed_dictionaries(
 def assert_spec_or_problems(result: ParseResult) -> None:
     assert isinstance(result, ParseResult)
     assert (result.spec is None) == bool(result.problems)
-    ranks = [schedule.CODE_ORDER.index(problem.code) for problem in result.problems]
+    ranks = [codes.CODE_ORDER.index(problem.code) for problem in result.problems]
     assert ranks == sorted(ranks)
     for problem in result.problems:
         assert isinstance(problem.field, str)  # a JSON path; '' only for an unknown key ''
@@ -127,10 +130,10 @@ def test_any_body_decodes_or_is_refused_with_0000_or_0008(raw):
 
 ALLOWED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 names = st.text(ALLOWED, min_size=1, max_size=64).filter(lambda n: not n.lower().startswith("default"))
-tag_text = st.text(ALLOWED, max_size=schedule.TAG_VALUE_MAX)
+tag_text = st.text(ALLOWED, max_size=contract.TAG_VALUE_MAX)
 tag_lists = st.lists(
-    st.tuples(st.text(ALLOWED, min_size=1, max_size=schedule.TAG_KEY_MAX), tag_text),
-    max_size=schedule.MAX_TAGS,
+    st.tuples(st.text(ALLOWED, min_size=1, max_size=contract.TAG_KEY_MAX), tag_text),
+    max_size=contract.MAX_TAGS,
     unique_by=lambda pair: pair[0],
 )
 
@@ -143,26 +146,26 @@ def valid_policies(draw):
     used with any hours. The core may refuse such a policy only for the documented reasons:
     times out of local order (0103), a day shift with frequency (0226).
     """
-    offset = draw(st.none() | st.sampled_from(schedule.all_offsets()))
+    offset = draw(st.none() | st.sampled_from(offsets.all_offsets()))
     hours = draw(st.lists(st.integers(0, 23), min_size=1, max_size=24, unique=True))
     if draw(st.booleans()):
-        hours.sort(key=lambda hour: schedule.local_minute(hour, offset or 0))
+        hours.sort(key=lambda hour: offsets.local_minute(hour, offset or 0))
     scheduled = {
         "start_time": ", ".join(f"{hour:02d}:00" for hour in hours),
         "status": draw(st.sampled_from(["ON", "OFF"])),
     }
     use_frequency = draw(st.booleans())
     if use_frequency:
-        scheduled["frequency"] = draw(st.integers(*schedule.FREQUENCY_RANGE))
+        scheduled["frequency"] = draw(st.integers(*contract.FREQUENCY_RANGE))
     if not use_frequency or draw(st.booleans()):
-        days = draw(st.lists(st.sampled_from(schedule.WEEKDAYS), min_size=1, max_size=7, unique=True))
+        days = draw(st.lists(st.sampled_from(contract.WEEKDAYS), min_size=1, max_size=7, unique=True))
         scheduled["week_frequency"] = days
     if draw(st.booleans()):
-        scheduled["rentention_num"] = draw(st.integers(*schedule.RETENTION_NUM_RANGE))
+        scheduled["rentention_num"] = draw(st.integers(*contract.RETENTION_NUM_RANGE))
     else:
         scheduled["rentention_day"] = draw(
-            st.integers(*schedule.RETENTION_DAY_RANGE)
-            | st.floats(schedule.RETENTION_DAY_RANGE[0], schedule.RETENTION_DAY_RANGE[1] + 0.99)
+            st.integers(*contract.RETENTION_DAY_RANGE)
+            | st.floats(contract.RETENTION_DAY_RANGE[0], contract.RETENTION_DAY_RANGE[1] + 0.99)
         )
     keep_first = draw(st.sampled_from(["Y", "N", None]))
     if keep_first is not None:
@@ -172,11 +175,11 @@ def valid_policies(draw):
     if pairs or draw(st.booleans()):
         body["tags"] = [{"key": key, "value": value} for key, value in pairs]
     if offset is not None:
-        body["time_zone"] = schedule.format_offset(offset)
+        body["time_zone"] = offsets.format_offset(offset)
 
-    locals_ = [schedule.local_minute(hour, offset or 0) for hour in hours]
+    locals_ = [offsets.local_minute(hour, offset or 0) for hour in hours]
     in_local_order = locals_ == sorted(locals_)
-    day_shift = in_local_order and use_frequency and schedule.has_day_shift(hours, offset or 0)
+    day_shift = in_local_order and use_frequency and offsets.has_day_shift(hours, offset or 0)
     expected_codes = ["AutoBackup.0103"] if not in_local_order else ["AutoBackup.0226"] if day_shift else []
     return body, expected_codes
 
@@ -204,7 +207,7 @@ def test_an_accepted_valid_policy_keeps_every_value_it_was_sent(case):
         assert (spec.frequency, spec.week_frequency) == (scheduled["frequency"], None)
     else:
         assert set(spec.week_frequency) == set(scheduled["week_frequency"])
-        assert list(spec.week_frequency) == sorted(spec.week_frequency, key=schedule.WEEKDAYS.index)
+        assert list(spec.week_frequency) == sorted(spec.week_frequency, key=contract.WEEKDAYS.index)
     if "rentention_num" in scheduled:
         assert spec.retention_num == scheduled["rentention_num"]
     else:
@@ -243,8 +246,8 @@ def mutated_policies(draw):
     """Return a valid policy with one to three fields replaced by near-valid or any JSON values."""
     body, _ = draw(valid_policies())
     for _ in range(draw(st.integers(1, 3))):
-        name = draw(st.sampled_from([*schedule.TOP_LEVEL_FIELDS, *schedule.SCHEDULE_FIELDS]))
-        target = body if name in schedule.TOP_LEVEL_FIELDS else body.get("scheduled_policy")
+        name = draw(st.sampled_from([*contract.TOP_LEVEL_FIELDS, *contract.SCHEDULE_FIELDS]))
+        target = body if name in contract.TOP_LEVEL_FIELDS else body.get("scheduled_policy")
         if not isinstance(target, dict):
             continue
         if draw(st.booleans()):

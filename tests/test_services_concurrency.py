@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from policies import schedule, services
+from policies import services
+from policies.domain import parse, specs
 from policies.models import BackupPolicy, PolicyTag, Tenant
 
 from .concurrency import in_parallel, kinds
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 PARALLEL = 8
 
 
-def spec_named(name: str) -> schedule.PolicySpec:
-    return schedule.parse_policy(valid_payload(backup_policy_name=name)).spec
+def spec_named(name: str) -> specs.PolicySpec:
+    return parse.parse_policy(valid_payload(backup_policy_name=name)).spec
 
 
 @pytest.fixture
@@ -37,10 +38,10 @@ def slow_insert(monkeypatch):
     monkeypatch.setattr(BackupPolicy.objects, "create", slowly)
 
 
-def create_in_parallel(calls: list[tuple[str, schedule.PolicySpec]]) -> list[object]:
+def create_in_parallel(calls: list[tuple[str, specs.PolicySpec]]) -> list[object]:
     """Call policy_create for every (project_id, spec) at once; return each policy or exception."""
 
-    def create(project_id: str, spec: schedule.PolicySpec):
+    def create(project_id: str, spec: specs.PolicySpec):
         tenant = Tenant.objects.get(project_id=project_id)
         return services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
 

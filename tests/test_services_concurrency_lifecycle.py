@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from policies import schedule, services
+from policies import services
+from policies.domain import parse, specs
 from policies.models import BackupPolicy, PolicyTag
 
 from .concurrency import in_parallel, kinds
@@ -41,7 +42,7 @@ def test_parallel_tag_adds_on_a_policy_with_9_tags_add_exactly_one():
     tags = [{"key": f"k{i}", "value": ""} for i in range(9)]
     policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=tags))
     calls = [
-        (lambda i=i: services.policy_tag_put(policy=policy, tag=schedule.Tag(f"new{i}", ""), actor=ACTOR))
+        (lambda i=i: services.policy_tag_put(policy=policy, tag=specs.Tag(f"new{i}", ""), actor=ACTOR))
         for i in range(PARALLEL)
     ]
     outcomes = in_parallel(calls)
@@ -58,7 +59,7 @@ def test_parallel_renames_onto_one_name_rename_exactly_one():
     ]
 
     def rename(policy, name):
-        spec = schedule.parse_policy_update({"backup_policy_name": name}, policy.to_spec()).spec
+        spec = parse.parse_policy_update({"backup_policy_name": name}, policy.to_spec()).spec
         return services.policy_update(policy=policy, spec=spec, actor=ACTOR)
 
     outcomes = in_parallel(
@@ -71,7 +72,7 @@ def test_parallel_renames_onto_one_name_rename_exactly_one():
 @pytest.mark.usefixtures("slow_writes")
 def test_parallel_deletes_and_updates_of_one_policy_never_fail_otherwise():
     policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=[]))
-    spec = schedule.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, policy.to_spec()).spec
+    spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, policy.to_spec()).spec
     calls = [lambda: services.policy_delete(policy=policy, actor=ACTOR)] * 3 + [
         lambda: services.policy_update(policy=policy, spec=spec, actor=ACTOR)
     ] * 3

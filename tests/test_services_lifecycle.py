@@ -2,9 +2,11 @@
 
 import pytest
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes, parse
+from policies.domain.parse import parse_policy, parse_policy_update
+from policies.domain.specs import Tag
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from policies.schedule import Tag, parse_policy, parse_policy_update
 
 from .factories import BackupPolicyFactory, valid_payload
 
@@ -67,7 +69,7 @@ def test_rename_onto_another_name_ignoring_case_is_refused(policy, tenant, actor
     )
     with pytest.raises(services.PolicyNameTaken) as refused:
         modify(policy, {"backup_policy_name": "OTHER"}, actor)
-    assert refused.value.problem.code == schedule.NAME_TAKEN
+    assert refused.value.problem.code == codes.NAME_TAKEN
     assert "'Other'" in refused.value.problem.message
     # Renaming a policy onto its own name in another case is allowed.
     modify(other, {"backup_policy_name": "other"}, actor)
@@ -81,7 +83,7 @@ def test_update_of_a_policy_deleted_meanwhile_is_not_found(policy, actor):
     spec = parse_policy_update({"scheduled_policy": {"status": "OFF"}}, stale.to_spec(tags=[])).spec
     with pytest.raises(services.PolicyNotFound) as refused:
         services.policy_update(policy=stale, spec=spec, actor=actor)
-    assert refused.value.problem.code == schedule.POLICY_NOT_FOUND
+    assert refused.value.problem.code == codes.POLICY_NOT_FOUND
 
 
 def test_delete_removes_policy_and_tags_and_records_before(policy, actor):
@@ -128,7 +130,7 @@ def test_tag_put_refuses_an_eleventh_tag_and_writes_nothing(policy, actor):
     events = AuditEvent.objects.count()
     with pytest.raises(services.TagLimitExceeded) as refused:
         services.policy_tag_put(policy=policy, tag=Tag("k10", ""), actor=actor)
-    assert refused.value.problem.code == schedule.TAG_COUNT
+    assert refused.value.problem.code == codes.TAG_COUNT
     assert len(tags_of(policy)) == 10
     assert AuditEvent.objects.count() == events
     # Replacing the value of one of the ten is not an eleventh tag.
@@ -141,11 +143,11 @@ def test_tag_remove_and_unknown_key(policy, actor):
     assert tags_of(policy) == [("team", "a")]
     with pytest.raises(services.TagNotFound) as refused:
         services.policy_tag_remove(policy=policy, key="env", actor=actor)
-    assert refused.value.problem.code == schedule.TAG_NOT_FOUND
+    assert refused.value.problem.code == codes.TAG_NOT_FOUND
 
 
 def batch(body):
-    action, problems = schedule.parse_tag_action(body)
+    action, problems = parse.parse_tag_action(body)
     assert not problems
     return action
 

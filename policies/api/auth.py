@@ -3,7 +3,8 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from .. import schedule, selectors, services
+from .. import selectors, services
+from ..domain import codes
 
 
 class XAuthTokenAuthentication(authentication.BaseAuthentication):
@@ -15,7 +16,7 @@ class XAuthTokenAuthentication(authentication.BaseAuthentication):
             exc = exceptions.NotAuthenticated(
                 "no X-Auth-Token header; send the token issued to you as 'X-Auth-Token: <token>'"
             )
-            exc.contract_code = schedule.NO_TOKEN
+            exc.contract_code = codes.NO_TOKEN
             raise exc
         now = timezone.now()
         # The path's project is read with the token, in the same query (tenant_or_403 uses it).
@@ -25,7 +26,7 @@ class XAuthTokenAuthentication(authentication.BaseAuthentication):
             exc = exceptions.AuthenticationFailed(
                 "the X-Auth-Token is unknown, revoked or expired; ask for a new token"
             )
-            exc.contract_code = schedule.BAD_TOKEN
+            exc.contract_code = codes.BAD_TOKEN
             raise exc
         services.token_record_use(token=token, now=now)
         return token.user, token

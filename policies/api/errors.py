@@ -14,7 +14,8 @@ from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from .. import schedule, services
+from .. import services
+from ..domain import codes
 from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")
@@ -39,7 +40,7 @@ class ContractError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, problems, status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
-        self.problems = schedule.sort_problems(problems)
+        self.problems = codes.sort_problems(problems)
         self.status_code = status_code
         super().__init__(self.problems[0].message)
 
@@ -57,10 +58,10 @@ _DRF_CODES = {
     exceptions.NotAcceptable: NOT_ACCEPTABLE,
     exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
     BodyTooLarge: BODY_TOO_LARGE,
-    exceptions.NotAuthenticated: schedule.NO_TOKEN,
-    exceptions.AuthenticationFailed: schedule.BAD_TOKEN,
-    exceptions.PermissionDenied: schedule.FORBIDDEN_PROJECT,
-    exceptions.ParseError: schedule.BAD_JSON,
+    exceptions.NotAuthenticated: codes.NO_TOKEN,
+    exceptions.AuthenticationFailed: codes.BAD_TOKEN,
+    exceptions.PermissionDenied: codes.FORBIDDEN_PROJECT,
+    exceptions.ParseError: codes.BAD_JSON,
 }
 
 # The one place where a refusal of the services gets its HTTP status; any other is a 400
@@ -95,7 +96,7 @@ def exception_handler(exc, context):
         )
     request = context.get("request")
     logger.exception("unhandled error in %s", getattr(request, "path", "an API view"), exc_info=exc)
-    return Response(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+    return Response(envelope(codes.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
 
 
 def _message(exc: exceptions.APIException, request=None) -> str:
@@ -167,7 +168,7 @@ class ApiErrorMiddleware:
     @staticmethod
     def _envelope_for(status_code: int) -> JsonResponse:
         if status_code >= 500:
-            return JsonResponse(envelope(schedule.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+            return JsonResponse(envelope(codes.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
         code = _STATUS_CODES.get(status_code, BAD_REQUEST)
         message = f"the request was refused: {HTTPStatus(status_code).phrase}"
         if status_code == HTTPStatus.BAD_REQUEST:

@@ -1,6 +1,6 @@
 """Our extension of the API: a policy's next runs and its retention simulation (docs/api.md, "Forecasts").
 
-Thin views: the body is read by ``schedule.parse_policy`` (its problems come back exactly as
+Thin views: the body is read by ``parse.parse_policy`` (its problems come back exactly as
 create's do), the query parameters by ``forecast.parse_*_query`` (code AutoBackup.0013), and the
 answer is the core's, turned into JSON here.
 """
@@ -10,8 +10,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import forecast, schedule
-from . import schema
+from ..domain import codes, longrun, nextruns, offsets, parse, retention, specs, words
+from . import queries, schema
 from .views import ContractView, json_body, policy_or_404, refuse_problems, tenant_or_403
 
 
@@ -25,7 +25,7 @@ def _params(request: Request) -> dict[str, list[str]]:
     return dict(request.query_params.lists())
 
 
-def _run_json(run: forecast.NextRun) -> dict:
+def _run_json(run: nextruns.NextRun) -> dict:
     body = {"utc": _when(run.utc), "local": _when(run.local)}
     if run.zone_local is not None:
         body["zone_local"] = _when(run.zone_local)
@@ -33,24 +33,24 @@ def _run_json(run: forecast.NextRun) -> dict:
     return body
 
 
-def next_runs_json(spec: schedule.PolicySpec, query: forecast.NextRunsQuery) -> dict:
+def next_runs_json(spec: specs.PolicySpec, query: queries.NextRunsQuery) -> dict:
     """The answer of both next-runs routes."""
     body: dict = {
         "status": spec.status,
         "from": _when(query.start),
         "count": query.count,
-        "time_zone": spec.time_zone or schedule.format_offset(0),
+        "time_zone": spec.time_zone or offsets.format_offset(0),
         "zone": query.zone_name,
         "runs": [
             _run_json(run)
-            for run in forecast.next_runs(spec, start=query.start, count=query.count, zone=query.zone)
+            for run in nextruns.next_runs(spec, start=query.start, count=query.count, zone=query.zone)
         ],
     }
     if query.zone is not None:
         body["local_time_changes"] = [
             {
                 "at": _when(change.change.at),
-                "zone_offset": schedule.format_offset(change.change.after_minutes),
+                "zone_offset": offsets.format_offset(change.change.after_minutes),
                 "shift_minutes": change.shift_minutes,
                 "offset_stale": change.stale,
                 "local_times": change.local_times,
@@ -58,16 +58,16 @@ def next_runs_json(spec: schedule.PolicySpec, query: forecast.NextRunsQuery) -> 
                 "first_run": _run_json(change.first_run),
                 "message": change.sentence,
             }
-            for change in forecast.local_time_changes(
+            for change in nextruns.local_time_changes(
                 spec, query.zone, start=query.start, zone_name=query.zone_name
             )
         ]
     if not spec.enabled:
-        body["note"] = forecast.OFF_NOTE
+        body["note"] = words.OFF_NOTE
     return body
 
 
-def _steady_json(steady: forecast.SteadyState | None) -> dict | None:
+def _steady_json(steady: longrun.SteadyState | None) -> dict | None:
     if steady is None:
         return None
     return {
@@ -89,9 +89,9 @@ def _steady_json(steady: forecast.SteadyState | None) -> dict | None:
     }
 
 
-def retention_json(spec: schedule.PolicySpec, query: forecast.RetentionQuery) -> dict:
+def retention_json(spec: specs.PolicySpec, query: queries.RetentionQuery) -> dict:
     """The answer of both retention routes."""
-    result = forecast.simulate_retention(spec, start=query.start, weeks=query.weeks)
+    result = retention.simulate_retention(spec, start=query.start, weeks=query.weeks)
     oldest = result.oldest_kept
     body: dict = {
         "status": spec.status,
@@ -99,7 +99,7 @@ def retention_json(spec: schedule.PolicySpec, query: forecast.RetentionQuery) ->
         "weeks": query.weeks,
         "from": _when(result.window_from),
         "until": _when(result.window_until),
-        "time_zone": spec.time_zone or schedule.format_offset(0),
+        "time_zone": spec.time_zone or offsets.format_offset(0),
         "rule": result.rule,
         "backups": [
             {
@@ -138,28 +138,28 @@ def retention_json(spec: schedule.PolicySpec, query: forecast.RetentionQuery) ->
 # --- The OpenAPI description -------------------------------------------------------------------
 
 FORECASTS = "forecasts (our extension)"
-_QUERY = (schedule.QUERY_PARAM,)
+_QUERY = (codes.QUERY_PARAM,)
 _BODY_400 = (
     *schema.POLICY_BODY_CODES,
-    schedule.TAG,
-    schedule.TAG_COUNT,
-    schedule.TIME_ZONE,
-    schedule.QUERY_PARAM,
+    codes.TAG,
+    codes.TAG_COUNT,
+    codes.TIME_ZONE,
+    codes.QUERY_PARAM,
 )
 NEXT_RUNS_PARAMETERS = [
     OpenApiParameter(
         "count",
-        {"type": "integer", "minimum": forecast.COUNT_RANGE[0], "maximum": forecast.COUNT_RANGE[1]},
+        {"type": "integer", "minimum": queries.COUNT_RANGE[0], "maximum": queries.COUNT_RANGE[1]},
         OpenApiParameter.QUERY,
-        description=f"How many runs, {forecast.COUNT_RANGE[0]} to {forecast.COUNT_RANGE[1]} "
-        f"(default {forecast.DEFAULT_COUNT}).",
+        description=f"How many runs, {queries.COUNT_RANGE[0]} to {queries.COUNT_RANGE[1]} "
+        f"(default {queries.DEFAULT_COUNT}).",
     ),
     OpenApiParameter(
         "from",
         {"type": "string", "format": "date-time"},
         OpenApiParameter.QUERY,
         description="The runs at or after this instant (RFC 3339, with its offset: `Z` or "
-        f"`%2B01:00`), in the years {forecast.YEAR_RANGE[0]} to {forecast.YEAR_RANGE[1]}; default: now.",
+        f"`%2B01:00`), in the years {queries.YEAR_RANGE[0]} to {queries.YEAR_RANGE[1]}; default: now.",
     ),
     OpenApiParameter(
         "zone",
@@ -175,14 +175,14 @@ RETENTION_PARAMETERS = [
         {"type": "string", "format": "date"},
         OpenApiParameter.QUERY,
         description="The first day (YYYY-MM-DD, local to the policy's offset), in the years "
-        f"{forecast.YEAR_RANGE[0]} to {forecast.YEAR_RANGE[1]}; default: today in UTC.",
+        f"{queries.YEAR_RANGE[0]} to {queries.YEAR_RANGE[1]}; default: today in UTC.",
     ),
     OpenApiParameter(
         "weeks",
-        {"type": "integer", "minimum": forecast.WEEKS_RANGE[0], "maximum": forecast.WEEKS_RANGE[1]},
+        {"type": "integer", "minimum": queries.WEEKS_RANGE[0], "maximum": queries.WEEKS_RANGE[1]},
         OpenApiParameter.QUERY,
-        description=f"How many weeks, {forecast.WEEKS_RANGE[0]} to {forecast.WEEKS_RANGE[1]} "
-        f"(default {forecast.DEFAULT_WEEKS}).",
+        description=f"How many weeks, {queries.WEEKS_RANGE[0]} to {queries.WEEKS_RANGE[1]} "
+        f"(default {retention.DEFAULT_WEEKS}).",
     ),
 ]
 _NEXT_RUNS_ANSWER = {
@@ -244,7 +244,7 @@ _describe_next_runs_policy = schema.operation(
     description="As the preview route, for a policy of the project.",
     tag=FORECASTS,
     success=(200, _NEXT_RUNS_ANSWER, "The next runs."),
-    refusals={400: _QUERY, 404: (schedule.POLICY_NOT_FOUND,)},
+    refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
     parameters=[*schema.POLICY_PATH, *NEXT_RUNS_PARAMETERS],
 )
 _describe_retention_payload = schema.operation(
@@ -264,7 +264,7 @@ _describe_retention_policy = schema.operation(
     description="As the preview route, for a policy of the project.",
     tag=FORECASTS,
     success=(200, _RETENTION_ANSWER, "The simulation."),
-    refusals={400: _QUERY, 404: (schedule.POLICY_NOT_FOUND,)},
+    refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
     parameters=[*schema.POLICY_PATH, *RETENTION_PARAMETERS],
 )
 
@@ -272,9 +272,9 @@ _describe_retention_policy = schema.operation(
 # --- The views ---------------------------------------------------------------------------------
 
 
-def _payload_spec(request: Request, query_problems) -> schedule.PolicySpec:
+def _payload_spec(request: Request, query_problems) -> specs.PolicySpec:
     """Read the create body; its problems and the query's come back together (body first)."""
-    result = schedule.parse_policy(json_body(request))
+    result = parse.parse_policy(json_body(request))
     refuse_problems([*result.problems, *query_problems])
     assert result.spec is not None
     return result.spec
@@ -286,7 +286,7 @@ class NextRunsPreview(ContractView):
     @_describe_next_runs_payload
     def post(self, request: Request, project_id: str) -> Response:
         tenant_or_403(request, project_id)
-        query, problems = forecast.parse_next_runs_query(
+        query, problems = queries.parse_next_runs_query(
             _params(request), now=timezone.now().replace(microsecond=0)
         )
         spec = _payload_spec(request, problems)
@@ -299,7 +299,7 @@ class PolicyNextRuns(ContractView):
     @_describe_next_runs_policy
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        query, problems = forecast.parse_next_runs_query(
+        query, problems = queries.parse_next_runs_query(
             _params(request), now=timezone.now().replace(microsecond=0)
         )
         refuse_problems(problems)
@@ -312,7 +312,7 @@ class RetentionPreview(ContractView):
     @_describe_retention_payload
     def post(self, request: Request, project_id: str) -> Response:
         tenant_or_403(request, project_id)
-        query, problems = forecast.parse_retention_query(_params(request), today=timezone.now().date())
+        query, problems = queries.parse_retention_query(_params(request), today=timezone.now().date())
         spec = _payload_spec(request, problems)
         return Response(retention_json(spec, query))
 
@@ -323,6 +323,6 @@ class PolicyRetention(ContractView):
     @_describe_retention_policy
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        query, problems = forecast.parse_retention_query(_params(request), today=timezone.now().date())
+        query, problems = queries.parse_retention_query(_params(request), today=timezone.now().date())
         refuse_problems(problems)
         return Response(retention_json(policy.to_spec(), query))

@@ -3,11 +3,11 @@
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
-from .. import schedule
+from ..domain import codes, decode
 
 
 class ContractBodyError(exceptions.ParseError):
-    def __init__(self, problem: schedule.Problem) -> None:
+    def __init__(self, problem: codes.Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
 
@@ -26,6 +26,6 @@ class ContractJSONParser(parsers.BaseParser):
         if len(raw) > limit:
             raise BodyTooLarge(f"the body is larger than {limit} bytes; a backup policy is far smaller")
         try:
-            return schedule.decode_body(raw)
-        except schedule.BodyError as exc:
+            return decode.decode_body(raw)
+        except decode.BodyError as exc:
             raise ContractBodyError(exc.problem) from None

@@ -20,58 +20,58 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from .. import schedule
+from ..domain import codes, contract
 from . import errors
 
 # --- The codes -------------------------------------------------------------------------------
 
 CODES: dict[str, str] = {
-    schedule.BODY_EMPTY: "the body is empty, or JSON that is not an object (for modify and the tag routes also `{}`)",
-    schedule.BAD_FIELD: "an unknown field (the message suggests the known one); `scheduled_policy` missing or not an object; `tags` in a modify body",
-    schedule.NO_TOKEN: "no `X-Auth-Token` header, or an empty one",
-    schedule.BAD_TOKEN: "the token is unknown, revoked or expired, or its user is deactivated",
+    codes.BODY_EMPTY: "the body is empty, or JSON that is not an object (for modify and the tag routes also `{}`)",
+    codes.BAD_FIELD: "an unknown field (the message suggests the known one); `scheduled_policy` missing or not an object; `tags` in a modify body",
+    codes.NO_TOKEN: "no `X-Auth-Token` header, or an empty one",
+    codes.BAD_TOKEN: "the token is unknown, revoked or expired, or its user is deactivated",
     errors.NOT_FOUND: "no route matches the path (a trailing slash; a path parameter holding `/`)",
     errors.METHOD_NOT_ALLOWED: "the path does not serve this method",
     errors.NOT_ACCEPTABLE: "`Accept` excludes `application/json`",
     errors.UNSUPPORTED_MEDIA_TYPE: "a body whose `Content-Type` is not JSON",
-    schedule.BAD_JSON: "the body is not valid JSON (`NaN`, `Infinity`, not UTF-8, a key given twice)",
-    schedule.SERVER_ERROR: "an unexpected server error (a generic message)",
+    codes.BAD_JSON: "the body is not valid JSON (`NaN`, `Infinity`, not UTF-8, a key given twice)",
+    codes.SERVER_ERROR: "an unexpected server error (a generic message)",
     errors.BODY_TOO_LARGE: "a body larger than the server's limit (64 KiB by default)",
     errors.BAD_REQUEST: "refused before the API saw it (a `Host` the server does not serve, a malformed request)",
     errors.HTTPS_REQUIRED: "plain HTTP to a deployment that serves the API over HTTPS only (never redirected)",
-    schedule.QUERY_PARAM: "a query parameter of a forecast route is invalid or unknown",
-    schedule.NAME_LENGTH: "`backup_policy_name` missing, not a string, or not 1-64 characters",
-    schedule.NAME_CHARS: "`backup_policy_name` has a character outside `A-Z a-z 0-9 _ -`, or starts with `default` (any case)",
-    schedule.START_TIME: "`start_time` missing, malformed, not a full hour, repeated, or not ascending in local time",
-    schedule.STATUS: "`status` missing or not `ON`/`OFF`",
-    schedule.KEEP_FIRST: "`remain_first_backup_of_curMonth` not `Y`/`N`",
-    schedule.FREQUENCY: "`frequency`/`week_frequency` invalid, or neither given",
-    schedule.RETENTION: "`rentention_num`/`rentention_day` invalid, or neither given",
-    schedule.QUOTA: "the project already holds 10 policies",
-    schedule.NAME_TAKEN: "the name is already used by another policy of the project (ignoring case)",
-    schedule.POLICY_NOT_FOUND: "the project has no policy with this ID (another project's, a deleted one, or not a UUID)",
-    schedule.FORBIDDEN_PROJECT: "the project is not one of the token's projects (whether or not it exists)",
-    schedule.TAG: "a tag is invalid (shape, key, value, a repeated key)",
-    schedule.TAG_COUNT: "the policy would have more than 10 tags",
-    schedule.TAG_NOT_FOUND: "the policy has no tag with this key",
-    schedule.TAG_ACTION: "`action` missing or not `create`/`delete`",
-    schedule.TIME_ZONE: "`time_zone` invalid; or start times on different UTC days with `frequency` (a day shift)",
+    codes.QUERY_PARAM: "a query parameter of a forecast route is invalid or unknown",
+    codes.NAME_LENGTH: "`backup_policy_name` missing, not a string, or not 1-64 characters",
+    codes.NAME_CHARS: "`backup_policy_name` has a character outside `A-Z a-z 0-9 _ -`, or starts with `default` (any case)",
+    codes.START_TIME: "`start_time` missing, malformed, not a full hour, repeated, or not ascending in local time",
+    codes.STATUS: "`status` missing or not `ON`/`OFF`",
+    codes.KEEP_FIRST: "`remain_first_backup_of_curMonth` not `Y`/`N`",
+    codes.FREQUENCY: "`frequency`/`week_frequency` invalid, or neither given",
+    codes.RETENTION: "`rentention_num`/`rentention_day` invalid, or neither given",
+    codes.QUOTA: "the project already holds 10 policies",
+    codes.NAME_TAKEN: "the name is already used by another policy of the project (ignoring case)",
+    codes.POLICY_NOT_FOUND: "the project has no policy with this ID (another project's, a deleted one, or not a UUID)",
+    codes.FORBIDDEN_PROJECT: "the project is not one of the token's projects (whether or not it exists)",
+    codes.TAG: "a tag is invalid (shape, key, value, a repeated key)",
+    codes.TAG_COUNT: "the policy would have more than 10 tags",
+    codes.TAG_NOT_FOUND: "the policy has no tag with this key",
+    codes.TAG_ACTION: "`action` missing or not `create`/`delete`",
+    codes.TIME_ZONE: "`time_zone` invalid; or start times on different UTC days with `frequency` (a day shift)",
 }
 
 # The create rules, in the contract's table order (CONTRACT.md 2.4).
 POLICY_BODY_CODES = (
-    schedule.BODY_EMPTY,
-    schedule.BAD_JSON,
-    schedule.BAD_FIELD,
-    schedule.NAME_LENGTH,
-    schedule.NAME_CHARS,
-    schedule.START_TIME,
-    schedule.STATUS,
-    schedule.KEEP_FIRST,
-    schedule.FREQUENCY,
-    schedule.RETENTION,
+    codes.BODY_EMPTY,
+    codes.BAD_JSON,
+    codes.BAD_FIELD,
+    codes.NAME_LENGTH,
+    codes.NAME_CHARS,
+    codes.START_TIME,
+    codes.STATUS,
+    codes.KEEP_FIRST,
+    codes.FREQUENCY,
+    codes.RETENTION,
 )
-BODY_CODES = (schedule.BODY_EMPTY, schedule.BAD_JSON, schedule.BAD_FIELD)
+BODY_CODES = (codes.BODY_EMPTY, codes.BAD_JSON, codes.BAD_FIELD)
 
 
 # --- JSON Schemas of the bodies ----------------------------------------------------------------
@@ -100,7 +100,7 @@ def _policy_name(*, nullable: bool = False) -> dict:
     schema = {
         "type": "string",
         "minLength": 1,
-        "maxLength": schedule.NAME_MAX,
+        "maxLength": contract.NAME_MAX,
         "pattern": NAME,
         "not": {"pattern": "^[Dd][Ee][Ff][Aa][Uu][Ll][Tt]"},
         "description": "1-64 of `A-Z a-z 0-9 _ -`; must not start with `default` in any case; unique "
@@ -120,8 +120,8 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
     },
     "frequency": {
         "type": "integer",
-        "minimum": schedule.FREQUENCY_RANGE[0],
-        "maximum": schedule.FREQUENCY_RANGE[1],
+        "minimum": contract.FREQUENCY_RANGE[0],
+        "maximum": contract.FREQUENCY_RANGE[1],
         "description": "Run every N days (a JSON integer: `2.0` is refused). Wins over "
         "`week_frequency`; refused with `AutoBackup.0226` when the start times fall on different "
         "UTC days (a day shift).",
@@ -129,22 +129,22 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
     "week_frequency": {
         "type": "array",
         "minItems": 1,
-        "maxItems": len(schedule.WEEKDAYS),
+        "maxItems": len(contract.WEEKDAYS),
         "uniqueItems": True,
-        "items": {"type": "string", "enum": list(schedule.WEEKDAYS)},
+        "items": {"type": "string", "enum": list(contract.WEEKDAYS)},
         "description": "The **local** weekdays to run on; stored in week order SUN ... SAT.",
     },
     "rentention_num": {
         "type": "integer",
-        "minimum": schedule.RETENTION_NUM_RANGE[0],
-        "maximum": schedule.RETENTION_NUM_RANGE[1],
+        "minimum": contract.RETENTION_NUM_RANGE[0],
+        "maximum": contract.RETENTION_NUM_RANGE[1],
         "description": "Backups kept (a JSON integer). Wins over `rentention_day`. The misspelling "
         "is the contract's.",
     },
     "rentention_day": {
         "type": "number",
-        "minimum": schedule.RETENTION_DAY_RANGE[0],
-        "maximum": schedule.RETENTION_DAY_RANGE[1] + 1,
+        "minimum": contract.RETENTION_DAY_RANGE[0],
+        "maximum": contract.RETENTION_DAY_RANGE[1] + 1,
         "exclusiveMaximum": True,
         "description": "Days backups are kept, 2-99999; a fraction is rounded down first (`30.9` "
         "is stored as 30, `1.5` is refused). The misspelling is the contract's.",
@@ -190,11 +190,11 @@ TAG_SCHEMA = {
     "additionalProperties": False,
     "required": ["key", "value"],
     "properties": {
-        "key": {"type": "string", "minLength": 1, "maxLength": schedule.TAG_KEY_MAX, "pattern": NAME},
+        "key": {"type": "string", "minLength": 1, "maxLength": contract.TAG_KEY_MAX, "pattern": NAME},
         "value": {
             "type": "string",
             "minLength": 0,
-            "maxLength": schedule.TAG_VALUE_MAX,
+            "maxLength": contract.TAG_VALUE_MAX,
             "pattern": TAG_VALUE,
             "description": "May be empty, but must be present.",
         },
@@ -245,7 +245,7 @@ COMPONENTS: dict[str, dict] = {
             "tags": _nullable(
                 {
                     "type": "array",
-                    "maxItems": schedule.MAX_TAGS,
+                    "maxItems": contract.MAX_TAGS,
                     "items": ref("Tag"),
                     "description": "At most 10 tags with distinct keys.",
                 }
@@ -293,7 +293,7 @@ COMPONENTS: dict[str, dict] = {
         "required": ["action", "tags"],
         "properties": {
             "action": {"type": "string", "enum": ["create"]},
-            "tags": {"type": "array", "minItems": 1, "maxItems": schedule.MAX_TAGS, "items": ref("Tag")},
+            "tags": {"type": "array", "minItems": 1, "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
         },
         "description": "Adds each tag, or replaces the value of the tag with its key.",
     },
@@ -342,8 +342,8 @@ COMPONENTS: dict[str, dict] = {
             "rentention_num": _SCHEDULE_FIELDS["rentention_num"],
             "rentention_day": {
                 "type": "integer",
-                "minimum": schedule.RETENTION_DAY_RANGE[0],
-                "maximum": schedule.RETENTION_DAY_RANGE[1],
+                "minimum": contract.RETENTION_DAY_RANGE[0],
+                "maximum": contract.RETENTION_DAY_RANGE[1],
             },
             "remain_first_backup_of_curMonth": {"type": "string", "enum": ["Y", "N"]},
             "status": {"type": "string", "enum": ["ON", "OFF"]},
@@ -366,10 +366,10 @@ COMPONENTS: dict[str, dict] = {
         ],
         "properties": {
             "backup_policy_id": {"type": "string", "format": "uuid"},
-            "backup_policy_name": {"type": "string", "minLength": 1, "maxLength": schedule.NAME_MAX},
+            "backup_policy_name": {"type": "string", "minLength": 1, "maxLength": contract.NAME_MAX},
             "scheduled_policy": ref("StoredScheduledPolicy"),
             "time_zone": {**TIME_ZONE_SCHEMA, "description": "Present only when the policy has one."},
-            "tags": {"type": "array", "maxItems": schedule.MAX_TAGS, "items": ref("Tag")},
+            "tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
             "policy_resource_count": {
                 "type": "integer",
                 "enum": [0],
@@ -384,7 +384,7 @@ COMPONENTS: dict[str, dict] = {
         "properties": {
             "backup_policies": {
                 "type": "array",
-                "maxItems": schedule.MAX_POLICIES_PER_TENANT,
+                "maxItems": contract.MAX_POLICIES_PER_TENANT,
                 "items": ref("BackupPolicy"),
                 "description": "In creation order.",
             }
@@ -394,7 +394,7 @@ COMPONENTS: dict[str, dict] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["tags"],
-        "properties": {"tags": {"type": "array", "maxItems": schedule.MAX_TAGS, "items": ref("Tag")}},
+        "properties": {"tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")}},
     },
     "ProjectTags": {
         "type": "object",
@@ -503,7 +503,7 @@ POLICY_ID = OpenApiParameter(
 )
 KEY = OpenApiParameter(
     "key",
-    {"type": "string", "minLength": 1, "maxLength": schedule.TAG_KEY_MAX, "pattern": NAME},
+    {"type": "string", "minLength": 1, "maxLength": contract.TAG_KEY_MAX, "pattern": NAME},
     OpenApiParameter.PATH,
     description="The tag's key (case-sensitive). A key the policy does not have, whatever its "
     "characters, is 404 `AutoBackup.0216`.",
@@ -513,11 +513,11 @@ KEY = OpenApiParameter(
 # 406, and 400 for what Django refuses before the API), and 500.
 _COMMON = {
     400: (errors.BAD_REQUEST,),
-    401: (schedule.NO_TOKEN, schedule.BAD_TOKEN),
-    403: (schedule.FORBIDDEN_PROJECT, errors.HTTPS_REQUIRED),
+    401: (codes.NO_TOKEN, codes.BAD_TOKEN),
+    403: (codes.FORBIDDEN_PROJECT, errors.HTTPS_REQUIRED),
     404: (errors.NOT_FOUND,),
     406: (errors.NOT_ACCEPTABLE,),
-    500: (schedule.SERVER_ERROR,),
+    500: (codes.SERVER_ERROR,),
 }
 # Operations that read a body.
 _WITH_BODY = {
@@ -591,12 +591,12 @@ create_policy = operation(
     refusals={
         400: (
             *POLICY_BODY_CODES,
-            schedule.TAG,
-            schedule.TAG_COUNT,
-            schedule.TIME_ZONE,
-            schedule.QUOTA,
+            codes.TAG,
+            codes.TAG_COUNT,
+            codes.TIME_ZONE,
+            codes.QUOTA,
         ),
-        409: (schedule.NAME_TAKEN,),
+        409: (codes.NAME_TAKEN,),
     },
     parameters=[PROJECT_ID],
 )
@@ -612,9 +612,9 @@ modify_policy = operation(
     request={"application/json": ref("BackupPolicyUpdate")},
     success=(200, ref("BackupPolicyId"), "Changed (or nothing to change): the policy's ID."),
     refusals={
-        400: (*POLICY_BODY_CODES, schedule.TIME_ZONE),
-        404: (schedule.POLICY_NOT_FOUND,),
-        409: (schedule.NAME_TAKEN,),
+        400: (*POLICY_BODY_CODES, codes.TIME_ZONE),
+        404: (codes.POLICY_NOT_FOUND,),
+        409: (codes.NAME_TAKEN,),
     },
     parameters=POLICY_PATH,
 )
@@ -625,7 +625,7 @@ delete_policy = operation(
     description="Deletes the policy and its tags. No body is needed; one sent is ignored.",
     tag=POLICIES,
     success=(204, None, "Deleted; the answer has no body."),
-    refusals={404: (schedule.POLICY_NOT_FOUND,)},
+    refusals={404: (codes.POLICY_NOT_FOUND,)},
     parameters=POLICY_PATH,
 )
 
@@ -645,7 +645,7 @@ policy_tags = operation(
     description="The policy's tags in the order they were added.",
     tag=TAGS,
     success=(200, ref("PolicyTags"), "The policy's tags."),
-    refusals={404: (schedule.POLICY_NOT_FOUND,)},
+    refusals={404: (codes.POLICY_NOT_FOUND,)},
     parameters=POLICY_PATH,
 )
 
@@ -658,8 +658,8 @@ put_tag = operation(
     request={"application/json": ref("TagBody")},
     success=(204, None, "Stored; the answer has no body."),
     refusals={
-        400: (*BODY_CODES, schedule.TAG, schedule.TAG_COUNT),
-        404: (schedule.POLICY_NOT_FOUND,),
+        400: (*BODY_CODES, codes.TAG, codes.TAG_COUNT),
+        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )
@@ -667,7 +667,7 @@ put_tag = operation(
 _REMOVE_TAG = {
     "tag": TAGS,
     "success": (204, None, "Removed; the answer has no body."),
-    "refusals": {404: (schedule.TAG_NOT_FOUND, schedule.POLICY_NOT_FOUND)},
+    "refusals": {404: (codes.TAG_NOT_FOUND, codes.POLICY_NOT_FOUND)},
 }
 
 remove_tag = operation(
@@ -697,8 +697,8 @@ tag_action = operation(
     request={"application/json": ref("TagAction")},
     success=(204, None, "Done; the answer has no body."),
     refusals={
-        400: (*BODY_CODES, schedule.TAG_ACTION, schedule.TAG, schedule.TAG_COUNT),
-        404: (schedule.POLICY_NOT_FOUND,),
+        400: (*BODY_CODES, codes.TAG_ACTION, codes.TAG, codes.TAG_COUNT),
+        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )

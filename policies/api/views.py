@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import schedule, selectors, services
+from .. import selectors, services
+from ..domain import codes, parse
 from ..models import BackupPolicy, Tenant
 from . import schema
 from .errors import ContractError
@@ -28,7 +29,7 @@ def tenant_or_403(request: Request, project_id: str) -> Tenant:
         exc = exceptions.PermissionDenied(
             f"project {shown!r} is not one of the projects of this token; use one of your project IDs"
         )
-        exc.contract_code = schedule.FORBIDDEN_PROJECT
+        exc.contract_code = codes.FORBIDDEN_PROJECT
         raise exc
     return tenant
 
@@ -46,7 +47,7 @@ def json_body(request: Request):
     """Return the decoded JSON body; an empty body is the contract's AutoBackup.0000."""
     if request.stream is None:  # DRF's way of saying "no body at all"
         raise ContractError(
-            [schedule.Problem("body", schedule.BODY_EMPTY, "the body is empty; send a JSON object")]
+            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object")]
         )
     return request.data
 
@@ -114,7 +115,7 @@ class BackupPolicyCollection(ContractView):
     @schema.create_policy
     def post(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
-        result = schedule.parse_policy(json_body(request))
+        result = parse.parse_policy(json_body(request))
         refuse_problems(result.problems)
         policy = services.policy_create(tenant=tenant, spec=result.spec, actor=actor(request))
         return Response({"backup_policy_id": str(policy.pk)}, status=200)
@@ -168,7 +169,7 @@ class PolicyTags(ContractView):
     @schema.put_tag
     def post(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        tag, problems = schedule.parse_tag_body(json_body(request))
+        tag, problems = parse.parse_tag_body(json_body(request))
         refuse_problems(problems)
         services.policy_tag_put(policy=policy, tag=tag, actor=actor(request))
         return Response(status=204)
@@ -198,7 +199,7 @@ class PolicyTagAction(ContractView):
     @schema.tag_action
     def post(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        batch, problems = schedule.parse_tag_action(json_body(request))
+        batch, problems = parse.parse_tag_action(json_body(request))
         refuse_problems(problems)
         services.policy_tags_batch(policy=policy, batch=batch, actor=actor(request))
         return Response(status=204)

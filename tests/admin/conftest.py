@@ -6,7 +6,8 @@ from django.contrib.auth.models import Permission
 from django.forms import CheckboxInput
 from django.urls import reverse
 
-from policies import schedule, services
+from policies import services
+from policies.domain import parse
 from tests.factories import UserFactory, valid_payload
 
 
@@ -41,7 +42,7 @@ def make_policy(tenant, name="policy_01", *, actor=None, tags=(), **scheduled):
     payload = valid_payload(backup_policy_name=name, tags=[{"key": k, "value": v} for k, v in tags])
     if scheduled:
         payload["scheduled_policy"] = scheduled
-    result = schedule.parse_policy(payload)
+    result = parse.parse_policy(payload)
     assert result.ok, result.problems
     return services.policy_create(tenant=tenant, spec=result.spec, actor=actor or services.Actor.command())
 

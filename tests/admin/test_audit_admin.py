@@ -4,7 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from policies import schedule, services
+from policies import services
+from policies.domain import parse
 from policies.models import AuditEvent
 
 from .conftest import admin_url, make_policy
@@ -18,7 +19,7 @@ CHANGELIST = admin_url("auditevent", "changelist")
 def trail(tenant, other_tenant, actor, superuser):
     """alice creates and disables "web" through the API; staff create "db" in another project."""
     web = make_policy(tenant, "web", actor=actor, tags=[("env", "prod")])
-    spec = schedule.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, web.to_spec()).spec
+    spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, web.to_spec()).spec
     services.policy_update(policy=web, spec=spec, actor=actor)
     db = make_policy(other_tenant, "db", actor=services.Actor.admin(superuser))
     return web, db

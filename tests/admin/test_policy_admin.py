@@ -4,7 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes, contract, parse, words
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.factories import TenantFactory
 
@@ -63,7 +64,7 @@ def test_changelist_shows_schedule_in_words_retention_status_tags_and_last_chang
     make_policy(tenant, "nightly", actor=actor, tags=[("env", "prod")])
     html = admin_client.get(CHANGELIST).content.decode()
     assert "Sunday and Wednesday at 12:00 (UTC+08:00)" not in html  # stored start_time is UTC
-    local, utc = schedule.schedule_in_words(BackupPolicy.objects.get().to_spec())
+    local, utc = words.schedule_in_words(BackupPolicy.objects.get().to_spec())
     assert local in html
     assert utc in html
     assert "30 days, and the first of each month" in html
@@ -77,7 +78,7 @@ def test_changelist_shows_schedule_in_words_retention_status_tags_and_last_chang
 def test_the_last_change_column_names_the_latest_change_of_each_policy(admin_client, tenant, actor):
     first = make_policy(tenant, "first", actor=actor)
     make_policy(tenant, "second")
-    spec = schedule.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, first.to_spec()).spec
+    spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, first.to_spec()).spec
     services.policy_update(policy=first, spec=spec, actor=services.Actor.dashboard(actor.user))
     response = admin_client.get(CHANGELIST)
     events = {policy.name: policy.last_event for policy in response.context["cl"].result_list}
@@ -90,7 +91,7 @@ def test_the_last_change_column_names_the_latest_change_of_each_policy(admin_cli
 def test_the_list_sorts_by_last_change(admin_client, tenant):
     first = make_policy(tenant, "first")
     make_policy(tenant, "second")
-    spec = schedule.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, first.to_spec()).spec
+    spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, first.to_spec()).spec
     services.policy_update(policy=first, spec=spec, actor=services.Actor.command())
     column = admin_client.get(CHANGELIST).context["cl"].list_display.index("last_change")
     newest_first = admin_client.get(CHANGELIST, {"o": f"-{column}"}).context["cl"].result_list
@@ -203,27 +204,27 @@ def test_when_both_members_of_a_pair_are_given_only_the_winner_is_stored(admin_c
 
 
 REFUSED = [
-    ({"name": ""}, "name", schedule.NAME_LENGTH),
-    ({"name": "x" * 65}, "name", schedule.NAME_LENGTH),
-    ({"name": "Default_copy"}, "name", schedule.NAME_CHARS),
-    ({"name": "two words"}, "name", schedule.NAME_CHARS),
-    ({"start_time": ""}, "start_time", schedule.START_TIME),
-    ({"start_time": "12:30"}, "start_time", schedule.START_TIME),
-    ({"start_time": "02:00,00:00"}, "start_time", schedule.START_TIME),  # not ascending in local time
-    ({"status": "MAYBE"}, "status", schedule.STATUS),
-    ({"week_frequency": "", "frequency": ""}, "frequency", schedule.FREQUENCY),
-    ({"week_frequency": "MON,FUNDAY"}, "week_frequency", schedule.FREQUENCY),
-    ({"week_frequency": "mon"}, "week_frequency", schedule.FREQUENCY),
-    ({"week_frequency": "", "frequency": "15"}, "frequency", schedule.FREQUENCY),
-    ({"week_frequency": "", "frequency": "two"}, "frequency", schedule.FREQUENCY),
-    ({"retention_num": "1"}, "retention_num", schedule.RETENTION),
-    ({"retention_num": "2.0"}, "retention_num", schedule.RETENTION),
-    ({"retention_num": "", "retention_day": ""}, "retention_num", schedule.RETENTION),
-    ({"retention_num": "", "retention_day": "1.5"}, "retention_day", schedule.RETENTION),
-    ({"time_zone": "UTC+8"}, "time_zone", schedule.TIME_ZONE),
-    ({"time_zone": "Europe/Paris"}, "time_zone", schedule.TIME_ZONE),
+    ({"name": ""}, "name", codes.NAME_LENGTH),
+    ({"name": "x" * 65}, "name", codes.NAME_LENGTH),
+    ({"name": "Default_copy"}, "name", codes.NAME_CHARS),
+    ({"name": "two words"}, "name", codes.NAME_CHARS),
+    ({"start_time": ""}, "start_time", codes.START_TIME),
+    ({"start_time": "12:30"}, "start_time", codes.START_TIME),
+    ({"start_time": "02:00,00:00"}, "start_time", codes.START_TIME),  # not ascending in local time
+    ({"status": "MAYBE"}, "status", codes.STATUS),
+    ({"week_frequency": "", "frequency": ""}, "frequency", codes.FREQUENCY),
+    ({"week_frequency": "MON,FUNDAY"}, "week_frequency", codes.FREQUENCY),
+    ({"week_frequency": "mon"}, "week_frequency", codes.FREQUENCY),
+    ({"week_frequency": "", "frequency": "15"}, "frequency", codes.FREQUENCY),
+    ({"week_frequency": "", "frequency": "two"}, "frequency", codes.FREQUENCY),
+    ({"retention_num": "1"}, "retention_num", codes.RETENTION),
+    ({"retention_num": "2.0"}, "retention_num", codes.RETENTION),
+    ({"retention_num": "", "retention_day": ""}, "retention_num", codes.RETENTION),
+    ({"retention_num": "", "retention_day": "1.5"}, "retention_day", codes.RETENTION),
+    ({"time_zone": "UTC+8"}, "time_zone", codes.TIME_ZONE),
+    ({"time_zone": "Europe/Paris"}, "time_zone", codes.TIME_ZONE),
     # Local 00:00, 02:00, 04:00 at UTC+02:00 fall on two UTC days: only weekdays can place them.
-    ({"week_frequency": "", "frequency": "1"}, "frequency", schedule.TIME_ZONE),
+    ({"week_frequency": "", "frequency": "1"}, "frequency", codes.TIME_ZONE),
 ]
 
 
@@ -246,10 +247,10 @@ def test_every_problem_is_shown_at_once(admin_client, tenant):
 @pytest.mark.parametrize(
     ("rows", "index", "field", "code"),
     [
-        ([("bad key", "x")], 0, "key", schedule.TAG),
-        ([("env", "a" * 44)], 0, "value", schedule.TAG),
-        ([("", "orphan")], 0, "key", schedule.TAG),
-        ([("env", "a"), ("env", "b")], 1, "key", schedule.TAG),  # keys are distinct
+        ([("bad key", "x")], 0, "key", codes.TAG),
+        ([("env", "a" * 44)], 0, "value", codes.TAG),
+        ([("", "orphan")], 0, "key", codes.TAG),
+        ([("env", "a"), ("env", "b")], 1, "key", codes.TAG),  # keys are distinct
     ],
 )
 def test_add_refuses_a_bad_tag_at_its_row(admin_client, tenant, rows, index, field, code):
@@ -264,17 +265,17 @@ def test_add_refuses_more_than_ten_tags_above_the_rows(admin_client, tenant):
     rows = [(f"k{n}", "v") for n in range(11)]
     response = admin_client.post(ADD, set_tags(add_data(admin_client, tenant), rows))
     formset = response.context["inline_admin_formsets"][0].formset
-    assert any(schedule.TAG_COUNT in message for message in formset.non_form_errors())
+    assert any(codes.TAG_COUNT in message for message in formset.non_form_errors())
     assert BackupPolicy.objects.count() == 0
 
 
 def test_the_quota_is_shown_at_the_tenant_and_nothing_is_saved(admin_client, tenant):
-    for n in range(schedule.MAX_POLICIES_PER_TENANT):
+    for n in range(contract.MAX_POLICIES_PER_TENANT):
         make_policy(tenant, f"p{n}")
     events = AuditEvent.objects.count()
     response = admin_client.post(ADD, set_tags(add_data(admin_client, tenant), [("env", "prod")]))
-    assert any(schedule.QUOTA in message for message in errors_at(response, "tenant"))
-    assert BackupPolicy.objects.filter(tenant=tenant).count() == schedule.MAX_POLICIES_PER_TENANT
+    assert any(codes.QUOTA in message for message in errors_at(response, "tenant"))
+    assert BackupPolicy.objects.filter(tenant=tenant).count() == contract.MAX_POLICIES_PER_TENANT
     assert not BackupPolicy.objects.filter(name="nightly").exists()
     assert AuditEvent.objects.count() == events
     # Another tenant still has room: the quota is per tenant.
@@ -286,7 +287,7 @@ def test_a_name_used_in_the_project_ignoring_case_is_refused_at_the_name(admin_c
     make_policy(tenant, "Nightly")
     response = admin_client.post(ADD, add_data(admin_client, tenant, name="NIGHTLY"))
     messages = errors_at(response, "name")
-    assert any(schedule.NAME_TAKEN in message and "'Nightly'" in message for message in messages)
+    assert any(codes.NAME_TAKEN in message and "'Nightly'" in message for message in messages)
     assert BackupPolicy.objects.count() == 1
     # The same name in another project is fine.
     assert admin_client.post(ADD, add_data(admin_client, other_tenant, name="NIGHTLY")).status_code == 302
@@ -317,7 +318,7 @@ def test_the_change_page_shows_the_stored_fields_the_runs_and_the_history(admin_
     assert form["retention_day"].value() == 30
     assert "tenant" not in form.fields  # a policy never moves to another project
     html = response.content.decode()
-    assert schedule.schedule_in_words(policy.to_spec())[1] in html
+    assert words.schedule_in_words(policy.to_spec())[1] in html
     assert "Every record of this policy in the audit trail" in html
     assert str(policy.pk) in html
 
@@ -381,7 +382,7 @@ def test_a_refused_tag_leaves_the_policy_unchanged(admin_client, policy):
     data = change_data(admin_client, policy, status="OFF", name="renamed")
     data["tags-0-key"] = "bad key"
     response = post_change(admin_client, policy, data)
-    assert any(schedule.TAG in message for message in tag_form(response, 0).errors["key"])
+    assert any(codes.TAG in message for message in tag_form(response, 0).errors["key"])
     policy.refresh_from_db()
     assert (policy.name, policy.status) == ("nightly", "ON")
     assert tags_of(policy) == [("env", "prod"), ("team", "a")]
@@ -393,14 +394,14 @@ def test_a_tag_refused_by_the_service_rolls_back_the_policy_change(admin_client,
     events = AuditEvent.objects.count()
 
     def refuse(*args, **kwargs):
-        raise services.TagLimitExceeded(schedule.tag_count_problem(11))
+        raise services.TagLimitExceeded(parse.tag_count_problem(11))
 
     monkeypatch.setattr(services, "_record", refuse)
     data = change_data(admin_client, policy, status="OFF")
     data["tags-0-value"] = "test"
     response = post_change(admin_client, policy, data)
     formset = response.context["inline_admin_formsets"][0].formset
-    assert any(schedule.TAG_COUNT in message for message in formset.non_form_errors())
+    assert any(codes.TAG_COUNT in message for message in formset.non_form_errors())
     policy.refresh_from_db()
     assert policy.status == "ON"
     assert tags_of(policy) == [("env", "prod"), ("team", "a")]
@@ -412,7 +413,7 @@ def test_a_rename_onto_another_policy_is_refused_at_the_name(admin_client, polic
     response = post_change(
         admin_client, policy, change_data(admin_client, policy, name="OTHER", status="OFF")
     )
-    assert any(schedule.NAME_TAKEN in message for message in errors_at(response, "name"))
+    assert any(codes.NAME_TAKEN in message for message in errors_at(response, "name"))
     policy.refresh_from_db()
     assert (policy.name, policy.status) == ("nightly", "ON")
 
@@ -438,7 +439,7 @@ def test_a_day_shift_with_every_n_days_is_refused_on_change(admin_client, policy
         frequency="1",
     )
     response = post_change(admin_client, policy, data)
-    assert any(schedule.TIME_ZONE in message for message in errors_at(response, "frequency"))
+    assert any(codes.TIME_ZONE in message for message in errors_at(response, "frequency"))
 
 
 # --- Deleting ---------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes
 
 from ..conftest import ContractClient, create_url
 from ..factories import BackupPolicyFactory, MembershipFactory, UserFactory
@@ -221,7 +222,7 @@ def test_a_bad_query_parameter_is_400_with_code_0013(api, tenant, stored, route,
         api.post(url(tenant, route, **query), BERLIN_MONDAY),
         api.request("GET", url(tenant, route, stored, **query)),
     ):
-        error = assert_envelope(400, body_of(response, HTTPStatus.BAD_REQUEST), schedule.QUERY_PARAM)
+        error = assert_envelope(400, body_of(response, HTTPStatus.BAD_REQUEST), codes.QUERY_PARAM)
         (detail,) = error["details"]
         assert detail["field"] == next(iter(query))
         assert detail["message"].startswith(f"{next(iter(query))}: ")
@@ -229,7 +230,7 @@ def test_a_bad_query_parameter_is_400_with_code_0013(api, tenant, stored, route,
 
 def test_a_query_parameter_given_twice_is_refused(api, tenant):
     response = api.post(url(tenant, "nextruns") + "?count=1&count=2", BERLIN_MONDAY)
-    error = assert_envelope(400, body_of(response, HTTPStatus.BAD_REQUEST), schedule.QUERY_PARAM)
+    error = assert_envelope(400, body_of(response, HTTPStatus.BAD_REQUEST), codes.QUERY_PARAM)
     assert "given 2 times" in error["message"]
 
 
@@ -241,8 +242,8 @@ def test_the_message_of_a_misspelled_zone_names_the_right_one(api, tenant):
 def test_a_bad_body_and_a_bad_query_are_reported_together_the_body_first(api, tenant):
     response = api.post(url(tenant, "nextruns", count="0"), payload(start_time="12:30"))
     error = body_of(response, HTTPStatus.BAD_REQUEST)["error"]
-    assert error["code"] == schedule.START_TIME
-    assert [d["code"] for d in error["details"]] == [schedule.START_TIME, schedule.QUERY_PARAM]
+    assert error["code"] == codes.START_TIME
+    assert [d["code"] for d in error["details"]] == [codes.START_TIME, codes.QUERY_PARAM]
 
 
 @pytest.mark.parametrize("route", ["nextruns", "retention"])
@@ -250,17 +251,17 @@ def test_another_tenants_policy_is_404_0205(api, other_tenant, tenant, route):
     theirs = BackupPolicyFactory(tenant=other_tenant, payload=BERLIN_MONDAY)
     for policy in (theirs, uuid.uuid4(), "not-a-uuid"):
         response = api.request("GET", url(tenant, route, policy))
-        assert_envelope(404, body_of(response, HTTPStatus.NOT_FOUND), schedule.POLICY_NOT_FOUND)
+        assert_envelope(404, body_of(response, HTTPStatus.NOT_FOUND), codes.POLICY_NOT_FOUND)
 
 
 @pytest.mark.parametrize("route", ["nextruns", "retention"])
 def test_another_tenants_project_is_403(api, other_tenant, route):
     response = api.post(url(other_tenant, route), BERLIN_MONDAY)
-    assert_envelope(403, body_of(response, HTTPStatus.FORBIDDEN), schedule.FORBIDDEN_PROJECT)
+    assert_envelope(403, body_of(response, HTTPStatus.FORBIDDEN), codes.FORBIDDEN_PROJECT)
 
 
 @pytest.mark.parametrize("route", ["nextruns", "retention"])
-@pytest.mark.parametrize(("token", "code"), [(None, schedule.NO_TOKEN), ("bpc_unknown", schedule.BAD_TOKEN)])
+@pytest.mark.parametrize(("token", "code"), [(None, codes.NO_TOKEN), ("bpc_unknown", codes.BAD_TOKEN)])
 def test_without_a_valid_token_every_forecast_route_is_401(tenant, stored, route, token, code):
     client = ContractClient(token)
     for response in (
@@ -285,4 +286,4 @@ def test_a_member_of_two_projects_sees_only_the_policies_of_the_project_in_the_p
     client = ContractClient(services.token_issue(user=member)[1])
     assert client.request("GET", url(tenant, "nextruns", stored)).status_code == HTTPStatus.OK
     response = client.request("GET", url(other_tenant, "nextruns", stored))
-    assert_envelope(404, body_of(response, HTTPStatus.NOT_FOUND), schedule.POLICY_NOT_FOUND)
+    assert_envelope(404, body_of(response, HTTPStatus.NOT_FOUND), codes.POLICY_NOT_FOUND)

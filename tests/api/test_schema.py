@@ -15,7 +15,7 @@ from django.conf import settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policies import schedule
+from policies.domain import codes, contract, offsets, parse
 
 from .cases import ERROR_ROWS
 
@@ -128,22 +128,22 @@ def test_every_refusal_of_an_operation_is_the_envelope_with_its_codes(document, 
 def test_the_create_400_lists_every_code_of_the_error_table(document):
     operation = document["paths"]["/v2/{project_id}/backuppolicy"]["post"]
     listed = set(error_codes(document, operation, 400))
-    assert {code for _, _, status, code in ERROR_ROWS if status == 400} | {schedule.QUOTA} <= listed
-    assert error_codes(document, operation, 409) == [schedule.NAME_TAKEN]
+    assert {code for _, _, status, code in ERROR_ROWS if status == 400} | {codes.QUOTA} <= listed
+    assert error_codes(document, operation, 409) == [codes.NAME_TAKEN]
 
 
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [
-        ("put", "/v2/{project_id}/backuppolicy/{policy_id}", 404, schedule.POLICY_NOT_FOUND),
-        ("put", "/v2/{project_id}/backuppolicy/{policy_id}", 409, schedule.NAME_TAKEN),
-        ("delete", "/v2/{project_id}/backuppolicy/{policy_id}", 404, schedule.POLICY_NOT_FOUND),
-        ("delete", "/v2/{project_id}/backuppolicy/{policy_id}/tags/{key}", 404, schedule.TAG_NOT_FOUND),
-        ("post", "/v2/{project_id}/backuppolicy/{policy_id}/tags", 400, schedule.TAG_COUNT),
-        ("post", "/v2/{project_id}/backuppolicy/{policy_id}/tags/action", 400, schedule.TAG_ACTION),
-        ("post", "/v2/{project_id}/backuppolicy/{policy_id}/tags/action", 400, schedule.TAG_COUNT),
-        ("get", "/v2/{project_id}/backuppolicy", 401, schedule.NO_TOKEN),
-        ("get", "/v2/{project_id}/backuppolicy/tags", 403, schedule.FORBIDDEN_PROJECT),
+        ("put", "/v2/{project_id}/backuppolicy/{policy_id}", 404, codes.POLICY_NOT_FOUND),
+        ("put", "/v2/{project_id}/backuppolicy/{policy_id}", 409, codes.NAME_TAKEN),
+        ("delete", "/v2/{project_id}/backuppolicy/{policy_id}", 404, codes.POLICY_NOT_FOUND),
+        ("delete", "/v2/{project_id}/backuppolicy/{policy_id}/tags/{key}", 404, codes.TAG_NOT_FOUND),
+        ("post", "/v2/{project_id}/backuppolicy/{policy_id}/tags", 400, codes.TAG_COUNT),
+        ("post", "/v2/{project_id}/backuppolicy/{policy_id}/tags/action", 400, codes.TAG_ACTION),
+        ("post", "/v2/{project_id}/backuppolicy/{policy_id}/tags/action", 400, codes.TAG_COUNT),
+        ("get", "/v2/{project_id}/backuppolicy", 401, codes.NO_TOKEN),
+        ("get", "/v2/{project_id}/backuppolicy/tags", 403, codes.FORBIDDEN_PROJECT),
     ],
 )
 def test_the_codes_of_section_3_are_documented_where_they_happen(document, method, path, status, code):
@@ -187,8 +187,8 @@ def test_the_create_body_keeps_the_contracts_spellings_and_refuses_unknown_field
     inner = component(document, "ScheduledPolicy")
     assert create["additionalProperties"] is False
     assert inner["additionalProperties"] is False
-    assert set(create["properties"]) == set(schedule.TOP_LEVEL_FIELDS)
-    assert set(inner["properties"]) == set(schedule.SCHEDULE_FIELDS)
+    assert set(create["properties"]) == set(contract.TOP_LEVEL_FIELDS)
+    assert set(inner["properties"]) == set(contract.SCHEDULE_FIELDS)
     assert {"rentention_num", "rentention_day", "remain_first_backup_of_curMonth"} <= set(inner["properties"])
     assert set(create["required"]) == {"backup_policy_name", "scheduled_policy"}
     assert set(inner["required"]) == {"start_time", "status"}
@@ -196,21 +196,21 @@ def test_the_create_body_keeps_the_contracts_spellings_and_refuses_unknown_field
 
 def test_the_create_body_states_the_ranges_and_enums_of_the_core(document):
     fields = component(document, "ScheduledPolicy")["properties"]
-    assert (fields["frequency"]["minimum"], fields["frequency"]["maximum"]) == schedule.FREQUENCY_RANGE
+    assert (fields["frequency"]["minimum"], fields["frequency"]["maximum"]) == contract.FREQUENCY_RANGE
     assert (fields["rentention_num"]["minimum"], fields["rentention_num"]["maximum"]) == (
-        schedule.RETENTION_NUM_RANGE
+        contract.RETENTION_NUM_RANGE
     )
-    assert fields["rentention_day"]["minimum"] == schedule.RETENTION_DAY_RANGE[0]
-    assert fields["week_frequency"]["items"]["enum"] == list(schedule.WEEKDAYS)
+    assert fields["rentention_day"]["minimum"] == contract.RETENTION_DAY_RANGE[0]
+    assert fields["week_frequency"]["items"]["enum"] == list(contract.WEEKDAYS)
     assert fields["status"]["enum"] == ["ON", "OFF"]
     assert fields["remain_first_backup_of_curMonth"]["enum"] == ["Y", "N", None]
     tags = component(document, "BackupPolicyCreate")["properties"]["tags"]
-    assert tags["maxItems"] == schedule.MAX_TAGS
+    assert tags["maxItems"] == contract.MAX_TAGS
 
 
 def test_the_modify_body_has_no_tags_and_no_required_field(document):
     update = component(document, "BackupPolicyUpdate")
-    assert set(update["properties"]) == set(schedule.MODIFY_FIELDS)
+    assert set(update["properties"]) == set(parse.MODIFY_FIELDS)
     assert "required" not in update
     assert update["minProperties"] == 1
     assert "required" not in component(document, "ScheduledPolicyUpdate")
@@ -260,7 +260,7 @@ OFFSET_TEXT = st.builds(
 @given(text=OFFSET_TEXT)
 def test_the_time_zone_pattern_accepts_exactly_what_the_core_accepts(document, text):
     try:
-        schedule.parse_offset(text)
+        offsets.parse_offset(text)
         valid = True
     except ValueError:
         valid = False
@@ -275,7 +275,7 @@ def test_the_name_schema_accepts_exactly_what_the_core_accepts(document, text):
         and accepts(re.compile(name["pattern"]), text)
         and not accepts(re.compile(name["not"]["pattern"]), text)
     )
-    result = schedule.parse_policy({"backup_policy_name": text, "scheduled_policy": VALID_SCHEDULE})
+    result = parse.parse_policy({"backup_policy_name": text, "scheduled_policy": VALID_SCHEDULE})
     assert by_schema == result.ok
 
 
@@ -297,7 +297,7 @@ def test_the_start_time_pattern_accepts_exactly_the_format_the_core_accepts(docu
     if len({item.strip() for item in items}) < len(items):
         return
     ascending = [item.strip() for item in items] == sorted(item.strip() for item in items)
-    by_core = schedule.parse_policy(
+    by_core = parse.parse_policy(
         {"backup_policy_name": "p", "scheduled_policy": {**VALID_SCHEDULE, "start_time": text}}
     ).ok
     by_schema = accepts(pattern_of(document, "ScheduledPolicy", "start_time"), text)

@@ -95,7 +95,8 @@ def seed(folder: Path) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from policies import schedule, services
+    from policies import services
+    from policies.domain import contract, parse
     from policies.forms import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
     from tests.factories import valid_payload
@@ -127,12 +128,12 @@ def seed(folder: Path) -> dict:
 
     listed = tenants_with_tokens("bench-list", LIST_TENANTS)
     for tenant, _ in listed:
-        for index in range(schedule.MAX_POLICIES_PER_TENANT):
+        for index in range(contract.MAX_POLICIES_PER_TENANT):
             payload = valid_payload(
                 backup_policy_name=f"listed_{index}",
                 tags=[{"key": f"key{n}", "value": f"value{n}"} for n in range(index % 4)],
             )
-            spec = schedule.parse_policy(payload).spec
+            spec = parse.parse_policy(payload).spec
             services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
     write("list.tsv", [[t.project_id, raw] for t, raw in listed])
 

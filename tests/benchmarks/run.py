@@ -53,7 +53,8 @@ def main() -> None:
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
-    from policies import schedule, services
+    from policies import services
+    from policies.domain import parse
     from policies.models import BackupPolicy
     from tests.factories import TenantFactory, UserFactory, valid_payload
 
@@ -61,9 +62,9 @@ def main() -> None:
     print(f"database: {django.db.connection.vendor}  rounds: {ROUNDS}")
 
     payload = valid_payload()
-    _report("core: parse_policy (founding example)", _time(lambda: schedule.parse_policy(payload)))
+    _report("core: parse_policy (founding example)", _time(lambda: parse.parse_policy(payload)))
     bad = valid_payload(backup_policy_name="default!", time_zone="UTC+25:00", tags=[{"key": ""}] * 11)
-    _report("core: parse_policy (many problems)", _time(lambda: schedule.parse_policy(bad)))
+    _report("core: parse_policy (many problems)", _time(lambda: parse.parse_policy(bad)))
 
     tenant = TenantFactory(project_id="bench")
     user = UserFactory(username="bench")

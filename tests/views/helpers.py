@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from policies import schedule, services
+from policies import services
+from policies.domain import parse
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -37,6 +38,6 @@ def form_data(**overrides):
 
 def policy_from_payload(tenant, payload):
     """Store a policy as any entrance would: the core, then the service (quota, names)."""
-    result = schedule.parse_policy(payload)
+    result = parse.parse_policy(payload)
     assert result.ok, result.problems
     return services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())

@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 import pytest
 
-from policies import schedule
+from policies.domain import codes, words
 from policies.models import BackupPolicy, PolicyTag
 
 from .helpers import HTMX, form_data, url
@@ -28,7 +28,7 @@ def test_the_form_page_has_the_controls_the_browser_tests_rely_on(member, tenant
     assert f'hx-post="{url("policy_preview", tenant)}"' in body
     assert '<label for="id_name">Name</label>' in body
     assert '<label for="id_time_zone">Time zone</label>' in body
-    assert _checkbox_labels(body, "week_days") == list(schedule.WEEKDAY_NAMES)
+    assert _checkbox_labels(body, "week_days") == list(words.WEEKDAY_NAMES)
     assert _checkbox_labels(body, "hours") == [f"{h:02d}:00" for h in range(24)]
     assert '<option value="UTC+02:00">UTC+02:00</option>' in body
     assert re.search(r'<option value="Europe/Berlin">Europe/Berlin \(UTC\+0[12]:00\)</option>', body)
@@ -105,10 +105,10 @@ def test_an_invalid_submission_shows_each_problem_at_its_field_and_saves_nothing
     assert response.status_code == HTTPStatus.OK
     form = response.context["form"]
     assert [p.code for p in form.problems] == [
-        schedule.NAME_CHARS,
-        schedule.FREQUENCY,
-        schedule.RETENTION,
-        schedule.TAG,
+        codes.NAME_CHARS,
+        codes.FREQUENCY,
+        codes.RETENTION,
+        codes.TAG,
     ]
     # In the form's words, chosen by (field, code); the core's detail follows a subject.
     assert form.errors["name"][0].startswith("The name contains a space")
@@ -125,7 +125,7 @@ def test_an_invalid_submission_shows_each_problem_at_its_field_and_saves_nothing
 def test_a_day_shift_with_every_n_days_asks_for_days_of_the_week(member, tenant):
     response = member.post(url("policy_create", tenant), form_data(schedule_kind="days", frequency="1"))
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.TIME_ZONE]
+    assert [p.code for p in form.problems] == [codes.TIME_ZONE]
     message = form.errors["schedule_kind"][0]
     assert message.startswith("At UTC+02:00 these start times fall on two UTC days")
     assert "(local 00:00 is 22:00 UTC the day before)" in message
@@ -137,10 +137,10 @@ def test_a_blank_form_says_what_is_required(member, tenant):
     data = form_data(name="", hours=[], week_days=[], retention_num="", tag_key=[], tag_value=[])
     form = member.post(url("policy_create", tenant), data).context["form"]
     assert {p.code for p in form.problems} == {
-        schedule.NAME_LENGTH,
-        schedule.START_TIME,
-        schedule.FREQUENCY,
-        schedule.RETENTION,
+        codes.NAME_LENGTH,
+        codes.START_TIME,
+        codes.FREQUENCY,
+        codes.RETENTION,
     }
     assert form.errors["name"] == ["Enter a name of 1 to 64 characters."]
     assert form.errors["hours"] == ["Tick at least one start time."]
@@ -161,7 +161,7 @@ def test_a_name_in_use_ignoring_case_is_refused_at_the_name(member, tenant):
     response = member.post(url("policy_create", tenant), form_data(name="NIGHTLY"))
     assert response.status_code == HTTPStatus.OK
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.NAME_TAKEN]
+    assert [p.code for p in form.problems] == [codes.NAME_TAKEN]
     assert form.errors["name"][0].startswith("The project already has a policy named")
     assert BackupPolicy.objects.filter(tenant=tenant).count() == 1
 
@@ -171,7 +171,7 @@ def test_the_eleventh_policy_is_refused_with_the_reason(member, tenant, make_pol
     response = member.post(url("policy_create", tenant), form_data())
     assert response.status_code == HTTPStatus.OK
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.QUOTA]
+    assert [p.code for p in form.problems] == [codes.QUOTA]
     body = response.content.decode()
     assert "already holds 10 backup policies" in body
     assert "10 of 10 policies" in body
@@ -201,7 +201,7 @@ def test_a_named_zone_stores_its_offset_of_today(member, tenant, monkeypatch):
 def test_an_offset_the_contract_refuses_is_refused_at_the_time_zone(member, tenant):
     response = member.post(url("policy_create", tenant), form_data(time_zone="UTC+05:15"))
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.TIME_ZONE]
+    assert [p.code for p in form.problems] == [codes.TIME_ZONE]
     assert "minutes 15" in form.errors["time_zone"][0]
     assert '<option value="UTC+05:15" selected>UTC+05:15</option>' in response.content.decode()
 

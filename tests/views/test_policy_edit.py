@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import schedule
+from policies.domain import codes, parse, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.factories import MembershipFactory, TenantFactory, valid_payload
 
@@ -46,7 +46,7 @@ def nightly(tenant):
     return policy_from_payload(tenant, NIGHTLY)
 
 
-def stored(policy) -> schedule.PolicySpec:
+def stored(policy) -> specs.PolicySpec:
     return BackupPolicy.objects.get(pk=policy.pk).to_spec()
 
 
@@ -179,7 +179,7 @@ def test_switching_to_every_n_days_with_a_day_shift_is_refused_at_the_schedule(m
     response = member.post(policy_url("policy_edit", nightly), edit_data(schedule_kind="days", frequency="1"))
     assert response.status_code == HTTPStatus.OK
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.TIME_ZONE]
+    assert [p.code for p in form.problems] == [codes.TIME_ZONE]
     assert form.errors["schedule_kind"][0].startswith("At UTC+02:00 these start times fall on two UTC days")
     assert "The policy was not saved" in response.content.decode()
     assert stored(nightly) == before
@@ -189,13 +189,13 @@ def test_switching_to_every_n_days_with_a_day_shift_is_refused_at_the_schedule(m
 @pytest.mark.parametrize(
     ("overrides", "field", "code"),
     [
-        ({"name": ""}, "name", schedule.NAME_LENGTH),
-        ({"name": "default_nightly"}, "name", schedule.NAME_CHARS),
-        ({"hours": []}, "hours", schedule.START_TIME),
-        ({"week_days": []}, "week_days", schedule.FREQUENCY),
-        ({"retention_num": "15"}, "retention_num", schedule.RETENTION),
-        ({"time_zone": "UTC+05:15"}, "time_zone", schedule.TIME_ZONE),
-        ({"status": "MAYBE"}, "status", schedule.STATUS),
+        ({"name": ""}, "name", codes.NAME_LENGTH),
+        ({"name": "default_nightly"}, "name", codes.NAME_CHARS),
+        ({"hours": []}, "hours", codes.START_TIME),
+        ({"week_days": []}, "week_days", codes.FREQUENCY),
+        ({"retention_num": "15"}, "retention_num", codes.RETENTION),
+        ({"time_zone": "UTC+05:15"}, "time_zone", codes.TIME_ZONE),
+        ({"status": "MAYBE"}, "status", codes.STATUS),
     ],
     ids=["no-name", "default-name", "no-hours", "no-days", "retention", "offset", "status"],
 )
@@ -217,7 +217,7 @@ def test_a_rename_onto_another_policys_name_is_refused_at_the_name_field(member,
     response = member.post(policy_url("policy_edit", nightly), data)
     assert response.status_code == HTTPStatus.OK
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.NAME_TAKEN]
+    assert [p.code for p in form.problems] == [codes.NAME_TAKEN]
     assert form.errors["name"][0].startswith("The project already has a policy named 'Weekly'")
     body = response.content.decode()
     assert 'id="name-errors"' in body
@@ -295,7 +295,7 @@ def test_the_edit_preview_shows_the_modify_body_without_tags(member, nightly):
     body = member.post(policy_url("policy_edit_preview", nightly), edit_data(), **HTMX).content.decode()
     shown = json.loads(html.unescape(re.search(r'id="api-body"[^>]*><code>(.*?)</code>', body, re.S)[1]))
     assert "tags" not in shown
-    assert schedule.parse_policy_update(shown, stored(nightly)).spec == stored(nightly)
+    assert parse.parse_policy_update(shown, stored(nightly)).spec == stored(nightly)
 
 
 def test_without_htmx_the_edit_preview_answers_the_whole_edit_page(member, nightly):

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import pytest
 
-from policies import schedule
+from policies.domain import codes
 from policies.models import BackupPolicy
 from tests.factories import MembershipFactory, TenantFactory
 
@@ -37,14 +37,14 @@ def test_a_name_in_use_is_no_accepted_policy_in_the_preview(member, tenant):
     body = member.post(url("policy_create", tenant), form_data()).content.decode()
     assert _verdict(body) == ("refused", "Not saved: 1 problem to fix.")
     assert "The contract accepts this policy." not in body
-    assert schedule.NAME_TAKEN in body
+    assert codes.NAME_TAKEN in body
 
 
 def test_the_quota_is_no_accepted_policy_in_the_preview(member, tenant, make_policies):
     make_policies(10)
     body = member.post(url("policy_create", tenant), form_data()).content.decode()
     assert _verdict(body) == ("refused", "Not saved: 1 problem to fix.")
-    assert schedule.QUOTA in body
+    assert codes.QUOTA in body
 
 
 def test_a_valid_preview_still_says_the_contract_accepts_it(member, tenant):
@@ -201,7 +201,7 @@ def test_no_message_starts_mid_sentence(member, tenant):
 def test_the_preview_keeps_the_contract_code_beside_the_forms_words(member, tenant):
     body = member.post(url("policy_preview", tenant), form_data(week_days=[]), **HTMX).content.decode()
     assert re.search(
-        rf"<strong>Days of the week:</strong> Tick at least one day\. <span class=\"code\">{schedule.FREQUENCY}</span>",
+        rf"<strong>Days of the week:</strong> Tick at least one day\. <span class=\"code\">{codes.FREQUENCY}</span>",
         body,
     )
 

@@ -6,7 +6,8 @@ from dataclasses import replace
 import pytest
 from django.urls import reverse
 
-from policies import schedule, services
+from policies import services
+from policies.domain import codes, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.factories import valid_payload
 
@@ -92,10 +93,10 @@ def test_tags_and_fields_changed_together_are_both_saved_by_one_request(member, 
 @pytest.mark.parametrize(
     ("pairs", "code", "row_error"),
     [
-        ([("bad key", "x")], schedule.TAG, "The key 'bad key' "),
-        ([("env", "a b")], schedule.TAG, "The value 'a b' "),
-        ([("env", "1"), ("env", "2")], schedule.TAG, ""),
-        ([("", "orphan")], schedule.TAG, "Enter a key for this tag"),
+        ([("bad key", "x")], codes.TAG, "The key 'bad key' "),
+        ([("env", "a b")], codes.TAG, "The value 'a b' "),
+        ([("env", "1"), ("env", "2")], codes.TAG, ""),
+        ([("", "orphan")], codes.TAG, "Enter a key for this tag"),
     ],
     ids=["key-chars", "value-chars", "repeated-key", "value-without-key"],
 )
@@ -113,7 +114,7 @@ def test_eleven_tags_are_refused_with_the_count_and_nothing_is_saved(member, tag
     pairs = [(f"k{i}", "") for i in range(11)]
     response = member.post(edit_url(tagged), with_tags(pairs, retention_num="9"))
     form = response.context["form"]
-    assert [p.code for p in form.problems] == [schedule.TAG_COUNT]
+    assert [p.code for p in form.problems] == [codes.TAG_COUNT]
     assert form.tag_errors == ["A policy has at most 10 tags; remove 1."]
     assert BackupPolicy.objects.get(pk=tagged.pk).retention_num == 7
     assert len(tags_of(tagged)) == 3
@@ -124,7 +125,7 @@ def test_the_service_stores_the_modify_and_the_tags_together_or_not_at_all(tagge
     # them, and then the modify of the same call is rolled back with them.
     current = tagged.to_spec()
     renamed = replace(current, name="renamed")
-    eleven = tuple(schedule.Tag(f"k{i}", "") for i in range(11))
+    eleven = tuple(specs.Tag(f"k{i}", "") for i in range(11))
     with pytest.raises(services.TagLimitExceeded):
         services.policy_update(policy=tagged, spec=renamed, tags=eleven, actor=services.Actor.dashboard(user))
     assert BackupPolicy.objects.get(pk=tagged.pk).name == "nightly"

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from policies import schedule
+from policies.domain import codes
 from policies.models import AuditEvent, BackupPolicy
 from tests.factories import MembershipFactory, TenantFactory, valid_payload
 
@@ -121,7 +121,7 @@ def test_without_javascript_a_refused_status_comes_back_as_an_error_message(memb
     response = member.post(toggle_url(nightly), {"status": "PAUSED"}, follow=True)
     body = html.unescape(response.content.decode())
     assert '<li class="message error">Policy “nightly” was not changed' in body
-    assert schedule.STATUS in body
+    assert codes.STATUS in body
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])

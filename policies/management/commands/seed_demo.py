@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from policies import schedule, services
+from policies import services
+from policies.domain import parse
 from policies.models import BackupPolicy
 
 DEMO_PROJECT = "demo-project"
@@ -68,7 +69,7 @@ class Command(BaseCommand):
                     tenant=tenant, name__iexact=payload["backup_policy_name"]
                 ).exists():
                     continue
-                result = schedule.parse_policy(payload)
+                result = parse.parse_policy(payload)
                 services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
             _, token = services.token_issue(user=admin)
 

@@ -1,0 +1,85 @@
+"""Error codes and problems: what is wrong with a request, where, and under which code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# --- Error codes, in the order of the contract's table (2.4): the first one found decides. -----
+
+BODY_EMPTY = "AutoBackup.0000"
+BAD_FIELD = "AutoBackup.0001"  # scheduled_policy missing or not an object; an unknown field
+NO_TOKEN = "AutoBackup.0002"
+BAD_TOKEN = "AutoBackup.0003"
+BAD_JSON = "AutoBackup.0008"
+SERVER_ERROR = "AutoBackup.0009"
+NAME_LENGTH = "AutoBackup.0101"
+NAME_CHARS = "AutoBackup.0102"
+START_TIME = "AutoBackup.0103"
+STATUS = "AutoBackup.0104"
+KEEP_FIRST = "AutoBackup.0105"
+FREQUENCY = "AutoBackup.0106"
+RETENTION = "AutoBackup.0107"
+QUOTA = "AutoBackup.0203"
+NAME_TAKEN = "AutoBackup.0204"
+POLICY_NOT_FOUND = "AutoBackup.0205"
+FORBIDDEN_PROJECT = "AutoBackup.0213"
+TAG = "AutoBackup.0214"
+TAG_COUNT = "AutoBackup.0215"
+TAG_NOT_FOUND = "AutoBackup.0216"
+TAG_ACTION = "AutoBackup.0222"
+TIME_ZONE = "AutoBackup.0226"
+QUERY_PARAM = "AutoBackup.0013"  # ours: a bad query parameter of the forecast routes (docs/api.md)
+
+CODE_ORDER: tuple[str, ...] = (
+    BODY_EMPTY,
+    BAD_JSON,
+    BAD_FIELD,
+    NAME_LENGTH,
+    NAME_CHARS,
+    START_TIME,
+    STATUS,
+    KEEP_FIRST,
+    FREQUENCY,
+    RETENTION,
+    TAG_ACTION,
+    TAG,
+    TAG_COUNT,
+    TIME_ZONE,
+    QUOTA,
+    NAME_TAKEN,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: where (JSON path), which contract code, how to fix it."""
+
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Order problems as the contract's table does, keeping discovery order within a code."""
+    rank = {code: index for index, code in enumerate(CODE_ORDER)}
+    return sorted(problems, key=lambda p: rank.get(p.code, len(rank)))
+
+
+_PATH_INDEX = re.compile(r"\[\d+\]")
+_TAG_PATH = re.compile(r"tags\[(\d+)\](?:\.(\w+))?")
+
+
+def path_without_indexes(path: str) -> str:
+    """``"scheduled_policy.week_frequency[2]"`` -> ``"scheduled_policy.week_frequency"``."""
+    return _PATH_INDEX.sub("", path)
+
+
+def tag_of_path(path: str) -> tuple[int, str | None] | None:
+    """For a problem at ``tags[3]`` or ``tags[3].key``: ``(3, None)`` or ``(3, "key")``."""
+    match = _TAG_PATH.fullmatch(path)
+    return (int(match.group(1)), match.group(2)) if match else None

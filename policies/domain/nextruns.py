@@ -1,0 +1,195 @@
+"""Next runs in UTC, local time and a named zone, and the runs a zone's offset change moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from .offsets import format_minutes, format_offset
+from .specs import PolicySpec
+from .timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
+from .words import duration_words
+from .zones import OffsetChange, offset_changes
+
+# How far ahead the dashboard and the API look for a zone's offset changes.
+CHANGES_HORIZON_DAYS = 366
+
+
+# --- Next runs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """One run: the UTC instant, its local time at the stored offset, and in a named zone."""
+
+    utc: datetime
+    local: datetime
+    zone_local: datetime | None = None
+
+    @property
+    def offset_minutes(self) -> int:
+        return _offset_of(self.local)
+
+    @property
+    def zone_offset_minutes(self) -> int | None:
+        return None if self.zone_local is None else _offset_of(self.zone_local)
+
+    @property
+    def stale(self) -> bool:
+        """True when the named zone's local time differs from the one chosen (the stored offset)."""
+        return self.zone_local is not None and self.zone_offset_minutes != self.offset_minutes
+
+    @property
+    def shift_minutes(self) -> int:
+        """How much later (positive) the run happens in the named zone than at the stored offset."""
+        zone = self.zone_offset_minutes
+        return 0 if zone is None else zone - self.offset_minutes
+
+    @property
+    def local_words(self) -> str:
+        return f"{self.local:%a %d %b %Y %H:%M}"
+
+    # A table of runs: the local date once, then each clock; another day is named (Sun 23:00).
+    @property
+    def date_words(self) -> str:
+        return f"{self.local:%a %d %b %Y}"
+
+    @property
+    def time_words(self) -> str:
+        return f"{self.local:%H:%M}"
+
+    def _clock(self, moment: datetime) -> str:
+        return f"{moment:%H:%M}" if moment.date() == self.local.date() else f"{moment:%a %H:%M}"
+
+    @property
+    def zone_time_words(self) -> str:
+        return "" if self.zone_local is None else self._clock(self.zone_local)
+
+    @property
+    def utc_time_words(self) -> str:
+        return self._clock(self.utc)
+
+
+def _offset_of(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _run(minute: int, offset: int, zone: ZoneInfo | None) -> NextRun:
+    utc = utc_at(minute)
+    return NextRun(
+        utc=utc,
+        local=utc.astimezone(schedule_tz(offset)),
+        zone_local=utc.astimezone(zone) if zone is not None else None,
+    )
+
+
+def next_runs(
+    spec: PolicySpec, *, start: datetime, count: int, zone: ZoneInfo | None = None
+) -> list[NextRun]:
+    """Return the next ``count`` runs at or after ``start`` (none for a policy that is OFF)."""
+    require_aware(start, "start")
+    if not spec.enabled or count <= 0:
+        return []
+    calendar = RunCalendar(spec)
+    runs = calendar.runs(minute_ceil(start))
+    return [_run(next(runs), calendar.offset, zone) for _ in range(count)]
+
+
+def next_run(spec: PolicySpec, *, start: datetime) -> NextRun | None:
+    """Return the first run at or after ``start``, or None for a policy that is OFF."""
+    runs = next_runs(spec, start=start, count=1)
+    return runs[0] if runs else None
+
+
+@dataclass(frozen=True)
+class LocalTimeChange:
+    """A named zone changes its offset: from ``first_run`` on, the runs happen at other local times."""
+
+    zone_name: str
+    change: OffsetChange
+    stored_minutes: int
+    first_run: NextRun
+    day_minutes: tuple[int, ...]  # the chosen local times (at the stored offset)
+
+    @property
+    def shift_minutes(self) -> int:
+        return self.change.after_minutes - self.stored_minutes
+
+    @property
+    def stale(self) -> bool:
+        return self.shift_minutes != 0
+
+    @property
+    def local_times(self) -> list[str]:
+        """The zone's local times of one run day from ``first_run`` on.
+
+        Listed in the order of :attr:`chosen_times`, each under the time it was chosen as, so
+        that the sentence pairs them: chosen 23:00 shifted an hour later is 00:00, last.
+        """
+        return [format_minutes(minute + self.shift_minutes) for minute in self.day_minutes]
+
+    @property
+    def chosen_times(self) -> list[str]:
+        return [format_minutes(minute) for minute in self.day_minutes]
+
+    @property
+    def from_date(self) -> date:
+        """The zone's local date of the first run affected."""
+        assert self.first_run.zone_local is not None
+        return self.first_run.zone_local.date()
+
+    @property
+    def sentence(self) -> str:
+        when = f"{self.change.at.astimezone(ZoneInfo(self.zone_name)):%a %d %b %Y}"
+        after = format_offset(self.change.after_minutes)
+        first = f"{self.from_date:%a %d %b %Y}"
+        times = ", ".join(self.local_times)
+        if not self.stale:
+            return (
+                f"From {first}, the runs happen at {times} in {self.zone_name} again, as chosen: "
+                f"the zone is back at {after} from {when}."
+            )
+        later = "later" if self.shift_minutes > 0 else "earlier"
+        return (
+            f"From {first}, the runs happen at {times} in {self.zone_name}, "
+            f"{duration_words(abs(self.shift_minutes))} {later} than chosen ({', '.join(self.chosen_times)}): "
+            f"the zone moves to {after} on {when}, the policy keeps "
+            f"{format_offset(self.stored_minutes)}."
+        )
+
+
+def local_time_changes(
+    spec: PolicySpec,
+    zone: ZoneInfo,
+    *,
+    start: datetime,
+    days: int = CHANGES_HORIZON_DAYS,
+    zone_name: str | None = None,
+) -> list[LocalTimeChange]:
+    """Return each offset change of ``zone`` in the ``days`` after ``start`` with the first run it moves.
+
+    A change followed by another before any run is left out: no run happens at its offset.
+    """
+    require_aware(start, "start")
+    if not spec.enabled:
+        return []
+    calendar = RunCalendar(spec)
+    changes = offset_changes(zone, now=start, days=days)
+    found = []
+    for index, change in enumerate(changes):
+        first = calendar.next_run(minute_ceil(change.at))
+        following = changes[index + 1].at if index + 1 < len(changes) else None
+        if following is not None and utc_at(first) >= following:
+            continue
+        found.append(
+            LocalTimeChange(
+                zone_name=zone_name or str(zone.key),
+                change=change,
+                stored_minutes=calendar.offset,
+                first_run=_run(first, calendar.offset, zone),
+                day_minutes=calendar.day_minutes,
+            )
+        )
+    return found

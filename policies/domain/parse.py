@@ -1,0 +1,336 @@
+"""The request bodies of the contract: create, modify, a form's edit, and the tag routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from .check import MISSING, Checker
+from .codes import (
+    BAD_FIELD,
+    BODY_EMPTY,
+    FREQUENCY,
+    KEEP_FIRST,
+    RETENTION,
+    STATUS,
+    TAG,
+    TAG_ACTION,
+    TAG_COUNT,
+    TAG_NOT_FOUND,
+    TIME_ZONE,
+    Problem,
+    sort_problems,
+)
+from .contract import (
+    FREQUENCY_RANGE,
+    MAX_TAGS,
+    RETENTION_NUM_RANGE,
+    SCHEDULE_FIELDS,
+    TOP_LEVEL_FIELDS,
+)
+from .offsets import format_minutes, has_day_shift, local_minute, utc_day_shift
+from .specs import TAG_ACTIONS, ParseResult, PolicySpec, Tag, TagAction
+from .values import describe, show
+from .words import DAY_SHIFT_WORDS
+
+
+def parse_policy(body: Any) -> ParseResult:
+    """Read a create request body: return the canonical spec, or every problem in contract order.
+
+    Any value at all may be passed (whatever ``json.loads`` returned); this never raises.
+    """
+    check = Checker()
+    if not isinstance(body, Mapping):
+        what = "empty" if body is None else describe(body)
+        return ParseResult(
+            None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object, not {what}"),)
+        )
+
+    inner_names = {name: f"'scheduled_policy.{name}'" for name in SCHEDULE_FIELDS}
+    check.unknown_fields(body, "", TOP_LEVEL_FIELDS, inner_names)
+
+    name = check.name(body.get("backup_policy_name", MISSING))
+    time_zone, offset = check.time_zone(body.get("time_zone", MISSING))
+    tags = check.tags(body.get("tags", MISSING))
+
+    schedule = body.get("scheduled_policy", MISSING)
+    fields: dict[str, Any] = {}
+    if not isinstance(schedule, Mapping):
+        what = "missing" if schedule is MISSING else f"{describe(schedule)}, not an object"
+        check.refuse(
+            "scheduled_policy",
+            BAD_FIELD,
+            f"is {what}; send an object with start_time, status, frequency or week_frequency, "
+            "and rentention_num or rentention_day",
+        )
+    else:
+        check.unknown_fields(
+            schedule,
+            "scheduled_policy",
+            SCHEDULE_FIELDS,
+            {"time_zone": "the top-level 'time_zone' (it goes beside scheduled_policy, not inside it)"},
+        )
+        fields = _parse_schedule(check, schedule, offset, time_zone)
+
+    if check.problems or name is None or not fields:
+        return ParseResult(None, tuple(sort_problems(check.problems)))
+    spec = PolicySpec(name=name, time_zone=time_zone, tags=tags, **fields)
+    return ParseResult(spec, ())
+
+
+def _parse_schedule(
+    check: Checker, schedule: Mapping[str, Any], offset: int | None, time_zone: str | None
+) -> dict[str, Any]:
+    def get(key: str) -> Any:
+        value = schedule.get(key, MISSING)
+        return MISSING if value is None else value  # null means absent for every optional field
+
+    hours = check.start_time(schedule.get("start_time", MISSING))
+    status = check.choice(
+        schedule.get("status", MISSING), "scheduled_policy.status", STATUS, ("ON", "OFF"), required=True
+    )
+    keep_first = check.choice(
+        get("remain_first_backup_of_curMonth"),
+        "scheduled_policy.remain_first_backup_of_curMonth",
+        KEEP_FIRST,
+        ("Y", "N"),
+        required=False,
+    )
+
+    frequency = week = None
+    raw_frequency, raw_week = get("frequency"), get("week_frequency")
+    if raw_frequency is MISSING and raw_week is MISSING:
+        check.refuse(
+            "scheduled_policy.frequency",
+            FREQUENCY,
+            'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
+        )
+    if raw_frequency is not MISSING:
+        frequency = check.integer(raw_frequency, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE)
+    if raw_week is not MISSING:
+        week = check.week_frequency(raw_week)
+
+    retention_num = retention_day = None
+    raw_num, raw_day = get("rentention_num"), get("rentention_day")
+    if raw_num is MISSING and raw_day is MISSING:
+        check.refuse(
+            "scheduled_policy.rentention_num",
+            RETENTION,
+            "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
+        )
+    if raw_num is not MISSING:
+        retention_num = check.integer(
+            raw_num, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE
+        )
+    if raw_day is not MISSING:
+        retention_day = check.retention_day(raw_day)
+
+    if hours is not None and offset is not None:
+        in_order = check.local_order(hours, offset, time_zone)
+        if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
+            runs = ", ".join(
+                f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
+                f"the {DAY_SHIFT_WORDS[utc_day_shift(h, offset)]}"
+                for h in hours
+            )
+            also = " (frequency wins when both are given: drop it)" if raw_week is not MISSING else ""
+            check.refuse(
+                "scheduled_policy.frequency",
+                TIME_ZONE,
+                f"the start times fall on different UTC days at {time_zone} ({runs}); "
+                f"use week_frequency with the local days instead of frequency{also}",
+            )
+
+    if check.problems or hours is None or status is None:
+        return {}
+    # Of each pair, only the member that runs is kept (frequency and rentention_num win).
+    return {
+        "start_hours": hours,
+        "status": status,
+        "frequency": frequency,
+        "week_frequency": None if frequency is not None else week,
+        "retention_num": retention_num,
+        "retention_day": None if retention_num is not None else retention_day,
+        "keep_first_of_month": keep_first == "Y",
+    }
+
+
+# --- Modify and the tag routes (CONTRACT.md section 3) --------------------------------------
+
+# Sending one member of a pair to modify replaces the other: the stored one is dropped first.
+_PAIR_OF: dict[str, str] = {
+    "frequency": "week_frequency",
+    "week_frequency": "frequency",
+    "rentention_num": "rentention_day",
+    "rentention_day": "rentention_num",
+}
+MODIFY_FIELDS: tuple[str, ...] = ("backup_policy_name", "scheduled_policy", "time_zone")
+TAG_ROUTES_HINT = (
+    "tags are not changed by modify; use POST .../backuppolicy/{policy_id}/tags, "
+    "DELETE .../tags/{key} or POST .../tags/action"
+)
+
+
+def merge_policy_update(body: Mapping[str, Any], current: PolicySpec) -> dict[str, Any]:
+    """Return the create body that results from applying a modify ``body`` to ``current``.
+
+    Absent (or null) fields keep their stored values; within ``scheduled_policy`` one member of
+    a pair replaces the other. Whatever else the body holds is carried over unchanged, so that
+    :func:`parse_policy` refuses it with the create rules' own words.
+    """
+    merged = current.to_payload()
+    merged.pop("tags", None)
+    for name, value in body.items():
+        if name == "scheduled_policy":
+            continue
+        if value is not None:
+            merged[name] = value
+    inner = body.get("scheduled_policy")
+    if isinstance(inner, Mapping):
+        schedule = dict(merged["scheduled_policy"])
+        sent = {name: value for name, value in inner.items() if value is not None}
+        for name in sent:
+            # Both members sent is like create: both are checked and the winner is kept.
+            if name in _PAIR_OF and _PAIR_OF[name] not in sent:
+                schedule.pop(_PAIR_OF[name], None)
+        schedule.update(sent)
+        merged["scheduled_policy"] = schedule
+    elif inner is not None:
+        merged["scheduled_policy"] = inner
+    return merged
+
+
+def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
+    """Read a modify body against the stored policy: merge it, then check the whole as create.
+
+    The result keeps ``current``'s tags: modify never changes them.
+    """
+    if not isinstance(body, Mapping) or not body:
+        what = "empty" if body is None or body == {} else describe(body)
+        return ParseResult(
+            None,
+            (
+                Problem(
+                    "body",
+                    BODY_EMPTY,
+                    f"the body must be a JSON object with the fields to change, not {what}",
+                ),
+            ),
+        )
+    problems: list[Problem] = []
+    if "tags" in body:
+        problems.append(
+            Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}")
+        )
+    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k != "tags"}, current))
+    if problems or not result.ok:
+        return ParseResult(None, tuple(sort_problems([*problems, *result.problems])))
+    return ParseResult(replace(result.spec, tags=current.tags), ())
+
+
+def _body_problem(body: Any, shape: str) -> Problem | None:
+    if isinstance(body, Mapping) and body:
+        return None
+    what = "empty" if body is None or body == {} else describe(body)
+    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}")
+
+
+def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
+    """Read ``{"tag": {"key", "value"}}``, the body that adds or replaces one tag."""
+    empty = _body_problem(body, '{"tag": {"key": ..., "value": ...}}')
+    if empty:
+        return None, (empty,)
+    check = Checker()
+    check.unknown_fields(body, "", ("tag",), {"key": "'tag.key'", "value": "'tag.value'", "tags": "'tag'"})
+    raw = body.get("tag", MISSING)
+    tag = None
+    if raw is MISSING or raw is None:
+        check.refuse("tag", TAG, 'is required; send {"tag": {"key": ..., "value": ...}}')
+    else:
+        tag = check.tag(raw, "tag")
+    if check.problems:
+        return None, tuple(sort_problems(check.problems))
+    return tag, ()
+
+
+def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
+    """Read ``{"action": "create" | "delete", "tags": [...]}``, the batch tag body."""
+    empty = _body_problem(body, '{"action": "create" or "delete", "tags": [...]}')
+    if empty:
+        return None, (empty,)
+    check = Checker()
+    check.unknown_fields(body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"})
+    action = body.get("action", MISSING)
+    if action is MISSING or action is None:
+        check.refuse("action", TAG_ACTION, "is required; use 'create' or 'delete'")
+        action = None
+    elif action not in TAG_ACTIONS or not isinstance(action, str):
+        check.refuse("action", TAG_ACTION, f"{show(action)} is not an action; use 'create' or 'delete'")
+        action = None
+
+    raw = body.get("tags", MISSING)
+    tags: tuple[Tag, ...] = ()
+    any_value: set[str] = set()
+    if raw is MISSING or raw is None or raw == []:
+        check.refuse("tags", TAG, 'is required; give a non-empty list of {"key", "value"} objects')
+    elif action != "create" and isinstance(raw, list):
+        # Delete names keys; a value, when given, must match the stored one.
+        found: list[Tag] = []
+        for index, item in enumerate(raw):
+            if isinstance(item, Mapping) and item.get("value") is None and "key" in item:
+                probe = check.tag({**item, "value": ""}, f"tags[{index}]")
+                if probe is not None:
+                    any_value.add(probe.key)
+                    found.append(probe)
+            else:
+                tag = check.tag(item, f"tags[{index}]")
+                if tag is not None:
+                    found.append(tag)
+        tags = tuple(found)
+    else:
+        tags = check.tags(raw)
+    if check.problems or action is None:
+        return None, tuple(sort_problems(check.problems))
+    return TagAction(action, tags, frozenset(any_value)), ()
+
+
+# A modify keeps the stored time_zone when none (or null) is sent, so a form that shows a policy
+# whole sends "no time zone" as the offset that means the same: local time is UTC.
+NO_TIME_ZONE = "UTC+00:00"
+
+
+def parse_policy_edit(payload: Any, current: PolicySpec) -> ParseResult:
+    """Read a form's complete payload (tags included) as a change of the stored policy.
+
+    The dashboard's edit form and the admin's change form show every field, so their payload is
+    checked with the create rules (an emptied field is refused, not kept), then read as a modify
+    of ``current`` with the merge the API uses for a PUT. The tags are the payload's: a form
+    replaces the whole list.
+    """
+    created = parse_policy(payload)
+    if not created.ok:
+        return created
+    body = {name: value for name, value in payload.items() if name != "tags"}
+    update = parse_policy_update(body, current)
+    if not update.ok:
+        return update
+    return ParseResult(replace(update.spec, tags=created.spec.tags), ())
+
+
+def tag_count_problem(count: int) -> Problem:
+    """The refusal of a tag change that would leave a policy with ``count`` (> 10) tags."""
+    return Problem(
+        "tags",
+        TAG_COUNT,
+        f"tags: the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
+    )
+
+
+def tag_not_found_problem(key: str, known: Iterable[str] = ()) -> Problem:
+    """The refusal of removing a tag the policy lacks; names a key that differs only in case."""
+    message = f"key: the policy has no tag with the key {show(key)}"
+    same_but_case = [other for other in known if other.lower() == key.lower()]
+    if same_but_case:
+        message += f"; did you mean {show(same_but_case[0])}? (tag keys are case-sensitive)"
+    return Problem("key", TAG_NOT_FOUND, message)

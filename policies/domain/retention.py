@@ -1,0 +1,305 @@
+"""The retention simulation: which backups a policy makes, keeps and deletes, and when.
+
+Retention (a simulation of a policy that starts at ``start`` with no backups)
+  - ``rentention_num`` N: after each new backup, only the N newest are kept; older ones are deleted
+    at that instant.
+  - ``rentention_day`` D: a backup lives exactly D x 24 hours; it is deleted when it turns D days old.
+  - ``remain_first_backup_of_curMonth`` Y: the first backup made in a local calendar month is kept
+    while that month lasts, *beyond* the rule: it does not count toward N and it does not expire.
+    When the month ends (local midnight of the 1st) it is an ordinary backup again and the rule is
+    applied to it at once: with N it stays only if it is among the N newest, with D only if it is
+    younger than D days.
+  - Events at one instant run in this order: the month's end, expiries by age, the new backup,
+    the count rule. So a daily policy with D = 7 holds 7 backups, not 8.
+  - A policy whose status is OFF makes no runs and no backups.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from .contract import MINUTES_PER_WEEK
+from .longrun import SteadyState, steady_state
+from .rule import Rule
+from .specs import PolicySpec
+from .timeline import ONE_DAY, RunCalendar, fixed_at, minute_ceil, utc_at
+from .words import OFF_NOTE, explain, rule_words
+
+# --- Retention --------------------------------------------------------------------------------
+
+# The span the dashboard and the API simulate when none is asked for.
+DEFAULT_WEEKS = 8
+
+
+@dataclass
+class SimulatedBackup:
+    number: int
+    created: int
+    first_of_month: bool
+    protected: bool = False
+    deleted: int | None = None
+    reason: str = ""
+    by: int | None = None  # the backup whose creation pushed this one out (count rule)
+    released: int | None = None  # when its month ended, if it was protected
+
+
+def _simulate(calendar: RunCalendar, rule: Rule, t0: int, t1: int) -> list[SimulatedBackup]:
+    """Play the policy from ``t0`` (no backups yet) to ``t1``; return every backup made."""
+    runs = list(calendar.runs(t0, t1))
+    months = calendar.month_starts(t0 + 1, t1) if rule.keep_first else []
+    run_set, month_set = set(runs), set(months)
+    fixed = sorted(run_set | month_set)
+    items: list[SimulatedBackup] = []
+    pool: list[SimulatedBackup] = []  # alive and not protected, oldest first
+    protected: SimulatedBackup | None = None
+    last_month: date | None = None
+    index = 0
+    while True:
+        moments = [fixed[index]] if index < len(fixed) else []
+        if rule.day_minutes is not None and pool:
+            moments.append(pool[0].created + rule.day_minutes)
+        if not moments or min(moments) >= t1:
+            break
+        moment = min(moments)
+        released = None
+        if moment in month_set and protected is not None:
+            # The month ended: its first backup is an ordinary one again, in creation order.
+            released, protected = protected, None
+            released.released = moment
+            bisect.insort(pool, released, key=lambda item: item.created)
+        if rule.day_minutes is not None:
+            while pool and pool[0].created + rule.day_minutes <= moment:
+                gone = pool.pop(0)
+                gone.deleted, gone.reason = moment, "month_end" if gone is released else "age"
+        new = None
+        if moment in run_set:
+            month = calendar.day_of(moment).replace(day=1)
+            new = SimulatedBackup(len(items) + 1, moment, first_of_month=month != last_month)
+            last_month = month
+            items.append(new)
+            if rule.keep_first and new.first_of_month:
+                new.protected, protected = True, new
+            else:
+                pool.append(new)
+        if rule.num is not None:
+            while len(pool) > rule.num:
+                gone = pool.pop(0)
+                gone.deleted, gone.reason = moment, "month_end" if gone is released else "count"
+                gone.by = new.number if new is not None else None
+        if index < len(fixed) and fixed[index] == moment:
+            index += 1
+    for item in items:
+        if item.deleted is None:
+            item.reason = (
+                "first_of_month" if item is protected else ("newest" if rule.num is not None else "young")
+            )
+    return items
+
+
+@dataclass(frozen=True)
+class Backup:
+    """One backup of the simulation: when it is made, when it is deleted (None: kept), and why."""
+
+    number: int
+    created_at: datetime
+    local_created: datetime
+    first_of_month: bool
+    deleted_at: datetime | None
+    local_deleted: datetime | None
+    reason: str
+    explanation: str
+
+    @property
+    def kept(self) -> bool:
+        return self.deleted_at is None
+
+    # Words at the stored offset (a template's date filter would move them to the server's zone).
+    @property
+    def created_words(self) -> str:
+        return f"{self.local_created:%a %d %b %H:%M}"
+
+    @property
+    def time_words(self) -> str:
+        return f"{self.local_created:%H:%M}"
+
+    @property
+    def deleted_words(self) -> str:
+        return "" if self.local_deleted is None else f"{self.local_deleted:%a %d %b}"
+
+
+@dataclass(frozen=True)
+class RetentionDay:
+    """One local day of the simulated span: the backups made and deleted, and how many exist at its end."""
+
+    day: date
+    created: tuple[Backup, ...]
+    deleted: tuple[int, ...]
+    exist: int
+
+    @property
+    def first_of_month(self) -> bool:
+        return any(backup.first_of_month for backup in self.created)
+
+
+@dataclass(frozen=True)
+class RetentionForecast:
+    """The backups a policy makes and keeps over ``weeks`` weeks from ``start`` (local midnight)."""
+
+    spec: PolicySpec
+    start: date
+    weeks: int
+    window_from: datetime
+    window_until: datetime
+    backups: tuple[Backup, ...]
+    days: tuple[RetentionDay, ...]
+    steady: SteadyState | None
+    rule: str
+    note: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.spec.enabled
+
+    @property
+    def kept(self) -> list[Backup]:
+        return [backup for backup in self.backups if backup.kept]
+
+    @property
+    def deleted(self) -> list[Backup]:
+        return [backup for backup in self.backups if not backup.kept]
+
+    @property
+    def oldest_kept(self) -> Backup | None:
+        kept = self.kept
+        return kept[0] if kept else None
+
+    @property
+    def event_days(self) -> list[RetentionDay]:
+        """The days on which a backup is made or deleted (the others change nothing)."""
+        return [day for day in self.days if day.created or day.deleted]
+
+    @property
+    def summary(self) -> str:
+        """The picture in one paragraph, for people who do not see it."""
+        if not self.enabled:
+            return self.note
+        span = f"{self.weeks} week{'s' if self.weeks != 1 else ''} from {self.start:%a %d %b %Y}"
+        made = len(self.backups)
+        text = (
+            f"Over {span} the policy makes {made} backup{'s' if made != 1 else ''}; "
+            f"{len(self.deleted)} of them {'is' if len(self.deleted) == 1 else 'are'} deleted within the "
+            f"span and {len(self.kept)} exist{'s' if len(self.kept) == 1 else ''} at its end."
+        )
+        oldest = self.oldest_kept
+        if oldest is not None:
+            text += f" The oldest backup at the end was made on {oldest.local_created:%a %d %b %Y %H:%M}."
+        firsts = [backup for backup in self.backups if backup.first_of_month]
+        if firsts and self.spec.keep_first_of_month:
+            text += f" {len(firsts)} first-of-the-month backup{'s are' if len(firsts) != 1 else ' is'} kept while the month lasts."
+        return text
+
+    def calendar(self) -> list[list[CalendarCell]]:
+        """Return the span as weeks (Sunday first) of day cells, for the picture."""
+        by_day = {day.day: day for day in self.days}
+        first = self.start - timedelta(days=(self.start.weekday() + 1) % 7)
+        last = self.start + timedelta(days=self.weeks * 7 - 1)
+        weeks, day = [], first
+        while day <= last:
+            week = []
+            for _ in range(7):
+                # The month is named on its 1st and in the first cell, where the eye starts.
+                week.append(CalendarCell(day, by_day.get(day), name_month=day.day == 1 or day == first))
+                day += ONE_DAY
+            weeks.append(week)
+        return weeks
+
+
+@dataclass(frozen=True)
+class CalendarCell:
+    day: date
+    record: RetentionDay | None  # None: outside the simulated span
+    name_month: bool = False
+
+    MARKS = 4  # more backups in one day are summed up as "+n"
+
+    @property
+    def in_span(self) -> bool:
+        return self.record is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.day.day} {self.day:%b}" if self.name_month else str(self.day.day)
+
+    @property
+    def marks(self) -> tuple[Backup, ...]:
+        return self.record.created[: self.MARKS] if self.record else ()
+
+    @property
+    def more(self) -> int:
+        return max(0, len(self.record.created) - self.MARKS) if self.record else 0
+
+
+def simulate_retention(
+    spec: PolicySpec, *, start: date, weeks: int = DEFAULT_WEEKS, not_before: datetime | None = None
+) -> RetentionForecast:
+    """Simulate the backups a policy makes from local midnight of ``start`` over ``weeks`` weeks.
+
+    ``not_before``: the policy makes its first backup at or after this instant (the dashboard
+    passes ``now``, so a run earlier today is not drawn); the days still start at ``start``.
+    """
+    calendar = RunCalendar(spec)
+    t0 = calendar.midnight(start)
+    t1 = t0 + weeks * MINUTES_PER_WEEK
+    first = t0 if not_before is None else max(t0, minute_ceil(not_before))
+    common = {
+        "spec": spec,
+        "start": start,
+        "weeks": weeks,
+        "window_from": utc_at(t0),
+        "window_until": utc_at(t1),
+        "rule": rule_words(spec),
+    }
+    if not spec.enabled:
+        return RetentionForecast(backups=(), days=(), steady=None, note=OFF_NOTE, **common)
+    items = _simulate(calendar, Rule.of(spec), first, t1)
+    offset = calendar.offset
+    backups = tuple(
+        Backup(
+            number=item.number,
+            created_at=utc_at(item.created),
+            local_created=fixed_at(item.created, offset),
+            first_of_month=item.first_of_month,
+            deleted_at=None if item.deleted is None else utc_at(item.deleted),
+            local_deleted=None if item.deleted is None else fixed_at(item.deleted, offset),
+            reason=item.reason,
+            explanation=explain(item, spec, calendar),
+        )
+        for item in items
+    )
+    return RetentionForecast(
+        backups=backups,
+        days=_days(calendar, items, backups, start, weeks),
+        steady=steady_state(spec, start=start),
+        **common,
+    )
+
+
+def _days(
+    calendar: RunCalendar, items: list[SimulatedBackup], backups: tuple[Backup, ...], start: date, weeks: int
+) -> tuple[RetentionDay, ...]:
+    created: dict[date, list[Backup]] = {}
+    deleted: dict[date, list[int]] = {}
+    for item, backup in zip(items, backups, strict=True):
+        created.setdefault(calendar.day_of(item.created), []).append(backup)
+        if item.deleted is not None:
+            deleted.setdefault(calendar.day_of(item.deleted), []).append(item.number)
+    days, exist = [], 0
+    for offset in range(weeks * 7):
+        day = start + timedelta(days=offset)
+        made, gone = created.get(day, []), deleted.get(day, [])
+        # Exists at the day's end: made before the next midnight and not deleted before it.
+        exist += len(made) - len(gone)
+        days.append(RetentionDay(day, tuple(made), tuple(sorted(gone)), exist))
+    return tuple(days)

@@ -1,0 +1,151 @@
+"""Named IANA zones and their offset changes (daylight saving), told against a stored offset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .offsets import format_offset
+from .words import duration_words
+
+
+@dataclass(frozen=True)
+class OffsetChange:
+    """A named zone changes its UTC offset at ``at`` (aware UTC)."""
+
+    at: datetime
+    before_minutes: int
+    after_minutes: int
+
+    @property
+    def delta_minutes(self) -> int:
+        return self.after_minutes - self.before_minutes
+
+
+def zone_offset_minutes(zone: ZoneInfo, at: datetime) -> int:
+    """Return the zone's UTC offset in minutes at the aware instant ``at``."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    offset = at.astimezone(zone).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def offset_changes(zone: ZoneInfo, *, now: datetime, days: int = 365) -> list[OffsetChange]:
+    """Return the zone's offset changes in the ``days`` after ``now``, to the minute."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    changes = []
+    step = timedelta(hours=6)  # shorter than any real gap between two changes
+    end = now + timedelta(days=days)
+    before, current = now, zone_offset_minutes(zone, now)
+    while before < end:
+        after = min(before + step, end)
+        offset = zone_offset_minutes(zone, after)
+        if offset != current:
+            low, high = before, after  # the change lies in (low, high]: bisect to the minute
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if zone_offset_minutes(zone, middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            changes.append(
+                OffsetChange(
+                    at=high.replace(second=0, microsecond=0), before_minutes=current, after_minutes=offset
+                )
+            )
+            current = offset
+        before = after
+    return changes
+
+
+# --- Parsing -------------------------------------------------------------------------------
+
+
+# --- Named zones and words for people (the dashboard's needs; still pure) ------------------
+
+# The areas of the IANA database whose zones are places people live in; the legacy aliases
+# (``US/Eastern``, ``Etc/GMT+5`` with its inverted sign, ``EST5EDT`` ...) would only confuse.
+# Backward-compatible names inside these areas (``Asia/Calcutta``) stay: some browsers report them.
+NAMED_ZONE_AREAS: tuple[str, ...] = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+_named_zone_cache: list[tuple[str, ...]] = []
+
+
+def named_zone_names() -> tuple[str, ...]:
+    """Return the IANA zone names a person would pick, sorted, with ``UTC`` first."""
+    # available_timezones() walks the tz database on every call; the database does not change
+    # while the process runs, so the answer is kept.
+    if not _named_zone_cache:
+        from zoneinfo import available_timezones
+
+        names = sorted(name for name in available_timezones() if name.split("/")[0] in NAMED_ZONE_AREAS)
+        _named_zone_cache.append(("UTC", *names))
+    return _named_zone_cache[0]
+
+
+def named_zones(*, now: datetime) -> list[tuple[str, int]]:
+    """Return ``(zone name, offset minutes in force at now)`` for every named zone."""
+    return [(name, zone_offset_minutes(ZoneInfo(name), now)) for name in named_zone_names()]
+
+
+def is_named_zone(name: str) -> bool:
+    """True for a zone name :func:`named_zone_names` offers (cheap: no tz database scan)."""
+    if name != "UTC" and name.split("/")[0] not in NAMED_ZONE_AREAS:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class DstNote:
+    """A named zone's offset change, told against the fixed offset a policy stores."""
+
+    zone_name: str
+    change: OffsetChange
+    stored_minutes: int
+
+    @property
+    def shift_minutes(self) -> int:
+        """How much later (positive) or earlier (negative) the runs happen in local time."""
+        return self.change.after_minutes - self.stored_minutes
+
+    @property
+    def local_date(self) -> str:
+        return self.change.at.astimezone(ZoneInfo(self.zone_name)).strftime("%a %d %b %Y")
+
+    @property
+    def sentence(self) -> str:
+        after = format_offset(self.change.after_minutes)
+        when = f"From {self.local_date} ({self.change.at:%H:%M} UTC), {self.zone_name} is at {after}"
+        stored = format_offset(self.stored_minutes)
+        if self.shift_minutes == 0:
+            return f"{when} again: the runs happen at the local times shown."
+        direction = "later" if self.shift_minutes > 0 else "earlier"
+        return (
+            f"{when}, but the policy keeps {stored}: its runs then happen "
+            f"{duration_words(abs(self.shift_minutes))} {direction} in local time than shown "
+            "(the UTC times do not change)."
+        )
+
+
+def dst_notes(zone_name: str, *, stored_minutes: int, now: datetime, days: int = 365) -> list[DstNote]:
+    """Return the zone's offset changes in the next ``days``, told against the stored offset."""
+    zone = ZoneInfo(zone_name)
+    return [DstNote(zone_name, change, stored_minutes) for change in offset_changes(zone, now=now, days=days)]
