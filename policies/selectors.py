@@ -5,11 +5,12 @@ import uuid
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import CharField, IntegerField, Prefetch, QuerySet
+from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
+from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, Volume, hash_token
 
 
 def tenants_for_user(*, user) -> QuerySet[Tenant]:
@@ -21,13 +22,23 @@ def tenants_for_user(*, user) -> QuerySet[Tenant]:
     return Tenant.objects.filter(memberships__user=user)
 
 
+def _may_exist(project_id: str) -> bool:
+    # PostgreSQL refuses a NUL character in any text parameter (psycopg DataError, a 500), where
+    # SQLite simply finds nothing: no project ID holds one, so none is looked up.
+    return "\x00" not in project_id
+
+
 def tenant_for_user(*, user, project_id: str) -> Tenant | None:
     """Return the user's tenant with this project ID, or None (also when it does not exist)."""
+    if not _may_exist(project_id):
+        return None
     return tenants_for_user(user=user).filter(project_id=project_id).first()
 
 
 def tenant_for_api_user(*, user, project_id: str) -> Tenant | None:
     """Return the tenant only if the token's user is a member (no superuser bypass on the API)."""
+    if not _may_exist(project_id):
+        return None
     return Tenant.objects.filter(project_id=project_id, memberships__user=user).first()
 
 
@@ -40,13 +51,22 @@ def policy_list_for_tenant(*, tenant: Tenant) -> QuerySet[BackupPolicy]:
 def policy_values_for_tenant(*, tenant: Tenant) -> list[tuple[dict, list[tuple[str, str]]]]:
     """Return the tenant's policies as stored values with their ``(key, value)`` tags, in list order.
 
-    One query (each policy joined to its tags) and no model instances: the API's list needs
-    only the values.
+    One query (each policy joined to its tags, with its number of volumes as
+    ``resource_count``) and no model instances: the API's list needs only the values.
     """
+    # The number of volumes as a subquery per policy: a COUNT over the join would count tags too.
+    volume_count = (
+        Volume.objects.filter(policy=OuterRef("pk"))
+        .order_by()
+        .values("policy")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     rows = (
         BackupPolicy.objects.filter(tenant=tenant)
+        .annotate(resource_count=Coalesce(Subquery(volume_count), 0))
         .order_by("created_at", "id", "tags__position", "tags__id")
-        .values("id", *BackupPolicy.SPEC_FIELDS, "tags__key", "tags__value")
+        .values("id", *BackupPolicy.SPEC_FIELDS, "resource_count", "tags__key", "tags__value")
     )
     policies: dict = {}
     for row in rows:
