@@ -90,7 +90,8 @@ def token_for_raw(*, raw: str, now=None, project_id: str | None = None) -> ApiTo
     """
     now = now or timezone.now()
     tokens = ApiToken.objects.select_related("user").filter(digest=hash_token(raw))
-    if project_id is not None:
+    asked = project_id is not None and _may_exist(project_id)
+    if asked:
         tokens = tokens.annotate(
             member_tenant_id=RawSQL(_member_project_sql("id"), (project_id,), output_field=IntegerField()),
             member_tenant_name=RawSQL(_member_project_sql("name"), (project_id,), output_field=CharField()),
@@ -100,7 +101,7 @@ def token_for_raw(*, raw: str, now=None, project_id: str | None = None) -> ApiTo
         return None
     if project_id is not None:
         tenant = None
-        if token.member_tenant_id is not None:
+        if asked and token.member_tenant_id is not None:
             # created_at is left deferred: no API path reads it (reading it would cost a query).
             tenant = Tenant.from_db(
                 token._state.db,
