@@ -1,15 +1,18 @@
 """Reads that decide what a user may see."""
 
 import functools
+import operator
 import uuid
 from collections import defaultdict
+from functools import reduce
 
 from django.db import connection
-from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .domain.tag_query import TagFilter, TagQuery
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, Volume, hash_token
 
 
@@ -165,3 +168,31 @@ def tag_values_for_tenant(*, tenant: Tenant) -> list[tuple[str, list[str]]]:
 
 def audit_for_policy(*, policy_id) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(policy_id=policy_id)
+
+
+def _tag_holds(tag_filter: TagFilter) -> Exists:
+    tags = PolicyTag.objects.filter(policy=OuterRef("pk"), key=tag_filter.key)
+    if tag_filter.values:
+        tags = tags.filter(value__in=tag_filter.values)
+    return Exists(tags)
+
+
+def policy_query_by_tags(*, tenant: Tenant, query: TagQuery) -> QuerySet[BackupPolicy]:
+    """Return the tenant's policies that the tag query finds, in creation order.
+
+    The database filters, with the meaning :func:`tag_query.matches` states: one ``EXISTS`` per
+    listed key, joined with AND (``tags``, ``not_tags``) or OR (``tags_any``, ``not_tags_any``).
+    Keys and values compare exactly (case-sensitive on SQLite and PostgreSQL alike).
+    """
+    policies = policy_list_for_tenant(tenant=tenant)
+    if query.tags:
+        policies = policies.filter(reduce(operator.and_, map(_tag_holds, query.tags)))
+    if query.tags_any:
+        policies = policies.filter(reduce(operator.or_, map(_tag_holds, query.tags_any)))
+    if query.not_tags:
+        policies = policies.exclude(reduce(operator.and_, map(_tag_holds, query.not_tags)))
+    if query.not_tags_any:
+        policies = policies.exclude(reduce(operator.or_, map(_tag_holds, query.not_tags_any)))
+    for part in query.name_contains:
+        policies = policies.filter(name__icontains=part)
+    return policies

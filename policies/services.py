@@ -303,7 +303,10 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> PolicyCha
     The merge reads the policy under its lock, so two modifies at once each keep the other's
     fields: the second merges over what the first stored, not over what both read before.
     """
-    return _change_locked(policy, actor, lambda stored: parse.parse_policy_update(body, stored))
+    policy_id = str(policy.pk)
+    return _change_locked(
+        policy, actor, lambda stored: parse.parse_policy_update(body, stored, policy_id=policy_id)
+    )
 
 
 def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor) -> PolicyChange:
@@ -386,14 +389,14 @@ def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> Backup
 
 
 def policy_tags_batch(*, policy: BackupPolicy, batch: specs.TagAction, actor: Actor) -> BackupPolicy:
-    """The batch route: ``create`` adds or replaces each tag; ``delete`` removes the listed keys.
+    """The batch route: ``create``/``update`` add or replace each tag; ``delete`` removes keys.
 
     A delete whose value is given removes the tag only when the value matches; absent keys are
     ignored, as the contract says.
     """
 
     def change(tags: list[specs.Tag]) -> list[specs.Tag]:
-        if batch.action == "create":
+        if batch.upserts:
             for tag in batch.tags:
                 index = next((i for i, old in enumerate(tags) if old.key == tag.key), None)
                 if index is None:

@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     # Literal routes before the {policy_id} ones: "tags" must never be read as a policy ID.
     path("<str:project_id>/backuppolicy/tags", views.ProjectTags.as_view(), name="project_tags"),
+    path(
+        "<str:project_id>/backuppolicy/resource_instances/action",
+        views.ResourceInstances.as_view(),
+        name="resource_instances",
+    ),
     # Our forecast routes (docs/api.md, "Forecasts"): literal, so before {policy_id} too.
     path(
         "<str:project_id>/backuppolicy/nextruns", forecast.NextRunsPreview.as_view(), name="nextruns_preview"

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import selectors, services
-from ..domain import codes, parse
+from ..domain import codes, parse, tag_query
 from ..models import BackupPolicy, Tenant
 from . import schema
 from .errors import ContractError
@@ -142,6 +142,35 @@ class ProjectTags(ContractView):
         )
 
 
+class ResourceInstances(ContractView):
+    """``/v2/{project_id}/backuppolicy/resource_instances/action``: query policies by tag.
+
+    A literal route: listed before ``{policy_id}``. ``filter`` answers one page of the matching
+    policies and their number; ``count`` only the number.
+    """
+
+    @schema.query_by_tags
+    def post(self, request: Request, project_id: str) -> Response:
+        tenant = tenant_or_403(request, project_id)
+        query, problems = tag_query.parse_tag_query(json_body(request))
+        refuse_problems(problems)
+        found = selectors.policy_query_by_tags(tenant=tenant, query=query)
+        total = found.count()
+        if query.counts_only:
+            return Response({"total_count": total})
+        page = found[query.offset : query.offset + query.limit] if query.offset < total else []
+        resources = [
+            {
+                "resource_id": str(policy.pk),
+                "resource_name": policy.name,
+                "resource_detail": None,
+                "tags": tag_list(policy.tags.all()),
+            }
+            for policy in page
+        ]
+        return Response({"resources": resources, "total_count": total})
+
+
 class BackupPolicyDetail(ContractView):
     """``/v2/{project_id}/backuppolicy/{policy_id}``: modify and delete."""
 
@@ -222,6 +251,12 @@ class NotFoundView(APIView):
         # Skip content negotiation errors too: an unknown path is a 404 whatever Accept says.
         self.format_kwarg = None
         raise exceptions.NotFound(self.not_found_message(request.path))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # DRF names the methods of the view in Allow; this one serves none (not even OPTIONS).
+        del response["Allow"]
+        return response
 
     @staticmethod
     def not_found_message(path: str) -> str:
