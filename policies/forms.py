@@ -488,10 +488,10 @@ class PolicyForm(forms.Form):
         data = super().clean()
         self.payload = self._build_payload(data)
         if self.current is None:
-            self.result = parse.parse_policy(self.payload)
+            self.result = parse.parse_policy(self.payload, now=self.now)
         else:
             # Checked whole as a create, then merged as the API merges a PUT (one merge).
-            self.result = parse.parse_policy_edit(self.payload, self.current)
+            self.result = parse.parse_policy_edit(self.payload, self.current, now=self.now)
         for problem in self.result.problems:
             self.add_problem(problem)
         return data
@@ -691,7 +691,7 @@ class PolicyForm(forms.Form):
         # the core is asked again about the schedule alone (with a name it accepts, no tags).
         probe = {**self.payload, "backup_policy_name": "preview"}
         probe.pop("tags", None)
-        schedule_result = parse.parse_policy(probe)
+        schedule_result = parse.parse_policy(probe, now=self.now)
         notes: list[zones.DstNote] = []
         if self.zone.name and self.zone.offset is not None:
             notes = zones.dst_notes(self.zone.name, stored_minutes=self.zone.offset, now=self.now)

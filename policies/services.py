@@ -113,6 +113,10 @@ class Actor:
     def command(cls, user=None) -> "Actor":
         return cls(AuditEvent.Entrance.COMMAND, user)
 
+    @classmethod
+    def scheduler(cls) -> "Actor":
+        return cls(AuditEvent.Entrance.SCHEDULER)
+
 
 def audit_fields(spec: specs.PolicySpec | None) -> dict[str, Any]:
     """Return the policy as flat JSON paths, the unit in which the audit trail shows changes."""
@@ -121,6 +125,7 @@ def audit_fields(spec: specs.PolicySpec | None) -> dict[str, Any]:
     fields: dict[str, Any] = {"backup_policy_name": spec.name}
     fields.update({f"scheduled_policy.{name}": value for name, value in spec.scheduled_policy().items()})
     fields["time_zone"] = spec.time_zone
+    fields["time_zone_name"] = spec.time_zone_name
     fields["tags"] = [{"key": tag.key, "value": tag.value} for tag in spec.tags]
     return fields
 
@@ -131,6 +136,7 @@ AUDIT_FIELD_ORDER: tuple[str, ...] = (
     "backup_policy_name",
     *(f"scheduled_policy.{name}" for name in contract.SCHEDULE_FIELDS),
     "time_zone",
+    "time_zone_name",
     "tags",
 )
 
@@ -287,7 +293,7 @@ def policy_update(
     return current
 
 
-def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPolicy:
+def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor, now=None) -> BackupPolicy:
     """Apply a contract modify body (``{"scheduled_policy": {"status": "OFF"}}``) to the policy.
 
     The merge reads the policy under its lock, so two modifies at once each keep the other's
@@ -295,7 +301,7 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPol
     """
     with transaction.atomic():
         current = _lock_policy(policy)
-        result = parse.parse_policy_update(body, current.to_spec())
+        result = parse.parse_policy_update(body, current.to_spec(), now=now or timezone.now())
         if not result.ok:
             raise PolicyInvalid(result.problems)
         return policy_update(policy=current, spec=result.spec, actor=actor)

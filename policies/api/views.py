@@ -6,6 +6,7 @@ into the envelope, with its status, in one place: ``errors.exception_handler``. 
 description of each operation lives in ``schema.py``.
 """
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
@@ -74,6 +75,8 @@ def policy_representation(policy: BackupPolicy) -> dict:
     }
     if spec.time_zone is not None:
         body["time_zone"] = spec.time_zone
+    if spec.time_zone_name is not None:
+        body["time_zone_name"] = spec.time_zone_name
     body["tags"] = tag_list(spec.tags)
     # Volumes cannot be associated with a policy yet (CONTRACT.md 3).
     body["policy_resource_count"] = 0
@@ -107,7 +110,7 @@ class BackupPolicyCollection(ContractView):
     @schema.create_policy
     def post(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
-        result = parse.parse_policy(json_body(request))
+        result = parse.parse_policy(json_body(request), now=timezone.now())
         refuse_problems(result.problems)
         policy = services.policy_create(tenant=tenant, spec=result.spec, actor=actor(request))
         return Response({"backup_policy_id": str(policy.pk)}, status=200)
