@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .domain import codes, contract, parse, specs
+from .domain import codes, contract, localtimes, parse, specs
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
 
 logger = logging.getLogger(__name__)
@@ -461,3 +461,54 @@ def user_get_or_create(*, username: str):
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(username=username)
     return user
+
+
+# --- Named zones: the re-base -------------------------------------------------------------------
+
+
+def policy_rebase(*, policy: BackupPolicy, now) -> bool:
+    """Re-base one policy with a named zone if its zone's offset at its next run is not the stored one.
+
+    Under the same locks as every write (tenant, then policy), read again under them: a second
+    scheduler that comes after the first finds nothing to do. One audited change, entrance
+    ``scheduler``. Return True when this call re-based the policy.
+    """
+    with transaction.atomic():
+        try:
+            current = _lock_policy(policy)
+        except PolicyNotFound:
+            return False  # deleted meanwhile
+        before = current.to_spec()
+        after = localtimes.rebase(before, now=now)
+        if after is None:
+            return False
+        fields = BackupPolicy.fields_from_spec(after)
+        current.time_zone, current.start_time = fields["time_zone"], fields["start_time"]
+        current.save(update_fields=["time_zone", "start_time", "updated_at"])
+        _record(Actor.scheduler(), AuditEvent.Action.CHANGE, current, before, after)
+    logger.info(
+        "policy %s re-based for %s: %s %s -> %s %s",
+        current.pk,
+        before.time_zone_name,
+        before.time_zone,
+        before.start_time,
+        after.time_zone,
+        after.start_time,
+    )
+    return True
+
+
+def policies_rebase_zones(*, now=None) -> int:
+    """Re-base every policy whose named zone's offset changes before its next run; return how many.
+
+    Called on each scheduler tick and by ``manage.py rebase_zones``; safe to run from any number
+    of schedulers at once.
+    """
+    now = now or timezone.now()
+    count = 0
+    for policy in BackupPolicy.objects.exclude(time_zone_name="").select_related("tenant").iterator():
+        # A first look without locks: most ticks find nothing to do and take no lock at all.
+        if localtimes.rebase(policy.to_spec(tags=()), now=now) is None:
+            continue
+        count += policy_rebase(policy=policy, now=now)
+    return count
