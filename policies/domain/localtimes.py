@@ -26,11 +26,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from .contract import MINUTES_PER_DAY, WEEKDAYS
-from .offsets import format_offset, runs_of_day
+from .offsets import format_offset, local_minute
 from .specs import PolicySpec
-from .zones import offset_changes, zone_offset_minutes
+from .zones import zone_offset_minutes
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 ONE_DAY = timedelta(days=1)
 # How far ahead a zone's offsets are checked when a policy is written with it.
 WRITE_HORIZON_DAYS = 366
@@ -50,18 +51,27 @@ def zone(name: str) -> ZoneInfo:
 
 
 def zone_offsets_ahead(name: str, *, now: datetime, days: int = WRITE_HORIZON_DAYS) -> list[int]:
-    """Return the zone's offset at ``now`` and each offset it takes in the ``days`` after, in order."""
-    tz = zone(name)
-    found = [zone_offset_minutes(tz, now)]
-    for change in offset_changes(tz, now=now, days=days):
-        if change.after_minutes not in found:
-            found.append(change.after_minutes)
-    return found
+    """Return the zone's offset at ``now``, then each other offset it takes in the ``days`` after."""
+    first = zone_offset_minutes(zone(name), now)
+    return [first, *(offset for offset in _offsets_from(name, now.date(), days) if offset != first)]
+
+
+@lru_cache(maxsize=4096)
+def _offsets_from(name: str, day: date, days: int) -> tuple[int, ...]:
+    # Day by day at noon UTC: which offsets are taken, not when (no zone changes twice in a day).
+    tz, found = zone(name), []
+    noon = datetime.combine(day, time(12), tzinfo=UTC)
+    for n in range(days + 1):
+        offset = zone_offset_minutes(tz, noon + n * ONE_DAY)
+        if offset not in found:
+            found.append(offset)
+    return tuple(found)
 
 
 def chosen_local_minutes(spec: PolicySpec) -> tuple[int, ...]:
     """The local minutes of the day the policy was written for (its UTC hours at its offset)."""
-    return tuple(run.local_minute for run in runs_of_day(spec))
+    offset = spec.offset_minutes
+    return tuple(local_minute(hour, offset) for hour in spec.start_hours)
 
 
 def _runs_on(spec: PolicySpec, day: date) -> bool:
@@ -99,11 +109,18 @@ def zone_runs(spec: PolicySpec, *, start: datetime, ignore_status: bool = False)
         return
     tz = zone(spec.time_zone_name)
     minutes = chosen_local_minutes(spec)
-    day = start.astimezone(tz).date() - ONE_DAY  # a gap run may be pushed into the next day
+    start_wall = start.astimezone(tz).replace(tzinfo=None)
+    # A gap run may be pushed into the next day, so the day before is looked at; its times well
+    # before ``start`` (no change moves a clock by more than 4 hours) are not resolved at all.
+    earliest = start_wall - 4 * HOUR
+    day = start_wall.date() - ONE_DAY
     last = None
     while True:
         if _runs_on(spec, day):
+            skip_below = (earliest - datetime.combine(day, time())) // MINUTE
             for minute in minutes:
+                if minute < skip_below:
+                    continue
                 moment = resolve_local(tz, day, minute)
                 if moment >= start and moment != last:
                     last = moment
