@@ -253,7 +253,9 @@ class Preview:
             shown["week_frequency"] = ",".join(str(day) for day in body["week_frequency"])
         shown["time_zone"] = body["time_zone"]
         shown["time_zone_name"] = (
-            self.schedule_spec.time_zone_name if self.schedule_spec is not None else self.payload.get("time_zone_name")
+            self.schedule_spec.time_zone_name
+            if self.schedule_spec is not None
+            else self.payload.get("time_zone_name")
         )
         return shown
 
@@ -299,7 +301,10 @@ class Preview:
 def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
     # ~500 zones: computed once a minute, not on every keystroke of the live preview.
     named = tuple(
-        (name, f"{name.rsplit('/', 1)[-1].replace('_', ' ')}, {name.split('/')[0]} ({offsets.format_offset(offset)})")
+        (
+            name,
+            f"{name.rsplit('/', 1)[-1].replace('_', ' ')}, {name.split('/')[0]} ({offsets.format_offset(offset)})",
+        )
         for name, offset in zones.named_zones(now=minute)
     )
     fixed = tuple((text, text) for text in map(offsets.format_offset, offsets.all_offsets()))

@@ -315,7 +315,9 @@ def test_a_rebase_that_moves_the_offset_but_not_the_hours_is_caught():
     moment = datetime(2027, 3, 28, 1, tzinfo=UTC)
     window_from, window_until = moment - WINDOW, moment + WINDOW
     every_hour = [hour * 60 for hour in range(24)]
-    spec = named_policy("Europe/Berlin", every_hour, window_from - timedelta(days=2), week_frequency=list(WEEKDAYS))
+    spec = named_policy(
+        "Europe/Berlin", every_hour, window_from - timedelta(days=2), week_frequency=list(WEEKDAYS)
+    )
     expected = brute_local_runs(zone, every_hour, window_from, window_until, weekdays=WEEKDAYS)
     assert scheduled_runs(spec, window_from, window_until) == expected
     assert scheduled_runs(spec, window_from, window_until, rebase=broken) != expected
