@@ -250,7 +250,7 @@ def brute_local_runs(zone, local_minutes, window_from, window_until, *, weekdays
         if frequency is not None and (day.day - 1) % frequency:
             continue
         for minute in local_minutes:
-            wall = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
+            wall = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minute)  # wall time
             if wall in first_at:
                 runs.add(first_at[wall])
                 continue
