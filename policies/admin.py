@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -34,6 +35,7 @@ from .admin_forms import (
     PolicyTagInlineForm,
 )
 from .domain import codes, contract, specs, words
+from .domain.changes import ordered_changes
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"
@@ -74,7 +76,7 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
     if event.action == AuditEvent.Action.DELETE:
         return "policy deleted"
     parts = []
-    for path, before, after in services.ordered_changes(event.changes):
+    for path, before, after in ordered_changes(event.changes):
         name = _short_path(path)
         before, after = _value_words(before), _value_words(after)
         parts.append(f"{name}: {before} → {after}" if len(before) + len(after) <= 40 else name)
@@ -96,7 +98,7 @@ def changes_table(changes: dict) -> str:
         '<tr><th scope="row"><code>{}</code></th><td>{}</td><td>{}</td></tr>',
         (
             (path, _value_words(before), _value_words(after))
-            for path, before, after in services.ordered_changes(changes)
+            for path, before, after in ordered_changes(changes)
         ),
     )
     return format_html(
@@ -403,8 +405,8 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         try:
             if change:
                 # The tags (when the inline was sent) in the same transaction and audit record.
-                tags = form.spec.tags if form.tags_given else None
-                stored = services.policy_update(policy=obj, spec=form.spec, actor=actor, tags=tags)
+                spec = form.spec if form.tags_given else replace(form.spec, tags=form.current.tags)
+                stored = services.policy_update(policy=obj, spec=spec, actor=actor).policy
             else:
                 # The tags are written with the policy, in the service's one transaction.
                 stored = services.policy_create(
@@ -443,20 +445,19 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         self._set_status(request, queryset, "OFF")
 
     def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
-        """Send each policy the modify body of the contract, ``{"scheduled_policy": {"status": ...}}``."""
+        """Turn each policy on or off through the service; count what changed and what was already so."""
         actor = services.Actor.admin(request.user)
-        body = {"scheduled_policy": {"status": status}}
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
             try:
-                services.policy_modify(policy=policy, body=body, actor=actor)
+                change = services.policy_set_status(policy=policy, status=status, actor=actor)
             except services.ServiceError as exc:
                 refused.append(f"{policy.name}: {exc.problem.message}")
                 continue
-            if policy.status == status:
-                unchanged += 1
-            else:
+            if change.changed:
                 changed += 1
+            else:
+                unchanged += 1
         word = "Enabled" if status == "ON" else "Disabled"
         text = f"{word} {_plural(changed, 'policy', 'policies')}."
         if unchanged:

@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services
 from .domain import contract, localtimes, nextruns, offsets, specs, words
+from .domain.changes import audit_changes, ordered_changes
 from .forms import PolicyForm, form_data_from_payload
 from .models import BackupPolicy, Tenant
 
@@ -174,10 +175,9 @@ def _form_context(
         context["list_url"] = _list_url(tenant)
         # What saving would change, field by field (JSON paths, as the audit trail records them).
         if preview is not None and preview.accepted and form.current is not None:
-            changes = services.audit_changes(form.current, preview.spec)
+            changes = audit_changes(form.current, preview.spec)
             context["changes"] = [
-                (path, _shown(before), _shown(after))
-                for path, before, after in services.ordered_changes(changes)
+                (path, _shown(before), _shown(after)) for path, before, after in ordered_changes(changes)
             ]
     return context
 
@@ -260,14 +260,10 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
         form = PolicyForm(request.POST, now=now, current=current)
         if "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
             assert form.spec is not None
-            changed = bool(services.audit_changes(current, form.spec))
             try:
-                # The merged spec and the tags the core read from the form, in one transaction.
-                services.policy_update(
-                    policy=policy,
-                    spec=form.spec,
-                    tags=form.spec.tags,
-                    actor=services.Actor.dashboard(request.user),
+                # The merged spec with the tags the core read from the form, in one transaction.
+                change = services.policy_update(
+                    policy=policy, spec=form.spec, actor=services.Actor.dashboard(request.user)
                 )
             except services.PolicyNotFound:
                 messages.error(request, f"Policy “{policy.name}” was deleted meanwhile: nothing was saved.")
@@ -275,7 +271,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
             except services.ServiceError as exc:
                 form.add_problem(exc.problem)  # a rename onto another policy's name: at the name
             else:
-                if changed:
+                if change.changed:
                     messages.success(request, f"Policy “{form.spec.name}” saved.")
                 else:
                     messages.info(request, f"Policy “{form.spec.name}” is unchanged: nothing to save.")
@@ -326,14 +322,15 @@ STATUS_WORDS = {"ON": "on: it runs on schedule", "OFF": "off: it does not run un
 @login_required
 @vary_on_headers("HX-Request")
 def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    """Turn a policy on or off with the modify body an API client sends for it."""
+    """Turn a policy on or off: the same merge and refusals as an API client's modify of the status."""
     tenant = _tenant_or_404(request, project_id)
     policy = _policy_or_404(tenant, policy_id)
     # The switch posts the status it turns to, not "toggle": a double submit cannot flip it back.
-    body = {"scheduled_policy": {"status": request.POST.get("status", "")}}
     problem = None
     try:
-        services.policy_modify(policy=policy, body=body, actor=services.Actor.dashboard(request.user))
+        services.policy_set_status(
+            policy=policy, status=request.POST.get("status", ""), actor=services.Actor.dashboard(request.user)
+        )
     except services.PolicyNotFound:
         return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")
     except services.ServiceError as exc:

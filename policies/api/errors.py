@@ -22,7 +22,8 @@ logger = logging.getLogger("policies.api")
 
 API_PREFIX = "/v2/"
 
-# Codes of our own for the protocol errors (CONTRACT.md 1 leaves them to us; docs/api.md lists them).
+# Codes of our own for the protocol errors (the contract leaves them to us; docs/api.md,
+# "Conventions" and "Statuses and codes", lists them).
 NOT_FOUND = "AutoBackup.0004"
 METHOD_NOT_ALLOWED = "AutoBackup.0005"
 NOT_ACCEPTABLE = "AutoBackup.0006"

@@ -1,10 +1,12 @@
 """The VBS v2 backup-policy endpoints: thin views over the core and the services.
 
-Every view reads through ``selectors``, checks bodies with ``schedule`` and writes through
+Every view reads through ``selectors``, checks bodies with the core (``domain.parse``), writes through
 ``services``; a refusal is raised (a ``ContractError`` or a ``services.ServiceError``) and turned
 into the envelope, with its status, in one place: ``errors.exception_handler``. The OpenAPI
 description of each operation lives in ``schema.py``.
 """
+
+from http import HTTPStatus
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -39,7 +41,7 @@ def policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
     policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
     if policy is None:
         shown = policy_id if len(policy_id) <= 64 else policy_id[:63] + "…"
-        raise services.PolicyNotFound(services.policy_not_found_problem(shown))
+        raise ContractError([services.policy_not_found_problem(shown)], status_code=HTTPStatus.NOT_FOUND)
     return policy
 
 
@@ -47,7 +49,7 @@ def json_body(request: Request):
     """Return the decoded JSON body; an empty body is the contract's AutoBackup.0000."""
     if request.stream is None:  # DRF's way of saying "no body at all"
         raise ContractError(
-            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object")]
+            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object", codes.REQUEST)]
         )
     return request.data
 
@@ -78,7 +80,7 @@ def policy_representation(policy: BackupPolicy) -> dict:
     if spec.time_zone_name is not None:
         body["time_zone_name"] = spec.time_zone_name
     body["tags"] = tag_list(spec.tags)
-    # Volumes cannot be associated with a policy yet (CONTRACT.md 3).
+    # Volumes cannot be associated with a policy yet (docs/api.md, "Contract decisions", 36).
     body["policy_resource_count"] = 0
     return body
 

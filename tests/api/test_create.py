@@ -1,4 +1,4 @@
-"""``POST /v2/{project_id}/backuppolicy`` through Django's test client (CONTRACT.md 1 and 2)."""
+"""``POST /v2/{project_id}/backuppolicy`` through Django's test client (docs/api.md, "Conventions" and "Create a backup policy")."""
 
 import json
 from datetime import timedelta
@@ -335,7 +335,7 @@ def test_a_request_refused_by_a_tenant_rule_writes_nothing(api, tenant, prepared
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_a_method_the_create_path_does_not_serve_is_405(api, tenant, method):
-    # GET is the list route (CONTRACT.md 3, tests/api/test_list.py).
+    # GET is the list route (docs/api.md, "List"; tests/api/test_list.py).
     error_of(api.request(method, create_url(tenant)), 405, "AutoBackup.0005")
 
 

@@ -1,4 +1,4 @@
-"""The routes of the lifecycle (CONTRACT.md 1 and 3): precedence, methods, the gate, protocol errors."""
+"""The routes of the lifecycle (docs/api.md, "Conventions" and "The policy lifecycle"): precedence, methods, the gate, protocol errors."""
 
 import pytest
 

@@ -18,6 +18,7 @@ from .dashboard import (
     list_url,
     mark_the_document,
     pick_zone,
+    tick,
     tick_local_hours,
     utc_preview,
 )
@@ -103,14 +104,22 @@ def test_the_hour_labels_are_the_local_times_of_the_chosen_zone(signed_in_page, 
 def test_a_named_zone_with_daylight_saving_says_the_local_run_times_stay(signed_in_page, tenant):
     page = signed_in_page
     page.goto(form_url(tenant))
+    preview = utc_preview(page)
     page.get_by_label("Monday", exact=True).check()
     choose_zone(page, "Europe/Berlin")
+
+    # No start time yet, so no forecast: only the zone's own notes can say when its offset changes.
+    expect(preview.get_by_role("heading", name="Daylight saving")).to_be_visible()
+    expect(preview).to_contain_text(re.compile(r"Europe/Berlin is at UTC\+0[12]:00"))
+
     tick_local_hours(page, "03:00")
 
-    # Said once, by the forecast: from which run, and the re-base that keeps 03:00.
-    expect(utc_preview(page)).to_contain_text(
+    # Said once, by the forecast: from which run, and the re-base that keeps 03:00. The zone's
+    # notes give way to it.
+    expect(preview).to_contain_text(
         re.compile(r"From \w{3} \d\d \w{3} \d{4}, the runs stay at 03:00 in Europe/Berlin: the zone moves to")
     )
+    expect(preview.get_by_role("heading", name="Daylight saving")).to_have_count(0)
 
 
 def test_a_valid_policy_is_created_and_listed_with_a_confirmation(signed_in_page, tenant, screenshot):
@@ -222,7 +231,7 @@ def test_without_javascript_the_plain_form_previews_and_creates_the_policy(signe
     page.get_by_label("Monday", exact=True).check()
     pick_zone(page, "UTC+02:00")
     # The grid still shows the labels it was drawn with; a tick keeps its label's local time.
-    tick_local_hours(page, "00:00", "02:00", "04:00")
+    tick(page, "00:00", "02:00", "04:00")
     page.get_by_label("Name", exact=True).fill("no_script")
     page.get_by_label("Tag 1 Key", exact=True).fill("env")
 
