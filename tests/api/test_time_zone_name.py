@@ -178,3 +178,20 @@ def test_next_runs_of_a_monday_two_berlin_policy_stay_at_two_through_the_spring_
     assert [run["utc"][11:16] for run in runs[:2]] == ["01:00", "00:00"]
     # Each run is also told at the offset stored by then: the re-base comes between them.
     assert [run["local"][-6:] for run in runs[:2]] == ["+01:00", "+02:00"]
+
+
+def test_the_retention_forecast_makes_the_backups_at_two_berlin_time_through_the_change(api, tenant, clock):
+    policy = create(api, tenant, MONDAY_TWO_IN_WINTER)
+    response = api.request("GET", f"{create_url(tenant)}/{policy.pk}/retention?start=2027-03-15&weeks=3")
+    assert response.status_code == HTTPStatus.OK, response.content
+    backups = json.loads(response.content)["backups"]
+    assert [backup["created_at"] for backup in backups] == [
+        "2027-03-15T01:00:00Z",
+        "2027-03-22T01:00:00Z",
+        "2027-03-29T00:00:00Z",
+    ]
+    assert [backup["created_local"] for backup in backups] == [
+        "2027-03-15T02:00:00+01:00",
+        "2027-03-22T02:00:00+01:00",
+        "2027-03-29T02:00:00+02:00",
+    ]
