@@ -171,7 +171,7 @@ class Preview:
             body["time_zone"] = self.schedule_spec.time_zone
         else:
             body = dict(self.payload.get("scheduled_policy", {}))
-            body["time_zone"] = self.payload.get("time_zone")
+            body["time_zone"] = self.payload.get("time_zone") or self.zone.time_zone  # a name: its offset now
         shown: dict[str, Any] = {"start_time": body.get("start_time")}
         if "frequency" in body:
             shown["frequency"] = body["frequency"]
