@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test test-postgres lint fmt bench clean
+.PHONY: install run worker serve test test-postgres lint fmt bench clean
 
 install: $(STAMP)
 
@@ -20,15 +20,25 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# One worker with the scheduler beside it, in the background, stopped when the server stops.
+	@$(BIN)/python manage.py worker & WORKER=$$!; \
+		trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The production configuration: debug off, gunicorn (config/gunicorn.conf.py: BIND or HOST/PORT,
-# WORKERS, THREADS), static files collected and served by WhiteNoise. Needs DJANGO_SECRET_KEY and
-# DJANGO_ALLOWED_HOSTS (README, "Configuration"); refuses to start without a safe key.
+# Production: one worker and the scheduler, in the foreground (run one per machine; README).
+worker: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py worker
+
+# The production configuration: debug off, nginx on HOST:PORT in front of gunicorn
+# (config/serve.py fills config/nginx.conf.template; config/gunicorn.conf.py: WORKERS, THREADS),
+# static files collected and served by WhiteNoise. Needs nginx (apt-get install nginx-light),
+# DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (docs/operations.md); refuses to start without a safe
+# key. SERVE_PROXY=none runs gunicorn alone, for a deployment with its own equivalent proxy.
 serve: install
 	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+	DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m config.serve
 
 lint: install
 	$(BIN)/ruff check .
@@ -58,6 +68,7 @@ test-postgres: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
 	$(BIN)/python -m tests.benchmarks.load
+	$(BIN)/python -m tests.benchmarks.scheduler
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db-* test-artifacts

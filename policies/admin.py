@@ -646,3 +646,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="Changes")
     def changes_shown(self, obj: AuditEvent) -> str:
         return changes_table(obj.changes)
+
+
+from . import admin_runs  # noqa: E402, F401 - registers the volumes, tasks and backups

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import runs
 from .domain import codes, contract, localtimes, parse, specs
 from .domain.changes import audit_changes
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
@@ -132,6 +133,13 @@ def _record(
     changes = audit_changes(before, after)
     if not changes:
         return None
+    return record_event(actor, action, policy, changes, name=(after or before).name)
+
+
+def record_event(
+    actor: Actor, action: str, policy: BackupPolicy, changes: dict, name: str = ""
+) -> AuditEvent:
+    """Write one audit record of ``policy`` (its tenant loaded) in the caller's transaction."""
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     return AuditEvent.objects.create(
         user=user,
@@ -143,9 +151,13 @@ def _record(
         tenant_id=policy.tenant_id,
         project_id=policy.tenant.project_id,
         policy_id=policy.pk,
-        policy_name=(after or before).name,
+        policy_name=name or policy.name,
         changes=changes,
     )
+
+
+# The stored fields that decide when a policy runs: a change of any of them moves next_run_at.
+SCHEDULE_MODEL_FIELDS = frozenset({"start_time", "frequency", "week_frequency", "status", "time_zone"})
 
 
 # --- Policies --------------------------------------------------------------------------------
@@ -199,7 +211,9 @@ def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> Ba
             existing = _name_clash(tenant, spec.name)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            policy = BackupPolicy.objects.create(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
+            policy = BackupPolicy(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
+            policy.next_run_at = runs.first_run_from(policy, timezone.now())
+            policy.save(force_insert=True)
             _store_tags(policy, spec.tags)
             _record(actor, AuditEvent.Action.CREATE, policy, None, spec)
     except IntegrityError as exc:
@@ -259,8 +273,14 @@ def _store_change(
     if after.tags != before.tags:
         PolicyTag.objects.filter(policy=current).delete()
         _store_tags(current, after.tags)
+    saved = [*changed, "updated_at"]
+    if SCHEDULE_MODEL_FIELDS.intersection(changed):
+        # A new schedule (or OFF, or ON again) counts from now: the scheduler's next tick sees it,
+        # and a run of the old schedule is not made.
+        current.next_run_at = runs.first_run_from(current, timezone.now())
+        saved.append("next_run_at")
     if changed or after.tags != before.tags:
-        current.save(update_fields=[*changed, "updated_at"])
+        current.save(update_fields=saved)
     return (*changed, *(("tags",) if after.tags != before.tags else ()))
 
 

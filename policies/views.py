@@ -16,11 +16,11 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import selectors, services
+from . import selectors, services, volumes
 from .domain import contract, localtimes, nextruns, offsets, specs, words
 from .domain.changes import audit_changes, ordered_changes
 from .forms import PolicyForm, form_data_from_payload
-from .models import BackupPolicy, Tenant
+from .models import BackupPolicy, BackupTask, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
 LIST_TEMPLATE = "policies/policy_list.html"
@@ -108,6 +108,19 @@ class PolicyRow:
         """The next run, None when the policy is off: computed from the spec in hand, no query."""
         return nextruns.next_run(self.spec, start=timezone.now())
 
+    @property
+    def volume_count(self) -> int:
+        # Annotated by the list's query; a row rendered alone (after a toggle) counts once.
+        count = getattr(self.policy, "resource_count", None)
+        return self.policy.volumes.count() if count is None else count
+
+    @property
+    def last_run_status(self) -> str | None:
+        if hasattr(self.policy, "last_run_status"):
+            return self.policy.last_run_status
+        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
+        return last.status if last else None
+
     @classmethod
     def of(cls, policy: BackupPolicy) -> "PolicyRow":
         return cls(policy, policy.to_spec(tags=list(policy.tags.all())))
@@ -136,7 +149,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
     # The tags are prefetched: PolicyRow.of reads the cache, no query per policy.
-    rows = [PolicyRow.of(policy) for policy in selectors.policy_list_for_tenant(tenant=tenant)]
+    policies = volumes.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
+    rows = [PolicyRow.of(policy) for policy in policies]
     context = {
         "tenant": tenant,
         "tenants": selectors.tenants_for_user(user=request.user),

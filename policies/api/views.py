@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, services
+from .. import selectors, services, volumes
 from ..domain import codes, parse
 from ..models import BackupPolicy, Tenant
 from . import schema
@@ -80,8 +80,8 @@ def policy_representation(policy: BackupPolicy) -> dict:
     if spec.time_zone_name is not None:
         body["time_zone_name"] = spec.time_zone_name
     body["tags"] = tag_list(spec.tags)
-    # Volumes cannot be associated with a policy yet (docs/api.md, "Contract decisions", 36).
-    body["policy_resource_count"] = 0
+    # Annotated by the list's query (one query for all policies, not one per policy).
+    body["policy_resource_count"] = policy.resource_count
     return body
 
 
@@ -106,7 +106,7 @@ class BackupPolicyCollection(ContractView):
     @schema.list_policies
     def get(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
-        policies = selectors.policy_list_for_tenant(tenant=tenant)
+        policies = volumes.policies_with_resource_count(selectors.policy_list_for_tenant(tenant=tenant))
         return Response({"backup_policies": [policy_representation(policy) for policy in policies]})
 
     @schema.create_policy

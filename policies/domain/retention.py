@@ -17,8 +17,10 @@ Retention (a simulation of a policy that starts at ``start`` with no backups)
 from __future__ import annotations
 
 import bisect
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .contract import MINUTES_PER_WEEK
 from .longrun import SteadyState, steady_state
@@ -31,6 +33,20 @@ from .words import OFF_NOTE, explain, rule_words
 
 # The span the dashboard and the API simulate when none is asked for.
 DEFAULT_WEEKS = 8
+# The most backups one retention forecast of the API lists: an hourly policy over 52 weeks would
+# be 8736 (2.7 MB of JSON); 2000 keep an answer under about 1 MB and still cover 11 weeks of it.
+MAX_RETENTION_BACKUPS = 2000
+
+
+def backups_per_week_at_most(spec: PolicySpec) -> int:
+    """Return the most runs the policy can make in any 7 days (ON or not)."""
+    times = len(spec.start_hours)
+    if spec.week_frequency is not None:
+        return times * len(spec.week_frequency)
+    every = spec.frequency or 1
+    # Every N days restarts on the 1st of each local month: a week that spans a month's end can
+    # hold one run more than 7 / N.
+    return times * (7 if every == 1 else -(-7 // every) + 1)
 
 
 @dataclass
@@ -103,12 +119,19 @@ class _Simulation:
 
 
 def _simulate(calendar: RunCalendar, rule: Rule, t0: int, t1: int) -> list[SimulatedBackup]:
-    """Play the policy from ``t0`` (no backups yet) to ``t1``; return every backup made.
+    """Play the policy from ``t0`` (no backups yet) to ``t1``; return every backup made."""
+    return _play(calendar, rule, list(calendar.runs(t0, t1)), t0, t1)
 
-    Events at one instant run in this order: the month's end, expiries by age, the new backup,
-    the count rule.
+
+def _play(calendar: RunCalendar, rule: Rule, made: Sequence[int], t0: int, t1: int) -> list[SimulatedBackup]:
+    """Apply the retention rule from ``t0`` to ``t1`` to backups made at the minutes ``made``.
+
+    The forecast passes the schedule's runs; the worker passes the backups that really exist
+    (:func:`retention_keeps`), so both delete by one rule. Events at one instant run in this
+    order: the month's end, expiries by age, the new backups, the count rule.
     """
-    run_set = set(calendar.runs(t0, t1))
+    made_at = Counter(made)
+    run_set = set(made_at)
     month_set = set(calendar.month_starts(t0 + 1, t1) if rule.keep_first else [])
     fixed = sorted(run_set | month_set)
     play = _Simulation(calendar, rule)
@@ -120,11 +143,38 @@ def _simulate(calendar: RunCalendar, rule: Rule, t0: int, t1: int) -> list[Simul
         moment = min(moments)
         released = play.end_month(moment) if moment in month_set else None
         play.expire(moment, released)
-        new = play.make(moment) if moment in run_set else None
+        new = None
+        for _ in range(made_at[moment] if moment in run_set else 0):
+            new = play.make(moment)
         play.count(moment, released, new)
         if index < len(fixed) and fixed[index] == moment:
             index += 1
     return play.finish()
+
+
+def retention_keeps(spec: PolicySpec, made: Sequence[datetime], *, now: datetime) -> list[bool]:
+    """Return, for each backup made at an instant of ``made``, whether the retention keeps it at ``now``.
+
+    The same rule as the forecast (:func:`simulate_retention`), played over the backups that
+    exist: the oldest first, with the month ends and the expiries between them. Instants count
+    by the minute (a run is a whole minute; "execute now" may be any instant).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if not made:
+        return []
+    minutes = [(moment - _EPOCH) // timedelta(minutes=1) for moment in made]
+    order = sorted(range(len(minutes)), key=minutes.__getitem__)
+    ordered = [minutes[index] for index in order]
+    end = (now - _EPOCH) // timedelta(minutes=1) + 1
+    items = _play(RunCalendar(spec), Rule.of(spec), ordered, ordered[0], max(end, ordered[-1] + 1))
+    keeps = [False] * len(minutes)
+    for index, item in zip(order, items, strict=True):
+        keeps[index] = item.deleted is None
+    return keeps
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

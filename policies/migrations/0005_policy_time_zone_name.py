@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0002_audit_event'),
+        ('policies', '0004_health_check'),
     ]
 
     operations = [
