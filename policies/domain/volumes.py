@@ -1,4 +1,4 @@
-"""The contract rules of volumes and runs (CONTRACT section 4): bodies, queries and codes.
+"""The contract rules of volumes and runs (docs/api.md, "Volumes and runs"): bodies, queries and codes.
 
 Pure Python like the rest of :mod:`policies.domain` (no Django, no clock): the API reads bodies and query
 strings through these functions and shows their problems; the services apply the rules that

@@ -1,4 +1,4 @@
-"""Volumes and runs (CONTRACT 4.1-4.4 and the inventory) over real HTTP, every answer named there."""
+"""Volumes and runs (docs/api.md, "Volumes and runs") over real HTTP, every answer named there."""
 
 import re
 import uuid
