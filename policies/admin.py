@@ -319,7 +319,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
         head = ["backup_policy_id", "tenant", "name", "status"] if obj else ["tenant", "name", "status"]
-        when = ["start_time", "time_zone", "frequency", "week_frequency"]
+        when = ["start_time", "time_zone", "time_zone_name", "frequency", "week_frequency"]
         if obj:
             when.append("schedule_words")
         fieldsets = [

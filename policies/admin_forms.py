@@ -18,6 +18,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 
 from .domain import codes, parse, specs
 from .form_input import json_number
@@ -92,6 +93,14 @@ class BackupPolicyAdminForm(forms.ModelForm):
         help_text="The offset of local time, UTC+HH:mm or UTC-HH:mm. Empty: UTC. A policy's time "
         f"zone is never removed, only changed (as through the API): emptied, it is stored as {parse.NO_TIME_ZONE}.",
     )
+    time_zone_name = forms.CharField(
+        label="Named time zone",
+        required=False,
+        help_text="An IANA zone such as Europe/Berlin: the policy keeps its local times there, and "
+        "the scheduler re-bases the offset and the UTC start times when the zone's offset changes. "
+        "With it, the offset may be left empty (the zone's offset now is stored). Emptied while an "
+        "offset is given: a fixed offset.",
+    )
     frequency = forms.CharField(
         label="Every N days (frequency)",
         required=False,
@@ -124,6 +133,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
             "status",
             "start_time",
             "time_zone",
+            "time_zone_name",
             "frequency",
             "week_frequency",
             "retention_num",
@@ -133,6 +143,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.now = timezone.now()
         self.payload: dict[str, Any] | None = None
         self.result: specs.ParseResult | None = None
         self.tag_rows: list[tuple[forms.Form, str, str]] | None = None
@@ -197,7 +208,14 @@ class BackupPolicyAdminForm(forms.ModelForm):
         if tags:
             payload["tags"] = tags
         time_zone = data.get("time_zone") or ""
-        if not time_zone and self.current is not None and self.current.time_zone:
+        zone_name = (data.get("time_zone_name") or "").strip()
+        if zone_name:
+            payload["time_zone_name"] = zone_name
+            if self.current is not None and time_zone == (self.current.time_zone or ""):
+                # The offset shown is the stored one, re-based by the scheduler: unchanged, it
+                # is not sent, and the zone's offset now is stored with the name.
+                time_zone = ""
+        elif not time_zone and self.current is not None and self.current.time_zone:
             # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.
             time_zone = parse.NO_TIME_ZONE
         if time_zone:
@@ -212,9 +230,9 @@ class BackupPolicyAdminForm(forms.ModelForm):
         self.tag_rows = formset.tag_rows() if formset is not None else None
         self.payload = self.build_payload(data)
         if self.current is None:
-            self.result = parse.parse_policy(self.payload)
+            self.result = parse.parse_policy(self.payload, now=self.now)
         else:
-            self.result = parse.parse_policy_edit(self.payload, self.current)
+            self.result = parse.parse_policy_edit(self.payload, self.current, now=self.now)
         for problem in self.result.problems:
             self.add_problem(problem)
         if self.refusal is not None:

@@ -143,9 +143,12 @@ class Preview:
         """Where the stored offset comes from, for a named zone ("" for none or for UTC itself)."""
         if self.zone.cleared:
             return "a policy's time zone cannot be removed, only changed; UTC+00:00 runs at the same times"
-        if not self.zone.name or self.zone.name == "UTC":
+        if not self.zone.name or self.zone.name == "UTC" or self.zone.offset is None:
             return ""
-        return f"the offset of {self.zone.name} today"
+        return (
+            f"the offset of {self.zone.name} today; the policy keeps its local times there, and "
+            "the scheduler re-bases the offset when the zone's changes"
+        )
 
     @property
     def steady_zone_note(self) -> str:
@@ -168,13 +171,18 @@ class Preview:
             body["time_zone"] = self.schedule_spec.time_zone
         else:
             body = dict(self.payload.get("scheduled_policy", {}))
-            body["time_zone"] = self.payload.get("time_zone")
+            body["time_zone"] = self.payload.get("time_zone") or self.zone.time_zone  # a name: its offset now
         shown: dict[str, Any] = {"start_time": body.get("start_time")}
         if "frequency" in body:
             shown["frequency"] = body["frequency"]
         elif "week_frequency" in body:
             shown["week_frequency"] = ",".join(str(day) for day in body["week_frequency"])
         shown["time_zone"] = body["time_zone"]
+        shown["time_zone_name"] = (
+            self.schedule_spec.time_zone_name
+            if self.schedule_spec is not None
+            else self.payload.get("time_zone_name")
+        )
         return shown
 
     @property
@@ -219,25 +227,14 @@ class Preview:
 def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
     # ~500 zones: computed once a minute, not on every keystroke of the live preview.
     named = tuple(
-        (name, f"{name} ({offsets.format_offset(offset)})") for name, offset in zones.named_zones(now=minute)
+        (
+            name,
+            f"{name.rsplit('/', 1)[-1].replace('_', ' ')}, {name.split('/')[0]} ({offsets.format_offset(offset)})",
+        )
+        for name, offset in zones.named_zones(now=minute)
     )
     fixed = tuple((text, text) for text in map(offsets.format_offset, offsets.all_offsets()))
     return named, fixed
-
-
-def zone_choices(*, now: datetime, current: str = "") -> list:
-    """Return the picker's grouped choices: no zone, named zones (today's offset), plain offsets."""
-    named, offsets = _zone_options(now.replace(second=0, microsecond=0))
-    choices: list = [("", "No time zone (times are UTC)")]
-    known = {value for value, _ in named} | {value for value, _ in offsets}
-    if current and current not in known:
-        # Keep a value the core will refuse visible, so the person sees what they sent.
-        choices.append((current, current))
-    choices += [
-        ("Named zones, with the offset in force today", list(named)),
-        ("Fixed offsets", list(offsets)),
-    ]
-    return choices
 
 
 def resolve_zone(value: str, *, now: datetime) -> Zone:
@@ -250,13 +247,29 @@ def resolve_zone(value: str, *, now: datetime) -> Zone:
     try:
         offset = offsets.parse_offset(value)
     except ValueError:
-        return Zone(value, value, None)  # sent as it is: the core says what is wrong
+        if value.upper().startswith("UTC"):
+            return Zone(value, value, None)  # sent as it is: the core says what is wrong
+        # Not an offset: a zone name the core does not know ('Berlin'); it suggests the closest.
+        return Zone(value, None, None, value)
     return Zone(value, value, offset)
 
 
 class PolicyForm(forms.Form):
     name = forms.CharField(label="Name", required=False, strip=False)
-    time_zone = forms.CharField(label="Time zone", required=False, widget=forms.Select)
+    # A text box with a datalist: a person types a city, a region or an offset and picks one; it
+    # works without JavaScript, and the server reads whatever is sent (resolve_zone).
+    time_zone = forms.CharField(
+        label="Time zone",
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "list": "time-zone-options",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "aria-describedby": "time_zone-help",
+            }
+        ),
+    )
     schedule_kind = forms.ChoiceField(
         label="Repeat", choices=SCHEDULE_KINDS, initial="week", widget=forms.RadioSelect
     )
@@ -299,11 +312,6 @@ class PolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
         self.current = current
-        picked = self.data.get("time_zone", "") if self.is_bound else ""
-        # A callable: the ~600 choices are built only when the select is drawn, not for a preview.
-        self.fields["time_zone"].widget.choices = functools.partial(
-            zone_choices, now=self.now, current=picked
-        )
         self.fields["status"].widget.choices = STATUSES
         self.problems: list[codes.Problem] = []
         # (label of the form field, message in the form's words, contract code) per problem.
@@ -374,7 +382,8 @@ class PolicyForm(forms.Form):
 
     def _build_payload(self, data: Mapping[str, Any]) -> dict[str, Any]:
         self.zone = resolve_zone(data.get("time_zone") or "", now=self.now)
-        if self.zone.time_zone is None and self.current is not None and self.current.time_zone:
+        no_zone = self.zone.time_zone is None and self.zone.name is None
+        if no_zone and self.current is not None and self.current.time_zone:
             self.zone = Zone(self.zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
         scheduled: dict[str, Any] = {}
         grid_text = (data.get("grid_offset") or "").strip()
@@ -405,7 +414,10 @@ class PolicyForm(forms.Form):
         filled = [row for row in self.tag_rows if not row.blank]
         if filled:
             payload["tags"] = [{"key": row.key, "value": row.value} for row in filled]
-        if self.zone.time_zone is not None:
+        if self.zone.name is not None:
+            # The core takes the zone's offset now; the scheduler keeps the local times after.
+            payload["time_zone_name"] = self.zone.name
+        elif self.zone.time_zone is not None:
             payload["time_zone"] = self.zone.time_zone
         return payload
 
@@ -415,10 +427,10 @@ class PolicyForm(forms.Form):
         data = super().clean()
         self.payload = self._build_payload(data)
         if self.current is None:
-            self.result = parse.parse_policy(self.payload)
+            self.result = parse.parse_policy(self.payload, now=self.now)
         else:
             # Checked whole as a create, then merged as the API merges a PUT (one merge).
-            self.result = parse.parse_policy_edit(self.payload, self.current)
+            self.result = parse.parse_policy_edit(self.payload, self.current, now=self.now)
         for problem in self.result.problems:
             self.add_problem(problem)
         return data
@@ -551,6 +563,12 @@ class PolicyForm(forms.Form):
     # -- what the template draws
 
     @property
+    def zone_options(self) -> list[tuple[str, str]]:
+        """The picker's datalist: named zones with today's offset, then the fixed offsets."""
+        named, fixed = _zone_options(self.now.replace(second=0, microsecond=0))
+        return [*named, *((value, f"{value} (fixed offset)") for value, _ in fixed)]
+
+    @property
     def weekday_choices(self) -> list[tuple[str, str]]:
         return list(zip(contract.WEEKDAYS, words.WEEKDAY_NAMES, strict=True))
 
@@ -617,10 +635,12 @@ class PolicyForm(forms.Form):
         # the core is asked again about the schedule alone (with a name it accepts, no tags).
         probe = {**self.payload, "backup_policy_name": "preview"}
         probe.pop("tags", None)
-        schedule_result = parse.parse_policy(probe)
+        schedule_result = parse.parse_policy(probe, now=self.now)
         notes: list[zones.DstNote] = []
         if self.zone.name and self.zone.offset is not None:
-            notes = zones.dst_notes(self.zone.name, stored_minutes=self.zone.offset, now=self.now)
+            notes = zones.dst_notes(
+                self.zone.name, stored_minutes=self.zone.offset, now=self.now, keeps_local=True
+            )
         labels = {name: str(self.fields[name].label) for name in self.fields}
         problems = list(self.problem_messages)
         # Problems of the form itself (a tick it cannot read, a zone changed under the grid).
@@ -662,6 +682,8 @@ def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
             offset = offsets.parse_offset(str(time_zone))
         except ValueError:
             offset = 0
+    if payload.get("time_zone_name") is not None:
+        data["time_zone"] = str(payload["time_zone_name"])  # the picker opens on the zone's name
     if "frequency" in scheduled and "week_frequency" in scheduled:
         raise ValueError("the form sends frequency or week_frequency, not both")
     if "week_frequency" in scheduled:

@@ -68,6 +68,9 @@ class BackupPolicy(models.Model):
     keep_first_of_month = models.BooleanField(default=False)
     status = models.CharField(max_length=3, choices=Status.choices, default=Status.ON)
     time_zone = models.CharField(max_length=9, blank=True)
+    # An IANA zone name (our extension): the policy keeps its local times there; the scheduler
+    # re-bases time_zone and start_time when the zone's offset changes.
+    time_zone_name = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # The next scheduled run (the core's next run), read by the scheduler: a tick selects only
@@ -113,6 +116,7 @@ class BackupPolicy(models.Model):
             "keep_first_of_month": spec.keep_first_of_month,
             "status": spec.status,
             "time_zone": spec.time_zone or "",
+            "time_zone_name": spec.time_zone_name or "",
         }
 
     def to_spec(self, tags=None) -> specs.PolicySpec:
@@ -133,6 +137,7 @@ class BackupPolicy(models.Model):
         "keep_first_of_month",
         "status",
         "time_zone",
+        "time_zone_name",
     )
 
     @staticmethod
@@ -148,6 +153,7 @@ class BackupPolicy(models.Model):
             retention_day=values["retention_day"],
             keep_first_of_month=values["keep_first_of_month"],
             time_zone=values["time_zone"] or None,
+            time_zone_name=values["time_zone_name"] or None,
             tags=tuple(specs.Tag(key, value) for key, value in tags),
         )
 
@@ -210,6 +216,7 @@ class AuditEvent(models.Model):
         DASHBOARD = "dashboard", "Dashboard"
         ADMIN = "admin", "Admin site"
         COMMAND = "command", "Management command"
+        SCHEDULER = "scheduler", "Scheduler (re-base of a named zone)"
 
     class Action(models.TextChoices):
         CREATE = "create", "Create"

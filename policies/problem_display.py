@@ -59,6 +59,7 @@ DASHBOARD = Places(
     fields={
         "backup_policy_name": "name",
         "time_zone": "time_zone",
+        "time_zone_name": "time_zone",
         "scheduled_policy.start_time": "hours",
         "scheduled_policy.frequency": "frequency",
         "scheduled_policy.week_frequency": "week_days",
@@ -98,6 +99,7 @@ ADMIN = Places(
         "scheduled_policy.remain_first_backup_of_curMonth": "keep_first_of_month",
         "scheduled_policy.status": "status",
         "time_zone": "time_zone",
+        "time_zone_name": "time_zone_name",
     },
     subjects={
         "name": "The name",
@@ -110,6 +112,7 @@ ADMIN = Places(
         "keep_first_of_month": "This choice",
         "status": "The status",
         "time_zone": "The time zone",
+        "time_zone_name": "The named time zone",
         None: "The policy",
     },
     # The quota is the chosen tenant's problem, not the name's (where the contract reports it).

@@ -109,6 +109,7 @@ class TickResult:
     skipped: int = 0
     lost_races: int = 0
     swept: int = 0
+    rebased: int = 0
     queued_ids: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -236,6 +237,12 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
     result = TickResult()
     if sweep:
         result.swept = sweep_stale_tasks(now=now)
+    # A policy with a named zone is re-based before any run is fired, so that what it stores is
+    # what runs next (its runs themselves are the zone's, whatever it stores). services imports
+    # this module, hence the late import.
+    from .services import policies_rebase_zones
+
+    result.rebased = policies_rebase_zones(now=now)
     _place_unscheduled(now)
     while True:
         with transaction.atomic():

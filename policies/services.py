@@ -17,7 +17,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from . import runs
-from .domain import codes, contract, parse, specs
+from .domain import codes, contract, localtimes, parse, specs
 from .domain.changes import audit_changes
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
 
@@ -118,6 +118,10 @@ class Actor:
     @classmethod
     def command(cls, user=None) -> "Actor":
         return cls(AuditEvent.Entrance.COMMAND, user)
+
+    @classmethod
+    def scheduler(cls) -> "Actor":
+        return cls(AuditEvent.Entrance.SCHEDULER)
 
 
 def _record(
@@ -297,15 +301,17 @@ def _store_change(
     return (*changed, *(("tags",) if after.tags != before.tags else ()))
 
 
-def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> PolicyChange:
+def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor, now=None) -> PolicyChange:
     """Apply a contract modify body (``{"scheduled_policy": {"status": "OFF"}}``) to the policy.
 
     The merge reads the policy under its lock, so two modifies at once each keep the other's
     fields: the second merges over what the first stored, not over what both read before.
     """
+    # The time of the request: a time_zone_name sent alone takes the zone's offset then.
+    now = now or timezone.now()
     policy_id = str(policy.pk)
     return _change_locked(
-        policy, actor, lambda stored: parse.parse_policy_update(body, stored, policy_id=policy_id)
+        policy, actor, lambda stored: parse.parse_policy_update(body, stored, policy_id=policy_id, now=now)
     )
 
 
@@ -475,3 +481,54 @@ def user_get_or_create(*, username: str):
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(username=username)
     return user
+
+
+# --- Named zones: the re-base -------------------------------------------------------------------
+
+
+def policy_rebase(*, policy: BackupPolicy, now) -> bool:
+    """Re-base one policy with a named zone if its zone's offset at its next run is not the stored one.
+
+    Under the same locks as every write (tenant, then policy), read again under them: a second
+    scheduler that comes after the first finds nothing to do. One audited change, entrance
+    ``scheduler``. Return True when this call re-based the policy.
+    """
+    with transaction.atomic():
+        try:
+            current = _lock_policy(policy)
+        except PolicyNotFound:
+            return False  # deleted meanwhile
+        before = current.to_spec()
+        after = localtimes.rebase(before, now=now)
+        if after is None:
+            return False
+        fields = BackupPolicy.fields_from_spec(after)
+        current.time_zone, current.start_time = fields["time_zone"], fields["start_time"]
+        current.save(update_fields=["time_zone", "start_time", "updated_at"])
+        _record(Actor.scheduler(), AuditEvent.Action.CHANGE, current, before, after)
+    logger.info(
+        "policy %s re-based for %s: %s %s -> %s %s",
+        current.pk,
+        before.time_zone_name,
+        before.time_zone,
+        before.start_time,
+        after.time_zone,
+        after.start_time,
+    )
+    return True
+
+
+def policies_rebase_zones(*, now=None) -> int:
+    """Re-base every policy whose named zone's offset changes before its next run; return how many.
+
+    Called on each scheduler tick and by ``manage.py rebase_zones``; safe to run from any number
+    of schedulers at once.
+    """
+    now = now or timezone.now()
+    count = 0
+    for policy in BackupPolicy.objects.exclude(time_zone_name="").select_related("tenant").iterator():
+        # A first look without locks: most ticks find nothing to do and take no lock at all.
+        if localtimes.rebase(policy.to_spec(tags=()), now=now) is None:
+            continue
+        count += policy_rebase(policy=policy, now=now)
+    return count

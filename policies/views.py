@@ -1,5 +1,6 @@
 """Dashboard views: small, htmx-aware, tenant-scoped in the view (never only in a template)."""
 
+import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services, volumes
-from .domain import contract, nextruns, specs, words
+from .domain import contract, localtimes, nextruns, offsets, specs, words
 from .domain.changes import audit_changes, ordered_changes
 from .forms import PolicyForm, form_data_from_payload
 from .models import BackupPolicy, BackupTask, Tenant
@@ -68,6 +69,40 @@ class PolicyRow:
     @property
     def utc_words(self) -> str:
         return self.schedule_words[1]
+
+    @functools.cached_property
+    def coming_rebase(self) -> localtimes.PlannedRebase | None:
+        """The re-base of the next 30 days: the UTC times move, the local times stay."""
+        return localtimes.runs_moving_within(self.spec, now=timezone.now())
+
+    @functools.cached_property
+    def stale_offset(self) -> bool:
+        """The stored offset is not the named zone's at the next run: a re-base is overdue."""
+        return localtimes.stale_offset(self.spec, now=timezone.now())
+
+    @property
+    def zone_flag(self) -> str:
+        """What the list says of a policy whose runs move (in UTC) within 30 days, or are stale."""
+        spec, name = self.spec, self.spec.time_zone_name
+        if name is None:
+            return ""
+        chosen = ", ".join(offsets.format_minutes(m) for m in localtimes.chosen_local_minutes(spec))
+        if self.stale_offset:
+            rebased = localtimes.rebase(spec, now=timezone.now())
+            target = rebased.time_zone if rebased is not None else "another offset"
+            return (
+                f"Stored offset {spec.time_zone} is not {name}'s at the next run ({target}): the "
+                "re-base is due; the scheduler (or manage.py rebase_zones) makes it."
+            )
+        plan = self.coming_rebase
+        if plan is None:
+            return ""
+        local = plan.before.astimezone(localtimes.zone(name))
+        return (
+            f"Runs move in UTC from {local:%a %d %b}: {name} changes its offset, and the policy is "
+            f"re-based to {plan.time_zone} (start_time {plan.start_time}) so that they stay at {chosen} "
+            "local time."
+        )
 
     @property
     def next_run(self) -> nextruns.NextRun | None:

@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from policies.domain import parse
 from policies.models import BackupPolicy, Membership, PolicyTag, Tenant
@@ -69,8 +70,9 @@ class BackupPolicyFactory(factory.django.DjangoModelFactory):
     payload = factory.Sequence(lambda n: valid_payload(backup_policy_name=f"policy_{n:03d}", tags=[]))
 
     @classmethod
-    def _create(cls, model_class, *args, tenant, payload=None, **kwargs):
-        result = parse.parse_policy(payload)
+    def _create(cls, model_class, *args, tenant, payload=None, now=None, **kwargs):
+        # ``now``: the time of the request, which a time_zone_name is read at.
+        result = parse.parse_policy(payload, now=now or timezone.now())
         assert result.ok, result.problems
         policy = model_class.objects.create(
             tenant=tenant, **BackupPolicy.fields_from_spec(result.spec), **kwargs

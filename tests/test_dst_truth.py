@@ -18,13 +18,14 @@ the changing day is walked in steps of 15 minutes (every offset change of the tz
 on a quarter hour). Two changes within one day would be missed: the database has none.
 """
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from policies.domain import nextruns, offsets, parse, specs
+from policies.domain import localtimes, nextruns, offsets, parse, specs
 
 FIRST_DAY = datetime(2026, 1, 1, tzinfo=UTC)
 LAST_DAY = datetime(2031, 1, 1, tzinfo=UTC)
@@ -192,3 +193,144 @@ def test_runs_in_the_skipped_and_repeated_hours_have_their_real_local_time(
     assert f"{run.zone_local:%H:%M}" == expected_local
     assert run.zone_local.fold == utc_hour.astimezone(zone).fold
     assert run.stale == (offset_at(zone, utc_hour) != stored)
+
+
+# --- Named zones: a policy re-based by the scheduler keeps its local times -----------------------
+#
+# For every zone and every change of 2026-2030, a policy written with time_zone_name at the offset
+# before the change (at every hour of every day, and every N days at the hour of the change) is
+# run by a model of the scheduler: a tick every hour; on each tick the re-base of the core
+# (what the service stores) comes first, then every run that has come is fired, the next one
+# taken from the policy as stored. The fired runs must be the brute force's: each chosen local
+# time of each run day, found among the UTC hours of the window by zoneinfo (the first one whose
+# wall time is the chosen one; none, in a gap: the first whose wall time is later).
+
+# Eight hours either side of the change: every clock the change moves (by two hours at most) is in.
+NAMED_WINDOW = timedelta(hours=8)
+TICK = timedelta(hours=1)  # runs are full UTC hours: a tick on each is enough
+# Zones that move their clocks by half an hour: full UTC hours cannot keep their local times,
+# so the core refuses them as a named zone (tested below); every other zone is checked.
+PART_HOUR_ZONES = {"Australia/Lord_Howe", "Australia/LHI"}
+
+
+def named_policy(name: str, local_minutes: list[int], now: datetime, **schedule_fields) -> specs.PolicySpec:
+    offset = offset_at(ZoneInfo(name), now)
+    hours = [((minute - offset) % 1440) // 60 for minute in sorted(local_minutes)]
+    result = parse.parse_policy(
+        {
+            "backup_policy_name": "truth",
+            "scheduled_policy": {
+                "start_time": ",".join(f"{hour:02d}:00" for hour in hours),
+                "rentention_num": 2,
+                "status": "ON",
+                **schedule_fields,
+            },
+            "time_zone_name": name,
+        },
+        now=now,
+    )
+    assert result.ok, (name, result.problems)
+    return result.spec
+
+
+def brute_local_runs(zone, local_minutes, window_from, window_until, *, weekdays=None, frequency=None):
+    """The instants of the chosen local times of each run day, by zoneinfo over the window's UTC hours."""
+    hours = []
+    moment = window_from - timedelta(days=1)
+    while moment < window_until + timedelta(days=1):
+        hours.append((moment.astimezone(zone).replace(tzinfo=None), moment))
+        moment += HOUR
+    first_at: dict[datetime, datetime] = {}
+    for wall, utc in hours:
+        first_at.setdefault(wall, utc)  # the first occurrence of a repeated wall time
+    runs = set()
+    for day in sorted({wall.date() for wall, _ in hours}):
+        if weekdays is not None and WEEKDAYS[day.weekday()] not in weekdays:
+            continue
+        if frequency is not None and (day.day - 1) % frequency:
+            continue
+        for minute in local_minutes:
+            wall = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minute)  # wall time
+            if wall in first_at:
+                runs.add(first_at[wall])
+                continue
+            later = next((utc for seen, utc in hours if seen > wall), None)  # a gap: the first after
+            if later is not None:
+                runs.add(later)
+    return sorted(run for run in runs if window_from <= run < window_until)
+
+
+def scheduled_runs(spec, window_from, window_until, *, rebase=localtimes.rebase):
+    """Fire the runs as the scheduler does, re-basing first on every tick; return the runs fired."""
+    fired = []
+    next_at = nextruns.next_run(spec, start=window_from).utc
+    tick = window_from
+    while tick < window_until:
+        spec = rebase(spec, now=tick) or spec
+        # After the re-base the stored form tells what runs next: the zone's offset at that run.
+        assert spec.offset_minutes == localtimes.offset_at(spec, next_at), (spec, next_at)
+        while next_at <= tick:
+            fired.append(next_at)
+            next_at = nextruns.next_run(spec, start=next_at + timedelta(microseconds=1)).utc
+        tick += TICK
+    return [run for run in fired if run < window_until]
+
+
+def test_named_zone_policies_keep_their_local_times_through_every_change_2026_to_2030():
+    checked = 0
+    for name, changes in zones_with_changes().items():
+        if name in PART_HOUR_ZONES:
+            continue
+        zone = ZoneInfo(name)
+        for moment, before, _after in changes:
+            window_from = moment.replace(minute=0) - NAMED_WINDOW
+            window_until = moment.replace(minute=0) + NAMED_WINDOW
+            written = window_from - timedelta(days=2)
+            if offset_at(zone, written) != before:
+                continue  # another change just before: never in 2026-2030 (all 1992 are checked)
+            every_hour = [(hour * 60 + before) % 1440 for hour in range(24)]
+            spec = named_policy(name, every_hour, written, week_frequency=list(WEEKDAYS))
+            expected = brute_local_runs(zone, every_hour, window_from, window_until, weekdays=WEEKDAYS)
+            assert scheduled_runs(spec, window_from, window_until) == expected, name
+
+            first_hour_after = moment if moment.minute == 0 else moment.replace(minute=0) + HOUR
+            local = first_hour_after.astimezone(zone)
+            minute = (local.hour * 60 + local.minute) // 60 * 60 + before % 60
+            frequency = frequency_for(local.day)
+            sparse = named_policy(name, [minute], written, frequency=frequency)
+            expected = brute_local_runs(zone, [minute], window_from, window_until, frequency=frequency)
+            assert expected, name
+            assert scheduled_runs(sparse, window_from, window_until) == expected, name
+            checked += 1
+    assert checked >= 1000, checked
+
+
+def test_a_rebase_that_moves_the_offset_but_not_the_hours_is_caught():
+    # The guard of the test above: a broken re-base must fail it.
+    def broken(spec, *, now):
+        rebased = localtimes.rebase(spec, now=now)
+        return None if rebased is None else dataclasses.replace(rebased, start_hours=spec.start_hours)
+
+    zone = ZoneInfo("Europe/Berlin")
+    moment = datetime(2027, 3, 28, 1, tzinfo=UTC)
+    window_from, window_until = moment - WINDOW, moment + WINDOW
+    every_hour = [hour * 60 for hour in range(24)]
+    spec = named_policy(
+        "Europe/Berlin", every_hour, window_from - timedelta(days=2), week_frequency=list(WEEKDAYS)
+    )
+    expected = brute_local_runs(zone, every_hour, window_from, window_until, weekdays=WEEKDAYS)
+    assert scheduled_runs(spec, window_from, window_until) == expected
+    assert scheduled_runs(spec, window_from, window_until, rebase=broken) != expected
+
+
+@pytest.mark.parametrize("name", sorted(PART_HOUR_ZONES))
+def test_zones_that_move_by_half_an_hour_are_refused_as_named_zones(name):
+    result = parse.parse_policy(
+        {
+            "backup_policy_name": "p",
+            "scheduled_policy": {"start_time": "01:00", "frequency": 1, "rentention_num": 2, "status": "ON"},
+            "time_zone_name": name,
+        },
+        now=FIRST_DAY,
+    )
+    assert [problem.code for problem in result.problems] == ["AutoBackup.0226"]

@@ -274,7 +274,7 @@ _describe_retention_policy = schema.operation(
 
 def _payload_spec(request: Request, query_problems) -> specs.PolicySpec:
     """Read the create body; its problems and the query's come back together (body first)."""
-    result = parse.parse_policy(json_body(request))
+    result = parse.parse_policy(json_body(request), now=timezone.now())
     refuse_problems([*result.problems, *query_problems])
     assert result.spec is not None
     return result.spec

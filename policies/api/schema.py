@@ -56,7 +56,9 @@ CODES: dict[str, str] = {
     codes.TAG_COUNT: "the policy would have more than 10 tags",
     codes.TAG_NOT_FOUND: "the policy has no tag with this key",
     codes.TAG_ACTION: "`action` missing or not one the route serves (`create`, `update`, `delete`; for a tag query `filter`, `count`)",
-    codes.TIME_ZONE: "`time_zone` invalid; or start times on different UTC days with `frequency` (a day shift)",
+    codes.TIME_ZONE: "`time_zone` invalid; `time_zone_name` unknown, moving its clocks by part of an hour, "
+    "or disagreeing with `time_zone`; or start times on different UTC days with `frequency` (a day "
+    "shift, also at any offset the named zone takes in the next 366 days)",
 }
 
 # The create rules, in the order of the error table (docs/api.md, "Statuses and codes").
@@ -228,6 +230,18 @@ TIME_ZONE_SCHEMA = {
     "UTC+14:00, minutes 00, 30 or 45. `UTC-00:00` is stored as `UTC+00:00`. Absent: UTC.",
     "example": "UTC+08:00",
 }
+TIME_ZONE_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "description": "Our extension: an IANA zone of the server's tz database (`Europe/Berlin`). The "
+    "policy keeps its local times there: when the zone's offset changes, the scheduler re-bases "
+    "`time_zone` and `start_time` before the first run the change would move (an audited change, "
+    "entrance `scheduler`). Without `time_zone`, the zone's offset at the time of the request is "
+    "stored; with it, both must agree then. Sending `time_zone` alone removes the name. Unknown, "
+    "or a zone that moves its clocks by part of an hour (`Australia/Lord_Howe`): `AutoBackup.0226`.",
+    "example": "Europe/Berlin",
+}
 
 COMPONENTS: dict[str, dict] = {
     "ScheduledPolicy": {
@@ -269,6 +283,7 @@ COMPONENTS: dict[str, dict] = {
                 }
             ),
             "time_zone": _nullable(TIME_ZONE_SCHEMA),
+            "time_zone_name": _nullable(TIME_ZONE_NAME_SCHEMA),
         },
         "description": "The create body. Unknown fields are refused (`AutoBackup.0001`), at the "
         "top level and in `scheduled_policy`.",
@@ -298,6 +313,7 @@ COMPONENTS: dict[str, dict] = {
             "backup_policy_name": _policy_name(nullable=True),
             "scheduled_policy": _nullable(ref("ScheduledPolicyUpdate")),
             "time_zone": _nullable(TIME_ZONE_SCHEMA),
+            "time_zone_name": _nullable(TIME_ZONE_NAME_SCHEMA),
         },
         "description": "The modify body: the create fields, all optional, without `tags` (use the "
         "tag routes). The stored policy merged with the body must satisfy every create rule "
@@ -512,6 +528,10 @@ COMPONENTS: dict[str, dict] = {
             "backup_policy_name": {"type": "string", "minLength": 1, "maxLength": contract.NAME_MAX},
             "scheduled_policy": ref("StoredScheduledPolicy"),
             "time_zone": {**TIME_ZONE_SCHEMA, "description": "Present only when the policy has one."},
+            "time_zone_name": {
+                **TIME_ZONE_NAME_SCHEMA,
+                "description": "Present only when the policy has a named zone (our extension).",
+            },
             "tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
             "policy_resource_count": {
                 "type": "integer",

@@ -8,6 +8,7 @@ description of each operation lives in ``schema.py``.
 
 from http import HTTPStatus
 
+from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -77,6 +78,8 @@ def policy_representation(values: dict, tags: list[tuple[str, str]]) -> dict:
     }
     if spec.time_zone is not None:
         body["time_zone"] = spec.time_zone
+    if spec.time_zone_name is not None:
+        body["time_zone_name"] = spec.time_zone_name
     body["tags"] = tag_list(spec.tags)
     # Read by the list's query (one query for all policies, not one per policy).
     body["policy_resource_count"] = values["resource_count"]
@@ -117,7 +120,7 @@ class BackupPolicyCollection(ContractView):
     @schema.create_policy
     def post(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
-        result = parse.parse_policy(json_body(request))
+        result = parse.parse_policy(json_body(request), now=timezone.now())
         refuse_problems(result.problems)
         policy = services.policy_create(tenant=tenant, spec=result.spec, actor=actor(request))
         return Response({"backup_policy_id": str(policy.pk)}, status=200)

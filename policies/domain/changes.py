@@ -18,6 +18,7 @@ def audit_fields(spec: PolicySpec | None) -> dict[str, Any]:
     fields: dict[str, Any] = {"backup_policy_name": spec.name}
     fields.update({f"scheduled_policy.{name}": value for name, value in spec.scheduled_policy().items()})
     fields["time_zone"] = spec.time_zone
+    fields["time_zone_name"] = spec.time_zone_name
     fields["tags"] = [{"key": tag.key, "value": tag.value} for tag in spec.tags]
     return fields
 
@@ -28,6 +29,7 @@ AUDIT_FIELD_ORDER: tuple[str, ...] = (
     "backup_policy_name",
     *(f"scheduled_policy.{name}" for name in SCHEDULE_FIELDS),
     "time_zone",
+    "time_zone_name",
     "tags",
 )
 

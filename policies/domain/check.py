@@ -6,6 +6,7 @@ import difflib
 import math
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from .codes import (
@@ -34,6 +35,7 @@ from .contract import (
     TAG_VALUE_MAX,
     WEEKDAYS,
 )
+from .localtimes import iana_zone_names, zone_offsets_ahead
 from .offsets import format_minutes, format_offset, local_minute, parse_offset
 from .specs import Tag
 from .values import char_name, describe, field_name_shown, is_int, show
@@ -138,6 +140,64 @@ class Checker:
             self.refuse(path, TIME_ZONE, str(exc), QUOTE)  # it starts with the text quoted
             return None, None
         return format_offset(offset), offset
+
+    def time_zone_name(
+        self,
+        value: Any,
+        time_zone: str | None,
+        *,
+        sent_offset: bool,
+        now: datetime | None,
+        offset_refused: bool = False,
+    ) -> tuple[str | None, str | None, int | None]:
+        """Check a named zone against ``time_zone``; return (name, time_zone, offset).
+
+        Without ``time_zone`` the offset is the zone's at ``now`` (the time of the request); when
+        both are sent (``sent_offset``) they must agree at ``now``.
+        """
+        path = "time_zone_name"
+        if value is MISSING or value is None:
+            return None, time_zone, None if offset_refused else (parse_offset(time_zone) if time_zone else 0)
+        if not isinstance(value, str):
+            self.refuse(
+                path, TIME_ZONE, f"must be an IANA zone name like 'Europe/Berlin', not {describe(value)}"
+            )
+            return None, None, None
+        if value not in iana_zone_names():
+            close = difflib.get_close_matches(value, sorted(iana_zone_names()), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else " (e.g. 'Europe/Berlin', 'America/New_York')"
+            self.refuse(path, TIME_ZONE, f"{show(value)} is not a zone of the tz database{hint}", QUOTE)
+            return None, None, None
+        if now is None:
+            self.refuse(path, TIME_ZONE, "cannot be read without the time of the request")
+            return None, None, None
+        ahead = zone_offsets_ahead(value, now=now)
+        if any((other - ahead[0]) % 60 for other in ahead):
+            self.refuse(
+                path,
+                TIME_ZONE,
+                f"{value} moves its clocks by part of an hour ({', '.join(map(format_offset, ahead))}); "
+                "start times are full UTC hours, so its local times cannot be kept: send a fixed "
+                "time_zone instead",
+                STATEMENT,
+            )
+            return None, None, None
+        now_text = format_offset(ahead[0])
+        if offset_refused:
+            return None, None, None
+        if sent_offset and time_zone is not None and time_zone != now_text:
+            self.refuse(
+                path,
+                TIME_ZONE,
+                f"time_zone {time_zone!r} and time_zone_name {value!r} disagree: {value} is at "
+                f"{now_text} now ({now:%Y-%m-%d %H:%M} UTC); send time_zone {now_text!r} or leave "
+                "time_zone out",
+                STATEMENT,
+            )
+            return None, None, None
+        if time_zone is None:
+            time_zone = now_text
+        return value, time_zone, parse_offset(time_zone)
 
     def tags(self, value: Any) -> tuple[Tag, ...]:
         if value is MISSING or value is None:

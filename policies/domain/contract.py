@@ -28,5 +28,11 @@ SCHEDULE_FIELDS: tuple[str, ...] = (
     "remain_first_backup_of_curMonth",
     "status",
 )
-TOP_LEVEL_FIELDS: tuple[str, ...] = ("backup_policy_name", "scheduled_policy", "tags", "time_zone")
+TOP_LEVEL_FIELDS: tuple[str, ...] = (
+    "backup_policy_name",
+    "scheduled_policy",
+    "tags",
+    "time_zone",
+    "time_zone_name",
+)
 TAG_FIELDS: tuple[str, ...] = ("key", "value")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from zoneinfo import ZoneInfo
 
+from . import localtimes
 from .offsets import format_minutes, format_offset
 from .specs import PolicySpec
 from .timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
@@ -92,6 +94,17 @@ def next_runs(
     require_aware(start, "start")
     if not spec.enabled or count <= 0:
         return []
+    if spec.time_zone_name is not None:
+        # A named zone keeps its local times: the runs are the zone's, each told at the offset
+        # stored by then (the re-base comes between the runs either side of a change).
+        return [
+            NextRun(
+                utc=moment,
+                local=moment.astimezone(schedule_tz(localtimes.offset_at(spec, moment))),
+                zone_local=moment.astimezone(zone) if zone is not None else None,
+            )
+            for moment in islice(localtimes.zone_runs(spec, start=start), count)
+        ]
     calendar = RunCalendar(spec)
     runs = calendar.runs(minute_ceil(start))
     return [_run(next(runs), calendar.offset, zone) for _ in range(count)]
@@ -112,6 +125,9 @@ class LocalTimeChange:
     stored_minutes: int
     first_run: NextRun
     day_minutes: tuple[int, ...]  # the chosen local times (at the stored offset)
+    # For a policy that keeps its local times in this zone: what it stores after its re-base.
+    rebased_time_zone: str | None = None
+    rebased_start_time: str | None = None
 
     @property
     def shift_minutes(self) -> int:
@@ -146,6 +162,12 @@ class LocalTimeChange:
         after = format_offset(self.change.after_minutes)
         first = f"{self.from_date:%a %d %b %Y}"
         times = ", ".join(self.local_times)
+        if self.rebased_time_zone is not None:
+            return (
+                f"From {first}, the runs stay at {times} in {self.zone_name}: the zone moves to {after} "
+                f"on {when}, and the policy is re-based before its first run at the new offset "
+                f"(time_zone {self.rebased_time_zone}, start_time {self.rebased_start_time})."
+            )
         if not self.stale:
             return (
                 f"From {first}, the runs happen at {times} in {self.zone_name} again, as chosen: "
@@ -175,6 +197,8 @@ def local_time_changes(
     require_aware(start, "start")
     if not spec.enabled:
         return []
+    if spec.time_zone_name is not None:
+        return _rebase_changes(spec, zone, start=start, days=days, zone_name=zone_name)
     calendar = RunCalendar(spec)
     changes = offset_changes(zone, now=start, days=days)
     found = []
@@ -190,6 +214,35 @@ def local_time_changes(
                 stored_minutes=calendar.offset,
                 first_run=_run(first, calendar.offset, zone),
                 day_minutes=calendar.day_minutes,
+            )
+        )
+    return found
+
+
+def _rebase_changes(
+    spec: PolicySpec, zone: ZoneInfo, *, start: datetime, days: int, zone_name: str | None
+) -> list[LocalTimeChange]:
+    """The offset changes of ``zone`` told for a policy that keeps its local times in its own zone."""
+    changes = offset_changes(zone, now=start, days=days)
+    found = []
+    for index, change in enumerate(changes):
+        first = next(localtimes.zone_runs(spec, start=change.at))
+        following = changes[index + 1].at if index + 1 < len(changes) else None
+        if following is not None and first >= following:
+            continue
+        stored = localtimes.offset_at(spec, first)
+        rebased = localtimes.rebased_to(spec, stored)
+        found.append(
+            LocalTimeChange(
+                zone_name=zone_name or str(zone.key),
+                change=change,
+                stored_minutes=stored,
+                first_run=NextRun(
+                    utc=first, local=first.astimezone(schedule_tz(stored)), zone_local=first.astimezone(zone)
+                ),
+                day_minutes=localtimes.chosen_local_minutes(spec),
+                rebased_time_zone=None if rebased is None else rebased.time_zone,
+                rebased_start_time=None if rebased is None else rebased.start_time,
             )
         )
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from .check import MISSING, Checker
@@ -29,20 +30,25 @@ from .codes import (
 from .contract import (
     FREQUENCY_RANGE,
     MAX_TAGS,
+    MINUTES_PER_DAY,
     RETENTION_NUM_RANGE,
     SCHEDULE_FIELDS,
     TOP_LEVEL_FIELDS,
 )
-from .offsets import format_minutes, has_day_shift, local_minute, utc_day_shift
+from .localtimes import zone_offsets_ahead
+from .offsets import format_minutes, format_offset, has_day_shift, local_minute, utc_day_shift
 from .specs import TAG_ACTIONS, ParseResult, PolicySpec, Tag, TagAction
 from .values import describe, show
 from .words import DAY_SHIFT_WORDS
 
 
-def parse_policy(body: Any) -> ParseResult:
+def parse_policy(body: Any, *, now: datetime | None = None, stored_zone: bool = False) -> ParseResult:
     """Read a create request body: return the canonical spec, or every problem in contract order.
 
     Any value at all may be passed (whatever ``json.loads`` returned); this never raises.
+    ``now`` is the time of the request, which a ``time_zone_name`` needs (its offset then).
+    ``stored_zone``: the body's zone is the stored policy's (a modify that sent none), so
+    ``time_zone`` is not checked against the zone's offset now.
     """
     check = Checker()
     if not isinstance(body, Mapping):
@@ -56,6 +62,14 @@ def parse_policy(body: Any) -> ParseResult:
 
     name = check.name(body.get("backup_policy_name", MISSING))
     time_zone, offset = check.time_zone(body.get("time_zone", MISSING))
+    sent_offset = body.get("time_zone") is not None and not stored_zone
+    zone_name, time_zone, offset = check.time_zone_name(
+        body.get("time_zone_name", MISSING),
+        time_zone,
+        sent_offset=sent_offset,
+        now=now,
+        offset_refused=offset is None,
+    )
     tags = check.tags(body.get("tags", MISSING))
 
     schedule = body.get("scheduled_policy", MISSING)
@@ -76,11 +90,31 @@ def parse_policy(body: Any) -> ParseResult:
             {"time_zone": "the top-level 'time_zone' (it goes beside scheduled_policy, not inside it)"},
         )
         fields = _parse_schedule(check, schedule, offset, time_zone)
+        if fields and zone_name is not None and fields["frequency"] is not None and now is not None:
+            _zone_day_shift(check, fields["start_hours"], offset, zone_name, now)
 
     if check.problems or name is None or not fields:
         return ParseResult(None, tuple(sort_problems(check.problems)))
-    spec = PolicySpec(name=name, time_zone=time_zone, tags=tags, **fields)
+    spec = PolicySpec(name=name, time_zone=time_zone, tags=tags, time_zone_name=zone_name, **fields)
     return ParseResult(spec, ())
+
+
+def _zone_day_shift(
+    check: Checker, hours: tuple[int, ...], offset: int, zone_name: str, now: datetime
+) -> None:
+    """Every N days needs the local times on one UTC day at every offset the zone will take."""
+    minutes = [local_minute(hour, offset) for hour in hours]
+    for other in zone_offsets_ahead(zone_name, now=now)[1:]:
+        moved = [((minute - other) % MINUTES_PER_DAY) // 60 for minute in minutes]
+        if has_day_shift(moved, other):
+            check.refuse(
+                "scheduled_policy.frequency",
+                TIME_ZONE,
+                f"when {zone_name} moves to {format_offset(other)} these local times fall on different "
+                "UTC days; use week_frequency with the local days instead of frequency",
+                STATEMENT,
+            )
+            return
 
 
 def _parse_schedule(
@@ -186,7 +220,7 @@ _PAIR_OF: dict[str, str] = {
     "rentention_num": "rentention_day",
     "rentention_day": "rentention_num",
 }
-MODIFY_FIELDS: tuple[str, ...] = ("backup_policy_name", "scheduled_policy", "time_zone")
+MODIFY_FIELDS: tuple[str, ...] = ("backup_policy_name", "scheduled_policy", "time_zone", "time_zone_name")
 TAG_ROUTES_HINT = (
     "tags are not changed by modify; use POST .../backuppolicy/{policy_id}/tags, "
     "DELETE .../tags/{key} or POST .../tags/action"
@@ -202,6 +236,11 @@ def merge_policy_update(body: Mapping[str, Any], current: PolicySpec) -> dict[st
     """
     merged = current.to_payload()
     merged.pop("tags", None)
+    # The zone is a pair too: a name alone takes its offset now; an offset alone removes the name.
+    if body.get("time_zone_name") is not None and body.get("time_zone") is None:
+        merged.pop("time_zone", None)
+    if body.get("time_zone") is not None and body.get("time_zone_name") is None:
+        merged.pop("time_zone_name", None)
     for name, value in body.items():
         if name == "scheduled_policy":
             continue
@@ -231,7 +270,9 @@ def _same_policy_id(value: Any, policy_id: str | None) -> bool:
         return False
 
 
-def parse_policy_update(body: Any, current: PolicySpec, *, policy_id: str | None = None) -> ParseResult:
+def parse_policy_update(
+    body: Any, current: PolicySpec, *, policy_id: str | None = None, now: datetime | None = None
+) -> ParseResult:
     """Read a modify body against the stored policy: merge it, then check the whole as create.
 
     The result keeps ``current``'s tags: modify never changes them. ``policy_id`` is the ID of
@@ -267,7 +308,12 @@ def parse_policy_update(body: Any, current: PolicySpec, *, policy_id: str | None
             )
         )
     ignored = ("tags", "backup_policy_id")
-    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k not in ignored}, current))
+    stored_zone = body.get("time_zone") is None and body.get("time_zone_name") is None
+    result = parse_policy(
+        merge_policy_update({k: v for k, v in body.items() if k not in ignored}, current),
+        now=now,
+        stored_zone=stored_zone,
+    )
     if problems or not result.ok:
         return ParseResult(None, tuple(sort_problems([*problems, *result.problems])))
     return ParseResult(replace(result.spec, tags=current.tags), ())
@@ -362,7 +408,7 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
 NO_TIME_ZONE = "UTC+00:00"
 
 
-def parse_policy_edit(payload: Any, current: PolicySpec) -> ParseResult:
+def parse_policy_edit(payload: Any, current: PolicySpec, *, now: datetime | None = None) -> ParseResult:
     """Read a form's complete payload (tags included) as a change of the stored policy.
 
     The dashboard's edit form and the admin's change form show every field, so their payload is
@@ -370,11 +416,11 @@ def parse_policy_edit(payload: Any, current: PolicySpec) -> ParseResult:
     of ``current`` with the merge the API uses for a PUT. The tags are the payload's: a form
     replaces the whole list.
     """
-    created = parse_policy(payload)
+    created = parse_policy(payload, now=now)
     if not created.ok:
         return created
     body = {name: value for name, value in payload.items() if name != "tags"}
-    update = parse_policy_update(body, current)
+    update = parse_policy_update(body, current, now=now)
     if not update.ok:
         return update
     return ParseResult(replace(update.spec, tags=created.spec.tags), ())

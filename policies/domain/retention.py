@@ -26,7 +26,7 @@ from .contract import MINUTES_PER_WEEK
 from .longrun import SteadyState, steady_state
 from .rule import Rule
 from .specs import PolicySpec
-from .timeline import ONE_DAY, RunCalendar, fixed_at, minute_ceil, utc_at
+from .timeline import ONE_DAY, RunCalendar, ZoneRunCalendar, minute_ceil, utc_at
 from .words import OFF_NOTE, explain, rule_words
 
 # --- Retention --------------------------------------------------------------------------------
@@ -328,7 +328,8 @@ def simulate_retention(
     ``not_before``: the policy makes its first backup at or after this instant (the dashboard
     passes ``now``, so a run earlier today is not drawn); the days still start at ``start``.
     """
-    calendar = RunCalendar(spec)
+    # A named zone keeps its local times: the backups are made at its runs through each change.
+    calendar = ZoneRunCalendar(spec) if spec.time_zone_name is not None else RunCalendar(spec)
     t0 = calendar.midnight(start)
     t1 = t0 + weeks * MINUTES_PER_WEEK
     first = t0 if not_before is None else max(t0, minute_ceil(not_before))
@@ -343,15 +344,14 @@ def simulate_retention(
     if not spec.enabled:
         return RetentionForecast(backups=(), days=(), steady=None, note=OFF_NOTE, **common)
     items = _simulate(calendar, Rule.of(spec), first, t1)
-    offset = calendar.offset
     backups = tuple(
         Backup(
             number=item.number,
             created_at=utc_at(item.created),
-            local_created=fixed_at(item.created, offset),
+            local_created=calendar.local_at(item.created),
             first_of_month=item.first_of_month,
             deleted_at=None if item.deleted is None else utc_at(item.deleted),
-            local_deleted=None if item.deleted is None else fixed_at(item.deleted, offset),
+            local_deleted=None if item.deleted is None else calendar.local_at(item.deleted),
             reason=item.reason,
             explanation=explain(item, spec, calendar),
         )

@@ -34,6 +34,8 @@ class PolicySpec:
     keep_first_of_month: bool = False
     time_zone: str | None = None
     tags: tuple[Tag, ...] = field(default_factory=tuple)
+    # An IANA zone (our extension): the policy keeps its local times there across offset changes.
+    time_zone_name: str | None = None
 
     @property
     def start_time(self) -> str:
@@ -72,6 +74,8 @@ class PolicySpec:
             payload["tags"] = [{"key": tag.key, "value": tag.value} for tag in self.tags]
         if self.time_zone is not None:
             payload["time_zone"] = self.time_zone
+        if self.time_zone_name is not None:
+            payload["time_zone_name"] = self.time_zone_name
         return payload
 
 

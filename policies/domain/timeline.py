@@ -101,6 +101,10 @@ class RunCalendar:
             day = add_months(day, 1)
         return starts
 
+    def local_at(self, minute: int) -> datetime:
+        """The local time of an instant: at the stored offset."""
+        return fixed_at(minute, self.offset)
+
     def runs_on(self, day: date) -> bool:
         if self.frequency is not None:
             return (day.day - 1) % self.frequency == 0
@@ -157,3 +161,31 @@ class RunCalendar:
     def count(self, a: int, b: int) -> int:
         """Return the number of runs in ``[a, b)`` without walking through them."""
         return self._count_before(b) - self._count_before(a) if b > a else 0
+
+
+class ZoneRunCalendar(RunCalendar):
+    """The runs of a policy with a named zone: its chosen local times in the zone, through each change.
+
+    Local days (a month's start, the days of the retention table) stay those of the stored
+    offset; only the run instants follow the zone (``localtimes.zone_runs``).
+    """
+
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__(spec)
+        self.spec = spec
+
+    def local_at(self, minute: int) -> datetime:
+        """The local time of an instant: in the zone (the offset stored by then)."""
+        from .localtimes import offset_at
+
+        moment = utc_at(minute)
+        return moment.astimezone(schedule_tz(offset_at(self.spec, moment)))
+
+    def runs(self, a: int, b: int | None = None) -> Iterator[int]:
+        from .localtimes import zone_runs  # localtimes reads specs and offsets, not this module
+
+        for moment in zone_runs(self.spec, start=utc_at(a), ignore_status=True):
+            minute = minute_ceil(moment)
+            if b is not None and minute >= b:
+                return
+            yield minute

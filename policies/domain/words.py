@@ -58,6 +58,8 @@ def _join_words(items: list[str]) -> str:
 def schedule_in_words(spec: PolicySpec) -> tuple[str, str]:
     """Return the schedule in plain words: (in local time, in UTC)."""
     zone = spec.time_zone or "UTC"
+    if spec.time_zone_name is not None:
+        zone = f"{spec.time_zone_name}, now {zone}"
     runs = runs_of_day(spec)
     local_times = ", ".join(format_minutes(run.local_minute) for run in runs)
     if spec.week_frequency is not None:

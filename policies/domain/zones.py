@@ -120,6 +120,7 @@ class DstNote:
     zone_name: str
     change: OffsetChange
     stored_minutes: int
+    keeps_local: bool = False  # a policy with this named zone: re-based, its local times stay
 
     @property
     def shift_minutes(self) -> int:
@@ -135,6 +136,11 @@ class DstNote:
         after = format_offset(self.change.after_minutes)
         when = f"From {self.local_date} ({self.change.at:%H:%M} UTC), {self.zone_name} is at {after}"
         stored = format_offset(self.stored_minutes)
+        if self.keeps_local:
+            return (
+                f"{when}: the policy keeps its local times, re-based to {after} before its first run "
+                "at the new offset (its UTC times change)."
+            )
         if self.shift_minutes == 0:
             return f"{when} again: the runs happen at the local times shown."
         direction = "later" if self.shift_minutes > 0 else "earlier"
@@ -145,7 +151,12 @@ class DstNote:
         )
 
 
-def dst_notes(zone_name: str, *, stored_minutes: int, now: datetime, days: int = 365) -> list[DstNote]:
+def dst_notes(
+    zone_name: str, *, stored_minutes: int, now: datetime, days: int = 365, keeps_local: bool = False
+) -> list[DstNote]:
     """Return the zone's offset changes in the next ``days``, told against the stored offset."""
     zone = ZoneInfo(zone_name)
-    return [DstNote(zone_name, change, stored_minutes) for change in offset_changes(zone, now=now, days=days)]
+    return [
+        DstNote(zone_name, change, stored_minutes, keeps_local)
+        for change in offset_changes(zone, now=now, days=days)
+    ]

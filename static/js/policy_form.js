@@ -7,7 +7,7 @@
   function preselectBrowserZone(form) {
     // Only on a fresh form: a re-rendered one keeps what the person chose.
     if (!form.hasAttribute("data-preselect-zone")) return;
-    var select = form.querySelector("select[name=time_zone]");
+    var select = form.querySelector("input[name=time_zone]");
     if (!select || select.value) return;
     var zone;
     try {
@@ -16,7 +16,8 @@
       return;
     }
     if (!zone) return;
-    var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
+    var list = select.list;
+    var option = list && Array.prototype.find.call(list.options, function (o) { return o.value === zone; });
     if (!option) return;
     select.value = zone;
     // The person has changed nothing yet: "pristine" asks the server to show what is missing as

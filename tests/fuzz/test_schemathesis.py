@@ -57,6 +57,13 @@ CHECKS = (
 UNSTATED_RULES = (
     (codes.START_TIME, "scheduled_policy.start_time", ("is given twice", "comes after")),
     (codes.TIME_ZONE, None, ("fall on different UTC days",)),
+    # A named zone: its name must be in the server's tz database, agree with time_zone at the time
+    # of the request, and move its clocks by whole hours; no schema can say that.
+    (
+        codes.TIME_ZONE,
+        "time_zone_name",
+        ("disagree", "is not a zone of the tz database", "by part of an hour"),
+    ),
     (codes.TAG, None, ("repeats the key",)),
     (codes.TAG_COUNT, None, ("",)),
     (codes.QUOTA, None, ("",)),

@@ -52,10 +52,13 @@ def first_monday_at_three_in_berlin(after: datetime) -> datetime:
     return day
 
 
-def test_the_preview_shows_the_date_from_which_the_run_happens_at_three_in_berlin(member, tenant, frozen):
+def test_the_preview_says_the_runs_stay_at_two_in_berlin_from_the_spring_change_on(member, tenant, frozen):
+    # The named zone is kept: the first Monday at which a fixed UTC+01:00 would run at 03:00 is
+    # the first at which the re-based policy runs at 00:00 UTC, still 02:00 in Berlin.
     body = preview(member, tenant, berlin_monday_two())
     moved = first_monday_at_three_in_berlin(JANUARY)
-    assert f"From {moved:%a %d %b %Y}, the runs happen at 03:00 in Europe/Berlin, 1 hour later" in body
+    assert f"From {moved:%a %d %b %Y}, the runs stay at 02:00 in Europe/Berlin" in body
+    assert "time_zone UTC+02:00, start_time 00:00" in body
     # Once: no second sentence on the same change with the zone's date of it.
     assert body.count("From ") == 2
     assert "Daylight saving</h3>" not in body
@@ -79,22 +82,24 @@ def test_a_run_on_another_utc_day_names_that_day(member, tenant, frozen):
     assert re.search(r"<td>00:00</td>\s*<td>Sun 22:00</td>", body)
 
 
-def test_runs_after_the_zone_s_change_are_flagged_in_the_preview(member, tenant, frozen):
-    # Written in January (UTC+01:00), looked at on 20 March: the third run is past 29 March.
+def test_runs_after_the_zone_s_change_stay_at_the_chosen_time_in_the_preview(member, tenant, frozen):
+    # Written with Europe/Berlin on 20 March (UTC+01:00): the runs from 30 March are at 00:00 UTC.
     form = berlin_monday_two()
     frozen(datetime(2026, 3, 20, 9, tzinfo=UTC))
     body = preview(member, tenant, {**form, "time_zone": "Europe/Berlin"})
-    # The zone's offset on 20 March is still UTC+01:00, so the form stores that.
     rows = re.findall(r'<tr( class="stale")?>\s*<td><time datetime="([^"]+)"', body)
-    flagged = [moment for stale, moment in rows if stale]
-    expected = [
-        moment
-        for _, moment in rows
-        if datetime.fromisoformat(moment).astimezone(BERLIN).utcoffset() != timedelta(hours=1)
-    ]
-    assert flagged == expected
-    assert len(flagged) == 5  # 30 Mar to 27 Apr, of the six runs from 23 Mar
-    assert body.count("not the time chosen") == 5
+    assert len(rows) == 6
+    assert [stale for stale, _ in rows if stale] == []
+    assert {datetime.fromisoformat(moment).astimezone(BERLIN).hour for _, moment in rows} == {2}
+    assert [datetime.fromisoformat(moment).hour for _, moment in rows] == [1, 0, 0, 0, 0, 0]
+    assert "not the time chosen" not in body
+
+
+def test_a_fixed_offset_picked_instead_keeps_its_utc_times(member, tenant, frozen):
+    frozen(datetime(2026, 3, 20, 9, tzinfo=UTC))
+    body = preview(member, tenant, {**berlin_monday_two(), "time_zone": "UTC+01:00"})
+    rows = re.findall(r'<tr( class="stale")?>\s*<td><time datetime="([^"]+)"', body)
+    assert {datetime.fromisoformat(moment).hour for _, moment in rows} == {1}
 
 
 def test_the_preview_draws_the_retention_picture_with_a_text_equivalent(member, tenant, frozen):
@@ -135,7 +140,7 @@ def test_without_javascript_the_preview_button_shows_the_forecast_in_the_page(me
     assert response.status_code == HTTPStatus.OK
     body = response.content.decode()
     assert "<html" in body
-    assert "the runs happen at 03:00 in Europe/Berlin" in body
+    assert "the runs stay at 02:00 in Europe/Berlin" in body
     assert '<figure class="retention"' in body
 
 

@@ -293,7 +293,10 @@ def test_the_zone_utc_is_worded_as_itself(member, tenant):
 def test_a_named_zone_names_where_its_offset_comes_from(member, tenant):
     data = form_data(time_zone="Asia/Kolkata", grid_offset="330", hours=["0"])
     body = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
-    assert "<code>UTC+05:30</code> (the offset of Asia/Kolkata today)" in body
+    assert (
+        "<code>UTC+05:30</code> (the offset of Asia/Kolkata today; the policy keeps its local times" in body
+    )
+    assert "<dt>time_zone_name</dt><dd><code>Asia/Kolkata</code></dd>" in body
     assert "Asia/Kolkata keeps this offset for the next 12 months" in body
 
 

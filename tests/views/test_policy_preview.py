@@ -130,19 +130,20 @@ def _preview_at(member, tenant, monkeypatch, now, data) -> str:
     return html.unescape(response.content.decode())
 
 
-def test_a_named_zone_says_each_offset_change_once_with_the_first_run_it_moves(member, tenant, monkeypatch):
+def test_a_named_zone_says_each_offset_change_once_with_the_rebase_before_it(member, tenant, monkeypatch):
     data = form_data(time_zone="Europe/Berlin", grid_offset="60")
     body = _preview_at(member, tenant, monkeypatch, JANUARY, data)
     assert "<code>UTC+01:00</code>" in body
     changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
     assert len(changes) == 2  # two changes in the next 12 months, one sentence each
     assert changes[0].startswith(
-        "From Mon 31 Mar 2025, the runs happen at 02:00, 04:00, 00:00 in Europe/Berlin"
+        "From Mon 31 Mar 2025, the runs stay at 01:00, 03:00, 23:00 in Europe/Berlin"
     )
-    assert "1 hour later than chosen (01:00, 03:00, 23:00)" in changes[0]
+    assert "re-based before its first run at the new offset (time_zone UTC+02:00" in changes[0]
     assert changes[1].startswith(
-        "From Mon 27 Oct 2025, the runs happen at 01:00, 03:00, 23:00 in Europe/Berlin again"
+        "From Mon 27 Oct 2025, the runs stay at 01:00, 03:00, 23:00 in Europe/Berlin"
     )
+    assert "(time_zone UTC+01:00" in changes[1]
     # In one place: under "Next runs", not again in a section of its own.
     assert 'class="local-changes"' in body.split('id="next-runs-heading"')[1]
     assert "Daylight saving</h3>" not in body
@@ -150,16 +151,15 @@ def test_a_named_zone_says_each_offset_change_once_with_the_first_run_it_moves(m
     assert "keeps this offset" not in body
 
 
-def test_in_summer_the_change_makes_runs_an_hour_earlier(member, tenant, monkeypatch):
+def test_in_summer_the_autumn_change_keeps_the_local_times_too(member, tenant, monkeypatch):
     july = datetime(2025, 7, 1, tzinfo=UTC)
     body = _preview_at(member, tenant, monkeypatch, july, form_data(time_zone="Europe/Berlin"))
     assert "<code>UTC+02:00</code>" in body
     changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
     assert len(changes) == 2
-    assert changes[0].startswith(
-        "From Sun 26 Oct 2025, the runs happen at 23:00, 01:00, 03:00 in Europe/Berlin"
-    )
-    assert "1 hour earlier than chosen (00:00, 02:00, 04:00)" in changes[0]
+    assert ", the runs stay at 00:00, 02:00, 04:00 in Europe/Berlin" in changes[0]
+    assert "(time_zone UTC+01:00" in changes[0]
+    assert "earlier than chosen" not in body
     assert "Daylight saving</h3>" not in body
 
 
@@ -177,8 +177,8 @@ def test_without_the_forecast_s_runs_the_zone_still_tells_each_change_once(
     changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
     assert len(changes) == 2
     assert changes[0].startswith("From Sun 30 Mar 2025 (01:00 UTC), Europe/Berlin is at UTC+02:00")
-    assert "1 hour later in local time than shown" in changes[0]
-    assert changes[1].startswith("From Sun 26 Oct 2025 (01:00 UTC), Europe/Berlin is at UTC+01:00 again")
+    assert "the policy keeps its local times, re-based to UTC+02:00" in changes[0]
+    assert changes[1].startswith("From Sun 26 Oct 2025 (01:00 UTC), Europe/Berlin is at UTC+01:00")
     assert 'class="local-changes"' not in body
 
 
