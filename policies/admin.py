@@ -22,6 +22,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -37,6 +38,10 @@ from .domain import codes, contract, specs, words
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"
+
+admin.site.site_header = "Backup Policy Console administration"
+admin.site.site_title = "Backup Policy Console admin"
+admin.site.index_title = "Projects, policies, API tokens and the audit trail"
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -73,6 +78,10 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
         return "new policy"
     if event.action == AuditEvent.Action.DELETE:
         return "policy deleted"
+    if event.action == AuditEvent.Action.TOKEN_ISSUE:
+        return f"API token {event.token_prefix}… issued"
+    if event.action == AuditEvent.Action.TOKEN_REVOKE:
+        return f"API token {event.token_prefix}… revoked"
     parts = []
     for path, before, after in services.ordered_changes(event.changes):
         name = _short_path(path)
@@ -82,7 +91,8 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
 
 
 def when_words(event: AuditEvent) -> str:
-    return event.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # The one date format of the product (config/formats): what every datetime column shows too.
+    return date_format(event.at.astimezone(UTC), "DATETIME_FORMAT")
 
 
 def who_words(event: AuditEvent) -> str:
@@ -533,7 +543,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         tickets = request.session.get(ISSUE_TICKETS_KEY, [])
         request.session[ISSUE_TICKETS_KEY] = [t for t in tickets if t != form.cleaned_data["issue_ticket"]]
-        token, raw = services.token_issue(user=form.cleaned_data["user"], expires_in=form.expires_in)
+        token, raw = services.token_issue(
+            user=form.cleaned_data["user"],
+            expires_in=form.expires_in,
+            actor=services.Actor.admin(request.user),
+        )
         for field in ApiToken._meta.concrete_fields:
             setattr(obj, field.attname, getattr(token, field.attname))
         obj._state.adding = False
@@ -563,7 +577,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         count = 0
         for token in queryset:
             if token.revoked_at is None:
-                services.token_revoke(token=token)
+                services.token_revoke(token=token, actor=services.Actor.admin(request.user))
                 count += 1
         them = "it stops" if count == 1 else "they stop"
         self.message_user(request, f"Revoked {_plural(count, 'token')}; {them} working at once.")
@@ -578,8 +592,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     list_display = ["when", "who", "entrance", "action", "project", "policy_name", "summary"]
     list_filter = ["tenant", "entrance", "action"]
-    search_fields = ["policy_name", "username"]
-    search_help_text = "Search by policy name, policy ID or username."
+    search_fields = ["policy_name", "username", "token_prefix"]
+    search_help_text = "Search by policy name, policy ID, username or token prefix."
     fields = [
         "when",
         "who",
@@ -634,6 +648,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Policy")
     def policy(self, obj: AuditEvent) -> str:
+        if obj.policy_id is None:
+            return f"none: API token {obj.token_prefix}…"
         every = _audit_list_url(policy_id=obj.policy_id)
         if BackupPolicy.objects.filter(pk=obj.policy_id).exists():
             url = reverse("admin:policies_backuppolicy_change", args=[obj.policy_id])

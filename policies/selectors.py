@@ -3,7 +3,7 @@
 import uuid
 from collections import defaultdict
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from .models import ApiToken, AuditEvent, BackupPolicy, PolicyTag, Tenant, hash_token
@@ -70,3 +70,33 @@ def tag_values_for_tenant(*, tenant: Tenant) -> list[tuple[str, list[str]]]:
 
 def audit_for_policy(*, policy_id) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(policy_id=policy_id)
+
+
+def tenant_overview_for_user(*, user) -> QuerySet[Tenant]:
+    """Return the user's tenants, each with its ``policy_count``, in one query."""
+    return tenants_for_user(user=user).annotate(policy_count=Count("policies", distinct=True))
+
+
+def token_list_for_user(*, user) -> QuerySet[ApiToken]:
+    """Return the user's own API tokens, newest first (revoked and expired ones too)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def token_for_user(*, user, token_id) -> ApiToken | None:
+    """Return the user's token with this ID, or None: another user's token looks unknown."""
+    try:
+        pk = int(token_id)
+    except (TypeError, ValueError):
+        return None
+    return token_list_for_user(user=user).filter(pk=pk).first()
+
+
+def name_clash_for_tenant(*, tenant: Tenant, name: str, exclude=None) -> str | None:
+    """Return the stored name of the tenant's policy named ``name`` ignoring case, or None.
+
+    The preview asks this before saving; the service asks again under the tenant's lock.
+    """
+    policies = BackupPolicy.objects.filter(tenant=tenant, name__iexact=name)
+    if exclude is not None:
+        policies = policies.exclude(pk=exclude)
+    return policies.values_list("name", flat=True).first()

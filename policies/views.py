@@ -88,10 +88,12 @@ def _quota(count: int) -> dict:
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    tenants = list(selectors.tenants_for_user(user=request.user))
+    tenants = list(selectors.tenant_overview_for_user(user=request.user))
     if len(tenants) == 1:
         return redirect("policies:policy_list", project_id=tenants[0].project_id)
-    return render(request, "policies/home.html", {"tenants": tenants})
+    return render(
+        request, "policies/home.html", {"tenants": tenants, "policy_max": contract.MAX_POLICIES_PER_TENANT}
+    )
 
 
 @require_GET
@@ -103,7 +105,6 @@ def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     rows = [PolicyRow.of(policy) for policy in selectors.policy_list_for_tenant(tenant=tenant)]
     context = {
         "tenant": tenant,
-        "tenants": selectors.tenants_for_user(user=request.user),
         "rows": rows,
         **_quota(len(rows)),
     }
@@ -122,7 +123,6 @@ def _form_context(
     preview = form.preview(pristine=pristine)
     context = {
         "tenant": tenant,
-        "tenants": selectors.tenants_for_user(user=request.user),
         "form": form,
         "preview": preview,
         "policy": policy,
@@ -277,7 +277,6 @@ def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> Http
         return _to_list(request, tenant)
     context = {
         "tenant": tenant,
-        "tenants": selectors.tenants_for_user(user=request.user),
         "row": PolicyRow.of(policy),
     }
     template = f"{DELETE_TEMPLATE}#delete-confirm" if request.htmx else DELETE_TEMPLATE
@@ -311,7 +310,7 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
             request,
             tenant,
             fresh,
-            f"Policy “{fresh.name}” was not changed: {problem.message} ({problem.code})",
+            f"Policy “{fresh.name}” was not changed: {problem.message}",
         )
     return _toggle_answer(
         request, tenant, fresh, f"Policy “{fresh.name}” is {STATUS_WORDS[fresh.status]}.", ok=True
@@ -325,10 +324,10 @@ def _toggle_answer(
         (messages.success if ok else messages.error)(request, notice)
         return redirect(_list_url(tenant))
     # Only the row is swapped (it carries the switch; a row deleted meanwhile goes); the notice
-    # follows out of band into the list's live region.
+    # follows out of band into the page's messages, where a delete's confirmation shows too.
     context = {"tenant": tenant, "row": PolicyRow.of(policy) if policy else None, "notice": notice, "ok": ok}
     html = render_to_string(f"{LIST_TEMPLATE}#policy-row", context, request=request) if policy else ""
-    html += render_to_string(f"{LIST_TEMPLATE}#list-notice", {**context, "notice_oob": True}, request=request)
+    html += render_to_string(f"{LIST_TEMPLATE}#toggle-notice", context, request=request)
     return HttpResponse(html)
 
 

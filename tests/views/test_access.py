@@ -126,7 +126,7 @@ def test_the_switcher_links_the_other_projects_of_the_member(member, user, tenan
     second = TenantFactory(project_id="tenant-c", name="Tenant C")
     MembershipFactory(user=user, tenant=second)
     body = member.get(url("policy_list", tenant)).content.decode()
-    assert 'aria-label="Projects"' in body
+    assert '<details class="tenant-switcher">' in body  # in the header's navigation
     assert f'href="{url("policy_list", tenant)}" aria-current="page"' in body
     assert f'href="{url("policy_list", second)}"' in body
 
