@@ -141,10 +141,25 @@ def _form_context(
         if preview is not None and preview.accepted and form.current is not None:
             changes = services.audit_changes(form.current, preview.spec)
             context["changes"] = [
-                (path, _shown(before), _shown(after))
+                (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
                 for path, before, after in services.ordered_changes(changes)
             ]
     return context
+
+
+# The audit trail's JSON paths, in the form's words (the paths stay in the admin's audit trail).
+CHANGE_LABELS = {
+    "backup_policy_name": "Name",
+    "scheduled_policy.start_time": "Start times in UTC",
+    "scheduled_policy.frequency": "Every N days",
+    "scheduled_policy.week_frequency": "Days of the week",
+    "scheduled_policy.rentention_num": "Backups to keep",
+    "scheduled_policy.rentention_day": "Days to keep backups",
+    "scheduled_policy.remain_first_backup_of_curMonth": "Keep the first backup of each month",
+    "scheduled_policy.status": "Status",
+    "time_zone": "Time zone",
+    "tags": "Tags",
+}
 
 
 def _shown(value: object) -> str:

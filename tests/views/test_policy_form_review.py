@@ -198,12 +198,12 @@ def test_no_message_starts_mid_sentence(member, tenant):
     assert "The time zone 'UTC+05:15' has minutes 15" in html.unescape(body)
 
 
-def test_the_preview_keeps_the_contract_code_beside_the_forms_words(member, tenant):
+def test_the_preview_says_the_forms_words_and_keeps_the_code_in_the_api_section(member, tenant):
     body = member.post(url("policy_preview", tenant), form_data(week_days=[]), **HTMX).content.decode()
-    assert re.search(
-        rf"<strong>Days of the week:</strong> Tick at least one day\. <span class=\"code\">{codes.FREQUENCY}</span>",
-        body,
-    )
+    assert "<li><strong>Days of the week:</strong> Tick at least one day.</li>" in body
+    api_section = body[body.index('<details class="api-request"') : body.index("</details>")]
+    assert f"<li><code>{codes.FREQUENCY}</code> (Days of the week)</li>" in api_section
+    assert body.count(codes.FREQUENCY) == 1
 
 
 # --- 7. Untouched, the preview is neutral --------------------------------------------------------
@@ -282,7 +282,7 @@ def test_the_zone_utc_is_worded_as_itself(member, tenant):
 def test_a_named_zone_names_where_its_offset_comes_from(member, tenant):
     data = form_data(time_zone="Asia/Kolkata", grid_offset="330", hours=["0"])
     body = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
-    assert "<code>UTC+05:30</code> (the offset of Asia/Kolkata today)" in body
+    assert "<dd>UTC+05:30 (the offset of Asia/Kolkata today)" in body
     assert "Asia/Kolkata keeps this offset for the next 12 months" in body
 
 

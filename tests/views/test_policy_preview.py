@@ -62,8 +62,8 @@ def test_an_invalid_preview_renders_200_with_the_problems_in_fix_it_words(member
     assert "starts with 'default', which is reserved; choose another name" in body
     assert "these start times fall on two UTC days" in body
     assert "Choose “Days of the week” and tick the local days instead." in body
-    assert "AutoBackup.0226" in body
-    assert "refused as it stands" in body
+    assert "<li><code>AutoBackup.0226</code>" in body  # in the collapsed API section
+    assert "The API would refuse this body" in body
     assert not BackupPolicy.objects.exists()
 
 
