@@ -1,8 +1,17 @@
-"""Drive the dashboard by the accessible names issue 3 fixes (shared by the browser tests)."""
+"""Drive the dashboard by the accessible names issue 3 fixes (shared by the browser tests).
+
+The create and edit forms answer every change with a live preview (htmx): the form is posted and
+the answer replaces the UTC preview (and, for a new zone offset, the hour grid). Until then the
+page still shows the answer to the change before, so an ``expect`` right after a change may pass
+on a preview about to be replaced. ``preview_answer`` waits for the answer to the change itself:
+what a test asserts afterwards is the state the page settles in, not one it passes through.
+"""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 FOUNDING_START_TIME = "22:00,00:00,02:00"
 
@@ -19,19 +28,66 @@ def utc_preview(page: Page):
     return page.get_by_role("region", name="UTC preview")
 
 
+# htmx keeps this class on the form from the moment it sends a request until the answer (or the
+# newer request that replaced it) has been swapped in.
+HTMX_REQUEST = re.compile(r"\bhtmx-request\b")
+
+
+def is_preview_request(request: Request) -> bool:
+    """The create form's /p/<project>/preview, or the edit form's /p/<project>/policy/<id>/preview."""
+    return request.method == "POST" and request.url.endswith("/preview")
+
+
+@contextmanager
+def preview_answer(page: Page) -> Iterator[None]:
+    """Make one change to the form in the block; leave once the preview's answer to it is swapped in.
+
+    Only a request sent after the block began counts: the answer to an earlier change may still be
+    on its way, and it describes a form that no longer exists. A request still running when a newer
+    one is sent is dropped by htmx (``hx-sync="this:replace"``): the newer one answers instead.
+    """
+    sent: list[Request] = []
+
+    def record(request: Request) -> None:
+        if is_preview_request(request):
+            sent.append(request)
+
+    page.on("request", record)
+    try:
+        with page.expect_response(lambda response: response.request in sent) as answer:
+            yield
+    finally:
+        page.remove_listener("request", record)
+    assert answer.value.ok, f"the preview answered {answer.value.status}"
+    # A response is in once its headers are; htmx swaps it in when the body has been read.
+    expect(page.locator("#policy-form")).not_to_have_class(HTMX_REQUEST)
+
+
 def choose_zone(page: Page, zone: str) -> None:
     """Pick a zone and wait until the server's answer for it is on the page.
 
     The preview and the relabelled hour grid arrive in one response, so once the preview names
     the zone the grid's labels are the local times of that zone.
     """
-    page.get_by_label("Time zone").select_option(zone)
+    with preview_answer(page):
+        page.get_by_label("Time zone").select_option(zone)
     expect(utc_preview(page)).to_contain_text(zone)
 
 
+def tick(page: Page, *labels: str) -> None:
+    """Tick the boxes with these exact labels, waiting for nothing: for a page without JavaScript."""
+    for label in labels:
+        page.get_by_label(label, exact=True).check()
+
+
 def tick_local_hours(page: Page, *local_times: str) -> None:
+    """Tick the hours labelled with these local times, each once the preview has answered the last.
+
+    An answer may redraw the hour grid: each box is looked up in the grid the answer before left.
+    """
     for local in local_times:
-        page.get_by_label(local, exact=True).check()
+        with preview_answer(page):
+            tick(page, local)
 
 
 def fill_the_founding_example(page: Page) -> None:

@@ -17,6 +17,7 @@ from .dashboard import (
     keep_backups_for_days,
     list_url,
     mark_the_document,
+    tick,
     tick_local_hours,
     utc_preview,
 )
@@ -102,17 +103,24 @@ def test_the_hour_labels_are_the_local_times_of_the_chosen_zone(signed_in_page, 
 def test_a_named_zone_with_daylight_saving_warns_that_local_run_times_will_move(signed_in_page, tenant):
     page = signed_in_page
     page.goto(form_url(tenant))
+    preview = utc_preview(page)
     page.get_by_label("Monday", exact=True).check()
     choose_zone(page, "Europe/Berlin")
+
+    # No start time yet, so no forecast: only the zone's own notes can say when its offset changes.
+    expect(preview.get_by_role("heading", name="Daylight saving")).to_be_visible()
+    expect(preview).to_contain_text(re.compile(r"Europe/Berlin is at UTC\+0[12]:00"))
+
     tick_local_hours(page, "03:00")
 
-    expect(utc_preview(page)).to_contain_text(re.compile(r"Europe/Berlin is at UTC\+0[12]:00"))
-    # Said once, by the forecast: from which run, and which way the local time moves.
-    expect(utc_preview(page)).to_contain_text(
+    # Said once, by the forecast: from which run, and which way the local time moves. The zone's
+    # notes give way to it.
+    expect(preview).to_contain_text(
         re.compile(
             r"From \w{3} \d\d \w{3} \d{4}, the runs happen at 0[24]:00 in Europe/Berlin, 1 hour (earlier|later) than chosen"
         )
     )
+    expect(preview.get_by_role("heading", name="Daylight saving")).to_have_count(0)
 
 
 def test_a_valid_policy_is_created_and_listed_with_a_confirmation(signed_in_page, tenant, screenshot):
@@ -224,7 +232,7 @@ def test_without_javascript_the_plain_form_previews_and_creates_the_policy(signe
     page.get_by_label("Monday", exact=True).check()
     page.get_by_label("Time zone").select_option("UTC+02:00")
     # The grid still shows the labels it was drawn with; a tick keeps its label's local time.
-    tick_local_hours(page, "00:00", "02:00", "04:00")
+    tick(page, "00:00", "02:00", "04:00")
     page.get_by_label("Name", exact=True).fill("no_script")
     page.get_by_label("Tag 1 Key", exact=True).fill("env")
 

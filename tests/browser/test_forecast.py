@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from .dashboard import choose_zone, form_url, tick_local_hours, utc_preview
+from .dashboard import choose_zone, form_url, tick, tick_local_hours, utc_preview
 from .test_accessibility import blocking_violations
 
 pytestmark = pytest.mark.browser
@@ -75,7 +75,7 @@ def test_without_javascript_on_a_phone_the_preview_button_shows_the_forecast_tha
     page.goto(form_url(tenant))
     page.get_by_label("Monday", exact=True).check()
     page.get_by_label("Time zone").select_option("Europe/Berlin")
-    tick_local_hours(page, "02:00")  # drawn at UTC: the tick keeps local 02:00 at the zone's offset
+    tick(page, "02:00")  # drawn at UTC: the tick keeps local 02:00 at the zone's offset
     page.get_by_role("button", name="Preview").click()
 
     preview = utc_preview(page)

@@ -230,10 +230,14 @@ def test_the_edit_and_delete_pages_have_no_serious_or_critical_violations(
     page.goto(list_url(tenant))
     row_of(page, "nightly").get_by_role("link", name="Edit nightly").click()
     tick_local_hours(page, "06:00")
-    expect(utc_preview(page)).to_contain_text("Changes to save")
+    # The stored policy already shows "Changes to save" (none yet): wait for the tick's change.
+    preview = utc_preview(page)
+    expect(preview).to_contain_text("Changes to save")
+    expect(preview.locator("dl.changes")).to_contain_text("22:00,00:00,02:00,04:00")
     assert blocking_violations(page) == []
 
     page.goto(list_url(tenant))
     row_of(page, "nightly").get_by_role("link", name="Delete nightly").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # The list has a main heading too: wait for the confirmation's own.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete the backup policy “nightly”?")
     assert blocking_violations(page) == []
