@@ -195,7 +195,7 @@ class Preview:
         count = len(self.problems)
         things = f"{count} problem{'s' if count != 1 else ''}"
         if self.accepted:
-            return "The contract accepts this policy."
+            return "Ready to save: nothing to fix."
         if self.pristine:
             return f"To fill in: {count} thing{'s' if count != 1 else ''} before the policy can be saved."
         if self.spec is not None:

@@ -16,7 +16,7 @@ from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services
-from .domain import contract, nextruns, specs, words
+from .domain import codes, contract, nextruns, specs, words
 from .forms import PolicyForm, form_data_from_payload
 from .models import BackupPolicy, Tenant
 
@@ -112,6 +112,25 @@ def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     return render(request, template, context)
 
 
+def _check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy | None) -> None:
+    """Say before saving what only saving would find: a name taken (ignoring case), a full project.
+
+    Read-only questions to the selectors; the services ask again under the tenant's lock, so a
+    policy created meanwhile is still refused at save.
+    """
+    if not form.is_bound or not form.is_valid() or form.spec is None:
+        return
+    if any(problem.code in (codes.NAME_TAKEN, codes.QUOTA) for problem in form.problems):
+        return  # the service already said it (a refused save)
+    clash = selectors.name_clash_for_tenant(
+        tenant=tenant, name=form.spec.name, exclude=policy.pk if policy else None
+    )
+    if clash is not None:
+        form.add_problem(services.name_taken_problem(form.spec.name, clash))
+    if policy is None and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT:
+        form.add_problem(services.quota_problem())
+
+
 def _form_context(
     request: HttpRequest,
     tenant: Tenant,
@@ -120,6 +139,7 @@ def _form_context(
     pristine: bool = False,
     policy: BackupPolicy | None = None,
 ) -> dict:
+    _check_against_project(form, tenant, policy)
     preview = form.preview(pristine=pristine)
     context = {
         "tenant": tenant,

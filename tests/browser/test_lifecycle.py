@@ -66,7 +66,7 @@ def test_a_policy_is_edited_with_the_live_preview_and_saved(signed_in_page, tena
     expect(page.get_by_label("00:00", exact=True)).to_be_checked()
     expect(page.get_by_label("Tag 1 Key", exact=True)).to_have_value("env")
     preview = utc_preview(page)
-    expect(preview).to_contain_text("The contract accepts this policy.")
+    expect(preview).to_contain_text("Ready to save: nothing to fix.")
     expect(preview).to_contain_text("None yet")
     mark_the_document(page)
 

@@ -84,7 +84,7 @@ def test_the_prefilled_form_describes_exactly_the_stored_policy(member, nightly)
     form = member.get(policy_url("policy_edit", nightly)).context["form"]
     assert form.is_valid()
     assert form.spec == stored(nightly)
-    assert form.preview().verdict == "The contract accepts this policy."
+    assert form.preview().verdict == "Ready to save: nothing to fix."
 
 
 def test_a_policy_of_every_n_days_with_retention_days_is_prefilled_as_such(member, tenant):

@@ -36,7 +36,7 @@ def test_a_name_in_use_is_no_accepted_policy_in_the_preview(member, tenant):
     member.post(url("policy_create", tenant), form_data())
     body = member.post(url("policy_create", tenant), form_data()).content.decode()
     assert _verdict(body) == ("refused", "Not saved: 1 problem to fix.")
-    assert "The contract accepts this policy." not in body
+    assert "Ready to save: nothing to fix." not in body
     assert codes.NAME_TAKEN in body
 
 
@@ -49,7 +49,7 @@ def test_the_quota_is_no_accepted_policy_in_the_preview(member, tenant, make_pol
 
 def test_a_valid_preview_still_says_the_contract_accepts_it(member, tenant):
     body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
-    assert _verdict(body) == ("ok", "The contract accepts this policy.")
+    assert _verdict(body) == ("ok", "Ready to save: nothing to fix.")
 
 
 # --- 2. Enter saves: "Create policy" is the form's first submit button ---------------------------
