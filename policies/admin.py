@@ -16,18 +16,19 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from . import selectors, services
+from . import selectors, services, views
 from .admin_forms import (
     ApiTokenIssueForm,
     BackupPolicyAdminForm,
@@ -35,6 +36,7 @@ from .admin_forms import (
     PolicyTagInlineForm,
 )
 from .domain import codes, contract, specs, words
+from .forms import PolicyForm, form_data_from_payload
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"
@@ -42,6 +44,13 @@ AUDIT_VIEW_PERM = "policies.view_auditevent"
 admin.site.site_header = "Backup Policy Console administration"
 admin.site.site_title = "Backup Policy Console admin"
 admin.site.index_title = "Projects, policies, API tokens and the audit trail"
+
+
+def _tenant_or_none(pk: str | None) -> Tenant | None:
+    try:
+        return Tenant.objects.filter(pk=int(pk)).first() if pk else None
+    except ValueError:
+        return None
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -390,6 +399,52 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         if request.user.has_perm(AUDIT_VIEW_PERM) and self.get_object(request, object_id) is not None:
             return HttpResponseRedirect(_audit_list_url(policy_id=object_id))
         return super().history_view(request, object_id, extra_context)
+
+    # -- the live preview: the dashboard's own (views.preview_html), for the payload of this form
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        preview = self.admin_site.admin_view(self.preview_view)
+        # Before the default routes: "<object_id>/" would otherwise swallow "preview/".
+        return [
+            path("preview/", preview, name="{}_{}_preview".format(*info)),
+            path("<path:object_id>/preview/", preview, name="{}_{}_preview_change".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
+        """Answer the change form's fields with the dashboard's preview of the same payload."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        policy = self.get_object(request, object_id) if object_id is not None else None
+        if object_id is not None and (
+            policy is None or not self.has_view_or_change_permission(request, policy)
+        ):
+            raise Http404("No such policy.")
+        if object_id is None and not self.has_add_permission(request):
+            raise PermissionDenied
+        admin_form = BackupPolicyAdminForm(request.POST, instance=policy or BackupPolicy())
+        admin_form.is_valid()  # builds the payload an API client would send
+        tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
+        try:
+            data = form_data_from_payload(admin_form.payload or {})
+        except ValueError as exc:
+            # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
+            return render(
+                request, "admin/policies/backuppolicy/preview_unavailable.html", {"reason": str(exc)}
+            )
+        form = PolicyForm(data, current=policy.to_spec() if policy else None)
+        return HttpResponse(views.preview_html(request, form, tenant=tenant, policy=policy))
+
+    def render_change_form(
+        self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None
+    ):
+        info = self.opts.app_label, self.opts.model_name
+        if obj is not None:
+            context["preview_url"] = reverse("admin:{}_{}_preview_change".format(*info), args=[obj.pk])
+        else:
+            context["preview_url"] = reverse("admin:{}_{}_preview".format(*info))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- writing, through the services
 

@@ -127,7 +127,10 @@ def _check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolic
     )
     if clash is not None:
         form.add_problem(services.name_taken_problem(form.spec.name, clash))
-    if policy is None and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT:
+    if (
+        policy is None
+        and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT
+    ):
         form.add_problem(services.quota_problem())
 
 
@@ -157,14 +160,30 @@ def _form_context(
         context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
         context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
         context["list_url"] = _list_url(tenant)
-        # What saving would change, field by field (JSON paths, as the audit trail records them).
-        if preview is not None and preview.accepted and form.current is not None:
-            changes = services.audit_changes(form.current, preview.spec)
-            context["changes"] = [
-                (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
-                for path, before, after in services.ordered_changes(changes)
-            ]
+        context["changes"] = _changes(form, preview)
     return context
+
+
+def _changes(form: PolicyForm, preview) -> list[tuple[str, str, str]]:
+    """What saving would change, field by field, in the form's words (empty while refused)."""
+    if preview is None or not preview.accepted or form.current is None:
+        return []
+    changes = services.audit_changes(form.current, preview.spec)
+    return [
+        (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
+        for path, before, after in services.ordered_changes(changes)
+    ]
+
+
+def preview_html(
+    request: HttpRequest, form: PolicyForm, *, tenant: Tenant | None, policy: BackupPolicy | None = None
+) -> str:
+    """Render the dashboard's preview of ``form``: also what the admin's policy form shows."""
+    if tenant is not None:
+        _check_against_project(form, tenant, policy)
+    preview = form.preview()
+    context = {"form": form, "preview": preview, "policy": policy, "changes": _changes(form, preview)}
+    return render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
 
 
 # The audit trail's JSON paths, in the form's words (the paths stay in the admin's audit trail).
