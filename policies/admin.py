@@ -21,7 +21,8 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path as url_path
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -407,8 +408,8 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         preview = self.admin_site.admin_view(self.preview_view)
         # Before the default routes: "<object_id>/" would otherwise swallow "preview/".
         return [
-            path("preview/", preview, name="{}_{}_preview".format(*info)),
-            path("<path:object_id>/preview/", preview, name="{}_{}_preview_change".format(*info)),
+            url_path("preview/", preview, name="{}_{}_preview".format(*info)),
+            url_path("<path:object_id>/preview/", preview, name="{}_{}_preview_change".format(*info)),
             *super().get_urls(),
         ]
 
