@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from policies.models import ApiToken, AuditEvent
 from tests.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory, valid_payload
+from tests.views.helpers import policy_from_payload
 
 from .conftest import sign_in
 from .dashboard import (
@@ -222,7 +223,7 @@ def test_the_header_links_projects_tokens_docs_and_for_staff_the_admin(page, ten
     assert blocking_violations(page) == []
     screenshot(page, f"console_projects_{name(screen)}")
 
-    nav.get_by_text("Projects").click()
+    nav.locator("details.tenant-switcher summary").click()
     nav.get_by_role("link", name="Tenant C (tenant-c)").click()
     expect(page).to_have_url(re.compile(r"/p/tenant-c/$"))
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Project: Tenant C")
@@ -249,6 +250,7 @@ def admin_page(page, tenant):
                 tags=[{"key": "environment", "value": "production"}, {"key": "team", "value": "storage"}],
             ),
         )
+    policy_from_payload(tenant, valid_payload(backup_policy_name="audited"))  # through the services: audited
     page.goto("/admin/login/")
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill("correct-horse-battery")
@@ -273,10 +275,12 @@ def test_the_admin_is_branded_and_its_lists_fit_1280_px(admin_page, screenshot):
     screenshot(page, "console_admin_policies_desktop")
 
     page.goto("/admin/policies/auditevent/")
-    when = page.locator("td.field-when").first
+    when = page.locator("#result_list tbody .field-when").first
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", when.inner_text())
     height = when.bounding_box()["height"]
-    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('td.field-when')).lineHeight)")
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('#result_list tbody .field-when')).lineHeight)"
+    )
     assert height < 3 * line, "the date wraps"
     screenshot(page, "console_admin_audit_desktop")
 
