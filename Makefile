@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test test-postgres lint fmt bench clean
+.PHONY: install run worker serve test test-postgres lint fmt bench clean
 
 install: $(STAMP)
 
@@ -20,7 +20,15 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# One worker with the scheduler beside it, in the background, stopped when the server stops.
+	@$(BIN)/python manage.py worker & WORKER=$$!; \
+		trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: one worker and the scheduler, in the foreground (run one per machine; README).
+worker: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py worker
 
 # The production configuration: debug off, gunicorn (config/gunicorn.conf.py: BIND or HOST/PORT,
 # WORKERS, THREADS), static files collected and served by WhiteNoise. Needs DJANGO_SECRET_KEY and
@@ -58,6 +66,7 @@ test-postgres: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
 	$(BIN)/python -m tests.benchmarks.load
+	$(BIN)/python -m tests.benchmarks.scheduler
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .pytest-db-* test-artifacts

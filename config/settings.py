@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # The task queue (django-tasks, the backport of Django 6's tasks) in the product's own database.
+    "django_tasks",
+    "django_tasks_db",
     "policies",
 ]
 
@@ -230,6 +233,34 @@ SPECTACULAR_SETTINGS = {
         "policies.api.schema.add_components",
     ],
 }
+
+# --- Runs: providers, scheduler, worker (README "Runs") --------------------------------------
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# The provider of each tenant's volumes: "local" (files, the default) or "openstack" (Cinder).
+BACKUP_PROVIDER = os.environ.get("BACKUP_PROVIDER", "local")
+if BACKUP_PROVIDER not in {"local", "openstack"}:
+    raise ImproperlyConfigured(f"BACKUP_PROVIDER={BACKUP_PROVIDER!r}: use local or openstack")
+# local: a project's volumes are the regular files in LOCAL_VOLUME_ROOT/<project_id>/; backups
+# are verified copies under LOCAL_BACKUP_ROOT/<project_id>/.
+LOCAL_VOLUME_ROOT = Path(os.environ.get("LOCAL_VOLUME_ROOT", BASE_DIR / "var" / "volumes"))
+LOCAL_BACKUP_ROOT = Path(os.environ.get("LOCAL_BACKUP_ROOT", BASE_DIR / "var" / "backups"))
+# An optional limit of the local copy rate (bytes per second), to spare a shared disk.
+LOCAL_COPY_BYTES_PER_SECOND = env_int("LOCAL_COPY_BYTES_PER_SECOND", 0) or None
+# openstack: the clouds.yaml cloud of each project ("project_id=cloud,..."), else OS_CLOUD or
+# the OS_* variables for all of them.
+OPENSTACK_CLOUDS = dict(item.split("=", 1) for item in env_list("OPENSTACK_CLOUDS", []) if "=" in item)
+# One backup may take this long before it is EXECUTE_TIMEOUT.
+BACKUP_TIMEOUT_SECONDS = env_int("BACKUP_TIMEOUT_SECONDS", 3600)
+# A transient provider failure is tried again, this many attempts in all, this far apart.
+BACKUP_MAX_ATTEMPTS = env_int("BACKUP_MAX_ATTEMPTS", 3)
+BACKUP_RETRY_DELAY_SECONDS = env_int("BACKUP_RETRY_DELAY_SECONDS", 30)
+# A run missed while no scheduler ran fires once, late, if it is at most this old; older: SKIP.
+BACKUP_MISSED_RUN_WINDOW_MINUTES = env_int("BACKUP_MISSED_RUN_WINDOW_MINUTES", 360)
+# How often the worker's scheduler ticks, and refreshes the volume inventory.
+SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 15)
+VOLUME_SYNC_SECONDS = env_int("VOLUME_SYNC_SECONDS", 300)
 
 # --- Sign-in lockout (django-axes) ----------------------------------------------------------
 

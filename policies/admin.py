@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -37,6 +38,7 @@ from .admin_forms import (
     PolicyTagInlineForm,
 )
 from .domain import codes, contract, specs, words
+from .domain.changes import ordered_changes
 from .forms import PolicyForm, form_data_from_payload
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
@@ -96,7 +98,7 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
     if event.action == AuditEvent.Action.TOKEN_REVOKE:
         return f"API token {event.token_prefix}… revoked"
     parts = []
-    for path, before, after in services.ordered_changes(event.changes):
+    for path, before, after in ordered_changes(event.changes):
         name = _short_path(path)
         before, after = _value_words(before), _value_words(after)
         parts.append(f"{name}: {before} → {after}" if len(before) + len(after) <= 40 else name)
@@ -119,7 +121,7 @@ def changes_table(changes: dict) -> str:
         '<tr><th scope="row"><code>{}</code></th><td>{}</td><td>{}</td></tr>',
         (
             (path, _value_words(before), _value_words(after))
-            for path, before, after in services.ordered_changes(changes)
+            for path, before, after in ordered_changes(changes)
         ),
     )
     return format_html(
@@ -472,8 +474,8 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         try:
             if change:
                 # The tags (when the inline was sent) in the same transaction and audit record.
-                tags = form.spec.tags if form.tags_given else None
-                stored = services.policy_update(policy=obj, spec=form.spec, actor=actor, tags=tags)
+                spec = form.spec if form.tags_given else replace(form.spec, tags=form.current.tags)
+                stored = services.policy_update(policy=obj, spec=spec, actor=actor).policy
             else:
                 # The tags are written with the policy, in the service's one transaction.
                 stored = services.policy_create(
@@ -512,20 +514,19 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         self._set_status(request, queryset, "OFF")
 
     def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
-        """Send each policy the modify body of the contract, ``{"scheduled_policy": {"status": ...}}``."""
+        """Turn each policy on or off through the service; count what changed and what was already so."""
         actor = services.Actor.admin(request.user)
-        body = {"scheduled_policy": {"status": status}}
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
             try:
-                services.policy_modify(policy=policy, body=body, actor=actor)
+                change = services.policy_set_status(policy=policy, status=status, actor=actor)
             except services.ServiceError as exc:
                 refused.append(f"{policy.name}: {exc.problem.message}")
                 continue
-            if policy.status == status:
-                unchanged += 1
-            else:
+            if change.changed:
                 changed += 1
+            else:
+                unchanged += 1
         word = "Enabled" if status == "ON" else "Disabled"
         text = f"{word} {_plural(changed, 'policy', 'policies')}."
         if unchanged:
@@ -720,3 +721,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="Changes")
     def changes_shown(self, obj: AuditEvent) -> str:
         return changes_table(obj.changes)
+
+
+from . import admin_runs  # noqa: E402, F401 - registers the volumes, tasks and backups

@@ -20,54 +20,14 @@ from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
 
 from .domain import codes, parse, specs
-from .forms import as_sentence, core_detail, json_number
+from .form_input import json_number
 from .models import ApiToken, BackupPolicy, PolicyTag
-
-# Where each contract field is shown in the admin's policy form (JSON path without list indexes).
-FIELD_FOR_PATH = {
-    "backup_policy_name": "name",
-    "scheduled_policy.start_time": "start_time",
-    "scheduled_policy.frequency": "frequency",
-    "scheduled_policy.week_frequency": "week_frequency",
-    "scheduled_policy.rentention_num": "retention_num",
-    "scheduled_policy.rentention_day": "retention_day",
-    "scheduled_policy.remain_first_backup_of_curMonth": "keep_first_of_month",
-    "scheduled_policy.status": "status",
-    "time_zone": "time_zone",
-}
-# The quota is the chosen tenant's problem, not the name's (where the contract reports it).
-FIELD_FOR_CODE = {codes.QUOTA: "tenant"}
-SUBJECTS = {
-    "name": "The name",
-    "tenant": "The project",
-    "start_time": "The start times",
-    "frequency": "The frequency",
-    "week_frequency": "The weekdays",
-    "retention_num": "The number of backups",
-    "retention_day": "The number of days",
-    "keep_first_of_month": "This choice",
-    "status": "The status",
-    "time_zone": "The time zone",
-    None: "The policy",
-}
-TAG_SUBJECTS = {"key": "The key", "value": "The value", None: "The tag"}
-
+from .problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence
 
 # The tag inline's formset is handed to the policy form through the policy instance they share
 # (the admin builds both around ``form.instance``): the core checks a policy and its tags as one
 # payload, before anything is written.
 TAG_FORMSET_ATTR = "_admin_tag_formset"
-
-
-def admin_message(problem: codes.Problem, subject: str) -> str:
-    """Say a problem of the core or of a service as a sentence, with its contract code."""
-    detail = core_detail(problem)
-    if detail.startswith(("'", '"')):
-        # "'12:30' is not a full hour" names the value itself: shown at its field, it needs no subject.
-        text = detail if detail.endswith((".", "!", "?")) else f"{detail}."
-    else:
-        text = as_sentence(problem, subject)
-    return f"{text} ({problem.code})"
 
 
 class PolicyTagInlineForm(forms.ModelForm):
@@ -274,17 +234,16 @@ class BackupPolicyAdminForm(forms.ModelForm):
         if tag and self.tag_rows is not None and tag[0] < len(self.tag_rows):
             form, _, _ = self.tag_rows[tag[0]]
             part = tag[1] if tag[1] in ("key", "value") else None
-            form.add_error(part, admin_message(problem, TAG_SUBJECTS[part]))
+            form.add_error(part, admin_sentence(problem, TAG_SUBJECTS[part]))
             return
         if problem.field == "tags" and formset is not None:
-            formset.non_form_errors().append(admin_message(problem, "The tags"))
+            formset.non_form_errors().append(admin_sentence(problem, TAGS_SUBJECT))
             return
-        path = codes.path_without_indexes(problem.field)
-        name = FIELD_FOR_CODE.get(problem.code, FIELD_FOR_PATH.get(path))
+        name = ADMIN.field_for(problem)
         if name not in self.fields:
             name = None  # e.g. the tenant of a policy being changed is not a field
-        subject = SUBJECTS.get(name, "The tags" if path.startswith("tags") else "The policy")
-        self.add_error(name, admin_message(problem, subject))
+        fallback = TAGS_SUBJECT if problem.field.startswith("tags") else ADMIN.subjects[None]
+        self.add_error(name, admin_sentence(problem, ADMIN.subjects.get(name, fallback)))
 
 
 class ApiTokenIssueForm(forms.ModelForm):

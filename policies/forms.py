@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,91 +27,19 @@ from django.utils import timezone
 
 from .domain import codes, contract, offsets, parse, specs, words, zones
 from .domain.forecast import PolicyForecast, policy_forecast
+from .form_input import INTEGER, json_number
+from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 
 SCHEDULE_KINDS = (("week", "Days of the week"), ("days", "Every N days"))
 RETENTION_KINDS = (("num", "Keep a number of backups"), ("day", "Keep backups for a number of days"))
 STATUSES = (("ON", "On: runs on schedule"), ("OFF", "Off: paused"))
 SPARE_TAG_ROWS = 3
 
-# Where each contract field is shown in the form (JSON path without list indexes -> form field).
-FIELD_FOR_PATH = {
-    "backup_policy_name": "name",
-    "time_zone": "time_zone",
-    "scheduled_policy.start_time": "hours",
-    "scheduled_policy.frequency": "frequency",
-    "scheduled_policy.week_frequency": "week_days",
-    "scheduled_policy.rentention_num": "retention_num",
-    "scheduled_policy.rentention_day": "retention_day",
-    "scheduled_policy.remain_first_backup_of_curMonth": "keep_first",
-    "scheduled_policy.status": "status",
-}
-# A few problems are fixed elsewhere in the form than the JSON path suggests.
-FIELD_FOR_PROBLEM = {
-    ("scheduled_policy.frequency", codes.TIME_ZONE): "schedule_kind",
-    ("project_id", codes.QUOTA): None,
-}
-# The core's messages start mid-sentence ("is required; ..."): after these subjects they read as
-# sentences of their own. The wording below is chosen by (field, code), never by the core's text,
-# which may change; the code itself is shown beside the message in the preview.
-SUBJECTS = {
-    "name": "The name",
-    "time_zone": "The time zone",
-    "schedule_kind": "The schedule",
-    "week_days": "The days",
-    "frequency": "The number of days",
-    "hours": "The start times",
-    "retention_num": "The number of backups",
-    "retention_day": "The number of days",
-    "keep_first": "This choice",
-    "status": "The status",
-    None: "The policy",
-}
-_MID_SENTENCE = re.compile(r"(is|has|must|contains|repeats|may|was|were|are|starts)\b|['\"]")
 GRID_MOVED = (
     "The time zone changed: the start times are now shown at {offset}; check them and press {submit} again."
 )
 # A modify keeps the stored time_zone when none is sent (null too), so "no time zone" on a policy
 # that has one is sent as the offset that means the same: local time is UTC.
-
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+|[+-]?[0-9]+\.[0-9]*")
-
-
-def json_number(text: str) -> Any:
-    """Turn a number box's text into the JSON value a client would send (None: left empty).
-
-    Text that is no number is passed on as a string, so the core refuses it with the field's own
-    code, exactly as it refuses ``"7"`` from an API client.
-    """
-    text = text.strip()
-    if not text:
-        return None
-    if _INTEGER.fullmatch(text):
-        return int(text)
-    if _DECIMAL.fullmatch(text):
-        return float(text)
-    return text
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def core_detail(problem: codes.Problem) -> str:
-    """Return the core's message without its leading JSON path."""
-    prefix = f"{problem.field}: "
-    message = problem.message
-    return message[len(prefix) :] if message.startswith(prefix) else message
-
-
-def as_sentence(problem: codes.Problem, subject: str) -> str:
-    """Return the core's message as a sentence of its own: "is required" -> "The name is required."."""
-    detail = core_detail(problem)
-    if _MID_SENTENCE.match(detail):
-        return _sentence(f"{subject} {detail}")
-    return _sentence(detail)
 
 
 class _ListField(forms.Field):
@@ -416,7 +343,7 @@ class PolicyForm(forms.Form):
         """
         hours = []
         for value in ticked:
-            if not _INTEGER.fullmatch(value) or not 0 <= int(value) <= 23:
+            if not INTEGER.fullmatch(value) or not 0 <= int(value) <= 23:
                 self.add_error("hours", f"{value!r} is not a start time of the grid; tick the times again.")
                 continue
             hours.append(int(value))
@@ -451,7 +378,7 @@ class PolicyForm(forms.Form):
             self.zone = Zone(self.zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
         scheduled: dict[str, Any] = {}
         grid_text = (data.get("grid_offset") or "").strip()
-        grid_offset = int(grid_text) if _INTEGER.fullmatch(grid_text) else None
+        grid_offset = int(grid_text) if INTEGER.fullmatch(grid_text) else None
         start_time = self._start_time(data.get("hours") or [], grid_offset)
         if start_time is not None:
             scheduled["start_time"] = start_time
@@ -498,8 +425,7 @@ class PolicyForm(forms.Form):
 
     def _field_for(self, problem: codes.Problem) -> str | None:
         """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
-        path = codes.path_without_indexes(problem.field)
-        name = FIELD_FOR_PROBLEM.get((path, problem.code), FIELD_FOR_PATH.get(path))
+        name = DASHBOARD.field_for(problem)
         kind = self.data.get("schedule_kind")
         if name == "frequency" and kind != "days":
             name = "schedule_kind"
@@ -551,7 +477,7 @@ class PolicyForm(forms.Form):
         if code == codes.RETENTION and name == "retention_day":
             low, high = contract.RETENTION_DAY_RANGE
             return f"Enter for how many days to keep backups: {low} to {high}."
-        return as_sentence(problem, SUBJECTS.get(name, "The value"))
+        return sentence(problem, DASHBOARD.subjects.get(name, "The value"))
 
     def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at the field it names."""
@@ -564,7 +490,7 @@ class PolicyForm(forms.Form):
             if part == "key" and not row.key:
                 message = f"Enter a key for this tag (1 to {contract.TAG_KEY_MAX} characters)."
             else:
-                message = as_sentence(problem, {"key": "The key", "value": "The value"}.get(part, "The tag"))
+                message = sentence(problem, TAG_SUBJECTS.get(part, TAG_SUBJECTS[None]))
             {"key": row.key_errors, "value": row.value_errors}.get(part, row.errors).append(message)
             self.problem_messages.append((f"Tag {row.index + 1}", message, problem.code))
             return
@@ -573,7 +499,7 @@ class PolicyForm(forms.Form):
                 extra = len(filled) - contract.MAX_TAGS
                 message = f"A policy has at most {contract.MAX_TAGS} tags; remove {extra}."
             else:
-                message = as_sentence(problem, "The tags")
+                message = sentence(problem, TAGS_SUBJECT)
             self.tag_errors.append(message)
             self.problem_messages.append(("Tags", message, problem.code))
             return

@@ -6,6 +6,7 @@ rule) and enforce what needs the database: the ten-policy quota and unique names
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -14,8 +15,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import selectors
+from . import runs, selectors
 from .domain import codes, contract, parse, specs
+from .domain.changes import audit_changes
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ def quota_problem() -> codes.Problem:
         codes.QUOTA,
         f"the project already holds {contract.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
         "hold; a policy must be deleted before another can be created",
+        codes.REQUEST,
     )
 
 
@@ -53,8 +56,9 @@ def name_taken_problem(name: str, existing: str | None = None) -> codes.Problem:
     return codes.Problem(
         "backup_policy_name",
         codes.NAME_TAKEN,
-        f"backup_policy_name: the project already has a policy named {clash} (names are compared "
-        "ignoring case); choose another name",
+        f"the project already has a policy named {clash} (names are compared ignoring case); "
+        "choose another name",
+        codes.STATEMENT,
     )
 
 
@@ -62,8 +66,8 @@ def policy_not_found_problem(policy_id) -> codes.Problem:
     return codes.Problem(
         "policy_id",
         codes.POLICY_NOT_FOUND,
-        f"policy_id: the project has no backup policy {str(policy_id)!r}; list the project's policies "
-        "for their IDs",
+        f"the project has no backup policy {str(policy_id)!r}; list the project's policies for their IDs",
+        codes.STATEMENT,
     )
 
 
@@ -115,45 +119,6 @@ class Actor:
         return cls(AuditEvent.Entrance.COMMAND, user)
 
 
-def audit_fields(spec: specs.PolicySpec | None) -> dict[str, Any]:
-    """Return the policy as flat JSON paths, the unit in which the audit trail shows changes."""
-    if spec is None:
-        return {}
-    fields: dict[str, Any] = {"backup_policy_name": spec.name}
-    fields.update({f"scheduled_policy.{name}": value for name, value in spec.scheduled_policy().items()})
-    fields["time_zone"] = spec.time_zone
-    fields["tags"] = [{"key": tag.key, "value": tag.value} for tag in spec.tags]
-    return fields
-
-
-# The order in which changes are shown: the contract's field order, each pair together.
-# (PostgreSQL's jsonb does not keep the keys' order, so readers sort with ordered_changes.)
-AUDIT_FIELD_ORDER: tuple[str, ...] = (
-    "backup_policy_name",
-    *(f"scheduled_policy.{name}" for name in contract.SCHEDULE_FIELDS),
-    "time_zone",
-    "tags",
-)
-
-
-def ordered_changes(changes: dict) -> list[tuple[str, Any, Any]]:
-    """Return ``(field, before, after)`` for each change, in :data:`AUDIT_FIELD_ORDER`."""
-    rank = {name: index for index, name in enumerate(AUDIT_FIELD_ORDER)}
-    return [
-        (name, change.get("before"), change.get("after"))
-        for name, change in sorted(changes.items(), key=lambda item: rank.get(item[0], len(rank)))
-    ]
-
-
-def audit_changes(before: specs.PolicySpec | None, after: specs.PolicySpec | None) -> dict:
-    old, new = audit_fields(before), audit_fields(after)
-    changes = {}
-    for name in sorted({*old, *new}, key=lambda name: AUDIT_FIELD_ORDER.index(name)):
-        if old.get(name) != new.get(name):
-            changes[name] = {"before": old.get(name), "after": new.get(name)}
-    return changes
-
-
 def _record(
     actor: Actor,
     action: str,
@@ -164,6 +129,13 @@ def _record(
     changes = audit_changes(before, after)
     if not changes:
         return None
+    return record_event(actor, action, policy, changes, name=(after or before).name)
+
+
+def record_event(
+    actor: Actor, action: str, policy: BackupPolicy, changes: dict, name: str = ""
+) -> AuditEvent:
+    """Write one audit record of ``policy`` (its tenant loaded) in the caller's transaction."""
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     return AuditEvent.objects.create(
         user=user,
@@ -175,9 +147,13 @@ def _record(
         tenant_id=policy.tenant_id,
         project_id=policy.tenant.project_id,
         policy_id=policy.pk,
-        policy_name=(after or before).name,
+        policy_name=name or policy.name,
         changes=changes,
     )
+
+
+# The stored fields that decide when a policy runs: a change of any of them moves next_run_at.
+SCHEDULE_MODEL_FIELDS = frozenset({"start_time", "frequency", "week_frequency", "status", "time_zone"})
 
 
 # --- Policies --------------------------------------------------------------------------------
@@ -229,7 +205,9 @@ def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> Ba
             existing = _name_clash(tenant, spec.name)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            policy = BackupPolicy.objects.create(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
+            policy = BackupPolicy(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
+            policy.next_run_at = runs.first_run_from(policy, timezone.now())
+            policy.save(force_insert=True)
             _store_tags(policy, spec.tags)
             _record(actor, AuditEvent.Action.CREATE, policy, None, spec)
     except IntegrityError as exc:
@@ -241,60 +219,86 @@ def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> Ba
     return policy
 
 
-def policy_update(
-    *,
-    policy: BackupPolicy,
-    spec: specs.PolicySpec,
-    actor: Actor,
-    tags: tuple[specs.Tag, ...] | None = None,
-) -> BackupPolicy:
-    """Store ``spec`` (already merged and checked by the core) over the policy.
+@dataclass(frozen=True)
+class PolicyChange:
+    """What a change did: the policy as stored, and the fields it changed (empty: nothing)."""
 
-    The tags stay as they are unless ``tags`` is given (the dashboard's and the admin's forms,
-    which show the whole list): then they are replaced in the same transaction and the same
-    audit record. A rename onto another policy's name is refused; a change that changes
-    nothing writes nothing and records nothing.
+    policy: BackupPolicy
+    changed: tuple[str, ...]
+
+
+def policy_update(*, policy: BackupPolicy, spec: specs.PolicySpec, actor: Actor) -> PolicyChange:
+    """Store ``spec`` (already merged and checked by the core), tags included, over the policy.
+
+    The tags are the spec's: a modify's spec carries the stored ones, a form's the list it shows.
+    A rename onto another policy's name is refused; a change that changes nothing writes nothing
+    and records nothing.
     """
     try:
         with transaction.atomic():
             current = _lock_policy(policy)  # the tenant too: a rename must not race a create
             before = current.to_spec()
-            after = replace(spec, tags=before.tags if tags is None else tuple(tags))
             existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            if len(after.tags) > contract.MAX_TAGS:
-                raise TagLimitExceeded(parse.tag_count_problem(len(after.tags)))
-            fields = BackupPolicy.fields_from_spec(after)
-            changed = [name for name, value in fields.items() if getattr(current, name) != value]
-            if after.tags != before.tags:
-                PolicyTag.objects.filter(policy=current).delete()
-                _store_tags(current, after.tags)
-                changed.append("tags")
+            if len(spec.tags) > contract.MAX_TAGS:
+                raise TagLimitExceeded(parse.tag_count_problem(len(spec.tags)))
+            changed = _store_change(current, before, spec)
             if changed:
-                for name in changed:
-                    if name in fields:
-                        setattr(current, name, fields[name])
-                current.save(update_fields=[*(name for name in changed if name in fields), "updated_at"])
-                _record(actor, AuditEvent.Action.CHANGE, current, before, after)
+                _record(actor, AuditEvent.Action.CHANGE, current, before, spec)
     except IntegrityError as exc:
         if _is_name_constraint(exc):
             raise PolicyNameTaken(name_taken_problem(spec.name)) from exc
         raise
     if changed:
         logger.info("policy %s changed (%s)", current.pk, ", ".join(changed))
-    return current
+    return PolicyChange(current, changed)
 
 
-def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> BackupPolicy:
+def _store_change(
+    current: BackupPolicy, before: specs.PolicySpec, after: specs.PolicySpec
+) -> tuple[str, ...]:
+    """Write the fields (and the tags) that differ; return their names."""
+    fields = BackupPolicy.fields_from_spec(after)
+    changed = [name for name, value in fields.items() if getattr(current, name) != value]
+    if changed:
+        for name in changed:
+            setattr(current, name, fields[name])
+    if after.tags != before.tags:
+        PolicyTag.objects.filter(policy=current).delete()
+        _store_tags(current, after.tags)
+    saved = [*changed, "updated_at"]
+    if SCHEDULE_MODEL_FIELDS.intersection(changed):
+        # A new schedule (or OFF, or ON again) counts from now: the scheduler's next tick sees it,
+        # and a run of the old schedule is not made.
+        current.next_run_at = runs.first_run_from(current, timezone.now())
+        saved.append("next_run_at")
+    if changed or after.tags != before.tags:
+        current.save(update_fields=saved)
+    return (*changed, *(("tags",) if after.tags != before.tags else ()))
+
+
+def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> PolicyChange:
     """Apply a contract modify body (``{"scheduled_policy": {"status": "OFF"}}``) to the policy.
 
     The merge reads the policy under its lock, so two modifies at once each keep the other's
     fields: the second merges over what the first stored, not over what both read before.
     """
+    return _change_locked(policy, actor, lambda stored: parse.parse_policy_update(body, stored))
+
+
+def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor) -> PolicyChange:
+    """Turn the policy on (``"ON"``) or off (``"OFF"``); any other value is the core's refusal."""
+    return _change_locked(policy, actor, lambda stored: parse.parse_status_change(status, stored))
+
+
+def _change_locked(
+    policy: BackupPolicy, actor: Actor, read: Callable[[specs.PolicySpec], specs.ParseResult]
+) -> PolicyChange:
+    """Have the core read a change against the policy as stored under its lock, then store it."""
     with transaction.atomic():
         current = _lock_policy(policy)
-        result = parse.parse_policy_update(body, current.to_spec())
+        result = read(current.to_spec())
         if not result.ok:
             raise PolicyInvalid(result.problems)
         return policy_update(policy=current, spec=result.spec, actor=actor)
@@ -383,11 +387,6 @@ def policy_tags_batch(*, policy: BackupPolicy, batch: specs.TagAction, actor: Ac
         return [tag for tag in tags if tag.key not in doomed and tag not in doomed_pairs]
 
     return _change_tags(policy, actor, change)
-
-
-def policy_tags_replace(*, policy: BackupPolicy, tags: tuple[specs.Tag, ...], actor: Actor) -> BackupPolicy:
-    """Set the policy's whole tag list (the dashboard's and the admin's tag editors)."""
-    return _change_tags(policy, actor, lambda _old: list(tags))
 
 
 # --- Tenants and tokens ---------------------------------------------------------------------

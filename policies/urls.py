@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import token_views, views
+from . import token_views, views, views_runs
 
 app_name = "policies"
 
@@ -20,6 +20,19 @@ urlpatterns = [
         views.policy_edit_preview,
         name="policy_edit_preview",
     ),
+    # A policy's volumes and runs (views_runs.py).
+    path("p/<str:project_id>/policy/<str:policy_id>/", views_runs.policy_detail, name="policy_detail"),
+    path(
+        "p/<str:project_id>/policy/<str:policy_id>/volumes/add",
+        views_runs.policy_volumes_add,
+        name="policy_volumes_add",
+    ),
+    path(
+        "p/<str:project_id>/policy/<str:policy_id>/volumes/remove",
+        views_runs.policy_volumes_remove,
+        name="policy_volumes_remove",
+    ),
+    path("p/<str:project_id>/policy/<str:policy_id>/run", views_runs.policy_run, name="policy_run"),
     path("p/<str:project_id>/policy/<str:policy_id>/delete", views.policy_delete, name="policy_delete"),
     path("p/<str:project_id>/policy/<str:policy_id>/status", views.policy_toggle, name="policy_toggle"),
 ]

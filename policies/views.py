@@ -15,10 +15,11 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import selectors, services
+from . import selectors, services, volumes
 from .domain import codes, contract, nextruns, specs, words
+from .domain.changes import audit_changes, ordered_changes
 from .forms import PolicyForm, form_data_from_payload
-from .models import BackupPolicy, Tenant
+from .models import BackupPolicy, BackupTask, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
 LIST_TEMPLATE = "policies/policy_list.html"
@@ -72,6 +73,19 @@ class PolicyRow:
         """The next run, None when the policy is off: computed from the spec in hand, no query."""
         return nextruns.next_run(self.spec, start=timezone.now())
 
+    @property
+    def volume_count(self) -> int:
+        # Annotated by the list's query; a row rendered alone (after a toggle) counts once.
+        count = getattr(self.policy, "resource_count", None)
+        return self.policy.volumes.count() if count is None else count
+
+    @property
+    def last_run_status(self) -> str | None:
+        if hasattr(self.policy, "last_run_status"):
+            return self.policy.last_run_status
+        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
+        return last.status if last else None
+
     @classmethod
     def of(cls, policy: BackupPolicy) -> "PolicyRow":
         return cls(policy, policy.to_spec(tags=list(policy.tags.all())))
@@ -102,7 +116,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
     # The tags are prefetched: PolicyRow.of reads the cache, no query per policy.
-    rows = [PolicyRow.of(policy) for policy in selectors.policy_list_for_tenant(tenant=tenant)]
+    policies = volumes.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
+    rows = [PolicyRow.of(policy) for policy in policies]
     context = {
         "tenant": tenant,
         "rows": rows,
@@ -168,10 +183,10 @@ def _changes(form: PolicyForm, preview) -> list[tuple[str, str, str]]:
     """What saving would change, field by field, in the form's words (empty while refused)."""
     if preview is None or not preview.accepted or form.current is None:
         return []
-    changes = services.audit_changes(form.current, preview.spec)
+    changes = audit_changes(form.current, preview.spec)
     return [
         (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
-        for path, before, after in services.ordered_changes(changes)
+        for path, before, after in ordered_changes(changes)
     ]
 
 
@@ -279,14 +294,10 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
         form = PolicyForm(request.POST, now=now, current=current)
         if "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
             assert form.spec is not None
-            changed = bool(services.audit_changes(current, form.spec))
             try:
-                # The merged spec and the tags the core read from the form, in one transaction.
-                services.policy_update(
-                    policy=policy,
-                    spec=form.spec,
-                    tags=form.spec.tags,
-                    actor=services.Actor.dashboard(request.user),
+                # The merged spec with the tags the core read from the form, in one transaction.
+                change = services.policy_update(
+                    policy=policy, spec=form.spec, actor=services.Actor.dashboard(request.user)
                 )
             except services.PolicyNotFound:
                 messages.error(request, f"Policy “{policy.name}” was deleted meanwhile: nothing was saved.")
@@ -294,7 +305,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
             except services.ServiceError as exc:
                 form.add_problem(exc.problem)  # a rename onto another policy's name: at the name
             else:
-                if changed:
+                if change.changed:
                     messages.success(request, f"Policy “{form.spec.name}” saved.")
                 else:
                     messages.info(request, f"Policy “{form.spec.name}” is unchanged: nothing to save.")
@@ -344,14 +355,15 @@ STATUS_WORDS = {"ON": "on: it runs on schedule", "OFF": "off: it does not run un
 @login_required
 @vary_on_headers("HX-Request")
 def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    """Turn a policy on or off with the modify body an API client sends for it."""
+    """Turn a policy on or off: the same merge and refusals as an API client's modify of the status."""
     tenant = _tenant_or_404(request, project_id)
     policy = _policy_or_404(tenant, policy_id)
     # The switch posts the status it turns to, not "toggle": a double submit cannot flip it back.
-    body = {"scheduled_policy": {"status": request.POST.get("status", "")}}
     problem = None
     try:
-        services.policy_modify(policy=policy, body=body, actor=services.Actor.dashboard(request.user))
+        services.policy_set_status(
+            policy=policy, status=request.POST.get("status", ""), actor=services.Actor.dashboard(request.user)
+        )
     except services.PolicyNotFound:
         return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")
     except services.ServiceError as exc:

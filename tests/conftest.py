@@ -79,3 +79,14 @@ def create_url(project_id) -> str:
 def fast_password_hashers(settings):
     """Hash passwords with MD5 in tests: PBKDF2 costs ~0.3 s per user, and tests make many."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def local_provider_roots(settings, tmp_path_factory):
+    """Every test gets its own volume and backup folders: none writes into the project's var/."""
+    root = tmp_path_factory.mktemp("local-provider")
+    settings.LOCAL_VOLUME_ROOT = root / "volumes"
+    settings.LOCAL_BACKUP_ROOT = root / "backups"
+    settings.BACKUP_PROVIDER = "local"
+    settings.LOCAL_COPY_BYTES_PER_SECOND = None
+    return root

@@ -1,4 +1,4 @@
-"""The core's next runs (policies.forecast): weekdays, every N days, month ends, offsets, named zones."""
+"""The core's next runs (policies.domain.nextruns): weekdays, every N days, month ends, offsets, named zones."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,7 +34,7 @@ def local_of(runs) -> list[str]:
     return [f"{run.local:%a %Y-%m-%d %H:%M}" for run in runs]
 
 
-# --- weekday schedules (CONTRACT.md 2.2) ---------------------------------------------------------
+# --- weekday schedules (docs/api.md, "Forecast decisions" F1) ----------------------------------
 
 
 def test_the_day_shift_example_of_the_contract_runs_from_sunday_evening_in_utc():

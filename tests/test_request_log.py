@@ -91,7 +91,7 @@ def test_an_unhandled_error_in_the_api_is_logged_as_the_500_that_was_sent(
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(api_views.schedule, "parse_policy", explode)
+    monkeypatch.setattr(api_views.parse, "parse_policy", explode)
     response = api.post(create_url(tenant), valid_payload())
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
     assert response.json()["error"]["code"] == codes.SERVER_ERROR

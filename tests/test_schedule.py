@@ -480,6 +480,7 @@ def test_the_correctly_spelled_retention_num_is_refused_with_a_pointer_to_renten
         "scheduled_policy.retention_num",
         "AutoBackup.0001",
         "unknown field 'scheduled_policy.retention_num'; did you mean 'rentention_num'?",
+        error_codes.REQUEST,
     )
 
 
@@ -792,7 +793,7 @@ def test_sort_problems_keeps_discovery_order_within_a_code():
         error_codes.Problem("x", "AutoBackup.0101", "1"),
         error_codes.Problem("a", "AutoBackup.0214", "3"),
     ]
-    assert [p.message for p in error_codes.sort_problems(problems)] == ["1", "2", "3"]
+    assert [p.detail for p in error_codes.sort_problems(problems)] == ["1", "2", "3"]
 
 
 # --- offset changes on real DST dates (pass `now`) --------------------------------------------

@@ -1,4 +1,4 @@
-"""The core's modify merge and the tag-route bodies (CONTRACT.md section 3)."""
+"""The core's modify merge and the tag-route bodies (docs/api.md, "The policy lifecycle")."""
 
 import pytest
 

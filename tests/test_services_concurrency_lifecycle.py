@@ -60,7 +60,7 @@ def test_parallel_renames_onto_one_name_rename_exactly_one():
 
     def rename(policy, name):
         spec = parse.parse_policy_update({"backup_policy_name": name}, policy.to_spec()).spec
-        return services.policy_update(policy=policy, spec=spec, actor=ACTOR)
+        return services.policy_update(policy=policy, spec=spec, actor=ACTOR).policy
 
     outcomes = in_parallel(
         [(lambda p=p, i=i: rename(p, "Nightly" if i % 2 else "NIGHTLY")) for i, p in enumerate(policies)]
@@ -74,7 +74,7 @@ def test_parallel_deletes_and_updates_of_one_policy_never_fail_otherwise():
     policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=[]))
     spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, policy.to_spec()).spec
     calls = [lambda: services.policy_delete(policy=policy, actor=ACTOR)] * 3 + [
-        lambda: services.policy_update(policy=policy, spec=spec, actor=ACTOR)
+        lambda: services.policy_update(policy=policy, spec=spec, actor=ACTOR).policy
     ] * 3
     outcomes = in_parallel(calls)
     # One delete wins; every other call either ran before it or finds the policy gone.
@@ -92,7 +92,7 @@ def test_parallel_modifies_of_different_fields_keep_each_others_changes():
         {"backup_policy_name": "renamed"},
         {"time_zone": "UTC+09:00"},
     ]
-    calls = [(lambda b=b: services.policy_modify(policy=policy, body=b, actor=ACTOR)) for b in bodies]
+    calls = [(lambda b=b: services.policy_modify(policy=policy, body=b, actor=ACTOR).policy) for b in bodies]
     assert kinds(in_parallel(calls)) == ["BackupPolicy"] * len(bodies)
     stored = BackupPolicy.objects.get(pk=policy.pk)
     # Each merge ran over what the one before it stored, so no change was lost.

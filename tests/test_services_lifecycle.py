@@ -1,9 +1,12 @@
 """The lifecycle services: modify, delete and tags, each with its audit record."""
 
+from dataclasses import replace
+
 import pytest
 
 from policies import services
 from policies.domain import codes, parse
+from policies.domain.changes import ordered_changes
 from policies.domain.parse import parse_policy, parse_policy_update
 from policies.domain.specs import Tag
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
@@ -126,7 +129,8 @@ def test_tag_keys_are_case_sensitive(policy, actor):
 
 
 def test_tag_put_refuses_an_eleventh_tag_and_writes_nothing(policy, actor):
-    services.policy_tags_replace(policy=policy, tags=tuple(Tag(f"k{i}", "") for i in range(10)), actor=actor)
+    ten = tuple(Tag(f"k{i}", "") for i in range(10))
+    services.policy_update(policy=policy, spec=replace(policy.to_spec(), tags=ten), actor=actor)
     events = AuditEvent.objects.count()
     with pytest.raises(services.TagLimitExceeded) as refused:
         services.policy_tag_put(policy=policy, tag=Tag("k10", ""), actor=actor)
@@ -234,7 +238,7 @@ def test_changes_are_listed_in_the_contract_field_order_each_pair_together(polic
     )
     event = AuditEvent.objects.filter(action="change").order_by("id").first()
     # Read back from the database: PostgreSQL's jsonb does not keep the order of the keys.
-    assert [name for name, _, _ in services.ordered_changes(event.changes)] == [
+    assert [name for name, _, _ in ordered_changes(event.changes)] == [
         "backup_policy_name",
         "scheduled_policy.frequency",
         "scheduled_policy.week_frequency",

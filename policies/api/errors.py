@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from .. import services
+from .. import services, volumes
 from ..domain import codes
 from .parsers import BodyTooLarge
 
@@ -22,10 +22,11 @@ logger = logging.getLogger("policies.api")
 
 API_PREFIX = "/v2/"
 
-# Codes of our own for the protocol errors (CONTRACT.md 1 leaves them to us; docs/api.md lists them).
+# Codes of our own for the protocol errors (the contract leaves them to us; docs/api.md,
+# "Conventions" and "Statuses and codes", lists them).
 NOT_FOUND = "AutoBackup.0004"
 METHOD_NOT_ALLOWED = "AutoBackup.0005"
-NOT_ACCEPTABLE = "AutoBackup.0006"
+NOT_ACCEPTABLE = "AutoBackup.0015"
 UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 BODY_TOO_LARGE = "AutoBackup.0011"
 BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)
@@ -70,6 +71,7 @@ _SERVICE_STATUS = {
     services.PolicyNameTaken: HTTPStatus.CONFLICT,
     services.PolicyNotFound: HTTPStatus.NOT_FOUND,
     services.TagNotFound: HTTPStatus.NOT_FOUND,
+    volumes.RunInProgress: HTTPStatus.CONFLICT,
 }
 
 

@@ -1,7 +1,7 @@
 """Our extension of the API: a policy's next runs and its retention simulation (docs/api.md, "Forecasts").
 
 Thin views: the body is read by ``parse.parse_policy`` (its problems come back exactly as
-create's do), the query parameters by ``forecast.parse_*_query`` (code AutoBackup.0013), and the
+create's do), the query parameters by ``queries.parse_*_query`` (code AutoBackup.0013), and the
 answer is the core's, turned into JSON here.
 """
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from ..domain.codes import QUERY_PARAM, Problem
+from ..domain.codes import PREDICATE, QUERY_PARAM, QUOTE, STATEMENT, Problem
 from ..domain.retention import DEFAULT_WEEKS
 from ..domain.values import show
 
@@ -57,8 +57,8 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _problem(name: str, message: str) -> Problem:
-    return Problem(name, QUERY_PARAM, f"{name}: {message}")
+def _problem(name: str, detail: str, kind: str = PREDICATE) -> Problem:
+    return Problem(name, QUERY_PARAM, detail, kind)
 
 
 def _single(params: Mapping[str, Sequence[str]], known: tuple[str, ...]) -> tuple[dict[str, str], list]:
@@ -85,10 +85,10 @@ def _whole(
         return default
     low, high = bounds
     if not _DIGITS.fullmatch(text):
-        problems.append(_problem(name, f"{show(text)} is not a whole number; use {low} to {high}"))
+        problems.append(_problem(name, f"{show(text)} is not a whole number; use {low} to {high}", QUOTE))
         return None
     if not low <= int(text) <= high:
-        problems.append(_problem(name, f"{int(text)} is out of range; use {low} to {high}"))
+        problems.append(_problem(name, f"{int(text)} is out of range; use {low} to {high}", STATEMENT))
         return None
     return int(text)
 
@@ -119,7 +119,9 @@ def _instant(text: str, problems: list) -> datetime | None:
     example = "use an ISO-8601 instant such as 2026-03-30T00:00:00Z"
     if not _INSTANT.fullmatch(text) and _INSTANT.fullmatch(text + "Z"):
         problems.append(
-            _problem("from", f"{show(text)} has no UTC offset; add 'Z' or one like '+01:00' ({example})")
+            _problem(
+                "from", f"{show(text)} has no UTC offset; add 'Z' or one like '+01:00' ({example})", QUOTE
+            )
         )
         return None
     try:
@@ -128,16 +130,18 @@ def _instant(text: str, problems: list) -> datetime | None:
         moment = datetime.fromisoformat(text.upper())
     except ValueError:
         hint = " (a '+' in a URL reads as a space: write it as %2B)" if _SPACED_OFFSET.search(text) else ""
-        problems.append(_problem("from", f"{show(text)} is not an instant; {example}{hint}"))
+        problems.append(_problem("from", f"{show(text)} is not an instant; {example}{hint}", QUOTE))
         return None
     if moment.tzinfo is None:
         problems.append(
-            _problem("from", f"{show(text)} has no UTC offset; add 'Z' or one like '+01:00' ({example})")
+            _problem(
+                "from", f"{show(text)} has no UTC offset; add 'Z' or one like '+01:00' ({example})", QUOTE
+            )
         )
         return None
     if not _in_years(moment):
         problems.append(
-            _problem("from", f"{show(text)} is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}")
+            _problem("from", f"{show(text)} is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}", QUOTE)
         )
         return None
     return moment.astimezone(UTC)
@@ -153,7 +157,7 @@ def _zone(name: str, problems: list) -> ZoneInfo | None:
     )
     hint = f"; did you mean '{match}'?" if match else ""
     problems.append(
-        _problem("zone", f"{show(name)} is not an IANA time zone name such as 'Europe/Berlin'{hint}")
+        _problem("zone", f"{show(name)} is not an IANA time zone name such as 'Europe/Berlin'{hint}", QUOTE)
     )
     return None
 
@@ -173,11 +177,13 @@ def parse_retention_query(
             start = None
         if start is None:
             problems.append(
-                _problem("start", f"{show(text)} is not a date; use YYYY-MM-DD such as 2026-03-02")
+                _problem("start", f"{show(text)} is not a date; use YYYY-MM-DD such as 2026-03-02", QUOTE)
             )
         elif not _in_years(start):
             problems.append(
-                _problem("start", f"{text} is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}")
+                _problem(
+                    "start", f"{text} is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}", STATEMENT
+                )
             )
             start = None
     if problems or weeks is None or start is None:

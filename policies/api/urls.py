@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import forecast, views
+from . import forecast, runs, views
 
 app_name = "api"
 
@@ -8,6 +8,14 @@ app_name = "api"
 # which would lose a POST body).
 urlpatterns = [
     path("<str:project_id>/backuppolicy", views.BackupPolicyCollection.as_view(), name="policy_collection"),
+    # Volumes and runs (CONTRACT 4.1-4.4, the inventory of section 5).
+    path("<str:project_id>/volumes", runs.VolumeInventory.as_view(), name="volumes"),
+    path("<str:project_id>/backuppolicyresources", runs.PolicyResources.as_view(), name="policy_resources"),
+    path(
+        "<str:project_id>/backuppolicyresources/<str:policy_id>/deleted_resources",
+        runs.DeletedResources.as_view(),
+        name="deleted_resources",
+    ),
     # Literal routes before the {policy_id} ones: "tags" must never be read as a policy ID.
     path("<str:project_id>/backuppolicy/tags", views.ProjectTags.as_view(), name="project_tags"),
     # Our forecast routes (docs/api.md, "Forecasts"): literal, so before {policy_id} too.
@@ -37,6 +45,16 @@ urlpatterns = [
     ),
     path(
         "<str:project_id>/backuppolicy/<str:policy_id>/tags", views.PolicyTags.as_view(), name="policy_tags"
+    ),
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/action",
+        runs.PolicyAction.as_view(),
+        name="policy_action",
+    ),
+    path(
+        "<str:project_id>/backuppolicy/<str:policy_id>/backuptasks",
+        runs.BackupTasks.as_view(),
+        name="backup_tasks",
     ),
     # Before tags/<key>: the batch route's literal "action" (its DELETE removes the tag "action").
     path(

@@ -1,10 +1,12 @@
 """The VBS v2 backup-policy endpoints: thin views over the core and the services.
 
-Every view reads through ``selectors``, checks bodies with ``schedule`` and writes through
+Every view reads through ``selectors``, checks bodies with the core (``domain.parse``), writes through
 ``services``; a refusal is raised (a ``ContractError`` or a ``services.ServiceError``) and turned
 into the envelope, with its status, in one place: ``errors.exception_handler``. The OpenAPI
 description of each operation lives in ``schema.py``.
 """
+
+from http import HTTPStatus
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -13,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, services
+from .. import selectors, services, volumes
 from ..domain import codes, parse
 from ..models import BackupPolicy, Tenant
 from . import schema
@@ -38,7 +40,7 @@ def policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
     policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
     if policy is None:
         shown = policy_id if len(policy_id) <= 64 else policy_id[:63] + "…"
-        raise services.PolicyNotFound(services.policy_not_found_problem(shown))
+        raise ContractError([services.policy_not_found_problem(shown)], status_code=HTTPStatus.NOT_FOUND)
     return policy
 
 
@@ -46,7 +48,7 @@ def json_body(request: Request):
     """Return the decoded JSON body; an empty body is the contract's AutoBackup.0000."""
     if request.stream is None:  # DRF's way of saying "no body at all"
         raise ContractError(
-            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object")]
+            [codes.Problem("body", codes.BODY_EMPTY, "the body is empty; send a JSON object", codes.REQUEST)]
         )
     return request.data
 
@@ -75,8 +77,8 @@ def policy_representation(policy: BackupPolicy) -> dict:
     if spec.time_zone is not None:
         body["time_zone"] = spec.time_zone
     body["tags"] = tag_list(spec.tags)
-    # Volumes cannot be associated with a policy yet (CONTRACT.md 3).
-    body["policy_resource_count"] = 0
+    # Annotated by the list's query (one query for all policies, not one per policy).
+    body["policy_resource_count"] = policy.resource_count
     return body
 
 
@@ -101,7 +103,7 @@ class BackupPolicyCollection(ContractView):
     @schema.list_policies
     def get(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
-        policies = selectors.policy_list_for_tenant(tenant=tenant)
+        policies = volumes.policies_with_resource_count(selectors.policy_list_for_tenant(tenant=tenant))
         return Response({"backup_policies": [policy_representation(policy) for policy in policies]})
 
     @schema.create_policy

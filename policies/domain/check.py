@@ -13,12 +13,17 @@ from .codes import (
     FREQUENCY,
     NAME_CHARS,
     NAME_LENGTH,
+    PREDICATE,
+    QUOTE,
+    REQUEST,
     RETENTION,
     START_TIME,
+    STATEMENT,
     TAG,
     TAG_COUNT,
     TIME_ZONE,
     Problem,
+    kind_of_shown,
 )
 from .contract import (
     MAX_TAGS,
@@ -65,8 +70,8 @@ class Checker:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def refuse(self, field_path: str, code: str, message: str) -> None:
-        self.problems.append(Problem(field_path, code, f"{field_path}: {message}"))
+    def refuse(self, field_path: str, code: str, detail: str, kind: str = PREDICATE) -> None:
+        self.problems.append(Problem(field_path, code, detail, kind))
 
     # -- top level
 
@@ -76,15 +81,24 @@ class Checker:
         for name in body:
             if name not in here:
                 full = f"{path}.{name}" if path else name
-                self.problems.append(Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere)))
+                self.problems.append(
+                    Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere), REQUEST)
+                )
+
+    def _string(self, value: Any, path: str, code: str, how: str, like: str) -> str | None:
+        """Return a required string field, or refuse it as missing or of another type."""
+        if value is MISSING or value is None:
+            self.refuse(path, code, f"is required; {how}")
+            return None
+        if not isinstance(value, str):
+            self.refuse(path, code, f"must be a string{like}, not {describe(value)}")
+            return None
+        return value
 
     def name(self, value: Any) -> str | None:
         path = "backup_policy_name"
-        if value is MISSING or value is None:
-            self.refuse(path, NAME_LENGTH, "is required; give a name of 1 to 64 characters")
-            return None
-        if not isinstance(value, str):
-            self.refuse(path, NAME_LENGTH, f"must be a string, not {describe(value)}")
+        value = self._string(value, path, NAME_LENGTH, "give a name of 1 to 64 characters", "")
+        if value is None:
             return None
         ok = True
         if not 1 <= len(value) <= NAME_MAX:
@@ -104,6 +118,7 @@ class Checker:
                 path,
                 NAME_CHARS,
                 f"{show(value)} starts with 'default', which is reserved; choose another name",
+                QUOTE,
             )
             ok = False
         return value if ok else None
@@ -119,7 +134,7 @@ class Checker:
         try:
             offset = parse_offset(value)
         except ValueError as exc:
-            self.refuse(path, TIME_ZONE, str(exc))
+            self.refuse(path, TIME_ZONE, str(exc), QUOTE)  # it starts with the text quoted
             return None, None
         return format_offset(offset), offset
 
@@ -175,7 +190,7 @@ class Checker:
             self.refuse(path, TAG, f"has {len(value)} characters; use {low} to {high}")
             ok = False
         if not _NAME_CHARS.fullmatch(value):
-            self.refuse(path, TAG, f"{show(value)} may contain only {ASCII_SET}")
+            self.refuse(path, TAG, f"{show(value)} may contain only {ASCII_SET}", QUOTE)
             ok = False
         return value if ok else None
 
@@ -183,11 +198,14 @@ class Checker:
 
     def start_time(self, value: Any) -> tuple[int, ...] | None:
         path = "scheduled_policy.start_time"
-        if value is MISSING or value is None:
-            self.refuse(path, START_TIME, "is required; give UTC full hours like '02:00' or '22:00,00:00'")
-            return None
-        if not isinstance(value, str):
-            self.refuse(path, START_TIME, f"must be a string like '02:00,14:00', not {describe(value)}")
+        value = self._string(
+            value,
+            path,
+            START_TIME,
+            "give UTC full hours like '02:00' or '22:00,00:00'",
+            " like '02:00,14:00'",
+        )
+        if value is None:
             return None
         hours: list[int] = []
         ok = True
@@ -200,16 +218,17 @@ class Checker:
                     path,
                     START_TIME,
                     f"{what} is not a time HH:mm; use two-digit full hours from 00:00 to 23:00, separated by commas",
+                    QUOTE if text else STATEMENT,
                 )
                 ok = False
                 continue
             hour, minute = int(match.group(1)), int(match.group(2))
             if minute:
-                self.refuse(path, START_TIME, f"{show(text)} is not a full hour; use {hour:02d}:00")
+                self.refuse(path, START_TIME, f"{show(text)} is not a full hour; use {hour:02d}:00", QUOTE)
                 ok = False
                 continue
             if hour in hours:
-                self.refuse(path, START_TIME, f"{show(text)} is given twice; list each time once")
+                self.refuse(path, START_TIME, f"{show(text)} is given twice; list each time once", QUOTE)
                 ok = False
                 continue
             hours.append(hour)
@@ -228,6 +247,7 @@ class Checker:
                     START_TIME,
                     f"{hour:02d}:00 UTC (local {format_minutes(after)}) comes after {hour_before:02d}:00 UTC "
                     f"(local {format_minutes(before)}){zone}; list the times in ascending local order: '{ordered}'",
+                    STATEMENT,
                 )
                 return False
         return True
@@ -241,7 +261,10 @@ class Checker:
             return None
         if value not in choices or not isinstance(value, str):
             self.refuse(
-                path, code, f"{show(value)} is not allowed; use {' or '.join(repr(c) for c in choices)}"
+                path,
+                code,
+                f"{show(value)} is not allowed; use {' or '.join(repr(c) for c in choices)}",
+                kind_of_shown(value),
             )
             return None
         return value
@@ -256,7 +279,7 @@ class Checker:
             self.refuse(path, code, f"must be an integer from {low} to {high}, not {describe(value)}{hint}")
             return None
         if not low <= value <= high:
-            self.refuse(path, code, f"{show(value)} is out of range; use {low} to {high}")
+            self.refuse(path, code, f"{show(value)} is out of range; use {low} to {high}", STATEMENT)
             return None
         return value
 
@@ -292,10 +315,13 @@ class Checker:
                     f"{path}[{index}]",
                     FREQUENCY,
                     f"{show(day)} is not a weekday code; use {allowed} (upper case){hint}",
+                    kind_of_shown(day),
                 )
                 ok = False
             elif day in days:
-                self.refuse(f"{path}[{index}]", FREQUENCY, f"{day} is given twice; list each day once")
+                self.refuse(
+                    f"{path}[{index}]", FREQUENCY, f"{day} is given twice; list each day once", STATEMENT
+                )
                 ok = False
             else:
                 days.add(day)

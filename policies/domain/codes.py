@@ -22,7 +22,7 @@ KEEP_FIRST = "AutoBackup.0105"
 FREQUENCY = "AutoBackup.0106"
 RETENTION = "AutoBackup.0107"
 QUOTA = "AutoBackup.0203"
-NAME_TAKEN = "AutoBackup.0204"
+NAME_TAKEN = "AutoBackup.0230"
 POLICY_NOT_FOUND = "AutoBackup.0205"
 FORBIDDEN_PROJECT = "AutoBackup.0213"
 TAG = "AutoBackup.0214"
@@ -52,16 +52,39 @@ CODE_ORDER: tuple[str, ...] = (
 )
 
 
+# How a problem's detail reads, so that each entrance can phrase it without parsing the words.
+PREDICATE = "predicate"  # says something of the field: "is required; give a name of 1 to 64 characters"
+QUOTE = "quote"  # starts by quoting the value sent: "'12:30' is not a full hour; use 12:00"
+STATEMENT = "statement"  # a sentence of its own about the field: "02:00 UTC (local 04:00) comes after ..."
+REQUEST = "request"  # about the request, naming its own subject: "the body is empty", "unknown field 'x'"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a request: where (JSON path), which contract code, how to fix it."""
+    """One thing wrong with a request: where (JSON path), which code, and how to fix it.
+
+    ``detail`` is said of ``field`` ("is required; ..."); ``kind`` says how it reads (one of
+    :data:`PREDICATE`, :data:`QUOTE`, :data:`STATEMENT`, :data:`REQUEST`), so that the dashboard
+    and the admin can put their own subject in front without reading the words.
+    """
 
     field: str
     code: str
-    message: str
+    detail: str
+    kind: str = PREDICATE
+
+    @property
+    def message(self) -> str:
+        """The API's message: ``"<field>: <detail>"``, or the detail alone when it names its subject."""
+        return self.detail if self.kind == REQUEST else f"{self.field}: {self.detail}"
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "code": self.code, "message": self.message}
+
+
+def kind_of_shown(value: object) -> str:
+    """The kind of a detail that starts with the value itself: a string is shown in quotes."""
+    return QUOTE if isinstance(value, str) else STATEMENT
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

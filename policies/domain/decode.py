@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .codes import BAD_JSON, BODY_EMPTY, Problem
+from .codes import BAD_JSON, BODY_EMPTY, REQUEST, Problem
 from .values import show
 
 
@@ -32,10 +32,10 @@ def decode_body(raw: bytes | str) -> Any:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BodyError(
-                Problem("body", BAD_JSON, "the body is not valid UTF-8; send JSON encoded as UTF-8")
+                Problem("body", BAD_JSON, "the body is not valid UTF-8; send JSON encoded as UTF-8", REQUEST)
             ) from None
     if not raw.strip():
-        raise BodyError(Problem("body", BODY_EMPTY, "the body is empty; send a JSON object"))
+        raise BodyError(Problem("body", BODY_EMPTY, "the body is empty; send a JSON object", REQUEST))
     try:
         return json.loads(
             raw, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=_unique_keys
@@ -46,11 +46,12 @@ def decode_body(raw: bytes | str) -> Any:
                 "body",
                 BAD_JSON,
                 f"the body gives the key {show(exc.key)} twice in one object; send each field once",
+                REQUEST,
             )
         ) from None
     except (ValueError, RecursionError) as exc:
         raise BodyError(
-            Problem("body", BAD_JSON, f"the body is not valid JSON ({_json_reason(exc)})")
+            Problem("body", BAD_JSON, f"the body is not valid JSON ({_json_reason(exc)})", REQUEST)
         ) from None
 
 

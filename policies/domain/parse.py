@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +12,9 @@ from .codes import (
     BODY_EMPTY,
     FREQUENCY,
     KEEP_FIRST,
+    REQUEST,
     RETENTION,
+    STATEMENT,
     STATUS,
     TAG,
     TAG_ACTION,
@@ -20,6 +22,7 @@ from .codes import (
     TAG_NOT_FOUND,
     TIME_ZONE,
     Problem,
+    kind_of_shown,
     sort_problems,
 )
 from .contract import (
@@ -44,7 +47,7 @@ def parse_policy(body: Any) -> ParseResult:
     if not isinstance(body, Mapping):
         what = "empty" if body is None else describe(body)
         return ParseResult(
-            None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object, not {what}"),)
+            None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object, not {what}", REQUEST),)
         )
 
     inner_names = {name: f"'scheduled_policy.{name}'" for name in SCHEDULE_FIELDS}
@@ -98,49 +101,32 @@ def _parse_schedule(
         required=False,
     )
 
-    frequency = week = None
     raw_frequency, raw_week = get("frequency"), get("week_frequency")
-    if raw_frequency is MISSING and raw_week is MISSING:
-        check.refuse(
-            "scheduled_policy.frequency",
-            FREQUENCY,
-            'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
-        )
-    if raw_frequency is not MISSING:
-        frequency = check.integer(raw_frequency, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE)
-    if raw_week is not MISSING:
-        week = check.week_frequency(raw_week)
-
-    retention_num = retention_day = None
-    raw_num, raw_day = get("rentention_num"), get("rentention_day")
-    if raw_num is MISSING and raw_day is MISSING:
-        check.refuse(
-            "scheduled_policy.rentention_num",
-            RETENTION,
-            "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
-        )
-    if raw_num is not MISSING:
-        retention_num = check.integer(
-            raw_num, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE
-        )
-    if raw_day is not MISSING:
-        retention_day = check.retention_day(raw_day)
-
-    if hours is not None and offset is not None:
-        in_order = check.local_order(hours, offset, time_zone)
-        if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
-            runs = ", ".join(
-                f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
-                f"the {DAY_SHIFT_WORDS[utc_day_shift(h, offset)]}"
-                for h in hours
-            )
-            also = " (frequency wins when both are given: drop it)" if raw_week is not MISSING else ""
-            check.refuse(
-                "scheduled_policy.frequency",
-                TIME_ZONE,
-                f"the start times fall on different UTC days at {time_zone} ({runs}); "
-                f"use week_frequency with the local days instead of frequency{also}",
-            )
+    frequency, week = _pair(
+        check,
+        (raw_frequency, raw_week),
+        (
+            lambda raw: check.integer(raw, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE),
+            check.week_frequency,
+        ),
+        "scheduled_policy.frequency",
+        FREQUENCY,
+        'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
+    )
+    retention_num, retention_day = _pair(
+        check,
+        (get("rentention_num"), get("rentention_day")),
+        (
+            lambda raw: check.integer(raw, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE),
+            check.retention_day,
+        ),
+        "scheduled_policy.rentention_num",
+        RETENTION,
+        "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
+    )
+    in_order = hours is not None and offset is not None and check.local_order(hours, offset, time_zone)
+    if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
+        _refuse_day_shift(check, hours, offset, time_zone, both=raw_week is not MISSING)
 
     if check.problems or hours is None or status is None:
         return {}
@@ -156,7 +142,41 @@ def _parse_schedule(
     }
 
 
-# --- Modify and the tag routes (CONTRACT.md section 3) --------------------------------------
+def _pair(
+    check: Checker,
+    raws: tuple[Any, Any],
+    readers: tuple[Callable[[Any], Any], ...],
+    path: str,
+    code: str,
+    detail: str,
+) -> tuple[Any, Any]:
+    """Check a pair of which one member must be given (each member checked when it is)."""
+    if all(raw is MISSING for raw in raws):
+        check.refuse(path, code, detail)
+    first, second = (None if raw is MISSING else read(raw) for raw, read in zip(raws, readers, strict=True))
+    return first, second
+
+
+def _refuse_day_shift(
+    check: Checker, hours: tuple[int, ...], offset: int, time_zone: str | None, *, both: bool
+) -> None:
+    """Refuse frequency for start times that fall on two UTC days: only weekdays can say which."""
+    runs = ", ".join(
+        f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
+        f"the {DAY_SHIFT_WORDS[utc_day_shift(h, offset)]}"
+        for h in hours
+    )
+    also = " (frequency wins when both are given: drop it)" if both else ""
+    check.refuse(
+        "scheduled_policy.frequency",
+        TIME_ZONE,
+        f"the start times fall on different UTC days at {time_zone} ({runs}); "
+        f"use week_frequency with the local days instead of frequency{also}",
+        STATEMENT,
+    )
+
+
+# --- Modify and the tag routes (docs/api.md, "The policy lifecycle") ------------------------
 
 # Sending one member of a pair to modify replaces the other: the stored one is dropped first.
 _PAIR_OF: dict[str, str] = {
@@ -215,13 +235,14 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
                     "body",
                     BODY_EMPTY,
                     f"the body must be a JSON object with the fields to change, not {what}",
+                    REQUEST,
                 ),
             ),
         )
     problems: list[Problem] = []
     if "tags" in body:
         problems.append(
-            Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}")
+            Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}", REQUEST)
         )
     result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k != "tags"}, current))
     if problems or not result.ok:
@@ -229,11 +250,17 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
     return ParseResult(replace(result.spec, tags=current.tags), ())
 
 
+def parse_status_change(status: Any, current: PolicySpec) -> ParseResult:
+    """Read a switch of the status (the dashboard's toggle, the admin's actions) as the modify an
+    API client sends for it, ``{"scheduled_policy": {"status": ...}}``: the same merge, the same refusals."""
+    return parse_policy_update({"scheduled_policy": {"status": status}}, current)
+
+
 def _body_problem(body: Any, shape: str) -> Problem | None:
     if isinstance(body, Mapping) and body:
         return None
     what = "empty" if body is None or body == {} else describe(body)
-    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}")
+    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}", REQUEST)
 
 
 def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
@@ -266,7 +293,12 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
         check.refuse("action", TAG_ACTION, "is required; use 'create' or 'delete'")
         action = None
     elif action not in TAG_ACTIONS or not isinstance(action, str):
-        check.refuse("action", TAG_ACTION, f"{show(action)} is not an action; use 'create' or 'delete'")
+        check.refuse(
+            "action",
+            TAG_ACTION,
+            f"{show(action)} is not an action; use 'create' or 'delete'",
+            kind_of_shown(action),
+        )
         action = None
 
     raw = body.get("tags", MISSING)
@@ -323,14 +355,15 @@ def tag_count_problem(count: int) -> Problem:
     return Problem(
         "tags",
         TAG_COUNT,
-        f"tags: the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
+        f"the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
+        STATEMENT,
     )
 
 
 def tag_not_found_problem(key: str, known: Iterable[str] = ()) -> Problem:
     """The refusal of removing a tag the policy lacks; names a key that differs only in case."""
-    message = f"key: the policy has no tag with the key {show(key)}"
+    detail = f"the policy has no tag with the key {show(key)}"
     same_but_case = [other for other in known if other.lower() == key.lower()]
     if same_but_case:
-        message += f"; did you mean {show(same_but_case[0])}? (tag keys are case-sensitive)"
-    return Problem("key", TAG_NOT_FOUND, message)
+        detail += f"; did you mean {show(same_but_case[0])}? (tag keys are case-sensitive)"
+    return Problem("key", TAG_NOT_FOUND, detail, STATEMENT)

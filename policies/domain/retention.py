@@ -17,8 +17,10 @@ Retention (a simulation of a policy that starts at ``start`` with no backups)
 from __future__ import annotations
 
 import bisect
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .contract import MINUTES_PER_WEEK
 from .longrun import SteadyState, steady_state
@@ -45,57 +47,120 @@ class SimulatedBackup:
     released: int | None = None  # when its month ended, if it was protected
 
 
+class _Simulation:
+    """The state of one play of a policy: every backup made, the pool the rule may delete from."""
+
+    def __init__(self, calendar: RunCalendar, rule: Rule) -> None:
+        self.calendar, self.rule = calendar, rule
+        self.items: list[SimulatedBackup] = []
+        self.pool: list[SimulatedBackup] = []  # alive and not protected, oldest first
+        self.protected: SimulatedBackup | None = None
+        self.last_month: date | None = None
+
+    def next_expiry(self) -> list[int]:
+        if self.rule.day_minutes is not None and self.pool:
+            return [self.pool[0].created + self.rule.day_minutes]
+        return []
+
+    def end_month(self, moment: int) -> SimulatedBackup | None:
+        """The month ended: its first backup is an ordinary one again, in creation order."""
+        released, self.protected = self.protected, None
+        if released is not None:
+            released.released = moment
+            bisect.insort(self.pool, released, key=lambda item: item.created)
+        return released
+
+    def expire(self, moment: int, released: SimulatedBackup | None) -> None:
+        if self.rule.day_minutes is None:
+            return
+        while self.pool and self.pool[0].created + self.rule.day_minutes <= moment:
+            gone = self.pool.pop(0)
+            gone.deleted, gone.reason = moment, "month_end" if gone is released else "age"
+
+    def make(self, moment: int) -> SimulatedBackup:
+        month = self.calendar.day_of(moment).replace(day=1)
+        new = SimulatedBackup(len(self.items) + 1, moment, first_of_month=month != self.last_month)
+        self.last_month = month
+        self.items.append(new)
+        if self.rule.keep_first and new.first_of_month:
+            new.protected, self.protected = True, new
+        else:
+            self.pool.append(new)
+        return new
+
+    def count(self, moment: int, released: SimulatedBackup | None, new: SimulatedBackup | None) -> None:
+        if self.rule.num is None:
+            return
+        while len(self.pool) > self.rule.num:
+            gone = self.pool.pop(0)
+            gone.deleted, gone.reason = moment, "month_end" if gone is released else "count"
+            gone.by = new.number if new is not None else None
+
+    def finish(self) -> list[SimulatedBackup]:
+        kept = "newest" if self.rule.num is not None else "young"
+        for item in self.items:
+            if item.deleted is None:
+                item.reason = "first_of_month" if item is self.protected else kept
+        return self.items
+
+
 def _simulate(calendar: RunCalendar, rule: Rule, t0: int, t1: int) -> list[SimulatedBackup]:
     """Play the policy from ``t0`` (no backups yet) to ``t1``; return every backup made."""
-    runs = list(calendar.runs(t0, t1))
-    months = calendar.month_starts(t0 + 1, t1) if rule.keep_first else []
-    run_set, month_set = set(runs), set(months)
+    return _play(calendar, rule, list(calendar.runs(t0, t1)), t0, t1)
+
+
+def _play(calendar: RunCalendar, rule: Rule, made: Sequence[int], t0: int, t1: int) -> list[SimulatedBackup]:
+    """Apply the retention rule from ``t0`` to ``t1`` to backups made at the minutes ``made``.
+
+    The forecast passes the schedule's runs; the worker passes the backups that really exist
+    (:func:`retention_keeps`), so both delete by one rule. Events at one instant run in this
+    order: the month's end, expiries by age, the new backups, the count rule.
+    """
+    made_at = Counter(made)
+    run_set = set(made_at)
+    month_set = set(calendar.month_starts(t0 + 1, t1) if rule.keep_first else [])
     fixed = sorted(run_set | month_set)
-    items: list[SimulatedBackup] = []
-    pool: list[SimulatedBackup] = []  # alive and not protected, oldest first
-    protected: SimulatedBackup | None = None
-    last_month: date | None = None
+    play = _Simulation(calendar, rule)
     index = 0
     while True:
-        moments = [fixed[index]] if index < len(fixed) else []
-        if rule.day_minutes is not None and pool:
-            moments.append(pool[0].created + rule.day_minutes)
+        moments = ([fixed[index]] if index < len(fixed) else []) + play.next_expiry()
         if not moments or min(moments) >= t1:
             break
         moment = min(moments)
-        released = None
-        if moment in month_set and protected is not None:
-            # The month ended: its first backup is an ordinary one again, in creation order.
-            released, protected = protected, None
-            released.released = moment
-            bisect.insort(pool, released, key=lambda item: item.created)
-        if rule.day_minutes is not None:
-            while pool and pool[0].created + rule.day_minutes <= moment:
-                gone = pool.pop(0)
-                gone.deleted, gone.reason = moment, "month_end" if gone is released else "age"
+        released = play.end_month(moment) if moment in month_set else None
+        play.expire(moment, released)
         new = None
-        if moment in run_set:
-            month = calendar.day_of(moment).replace(day=1)
-            new = SimulatedBackup(len(items) + 1, moment, first_of_month=month != last_month)
-            last_month = month
-            items.append(new)
-            if rule.keep_first and new.first_of_month:
-                new.protected, protected = True, new
-            else:
-                pool.append(new)
-        if rule.num is not None:
-            while len(pool) > rule.num:
-                gone = pool.pop(0)
-                gone.deleted, gone.reason = moment, "month_end" if gone is released else "count"
-                gone.by = new.number if new is not None else None
+        for _ in range(made_at[moment] if moment in run_set else 0):
+            new = play.make(moment)
+        play.count(moment, released, new)
         if index < len(fixed) and fixed[index] == moment:
             index += 1
-    for item in items:
-        if item.deleted is None:
-            item.reason = (
-                "first_of_month" if item is protected else ("newest" if rule.num is not None else "young")
-            )
-    return items
+    return play.finish()
+
+
+def retention_keeps(spec: PolicySpec, made: Sequence[datetime], *, now: datetime) -> list[bool]:
+    """Return, for each backup made at an instant of ``made``, whether the retention keeps it at ``now``.
+
+    The same rule as the forecast (:func:`simulate_retention`), played over the backups that
+    exist: the oldest first, with the month ends and the expiries between them. Instants count
+    by the minute (a run is a whole minute; "execute now" may be any instant).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if not made:
+        return []
+    minutes = [(moment - _EPOCH) // timedelta(minutes=1) for moment in made]
+    order = sorted(range(len(minutes)), key=minutes.__getitem__)
+    ordered = [minutes[index] for index in order]
+    end = (now - _EPOCH) // timedelta(minutes=1) + 1
+    items = _play(RunCalendar(spec), Rule.of(spec), ordered, ordered[0], max(end, ordered[-1] + 1))
+    keeps = [False] * len(minutes)
+    for index, item in zip(order, items, strict=True):
+        keeps[index] = item.deleted is None
+    return keeps
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Request bodies for every row of the error table (CONTRACT.md 2.4), shared by the API tests."""
+"""Request bodies for every row of the error table (docs/api.md, "Statuses and codes"), shared by the API tests."""
 
 from ..factories import schedule_payload, valid_payload
 

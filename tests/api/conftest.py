@@ -51,7 +51,7 @@ def anonymous():
     return ContractClient(None)
 
 
-# --- The lifecycle routes (CONTRACT.md 3) ------------------------------------------------------
+# --- The lifecycle routes (docs/api.md, "The policy lifecycle") -------------------------------
 
 
 def policy_url(tenant, policy_id) -> str:

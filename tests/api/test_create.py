@@ -1,4 +1,4 @@
-"""``POST /v2/{project_id}/backuppolicy`` through Django's test client (CONTRACT.md 1 and 2)."""
+"""``POST /v2/{project_id}/backuppolicy`` through Django's test client (docs/api.md, "Conventions" and "Create a backup policy")."""
 
 import json
 from datetime import timedelta
@@ -293,9 +293,9 @@ def test_a_full_project_refuses_even_an_invalid_request_with_its_validation_code
 
 
 @pytest.mark.parametrize("name", ["Nightly", "nightly", "NIGHTLY", "nIgHtLy"])
-def test_a_name_already_used_in_the_project_ignoring_case_is_409_0204(api, tenant, name):
+def test_a_name_already_used_in_the_project_ignoring_case_is_409_0230(api, tenant, name):
     BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="Nightly"))
-    error_of(api.post(create_url(tenant), valid_payload(backup_policy_name=name)), 409, "AutoBackup.0204")
+    error_of(api.post(create_url(tenant), valid_payload(backup_policy_name=name)), 409, "AutoBackup.0230")
 
 
 def test_a_name_used_in_another_project_is_accepted(api, tenant, other_tenant):
@@ -335,7 +335,7 @@ def test_a_request_refused_by_a_tenant_rule_writes_nothing(api, tenant, prepared
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_a_method_the_create_path_does_not_serve_is_405(api, tenant, method):
-    # GET is the list route (CONTRACT.md 3, tests/api/test_list.py).
+    # GET is the list route (docs/api.md, "List"; tests/api/test_list.py).
     error_of(api.request(method, create_url(tenant)), 405, "AutoBackup.0005")
 
 
@@ -346,7 +346,7 @@ def test_a_wrong_method_is_405_even_without_a_token(anonymous, tenant):
 @pytest.mark.parametrize("accept", ["text/html", "text/plain", "application/xml"])
 def test_an_accept_header_that_excludes_json_is_406(api, tenant, accept):
     response = api.post(create_url(tenant), valid_payload(), HTTP_ACCEPT=accept)
-    error_of(response, 406, "AutoBackup.0006")
+    error_of(response, 406, "AutoBackup.0015")
     assert not BackupPolicy.objects.exists()
 
 

@@ -82,7 +82,7 @@ def test_a_full_project_is_refused_over_http(live_server, tenant, token):
 def test_a_name_clash_is_409_over_http(live_server, tenant, token):
     fill(tenant, 1, prefix="Nightly")
     body = valid_payload(backup_policy_name="NIGHTLY_0")
-    send(live_server, "POST", create_url(tenant), body, token=token).error(409, "AutoBackup.0204")
+    send(live_server, "POST", create_url(tenant), body, token=token).error(409, "AutoBackup.0230")
 
 
 def test_a_post_with_a_trailing_slash_is_not_redirected(live_server, tenant, token):
@@ -106,7 +106,7 @@ def test_an_accept_without_json_is_406_over_http(live_server, tenant, token):
     answer = send(
         live_server, "POST", create_url(tenant), valid_payload(), token=token, headers={"Accept": "text/html"}
     )
-    answer.error(406, "AutoBackup.0006")
+    answer.error(406, "AutoBackup.0015")
 
 
 def test_a_body_that_is_not_json_is_415_over_http(live_server, tenant, token):
@@ -177,5 +177,5 @@ def test_parallel_creates_of_one_name_make_exactly_one(live_server, tenant, toke
     assert sorted(answer.status for answer in answers) == [200] + [409] * (PARALLEL - 1)
     for answer in answers:
         if answer.status == HTTPStatus.CONFLICT:
-            answer.error(409, "AutoBackup.0204")
+            answer.error(409, "AutoBackup.0230")
     assert BackupPolicy.objects.filter(tenant=tenant).count() == 1

@@ -185,9 +185,9 @@ def test_renaming_only_the_case_of_the_policys_own_name_is_allowed(api, policy):
 
 
 @pytest.mark.parametrize("name", ["other", "OTHER", "Other"])
-def test_a_rename_onto_another_policys_name_is_409_0204(api, tenant, policy, name):
+def test_a_rename_onto_another_policys_name_is_409_0230(api, tenant, policy, name):
     BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="other"))
-    error_of(modify(api, policy, {"backup_policy_name": name}), 409, "AutoBackup.0204")
+    error_of(modify(api, policy, {"backup_policy_name": name}), 409, "AutoBackup.0230")
     assert BackupPolicy.objects.get(pk=policy.pk).name == "policy_01"
 
 

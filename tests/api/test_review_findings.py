@@ -68,7 +68,7 @@ def test_an_offset_with_wrong_minutes_says_the_rule_once(api, tenant):
 def test_the_409_names_the_stored_policy(api, tenant):
     assert api.post(create_url(tenant), valid_payload(backup_policy_name="policy_01")).status_code == 200
     error = error_of(
-        api.post(create_url(tenant), valid_payload(backup_policy_name="POLICY_01")), 409, "AutoBackup.0204"
+        api.post(create_url(tenant), valid_payload(backup_policy_name="POLICY_01")), 409, "AutoBackup.0230"
     )
     assert "'policy_01', which 'POLICY_01' matches" in error["message"]
 
@@ -77,7 +77,7 @@ def test_the_409_names_the_stored_policy(api, tenant):
     "accept", ["text/html;q=1, application/json;q=0", "*/*;q=0", "application/*;q=0, text/html", "text/html"]
 )
 def test_an_accept_that_excludes_json_is_406_even_when_it_names_json_with_q0(api, tenant, accept):
-    error_of(api.post(create_url(tenant), valid_payload(), HTTP_ACCEPT=accept), 406, "AutoBackup.0006")
+    error_of(api.post(create_url(tenant), valid_payload(), HTTP_ACCEPT=accept), 406, "AutoBackup.0015")
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The routes of the lifecycle (CONTRACT.md 1 and 3): precedence, methods, the gate, protocol errors."""
+"""The routes of the lifecycle (docs/api.md, "Conventions" and "The policy lifecycle"): precedence, methods, the gate, protocol errors."""
 
 import pytest
 
@@ -150,7 +150,7 @@ def test_a_trailing_slash_is_a_404_0004_never_a_redirect(api, tenant, policy, me
 @pytest.mark.parametrize(("method", "path", "body"), OPERATIONS, ids=OPERATION_IDS)
 def test_an_accept_without_json_is_406_on_every_route(api, tenant, policy, method, path, body):
     response = send(api, method, url(tenant, path, policy), body, HTTP_ACCEPT="text/html")
-    error_of(response, 406, "AutoBackup.0006")
+    error_of(response, 406, "AutoBackup.0015")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from django.conf import settings
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from policies.domain import codes, contract, offsets, parse
@@ -21,7 +22,7 @@ from .cases import ERROR_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Every operation of CONTRACT.md section 3 (and create), as the schema must list it.
+# Every operation of the lifecycle and create (docs/api.md), as the schema must list it.
 CONTRACT_OPERATIONS = {
     ("get", "/v2/{project_id}/backuppolicy"),
     ("post", "/v2/{project_id}/backuppolicy"),
@@ -89,7 +90,7 @@ def test_manage_py_spectacular_validates_without_a_warning(tmp_path):
 
 def test_every_path_of_the_schema_is_under_v2(document):
     assert document["paths"]
-    assert all(path.startswith("/v2/{project_id}/backuppolicy") for path in document["paths"])
+    assert all(path.startswith("/v2/{project_id}/") for path in document["paths"])
 
 
 def test_every_operation_has_an_id_a_summary_and_the_x_auth_token_scheme(document):
@@ -257,6 +258,7 @@ OFFSET_TEXT = st.builds(
 )
 
 
+@hypothesis_settings(deadline=None)  # no timed assertion: a loaded machine is not a failure
 @given(text=OFFSET_TEXT)
 def test_the_time_zone_pattern_accepts_exactly_what_the_core_accepts(document, text):
     try:
@@ -267,6 +269,7 @@ def test_the_time_zone_pattern_accepts_exactly_what_the_core_accepts(document, t
     assert accepts(pattern_of(document, "BackupPolicyCreate", "time_zone"), text) == valid
 
 
+@hypothesis_settings(deadline=None)  # no timed assertion: a loaded machine is not a failure
 @given(text=st.text(alphabet="Dd0123456789efaultEFAULT_-x é", max_size=70))
 def test_the_name_schema_accepts_exactly_what_the_core_accepts(document, text):
     name = component(document, "BackupPolicyCreate")["properties"]["backup_policy_name"]
@@ -289,6 +292,7 @@ TIME_ITEMS = st.lists(
 )
 
 
+@hypothesis_settings(deadline=None)  # no timed assertion: a loaded machine is not a failure
 @given(items=TIME_ITEMS)
 def test_the_start_time_pattern_accepts_exactly_the_format_the_core_accepts(document, items):
     # Distinct items, no time zone: only the format decides (the pattern cannot say "each hour

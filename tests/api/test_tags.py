@@ -1,4 +1,4 @@
-"""The tag routes (CONTRACT.md 3): one policy's tags, one tag, the batch action, the project's tags."""
+"""The tag routes (docs/api.md, "Tags"): one policy's tags, one tag, the batch action, the project's tags."""
 
 import uuid
 from http import HTTPStatus

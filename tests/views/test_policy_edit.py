@@ -221,7 +221,7 @@ def test_a_rename_onto_another_policys_name_is_refused_at_the_name_field(member,
     assert form.errors["name"][0].startswith("The project already has a policy named 'Weekly'")
     body = response.content.decode()
     assert 'id="name-errors"' in body
-    assert "AutoBackup.0204" in body  # the preview names the contract's code
+    assert "AutoBackup.0230" in body  # the preview names the contract's code
     # Neither the rename nor the tags of the same submit were stored.
     assert stored(nightly) == before
     assert dashboard_events() == []

@@ -246,7 +246,15 @@ def test_each_table_cell_carries_its_column_name_for_the_phone_cards(member, ten
     make_policies(1)
     body = member.get(url("policy_list", tenant)).content.decode()
     labels = re.findall(r'<td data-label="([^"]+)"', body)
-    assert labels == ["Schedule (local time)", "Schedule (UTC)", "Retention", "Status", "Tags"]
+    assert labels == [
+        "Schedule (local time)",
+        "Schedule (UTC)",
+        "Retention",
+        "Status",
+        "Tags",
+        "Volumes",
+        "Last run",
+    ]
     assert '<th scope="col">Schedule (local time)</th>' in body
 
 

@@ -127,6 +127,8 @@ def test_the_service_stores_the_modify_and_the_tags_together_or_not_at_all(tagge
     renamed = replace(current, name="renamed")
     eleven = tuple(specs.Tag(f"k{i}", "") for i in range(11))
     with pytest.raises(services.TagLimitExceeded):
-        services.policy_update(policy=tagged, spec=renamed, tags=eleven, actor=services.Actor.dashboard(user))
+        services.policy_update(
+            policy=tagged, spec=replace(renamed, tags=eleven), actor=services.Actor.dashboard(user)
+        )
     assert BackupPolicy.objects.get(pk=tagged.pk).name == "nightly"
     assert not AuditEvent.objects.filter(entrance="dashboard").exists()

@@ -2,15 +2,22 @@ import json
 import os
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from policies import services
+from policies import services, volumes
 from policies.domain import parse
-from policies.models import BackupPolicy
+from policies.domain.volumes import ResourceItem
+from policies.models import BackupPolicy, Volume
 
 DEMO_PROJECT = "demo-project"
+# Small volume files of the local provider (only when it is the one in use), so runs are real.
+DEMO_VOLUMES = {"db-data.img": 3 * 1024 * 1024, "web-root.img": 1024 * 1024, "logs.img": 256 * 1024}
+# The policy that protects the first two of them.
+DEMO_PROTECTED = ("nightly-db", ("db-data.img", "web-root.img"))
+
 DEMO_POLICIES = [
     {
         "backup_policy_name": "nightly-db",
@@ -72,6 +79,7 @@ class Command(BaseCommand):
                 result = parse.parse_policy(payload)
                 services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
             _, token = services.token_issue(user=admin)
+        self._seed_volumes(tenant)
 
         example = {
             # A new name each run, so the printed command works however often make run is used.
@@ -93,3 +101,27 @@ class Command(BaseCommand):
             f"-H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
             f"-d '{json.dumps(example)}'"
         )
+
+    def _seed_volumes(self, tenant) -> None:
+        if settings.BACKUP_PROVIDER != "local":
+            return
+        folder = settings.LOCAL_VOLUME_ROOT / tenant.project_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, size in DEMO_VOLUMES.items():
+            path = folder / name
+            if not path.exists():
+                # Recognisable content, not zeros: a restored copy can be compared by eye.
+                line = f"{name} demo volume\n".encode()
+                path.write_bytes((line * (size // len(line) + 1))[:size])
+        volumes.volumes_sync(tenant=tenant)
+        policy_name, names = DEMO_PROTECTED
+        policy = BackupPolicy.objects.filter(tenant=tenant, name=policy_name).first()
+        free = Volume.objects.filter(tenant=tenant, name__in=names, policy__isnull=True)
+        if policy is not None and free.exists():
+            volumes.policy_volumes_associate(
+                policy=policy,
+                items=[ResourceItem(str(volume.resource_id), "volume") for volume in free],
+                actor=services.Actor.command(),
+                sync_unknown=False,
+            )
+        self.stdout.write(f"  Demo volumes: {folder} (backups in {settings.LOCAL_BACKUP_ROOT})")

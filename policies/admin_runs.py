@@ -1,0 +1,94 @@
+"""The admin site's view of volumes, backup tasks and backups.
+
+Tasks are the run history: read-only for everyone. Volumes come from the provider (refreshed by
+an action, never typed in); their association is changed on the dashboard or the API, through
+the services. A backup may be deleted here: its provider's copy is deleted first.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from . import volumes
+from .models import Backup, BackupTask, Volume
+from .providers import get_provider
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Volume)
+class VolumeAdmin(ReadOnly):
+    list_display = [
+        "name",
+        "resource_id",
+        "tenant",
+        "size_gib",
+        "status",
+        "availability_zone",
+        "policy",
+        "synced_at",
+    ]
+    list_filter = ["status", "provider", "tenant"]
+    search_fields = ["name", "resource_id"]
+    list_select_related = ["tenant", "policy"]
+    actions = ["refresh_inventory"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a volume leaves the inventory when its provider stops listing it
+
+    @admin.action(description="Refresh the inventory of the selected volumes' projects")
+    def refresh_inventory(self, request: HttpRequest, queryset) -> None:
+        project_ids = sorted(set(queryset.values_list("tenant__project_id", flat=True)))
+        results = volumes.volumes_sync_all(project_ids=project_ids)
+        for project_id, result in results.items():
+            self.message_user(
+                request,
+                f"{project_id}: {result.added} added, {result.updated} updated, {result.deleted} now deleted",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(BackupTask)
+class BackupTaskAdmin(ReadOnly):
+    list_display = [
+        "backup_name",
+        "status",
+        "policy_name",
+        "tenant",
+        "scheduled_at",
+        "started_at",
+        "finished_at",
+        "attempts",
+        "manual",
+    ]
+    list_filter = ["status", "manual", "tenant"]
+    search_fields = ["backup_name", "policy_name", "job_id", "resource_id"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "scheduled_at"
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the history of what ran is kept
+
+
+@admin.register(Backup)
+class BackupAdmin(ReadOnly):
+    list_display = ["name", "policy_name", "tenant", "resource_id", "taken_at", "size_bytes", "provider"]
+    list_filter = ["provider", "tenant"]
+    search_fields = ["name", "policy_name", "resource_id", "id"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["id", "sha256", "locator"]
+
+    def delete_model(self, request: HttpRequest, obj: Backup) -> None:
+        get_provider(obj.provider).delete_backup(obj.tenant.project_id, obj.locator)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for backup in queryset.select_related("tenant"):
+            self.delete_model(request, backup)

@@ -1,0 +1,297 @@
+"""The OpenAPI description of the volume and run operations (CONTRACT 4.1-4.4, the inventory).
+
+Built with the helpers of ``schema.py`` (its envelope, its common refusals); the components and
+codes are added to that module's tables, so the served document is one.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter
+
+from ..domain import codes
+from ..domain import volumes as volume_rules
+from . import schema
+from .schema import POLICY_ID, POLICY_PATH, PROJECT_ID, operation, ref
+
+schema.CODES.update(
+    {
+        volume_rules.MISSING_POLICY_ID: "`backup_policy_id` missing or not a string",
+        volume_rules.RESOURCE_LIMIT: "the policy would hold more than 64 volumes",
+        volume_rules.NO_RESOURCES: "`resources` missing or empty; or (execute) the policy has no volumes",
+        volume_rules.NO_RESOURCE_ID: "an item of `resources` without a `resource_id` string",
+        volume_rules.RUN_IN_PROGRESS: "a run of the policy is still executing (tasks WAITING or RUNNING)",
+    }
+)
+
+_UUID = {"type": "string", "format": "uuid"}
+_TIMESTAMP = {
+    "type": "string",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$",
+    "description": "UTC, millisecond precision, no zone suffix.",
+}
+_RESOURCE_ID = {"type": "string", "minLength": 1, "description": "The volume's UUID."}
+_FAIL_ITEM = {
+    "type": "object",
+    "required": ["resource_id", "code", "message"],
+    "properties": {
+        "resource_id": {"type": "string"},
+        "resource_type": {"type": "string"},
+        "code": {"type": "string", "pattern": r"^AutoBackup\.[0-9]{4}$"},
+        "message": {"type": "string", "minLength": 1},
+    },
+}
+
+schema.COMPONENTS.update(
+    {
+        "AssociateBody": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["backup_policy_id", "resources"],
+            "properties": {
+                "backup_policy_id": {"type": "string", "minLength": 1},
+                "resources": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["resource_id"],
+                        "properties": {
+                            "resource_id": _RESOURCE_ID,
+                            "resource_type": {
+                                # Any JSON value: one other than "volume" fails in-band (200).
+                                "description": "`volume` (the default); another type fails in-band with "
+                                "`AutoBackup.0211`.",
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "AssociateResult": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["success_resources", "fail_resources"],
+            "properties": {
+                "success_resources": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["resource_id", "resource_type", "availability_zone", "os_vol_host_attr"],
+                        "properties": {
+                            "resource_id": _UUID,
+                            "resource_type": {"type": "string", "enum": ["volume"]},
+                            "availability_zone": {"type": "string"},
+                            "os_vol_host_attr": {"type": "string"},
+                        },
+                    },
+                },
+                "fail_resources": {"type": "array", "items": _FAIL_ITEM},
+            },
+            "description": "Partial success is reported here with 200: `AutoBackup.1400` unknown "
+            "volume, `AutoBackup.0206` a volume that cannot be backed up, `AutoBackup.0211` a "
+            "`resource_type` other than `volume`.",
+        },
+        "DisassociateBody": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["resources"],
+            "properties": {
+                "resources": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["resource_id"],
+                        "properties": {"resource_id": _RESOURCE_ID},
+                    },
+                }
+            },
+        },
+        "DisassociateResult": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["success_resources", "fail_resources"],
+            "properties": {
+                "success_resources": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["resource_id"],
+                        "properties": {"resource_id": {"type": "string"}},
+                    },
+                },
+                "fail_resources": {"type": "array", "items": _FAIL_ITEM},
+            },
+            "description": "A volume the policy does not hold fails in-band with `AutoBackup.0208`.",
+        },
+        "ExecuteBody": {
+            "type": "object",
+            "additionalProperties": False,
+            "maxProperties": 0,
+            "description": "No body, or an empty object.",
+        },
+        "BackupTaskList": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["tasks", "count"],
+            "properties": {
+                "tasks": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": [
+                            "job_id",
+                            "status",
+                            "created_at",
+                            "backup_name",
+                            "resource_id",
+                            "resource_type",
+                        ],
+                        "properties": {
+                            "job_id": _UUID,
+                            "status": {"type": "string", "enum": list(volume_rules.TASK_STATUSES)},
+                            "created_at": _TIMESTAMP,
+                            "finished_at": _TIMESTAMP,
+                            "backup_name": {"type": "string", "pattern": "^autobk_[0-9a-f]+$"},
+                            "resource_id": _UUID,
+                            "resource_type": {"type": "string", "enum": ["volume"]},
+                        },
+                    },
+                },
+                "count": {"type": "integer", "minimum": 0, "description": "Tasks matching the filters."},
+            },
+        },
+        "VolumeList": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["volumes"],
+            "properties": {
+                "volumes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["id", "name", "size", "status", "availability_zone", "backup_policy_id"],
+                        "properties": {
+                            "id": _UUID,
+                            "name": {"type": "string"},
+                            "size": {
+                                "type": "number",
+                                "minimum": 0,
+                                "description": "GiB; may be fractional.",
+                            },
+                            "status": {"type": "string"},
+                            "availability_zone": {"type": "string"},
+                            "backup_policy_id": {**_UUID, "nullable": True},
+                        },
+                    },
+                }
+            },
+        },
+    }
+)
+
+RUNS = "volumes and runs"
+_BODY = (codes.BODY_EMPTY, codes.BAD_JSON, codes.BAD_FIELD)
+
+associate = operation(
+    operation_id="associateVolumes",
+    summary="Associate volumes with a backup policy",
+    description="Each volume is a success or a failure in-band (200). A volume in another policy "
+    "of the project moves to this one; one already here is a success that changes nothing; one "
+    "listed twice counts once. Past 64 volumes per policy the whole request is refused "
+    "(`AutoBackup.0204`) and nothing changes.",
+    tag=RUNS,
+    request={"application/json": ref("AssociateBody")},
+    success=(200, ref("AssociateResult"), "Each volume's outcome."),
+    refusals={
+        400: (
+            *_BODY,
+            volume_rules.MISSING_POLICY_ID,
+            volume_rules.NO_RESOURCES,
+            volume_rules.NO_RESOURCE_ID,
+            volume_rules.RESOURCE_LIMIT,
+        ),
+        404: (codes.POLICY_NOT_FOUND,),
+    },
+    parameters=[PROJECT_ID],
+)
+
+disassociate = operation(
+    operation_id="disassociateVolumes",
+    summary="Remove volumes from a backup policy",
+    description="Each volume is a success or a failure in-band (200); a volume the policy does "
+    "not hold fails with `AutoBackup.0208`.",
+    tag=RUNS,
+    request={"application/json": ref("DisassociateBody")},
+    success=(200, ref("DisassociateResult"), "Each volume's outcome."),
+    refusals={
+        400: (*_BODY, volume_rules.NO_RESOURCES, volume_rules.NO_RESOURCE_ID),
+        404: (codes.POLICY_NOT_FOUND,),
+    },
+    parameters=POLICY_PATH,
+)
+
+execute = operation(
+    operation_id="executeBackupPolicy",
+    summary="Run a backup policy now",
+    description="Queues one backup task per volume of the policy at once, whatever its status. "
+    "No body, or `{}`.",
+    tag=RUNS,
+    request={"application/json": ref("ExecuteBody")},
+    success=(204, None, "Queued; the answer has no body."),
+    refusals={
+        400: (*_BODY, volume_rules.NO_RESOURCES),
+        404: (codes.POLICY_NOT_FOUND,),
+        409: (volume_rules.RUN_IN_PROGRESS,),
+    },
+    parameters=POLICY_PATH,
+)
+
+_TASK_QUERY = [
+    OpenApiParameter("sort_dir", {"type": "string", "enum": ["asc", "desc"]}, OpenApiParameter.QUERY),
+    OpenApiParameter("sort_key", {"type": "string", "enum": ["created_at"]}, OpenApiParameter.QUERY),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": 1000},
+        OpenApiParameter.QUERY,
+        description="Default 20.",
+    ),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, OpenApiParameter.QUERY),
+    OpenApiParameter(
+        "marker", _UUID, OpenApiParameter.QUERY, description="A job_id: the page starts after that task."
+    ),
+    OpenApiParameter("job_id", _UUID, OpenApiParameter.QUERY),
+    OpenApiParameter(
+        "status", {"type": "string", "enum": list(volume_rules.TASK_STATUSES)}, OpenApiParameter.QUERY
+    ),
+]
+
+backup_tasks = operation(
+    operation_id="listBackupTasks",
+    summary="List a policy's backup tasks",
+    description="Sorted by `created_at` (`desc` by default); `count` is the number of tasks "
+    "matching `job_id` and `status`, whatever the page. A bad or unknown parameter is 400 "
+    "`AutoBackup.0013`.",
+    tag=RUNS,
+    success=(200, ref("BackupTaskList"), "The tasks."),
+    refusals={400: (codes.QUERY_PARAM,), 404: (codes.POLICY_NOT_FOUND,)},
+    parameters=[*POLICY_PATH, *_TASK_QUERY],
+)
+
+list_volumes = operation(
+    operation_id="listVolumes",
+    summary="List the project's volumes",
+    description="The inventory as last synced from the provider (by the worker, `manage.py "
+    "sync_volumes`, or an associate naming an unknown volume). A volume whose provider no longer "
+    "lists it stays, with status `deleted`.",
+    tag=RUNS,
+    success=(200, ref("VolumeList"), "The volumes."),
+    refusals={},
+    parameters=[PROJECT_ID],
+)
+
+__all__ = ["POLICY_ID", "associate", "backup_tasks", "disassociate", "execute", "list_volumes"]

@@ -1,0 +1,50 @@
+"""Which fields of a policy differ between two specs, as flat JSON paths in the contract's order.
+
+The unit of the audit trail and of the edit form's list of changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .contract import SCHEDULE_FIELDS
+from .specs import PolicySpec
+
+
+def audit_fields(spec: PolicySpec | None) -> dict[str, Any]:
+    """Return the policy as flat JSON paths, the unit in which the audit trail shows changes."""
+    if spec is None:
+        return {}
+    fields: dict[str, Any] = {"backup_policy_name": spec.name}
+    fields.update({f"scheduled_policy.{name}": value for name, value in spec.scheduled_policy().items()})
+    fields["time_zone"] = spec.time_zone
+    fields["tags"] = [{"key": tag.key, "value": tag.value} for tag in spec.tags]
+    return fields
+
+
+# The order in which changes are shown: the contract's field order, each pair together.
+# (PostgreSQL's jsonb does not keep the keys' order, so readers sort with ordered_changes.)
+AUDIT_FIELD_ORDER: tuple[str, ...] = (
+    "backup_policy_name",
+    *(f"scheduled_policy.{name}" for name in SCHEDULE_FIELDS),
+    "time_zone",
+    "tags",
+)
+
+
+def ordered_changes(changes: dict) -> list[tuple[str, Any, Any]]:
+    """Return ``(field, before, after)`` for each change, in :data:`AUDIT_FIELD_ORDER`."""
+    rank = {name: index for index, name in enumerate(AUDIT_FIELD_ORDER)}
+    return [
+        (name, change.get("before"), change.get("after"))
+        for name, change in sorted(changes.items(), key=lambda item: rank.get(item[0], len(rank)))
+    ]
+
+
+def audit_changes(before: PolicySpec | None, after: PolicySpec | None) -> dict:
+    old, new = audit_fields(before), audit_fields(after)
+    changes = {}
+    for name in sorted({*old, *new}, key=lambda name: AUDIT_FIELD_ORDER.index(name)):
+        if old.get(name) != new.get(name):
+            changes[name] = {"before": old.get(name), "after": new.get(name)}
+    return changes

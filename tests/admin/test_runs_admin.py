@@ -1,0 +1,70 @@
+"""The admin lists volumes, backup tasks (read-only) and backups; deleting a backup deletes its copy."""
+
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from policies import runs, services, volumes
+from policies.models import Backup, BackupTask, Volume
+from tests.runs.conftest import associate, daily_policy, make_volumes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def done(tenant):
+    policy = daily_policy(tenant)
+    disk = make_volumes(tenant, {"db.img": b"x" * 10})[0]
+    associate(policy, [disk])
+    task = volumes.policy_execute(policy=policy, actor=services.Actor.command())[0]
+    runs.execute_task(task.pk)
+    return task
+
+
+@pytest.fixture
+def staff(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-1234-abcd")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("model", ["volume", "backuptask", "backup"])
+def test_each_list_answers(staff, done, model):
+    response = staff.get(reverse(f"admin:policies_{model}_changelist"))
+    assert response.status_code == HTTPStatus.OK
+    assert done.backup_name in response.content.decode() or model == "volume"
+
+
+def test_a_task_cannot_be_changed_or_deleted(staff, done):
+    url = reverse("admin:policies_backuptask_change", args=[done.pk])
+    assert staff.post(url, {"status": "SKIP"}).status_code == HTTPStatus.FORBIDDEN
+    delete = reverse("admin:policies_backuptask_delete", args=[done.pk])
+    assert staff.post(delete, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
+    assert BackupTask.objects.get().status == BackupTask.Status.EXECUTE_SUCCESS
+
+
+def test_deleting_a_backup_deletes_its_copy(staff, done):
+    backup = Backup.objects.get()
+    copy = Path(settings.LOCAL_BACKUP_ROOT) / backup.locator
+    assert copy.exists()
+
+    staff.post(reverse("admin:policies_backup_delete", args=[backup.pk]), {"post": "yes"})
+
+    assert not Backup.objects.exists()
+    assert not copy.exists()
+
+
+def test_the_refresh_action_marks_a_vanished_volume_deleted(staff, done, tenant):
+    (Path(settings.LOCAL_VOLUME_ROOT) / tenant.project_id / "db.img").unlink()
+    volume = Volume.objects.get()
+
+    staff.post(
+        reverse("admin:policies_volume_changelist"),
+        {"action": "refresh_inventory", "_selected_action": [volume.pk]},
+    )
+
+    volume.refresh_from_db()
+    assert (volume.status, volume.policy_id) == (Volume.Status.DELETED, done.policy_id)

@@ -1,0 +1,51 @@
+"""A worker process killed mid-backup: its task is taken back, and no partial file is left."""
+
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from policies import runs, services, volumes
+from policies.models import Backup, BackupTask
+
+from ..worker_process import start_worker, stop, wait_until
+from .conftest import associate, daily_policy, make_volumes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CONTENT = bytes(range(256)) * 400  # 100 KiB
+
+
+def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(tenant):
+    policy = daily_policy(tenant)
+    disk = make_volumes(tenant, {"big.img": CONTENT})[0]
+    associate(policy, [disk])
+    volumes.policy_execute(policy=policy, actor=services.Actor.command())
+    task = BackupTask.objects.get()
+    partial = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id / f".{task.backup_name}.partial"
+
+    # 4 KiB/s: the copy takes ~25 s, long enough to be killed in the middle of it.
+    worker = start_worker("--no-scheduler", LOCAL_COPY_BYTES_PER_SECOND="4096")
+    try:
+        wait_until(lambda: partial.exists() and partial.stat().st_size > 0, what="the copy to start")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        stop(worker)
+
+    task.refresh_from_db()
+    assert task.status == BackupTask.Status.RUNNING  # what the dead worker left
+    assert partial.exists()
+
+    assert runs.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1)) == 1
+
+    task.refresh_from_db()
+    assert task.status == BackupTask.Status.WAITING
+    assert not partial.exists()
+    assert runs.execute_task(task.pk) == BackupTask.Status.EXECUTE_SUCCESS
+    backup = Backup.objects.get()
+    assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
+    leftovers = [p.name for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file()]
+    assert leftovers == [task.backup_name]
