@@ -3,10 +3,10 @@
 import uuid
 from collections import defaultdict
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, BackupPolicy, PolicyTag, Tenant, hash_token
+from .models import ApiToken, AuditEvent, BackupPolicy, BackupTask, PolicyTag, Tenant, hash_token
 
 
 def tenants_for_user(*, user) -> QuerySet[Tenant]:
@@ -73,8 +73,17 @@ def audit_for_policy(*, policy_id) -> QuerySet[AuditEvent]:
 
 
 def tenant_overview_for_user(*, user) -> QuerySet[Tenant]:
-    """Return the user's tenants, each with its ``policy_count``, in one query."""
-    return tenants_for_user(user=user).annotate(policy_count=Count("policies", distinct=True))
+    """Return the user's tenants with ``policy_count``, ``volume_count`` and their last finished
+    run (``last_run_status``, ``last_run_at``), in one query."""
+    last = BackupTask.objects.filter(tenant=OuterRef("pk"), status__in=BackupTask.FINISHED).order_by(
+        "-created_at", "-job_id"
+    )
+    return tenants_for_user(user=user).annotate(
+        policy_count=Count("policies", distinct=True),
+        volume_count=Count("volumes", distinct=True),
+        last_run_status=Subquery(last.values("status")[:1]),
+        last_run_at=Subquery(last.values("finished_at")[:1]),
+    )
 
 
 def token_list_for_user(*, user) -> QuerySet[ApiToken]:

@@ -99,10 +99,15 @@ def _quota(count: int) -> dict:
     }
 
 
+RUN_STATUS_WORDS = dict(BackupTask.Status.choices)
+
+
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     tenants = list(selectors.tenant_overview_for_user(user=request.user))
+    for tenant in tenants:
+        tenant.last_run_words = RUN_STATUS_WORDS.get(tenant.last_run_status, "")
     if len(tenants) == 1:
         return redirect("policies:policy_list", project_id=tenants[0].project_id)
     return render(
