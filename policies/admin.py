@@ -39,7 +39,8 @@ from .admin_forms import (
 )
 from .domain import codes, contract, specs, words
 from .domain.changes import ordered_changes
-from .forms import PolicyForm, form_data_from_payload
+from .form_mapping import form_data_from_payload
+from .forms import PolicyForm
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"

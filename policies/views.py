@@ -18,7 +18,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from . import selectors, services, volumes
 from .domain import codes, contract, nextruns, specs, words
 from .domain.changes import audit_changes, ordered_changes
-from .forms import PolicyForm, form_data_from_payload
+from .form_mapping import form_data_from_payload
+from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
