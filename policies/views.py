@@ -21,6 +21,7 @@ from .domain.changes import audit_changes, ordered_changes
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
+from .problem_display import DASHBOARD, sentence
 
 FORM_TEMPLATE = "policies/policy_form.html"
 LIST_TEMPLATE = "policies/policy_list.html"
@@ -382,7 +383,7 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
             request,
             tenant,
             fresh,
-            f"Policy “{fresh.name}” was not changed: {problem.message}",
+            f"Policy “{fresh.name}” was not changed. {sentence(problem, DASHBOARD.subjects['status'])}",
         )
     return _toggle_answer(
         request, tenant, fresh, f"Policy “{fresh.name}” is {STATUS_WORDS[fresh.status]}.", ok=True
