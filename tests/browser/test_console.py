@@ -111,6 +111,7 @@ def test_no_page_shows_the_apis_names_or_codes_outside_the_api_section(signed_in
         list_url(tenant),
         f"/p/{tenant.project_id}/policy/{policy.pk}/edit",
         f"/p/{tenant.project_id}/policy/{policy.pk}/delete",
+        f"/p/{tenant.project_id}/policy/{policy.pk}/",  # its volumes and runs
     ]
     for path in pages:
         page.goto(path)
