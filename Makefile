@@ -30,13 +30,15 @@ worker: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py worker
 
-# The production configuration: debug off, gunicorn (config/gunicorn.conf.py: BIND or HOST/PORT,
-# WORKERS, THREADS), static files collected and served by WhiteNoise. Needs DJANGO_SECRET_KEY and
-# DJANGO_ALLOWED_HOSTS (README, "Configuration"); refuses to start without a safe key.
+# The production configuration: debug off, nginx on HOST:PORT in front of gunicorn
+# (config/serve.py fills config/nginx.conf.template; config/gunicorn.conf.py: WORKERS, THREADS),
+# static files collected and served by WhiteNoise. Needs nginx (apt-get install nginx-light),
+# DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (docs/operations.md); refuses to start without a safe
+# key. SERVE_PROXY=none runs gunicorn alone, for a deployment with its own equivalent proxy.
 serve: install
 	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+	DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m config.serve
 
 lint: install
 	$(BIN)/ruff check .

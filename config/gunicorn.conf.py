@@ -43,6 +43,13 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
+# Above the limits of the nginx front (config/nginx.conf.template: 4 KiB per line or header, 16
+# KiB in all): what nginx lets through, gunicorn accepts, so a refusal of an over-long request is
+# always nginx's, in the API's JSON under /v2/, never gunicorn's own HTML page.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 32768
+
 # Several instances may run on one machine: gunicorn's control socket has one fixed default
 # path per user, which a second instance would take over.
 control_socket_disable = True

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # Outermost: it sees the final status of every answer, the envelope of ApiErrorMiddleware, an
     # SSL redirect and a 500 alike, and times all of them.
     "config.middleware.RequestLogMiddleware",
+    # Next: its headers (CSP, no-store, ...) go on every answer, the envelope and static files too.
+    "config.security_headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "policies.api.errors.ApiErrorMiddleware",

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from config.views import healthz
@@ -9,7 +10,10 @@ urlpatterns = [
     # For load balancers and orchestrators: no sign-in, never cached, outside the API's /v2/.
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Only what the product uses: no password reset (it would send mail, and there is no mail
+    # server) and no self-service password change; staff set passwords in the admin site.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("v2/", include("policies.api.urls")),
     # "/v2" alone would otherwise be redirected to "/v2/" (APPEND_SLASH), losing a POST body.
     re_path(r"^v2$", NotFoundView.as_view()),
@@ -18,3 +22,6 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(), name="api-docs"),
     path("", include("policies.urls")),
 ]
+
+# A database outage is 503 with Retry-After (the envelope under /v2/, a page elsewhere), not 500.
+handler500 = "config.views.server_error"

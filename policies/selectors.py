@@ -18,13 +18,23 @@ def tenants_for_user(*, user) -> QuerySet[Tenant]:
     return Tenant.objects.filter(memberships__user=user)
 
 
+def _may_exist(project_id: str) -> bool:
+    # PostgreSQL refuses a NUL character in any text parameter (psycopg DataError, a 500), where
+    # SQLite simply finds nothing: no project ID holds one, so none is looked up.
+    return "\x00" not in project_id
+
+
 def tenant_for_user(*, user, project_id: str) -> Tenant | None:
     """Return the user's tenant with this project ID, or None (also when it does not exist)."""
+    if not _may_exist(project_id):
+        return None
     return tenants_for_user(user=user).filter(project_id=project_id).first()
 
 
 def tenant_for_api_user(*, user, project_id: str) -> Tenant | None:
     """Return the tenant only if the token's user is a member (no superuser bypass on the API)."""
+    if not _may_exist(project_id):
+        return None
     return Tenant.objects.filter(project_id=project_id, memberships__user=user).first()
 
 

@@ -23,14 +23,19 @@ def test_a_healthy_instance_answers_200_ok_in_json_without_signing_in(client):
     response = client.get(URL)
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "database_write": "ok"}
 
 
 def test_an_unreachable_database_is_503_without_the_cause(client, monkeypatch, caplog):
     monkeypatch.setattr(views, "connection", UnreachableDatabase())
     response = client.get(URL)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "failed": "database",
+        "database": "unavailable",
+        "database_write": "not checked",
+    }
     assert "connection refused" not in response.content.decode()
     assert "connection refused" in caplog.text  # the operator still learns why
 

@@ -1,13 +1,16 @@
-"""The production server as ``make serve`` runs it: gunicorn, debug off, WhiteNoise, one log line.
+"""The production server as ``make serve`` runs it: nginx in front of gunicorn, debug off, WhiteNoise.
 
-The server is started once for the module on a loopback port, with a throw-away SQLite database
-and static folder, the project's gunicorn configuration and a freshly generated secret key.
+The server is started once for the module on a loopback port (``python -m config.serve``, what
+``make serve`` runs), with a throw-away SQLite database and static folder, the project's nginx
+and gunicorn configurations and a freshly generated secret key.
 """
 
 import http.client
+import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -75,13 +80,14 @@ def server(tmp_path_factory):
             timeout=300,
         )
         assert done.returncode == 0, done.stderr
+    require(shutil.which("nginx") is not None, "nginx is not installed (apt-get install nginx-light)")
     port = free_port()
-    log = folder / "gunicorn.log"
+    log = folder / "serve.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            [sys.executable, "-m", "config.serve"],
             cwd=ROOT,
-            env={**env, "BIND": f"127.0.0.1:{port}"},
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port), "NGINX_WORKERS": "1"},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -89,7 +95,7 @@ def server(tmp_path_factory):
     try:
         for _ in range(300):  # up to a minute to boot on a loaded machine; not a timing assertion
             if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{served.log_text()}")
+                pytest.fail(f"make serve exited with {process.returncode}:\n{served.log_text()}")
             try:
                 if served.get("/healthz")[0] == 200:
                     break
@@ -97,7 +103,7 @@ def server(tmp_path_factory):
                 pass
             time.sleep(0.2)
         else:
-            pytest.fail(f"gunicorn did not answer /healthz:\n{served.log_text()}")
+            pytest.fail(f"make serve did not answer /healthz:\n{served.log_text()}")
         yield served
     finally:
         process.send_signal(signal.SIGTERM)
@@ -108,11 +114,11 @@ def server(tmp_path_factory):
             process.wait()
 
 
-def test_the_health_check_answers_through_gunicorn(server):
+def test_the_health_check_answers_through_nginx_and_gunicorn(server):
     status, headers, body = server.get("/healthz")
     assert status == 200
-    assert body == b'{"status": "ok", "database": "ok"}'
-    assert headers["server"].startswith("gunicorn")
+    assert body == b'{"status": "ok", "database": "ok", "database_write": "ok"}'
+    assert headers["server"] == "nginx"  # without its version
 
 
 def test_each_request_is_logged_once_by_the_app_and_not_again_by_gunicorn(server):
@@ -160,3 +166,126 @@ def test_gunicorn_refuses_to_start_with_a_weak_secret_key(tmp_path):
     assert done.returncode != 0
     assert "DJANGO_SECRET_KEY is too weak" in done.stderr
     assert "secrets.token_urlsafe(50)" in done.stderr
+
+
+# --- What the front proxy answers itself: the API's envelope under /v2/, a page elsewhere -------
+
+
+def raw_exchange(server, request: bytes) -> tuple[int, dict, bytes]:
+    """Send bytes as they are and read the whole answer (the server closes after an error)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def assert_api_envelope(headers: dict, body: bytes, code: str) -> None:
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)["error"]
+    assert error["code"] == code
+    assert error["message"]
+
+
+def test_an_over_long_api_url_is_414_in_the_envelope(server):
+    status, headers, body = server.get("/v2/" + "a" * 6000 + "/backuppolicy")
+    assert status == 414
+    assert_api_envelope(headers, body, "AutoBackup.0012")
+
+
+def test_an_over_large_api_header_is_431_in_the_envelope(server):
+    status, headers, body = server.get("/v2/p/backuppolicy", **{"X-Auth-Token": "t" * 6000})
+    assert status == 431
+    assert_api_envelope(headers, body, "AutoBackup.0012")
+
+
+def test_an_over_large_header_of_a_page_is_an_html_page(server):
+    status, headers, body = server.get("/accounts/login/", Cookie="c=" + "x" * 6000)
+    assert status == 431
+    assert headers["content-type"] == "text/html"
+    assert b"<h1>" in body
+
+
+def test_a_malformed_request_line_is_400_in_the_envelope(server):
+    status, headers, body = raw_exchange(server, b"NOT A REQUEST\r\n\r\n")
+    assert status == 400
+    assert_api_envelope(headers, body, "AutoBackup.0012")
+
+
+def test_a_request_with_more_headers_than_gunicorn_takes_alone_reaches_the_api(server):
+    # gunicorn alone refuses more than 100 header fields with its own HTML 400 page.
+    many = "".join(f"X-H{n}: 1\r\n" for n in range(150))
+    request = f"GET /v2/p/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{many}\r\n"
+    status, headers, body = raw_exchange(server, request.encode())
+    assert status == 401
+    assert_api_envelope(headers, body, "AutoBackup.0002")
+
+
+def test_an_api_body_over_the_proxy_limit_is_413_in_the_envelope(server):
+    body = b"{" + b" " * (1024 * 1024 + 10) + b"}"
+    request = (
+        b"POST /v2/p/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    status, headers, answer = raw_exchange(server, request)
+    assert status == 413
+    assert_api_envelope(headers, answer, "AutoBackup.0011")
+
+
+def test_slow_clients_holding_more_connections_than_workers_do_not_stop_the_health_check(server):
+    # Two workers; ten clients that never finish their headers or their body. Without a buffering
+    # front every worker waits on one of them and the health check is never answered.
+    held = []
+    try:
+        for n in range(10):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            if n % 2:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\r\n")
+            else:
+                connection.sendall(
+                    b"POST /v2/p/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"
+                )
+            held.append(connection)
+        status, _, body = server.get("/healthz")
+        assert status == 200
+        assert json.loads(body)["status"] == "ok"
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def test_with_gunicorn_down_nginx_answers_503_with_retry_after(tmp_path):
+    require(shutil.which("nginx") is not None, "nginx is not installed (apt-get install nginx-light)")
+    from config.serve import render_nginx_conf
+
+    tmp_path.chmod(0o755)  # nginx's workers may run as another user
+    port, dead = free_port(), free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        render_nginx_conf(run_dir=tmp_path, listen=f"127.0.0.1:{port}", upstream=f"127.0.0.1:{dead}")
+    )
+    nginx = subprocess.Popen(["nginx", "-e", "stderr", "-p", str(tmp_path), "-c", str(conf)])
+    try:
+        front = Server(port, tmp_path / "none.log")
+        for _ in range(100):
+            try:
+                status, headers, body = front.get("/v2/p/backuppolicy")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("nginx did not start")
+        assert status == 503
+        assert headers["retry-after"] == "10"
+        assert_api_envelope(headers, body, "AutoBackup.0010")
+        status, headers, body = front.get("/p/demo/")
+        assert status == 503
+        assert headers["content-type"] == "text/html"
+        assert b"Temporarily unavailable" in body
+    finally:
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=30)

@@ -11,8 +11,11 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
+from django.utils.encoding import escape_uri_path
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+from config.outage import RETRY_AFTER_SECONDS, is_outage
 
 from .. import services, volumes
 from ..domain import codes
@@ -31,8 +34,13 @@ UNSUPPORTED_MEDIA_TYPE = "AutoBackup.0007"
 BODY_TOO_LARGE = "AutoBackup.0011"
 BAD_REQUEST = "AutoBackup.0012"  # refused by Django before the API saw it (e.g. a bad Host header)
 HTTPS_REQUIRED = "AutoBackup.0014"  # plain HTTP where the deployment redirects to HTTPS
+SERVICE_UNAVAILABLE = "AutoBackup.0010"  # the database cannot be reached or written: try again later
 
 SERVER_ERROR_MESSAGE = "the server failed to process the request; try again later"
+SERVICE_UNAVAILABLE_MESSAGE = (
+    f"the service cannot store or read data at the moment; nothing was changed; try again in "
+    f"{RETRY_AFTER_SECONDS} seconds"
+)
 
 
 class ContractError(exceptions.APIException):
@@ -46,10 +54,27 @@ class ContractError(exceptions.APIException):
         super().__init__(self.problems[0].message)
 
 
+# The most problems one answer lists in ``details``; past it, a last entry says how many more
+# there were. A body of 10 000 bad start times would otherwise answer 1.5 MB.
+MAX_DETAILS = 20
+
+
 def envelope(code: str, message: str, problems=()) -> dict:
     body = {"code": code, "message": message}
     if problems:
-        body["details"] = [problem.as_dict() for problem in problems]
+        problems = list(problems)
+        details = [problem.as_dict() for problem in problems[:MAX_DETAILS]]
+        left_out = problems[MAX_DETAILS:]
+        if left_out:
+            details.append(
+                {
+                    "field": left_out[0].field,
+                    "code": left_out[0].code,
+                    "message": f"and {len(left_out)} more problem{'s' if len(left_out) > 1 else ''} "
+                    f"not listed (at most {MAX_DETAILS} are); fix these first",
+                }
+            )
+        body["details"] = details
     return {"error": body}
 
 
@@ -97,8 +122,26 @@ def exception_handler(exc, context):
             envelope(code, _message(exc, context.get("request"))), status=exc.status_code, headers=headers
         )
     request = context.get("request")
-    logger.exception("unhandled error in %s", getattr(request, "path", "an API view"), exc_info=exc)
+    if is_outage(exc):
+        logger.error("database unavailable in %s", _logged_path(request), exc_info=exc)
+        return outage_response()
+    logger.exception("unhandled error in %s", _logged_path(request), exc_info=exc)
     return Response(envelope(codes.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
+
+
+def outage_response() -> JsonResponse:
+    """The API's answer when the database cannot be reached or written: 503, with Retry-After."""
+    return JsonResponse(
+        envelope(SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE),
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _logged_path(request) -> str:
+    """The path as it may go into a log line: re-escaped, so that a decoded %0d%0a cannot forge one."""
+    path = getattr(request, "path", None)
+    return escape_uri_path(path) if path is not None else "an API view"
 
 
 def _message(exc: exceptions.APIException, request=None) -> str:
@@ -152,7 +195,10 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(API_PREFIX):
             return None
-        logger.exception("unhandled error in %s", request.path, exc_info=exception)
+        if is_outage(exception):
+            logger.error("database unavailable in %s", _logged_path(request), exc_info=exception)
+            return outage_response()
+        logger.exception("unhandled error in %s", _logged_path(request), exc_info=exception)
         return self._envelope_for(500)
 
     @staticmethod
@@ -169,6 +215,8 @@ class ApiErrorMiddleware:
 
     @staticmethod
     def _envelope_for(status_code: int) -> JsonResponse:
+        if status_code == HTTPStatus.SERVICE_UNAVAILABLE:
+            return outage_response()
         if status_code >= 500:
             return JsonResponse(envelope(codes.SERVER_ERROR, SERVER_ERROR_MESSAGE), status=500)
         code = _STATUS_CODES.get(status_code, BAD_REQUEST)

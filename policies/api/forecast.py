@@ -314,6 +314,7 @@ class RetentionPreview(ContractView):
         tenant_or_403(request, project_id)
         query, problems = queries.parse_retention_query(_params(request), today=timezone.now().date())
         spec = _payload_spec(request, problems)
+        refuse_problems(queries.retention_span_problems(spec, query.weeks))
         return Response(retention_json(spec, query))
 
 
@@ -325,4 +326,6 @@ class PolicyRetention(ContractView):
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         query, problems = queries.parse_retention_query(_params(request), today=timezone.now().date())
         refuse_problems(problems)
-        return Response(retention_json(policy.to_spec(), query))
+        spec = policy.to_spec()
+        refuse_problems(queries.retention_span_problems(spec, query.weeks))
+        return Response(retention_json(spec, query))

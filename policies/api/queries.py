@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from ..domain.codes import PREDICATE, QUERY_PARAM, QUOTE, STATEMENT, Problem
-from ..domain.retention import DEFAULT_WEEKS
+from ..domain.retention import DEFAULT_WEEKS, MAX_RETENTION_BACKUPS, backups_per_week_at_most
+from ..domain.specs import PolicySpec
 from ..domain.values import show
 
 # Query parameters of the forecast endpoints (docs/api.md).
@@ -189,3 +190,18 @@ def parse_retention_query(
     if problems or weeks is None or start is None:
         return None, tuple(problems)
     return RetentionQuery(start, weeks), ()
+
+
+def retention_span_problems(spec: PolicySpec, weeks: int) -> tuple[Problem, ...]:
+    """Refuse (0013, on ``weeks``) a span in which the policy could make more than MAX_RETENTION_BACKUPS."""
+    per_week = backups_per_week_at_most(spec)
+    if per_week * weeks <= MAX_RETENTION_BACKUPS:
+        return ()
+    most = max(1, MAX_RETENTION_BACKUPS // per_week)
+    return (
+        _problem(
+            "weeks",
+            f"{weeks} weeks of this policy hold up to {per_week * weeks} backups, and a forecast "
+            f"lists at most {MAX_RETENTION_BACKUPS}; ask for at most {most} weeks",
+        ),
+    )

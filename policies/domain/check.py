@@ -36,7 +36,7 @@ from .contract import (
 )
 from .offsets import format_minutes, format_offset, local_minute, parse_offset
 from .specs import Tag
-from .values import char_name, describe, is_int, show
+from .values import char_name, describe, field_name_shown, is_int, show
 
 # Only ASCII: Python's \w and \d would also accept letters and digits of other scripts.
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]*")
@@ -51,7 +51,8 @@ ASCII_SET = "ASCII letters A-Z and a-z, digits, '_' and '-'"
 
 def suggest(path: str, name: str, here: tuple[str, ...], elsewhere: Mapping[str, str]) -> str:
     """Return the message for an unknown field, with the closest known name if there is one."""
-    full = f"{path}.{name}" if path else name
+    shown = field_name_shown(name)
+    full = f"{path}.{shown}" if path else shown
     message = f"unknown field '{full}'"
     if name in elsewhere:
         return f"{message}; did you mean {elsewhere[name]}?"
@@ -80,7 +81,7 @@ class Checker:
     ) -> None:
         for name in body:
             if name not in here:
-                full = f"{path}.{name}" if path else name
+                full = f"{path}.{field_name_shown(name)}" if path else field_name_shown(name)
                 self.problems.append(
                     Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere), REQUEST)
                 )
@@ -168,7 +169,9 @@ class Checker:
                 match = difflib.get_close_matches(str(name).lower(), TAG_FIELDS, n=1, cutoff=0.6)
                 hint = f"did you mean '{match[0]}'? " if match else ""
                 self.refuse(
-                    f"{path}.{name}", TAG, f"is not a tag field; {hint}a tag has only 'key' and 'value'"
+                    f"{path}.{field_name_shown(name)}",
+                    TAG,
+                    f"is not a tag field; {hint}a tag has only 'key' and 'value'",
                 )
                 ok = False
         key = self._tag_text(item.get("key", MISSING), f"{path}.key", 1, TAG_KEY_MAX)

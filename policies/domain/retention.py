@@ -33,6 +33,20 @@ from .words import OFF_NOTE, explain, rule_words
 
 # The span the dashboard and the API simulate when none is asked for.
 DEFAULT_WEEKS = 8
+# The most backups one retention forecast of the API lists: an hourly policy over 52 weeks would
+# be 8736 (2.7 MB of JSON); 2000 keep an answer under about 1 MB and still cover 11 weeks of it.
+MAX_RETENTION_BACKUPS = 2000
+
+
+def backups_per_week_at_most(spec: PolicySpec) -> int:
+    """Return the most runs the policy can make in any 7 days (ON or not)."""
+    times = len(spec.start_hours)
+    if spec.week_frequency is not None:
+        return times * len(spec.week_frequency)
+    every = spec.frequency or 1
+    # Every N days restarts on the 1st of each local month: a week that spans a month's end can
+    # hold one run more than 7 / N.
+    return times * (7 if every == 1 else -(-7 // every) + 1)
 
 
 @dataclass

@@ -49,3 +49,24 @@ def char_name(ch: str) -> str:
         return repr(ch)
     shown = f"{ch!r} " if ch.isprintable() else ""
     return f"{shown}(U+{ord(ch):04X})"
+
+
+FIELD_NAME_SHOWN_MAX = 64
+
+
+def field_name_shown(name: Any) -> str:
+    """Return a client's field name as it may be echoed: invisible characters escaped, long ones cut.
+
+    A lone surrogate (``"\\ud800"`` in JSON) is valid JSON text but cannot be encoded in UTF-8,
+    so echoing it raw breaks the answer; a control character could forge a line where the
+    message is logged; a 60 KB name would make the answer as large.
+    """
+    text = str(name)
+    if len(text) > FIELD_NAME_SHOWN_MAX:
+        text = text[: FIELD_NAME_SHOWN_MAX - 1] + "…"
+    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -15,6 +15,8 @@ Settings (environment variables):
   BENCH_WORKERS      gunicorn workers (default: config/gunicorn.conf.py's, 2 x CPUs + 1)
   BENCH_TENANTS      tenants the creates rotate over (default 3000: 30 000 creates before a quota)
   BENCH_DATABASES    "sqlite,postgresql" by default; PostgreSQL only with a server URL
+  BENCH_SERVER       "serve" (default: what make serve starts, nginx in front of gunicorn) or
+                     "gunicorn" (gunicorn alone, as make serve did before nginx)
 
 Numbers, never assertions: compare runs on one machine (docs/performance.md).
 """
@@ -46,6 +48,9 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "1"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 TENANTS = int(os.environ.get("BENCH_TENANTS", "3000"))
+SERVER = os.environ.get("BENCH_SERVER", "serve")
+if SERVER not in {"serve", "gunicorn"}:
+    sys.exit(f"bench: BENCH_SERVER={SERVER!r}: use serve or gunicorn")
 LIST_TENANTS = 20
 PREVIEW_PROJECT = "bench-preview"
 
@@ -277,9 +282,15 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> list[Result]
     run([python, "-m", "tests.benchmarks.load", "--seed", str(folder)], env, what="seeding")
     log = folder / "gunicorn.log"
     url = f"http://127.0.0.1:{port}"
+    if SERVER == "serve":
+        command = [python, "-m", "config.serve"]
+        env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
+        env.pop("BIND")
+    else:
+        command = [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"]
     with log.open("w") as sink:
         server = subprocess.Popen(
-            [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            command,
             cwd=ROOT,
             env=env,
             stdout=sink,
@@ -321,7 +332,8 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> list[Result]
 def print_table(vendor: str, results: list[Result]) -> None:
     floor = results[0]
     print()
-    print(f"{vendor}: gunicorn, {workers_in_use()} workers; wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s")
+    front = "nginx + gunicorn" if SERVER == "serve" else "gunicorn alone"
+    print(f"{vendor}: {front}, {workers_in_use()} workers; wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s")
     header = f"{'request':<50} {'req/s':>8} {'x floor':>8} {'p50 ms':>8} {'x floor':>8} {'p99 ms':>8} {'x floor':>8}"
     print(header)
     print("-" * len(header))

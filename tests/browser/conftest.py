@@ -88,13 +88,23 @@ def new_page(chromium_browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: note_csp_violation(message, violations))
         return page
 
+    violations: list[str] = []
     yield open_page
     for context in contexts:
         context.close()
     # An uncaught exception in the page's JavaScript is a bug even when the assertions passed.
     assert not errors, f"uncaught JavaScript errors: {errors}"
+    # So is anything the Content-Security-Policy refused: a script or a style that did not apply.
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def note_csp_violation(message, violations: list[str]) -> None:
+    """Keep a console message in which Chromium reports something the page's CSP refused."""
+    if "Content Security Policy" in message.text:
+        violations.append(message.text)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0003_volumes_and_runs'),
+        ('policies', '0004_health_check'),
     ]
 
     operations = [

@@ -1,0 +1,103 @@
+"""Requests a probe sent to break the API: each is refused in the envelope, never a 500."""
+
+import json
+import logging
+from http import HTTPStatus
+
+import pytest
+
+from policies import selectors
+from tests.factories import valid_payload
+
+from ..conftest import create_url
+from .conftest import assert_envelope, fill, policy_url, send
+
+pytestmark = pytest.mark.django_db
+
+
+def surrogate_body(**extra) -> str:
+    # json.dumps would write "\ud800" as the six characters \ud800: exactly what a client sends.
+    body = {"\ud800": 1, **valid_payload(), **extra}
+    del body["tags"]  # a modify body may not carry tags: that would be the first problem
+    text = json.dumps(body)
+    assert "\\ud800" in text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [
+        ("POST", lambda tenant, policy: create_url(tenant)),
+        ("PUT", lambda tenant, policy: policy_url(tenant, policy)),
+        ("POST", lambda tenant, policy: create_url(tenant) + "/nextruns"),
+        ("POST", lambda tenant, policy: create_url(tenant) + "/retention"),
+    ],
+    ids=["create", "modify", "nextruns", "retention"],
+)
+def test_a_lone_surrogate_in_an_unknown_field_name_is_a_400_with_the_name_escaped(api, tenant, method, route):
+    (policy,) = fill(tenant, 1)
+    response = send(api, method, route(tenant, policy), raw=surrogate_body())
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content[:300]
+    error = assert_envelope(response.status_code, response.json(), "AutoBackup.0001")
+    assert error["message"].startswith("unknown field '\\ud800'")
+    assert error["details"][0]["field"] == "\\ud800"
+    response.content.decode("utf-8")  # the answer is valid UTF-8 all through
+
+
+def test_a_lone_surrogate_in_a_tag_field_name_is_a_400_too(api, tenant):
+    (policy,) = fill(tenant, 1)
+    body = '{"tag": {"key": "env", "value": "x", "\\udfff": 1}}'
+    response = send(api, "POST", policy_url(tenant, policy) + "/tags", raw=body)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    error = assert_envelope(response.status_code, response.json(), "AutoBackup.0214")
+    assert error["details"][0]["field"] == "tag.\\udfff"
+
+
+def test_an_ordinary_unknown_field_is_still_named_as_sent(api, tenant):
+    response = api.post(create_url(tenant), {**valid_payload(), "colour": "blue"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"]["details"][0]["field"] == "colour"
+
+
+def test_a_very_long_unknown_field_name_is_cut_in_the_answer(api, tenant):
+    response = api.post(create_url(tenant), {**valid_payload(), "x" * 5000: 1})
+    error = assert_envelope(response.status_code, response.json(), "AutoBackup.0001")
+    assert len(error["message"]) < 200
+    assert error["details"][0]["field"].endswith("…")
+
+
+@pytest.mark.parametrize("suffix", ["/backuppolicy", "/backuppolicy/tags"])
+def test_a_nul_byte_in_the_project_id_is_the_403_of_any_other_project(api, tenant, suffix):
+    response = api.request("GET", f"/v2/{tenant.project_id}%00{suffix}")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert_envelope(response.status_code, response.json(), "AutoBackup.0213")
+
+
+def test_a_nul_byte_in_the_project_id_of_a_create_is_403(api, tenant):
+    response = api.post(f"/v2/{tenant.project_id}%00/backuppolicy", valid_payload())
+    assert_envelope(response.status_code, response.json(), "AutoBackup.0213")
+
+
+def test_the_log_line_of_an_unexpected_error_escapes_the_path(api, tenant, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "tenant_for_api_user", broken)
+    with caplog.at_level(logging.ERROR, logger="policies.api"):
+        response = api.request("GET", "/v2/x%0d%0a2026-01-01%20INFO%20forged/backuppolicy")
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    (record,) = [r for r in caplog.records if r.name == "policies.api"]
+    line = record.getMessage()
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "x%0D%0A2026-01-01%20INFO%20forged" in line
+
+
+def test_the_log_line_of_an_unexpected_error_keeps_a_plain_path_readable(api, tenant, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "tenant_for_api_user", broken)
+    with caplog.at_level(logging.ERROR, logger="policies.api"):
+        api.request("GET", f"/v2/{tenant.project_id}/backuppolicy")
+    assert f"unhandled error in /v2/{tenant.project_id}/backuppolicy" in caplog.text
