@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from . import runs, selectors
@@ -125,8 +126,11 @@ def _record(
     policy: BackupPolicy,
     before: specs.PolicySpec | None,
     after: specs.PolicySpec | None,
+    changes: dict | None = None,
 ) -> AuditEvent | None:
-    changes = audit_changes(before, after)
+    # ``changes`` may be worked out before the transaction, to keep the locks short.
+    if changes is None:
+        changes = audit_changes(before, after)
     if not changes:
         return None
     return record_event(actor, action, policy, changes, name=(after or before).name)
@@ -164,8 +168,9 @@ def _lock_tenant(tenant: Tenant) -> None:
     # quota check and insert of concurrent creates, renames, tag changes. NO KEY UPDATE, so that
     # the foreign-key checks of the rows written meanwhile (KEY SHARE) do not wait on it. SQLite
     # ignores FOR UPDATE; there the IMMEDIATE transaction (settings) already holds the database's
-    # write lock from its first statement.
-    Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
+    # write lock from its first statement, so the statement is not even sent.
+    if connection.features.has_select_for_update:
+        Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
 
 
 def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
@@ -191,25 +196,37 @@ def _name_clash(tenant: Tenant, name: str, exclude=None) -> str | None:
     return selectors.name_clash_for_tenant(tenant=tenant, name=name, exclude=exclude)
 
 
+def _count_and_name_clash(tenant: Tenant, name: str) -> tuple[int, str | None]:
+    """Return how many policies the tenant holds and the stored name ``name`` clashes with, in one query."""
+    found = BackupPolicy.objects.filter(tenant=tenant).aggregate(
+        count=Count("pk"), clash=Max("name", filter=Q(name__iexact=name))
+    )
+    return found["count"], found["clash"]
+
+
 def _is_name_constraint(exc: IntegrityError) -> bool:
     return "uniq_policy_name_per_tenant_ci" in str(exc) or "UNIQUE" in str(exc).upper()
 
 
 def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> BackupPolicy:
     """Store a new policy and its tags; refuse past the quota or on a name already used."""
+    # What needs no database is worked out before the transaction: its locks are held only for
+    # the lock, one query for the quota and the name, and the three inserts.
+    fields = BackupPolicy.fields_from_spec(spec)
+    changes = audit_changes(None, spec)
     try:
         with transaction.atomic():
             _lock_tenant(tenant)
-            if BackupPolicy.objects.filter(tenant=tenant).count() >= contract.MAX_POLICIES_PER_TENANT:
+            count, existing = _count_and_name_clash(tenant, spec.name)
+            if count >= contract.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
-            existing = _name_clash(tenant, spec.name)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            policy = BackupPolicy(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
+            policy = BackupPolicy(tenant=tenant, **fields)
             policy.next_run_at = runs.first_run_from(policy, timezone.now())
             policy.save(force_insert=True)
             _store_tags(policy, spec.tags)
-            _record(actor, AuditEvent.Action.CREATE, policy, None, spec)
+            _record(actor, AuditEvent.Action.CREATE, policy, None, spec, changes)
     except IntegrityError as exc:
         # The lock makes this unreachable for names; kept so a race never surfaces as a 500.
         if _is_name_constraint(exc):
@@ -284,7 +301,10 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor) -> PolicyCha
     The merge reads the policy under its lock, so two modifies at once each keep the other's
     fields: the second merges over what the first stored, not over what both read before.
     """
-    return _change_locked(policy, actor, lambda stored: parse.parse_policy_update(body, stored))
+    policy_id = str(policy.pk)
+    return _change_locked(
+        policy, actor, lambda stored: parse.parse_policy_update(body, stored, policy_id=policy_id)
+    )
 
 
 def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor) -> PolicyChange:
@@ -367,14 +387,14 @@ def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> Backup
 
 
 def policy_tags_batch(*, policy: BackupPolicy, batch: specs.TagAction, actor: Actor) -> BackupPolicy:
-    """The batch route: ``create`` adds or replaces each tag; ``delete`` removes the listed keys.
+    """The batch route: ``create``/``update`` add or replace each tag; ``delete`` removes keys.
 
     A delete whose value is given removes the tag only when the value matches; absent keys are
     ignored, as the contract says.
     """
 
     def change(tags: list[specs.Tag]) -> list[specs.Tag]:
-        if batch.action == "create":
+        if batch.upserts:
             for tag in batch.tags:
                 index = next((i for i, old in enumerate(tags) if old.key == tag.key), None)
                 if index is None:

@@ -160,7 +160,7 @@ def _volume_ids(volumes) -> list[str]:
 def policy_volumes_associate(
     *, policy: BackupPolicy, items: list[ResourceItem], actor: services.Actor, sync_unknown: bool = True
 ) -> AssociateResult:
-    """Associate volumes with the policy; report each failure in-band (CONTRACT 4.1).
+    """Associate volumes with the policy; report each failure in-band (docs/api.md, "Volumes and runs").
 
     A volume in another policy of the project moves here (both sides audited); one already here
     is a success that changes nothing. Past 64 volumes the whole request is refused, under the
@@ -253,7 +253,7 @@ class DisassociateResult:
 def policy_volumes_disassociate(
     *, policy: BackupPolicy, items: list[ResourceItem], actor: services.Actor
 ) -> DisassociateResult:
-    """Remove volumes from the policy; a volume it does not hold fails in-band (CONTRACT 4.2)."""
+    """Remove volumes from the policy; a volume it does not hold fails in-band (docs/api.md, "Volumes and runs")."""
     result = DisassociateResult()
     with transaction.atomic():
         current = services._lock_policy(policy)
@@ -286,7 +286,7 @@ def policy_volumes_disassociate(
 def policy_execute(
     *, policy: BackupPolicy, actor: services.Actor, now: datetime | None = None
 ) -> list[BackupTask]:
-    """Queue one backup task per volume of the policy at once, whatever its status (CONTRACT 4.3)."""
+    """Queue one backup task per volume of the policy at once, whatever its status (docs/api.md, "Volumes and runs")."""
     now = now or timezone.now()
     with transaction.atomic():
         current = services._lock_policy(policy)

@@ -123,6 +123,33 @@ def test_tags_in_a_modify_body_point_to_the_tag_routes():
     assert "/tags" in result.problems[0].message
 
 
+POLICY_ID = "6f1c7a52-3d0e-4b8e-9a51-0c2d4e6f8a10"
+
+
+@pytest.mark.parametrize("sent", [POLICY_ID, POLICY_ID.upper(), None])
+def test_a_modify_body_may_repeat_the_policy_id_of_the_path(sent):
+    body = {"backup_policy_id": sent, "scheduled_policy": {"status": "OFF"}}
+    result = parse_policy_update(body, stored(), policy_id=POLICY_ID)
+    assert result.ok, result.problems
+    assert result.spec.status == "OFF"
+
+
+@pytest.mark.parametrize(
+    "sent", ["0b5e9c1e-8f43-4c6b-a1d2-93e6f0c4b7aa", "not-a-uuid", "", 7, [POLICY_ID]], ids=repr
+)
+def test_a_modify_body_naming_another_policy_id_is_0001(sent):
+    body = {"backup_policy_id": sent, "scheduled_policy": {"status": "OFF"}}
+    result = parse_policy_update(body, stored(), policy_id=POLICY_ID)
+    assert codes(result) == [error_codes.BAD_FIELD]
+    assert result.problems[0].field == "backup_policy_id"
+    assert POLICY_ID in result.problems[0].message
+
+
+def test_a_modify_body_with_a_policy_id_but_no_path_id_to_compare_is_0001():
+    result = parse_policy_update({"backup_policy_id": POLICY_ID, "scheduled_policy": {}}, stored())
+    assert codes(result) == [error_codes.BAD_FIELD]
+
+
 def test_unknown_fields_in_a_modify_body_get_the_create_suggestions():
     result = parse_policy_update({"scheduled_policy": {"retention_num": 3}}, stored())
     assert codes(result) == [error_codes.BAD_FIELD]
@@ -192,14 +219,35 @@ def test_batch_create_and_delete():
     assert action.any_value == {"a"}
 
 
+def test_batch_update_is_an_upsert_like_create():
+    action, problems = parse_tag_action({"action": "update", "tags": [{"key": "a", "value": "1"}]})
+    assert problems == ()
+    assert action.upserts
+    assert action.tags == (Tag("a", "1"),)
+
+
+def test_batch_delete_does_not_upsert():
+    action, _ = parse_tag_action({"action": "delete", "tags": [{"key": "a"}]})
+    assert not action.upserts
+
+
+@pytest.mark.parametrize("action", ["create", "update", "delete"])
+@pytest.mark.parametrize("tags", [{}, {"tags": None}, {"tags": []}], ids=["absent", "null", "empty"])
+def test_a_batch_without_tags_is_valid_and_names_no_tag(action, tags):
+    batch, problems = parse_tag_action({"action": action, **tags})
+    assert problems == ()
+    assert batch.tags == ()
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"action": "update", "tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
+        ({"action": "upsert", "tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
         ({"action": "CREATE", "tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
         ({"tags": [{"key": "a", "value": "1"}]}, error_codes.TAG_ACTION),
-        ({"action": "create", "tags": []}, error_codes.TAG),
-        ({"action": "create"}, error_codes.TAG),
+        ({"action": None}, error_codes.TAG_ACTION),
+        ({"action": "create", "tags": "env=prod"}, error_codes.TAG),
+        ({"action": "update", "tags": [{"key": "a"}]}, error_codes.TAG),
         ({"action": "create", "tags": [{"key": "a"}]}, error_codes.TAG),
         (
             {"action": "create", "tags": [{"key": "a", "value": "1"}, {"key": "a", "value": "2"}]},

@@ -1,4 +1,4 @@
-"""Volumes and runs (CONTRACT section 4.1-4.4 and the volume inventory of section 5).
+"""Volumes and runs (docs/api.md, "Volumes and runs": associate, disassociate, execute now, backup tasks, the volume inventory).
 
 Thin views like ``views.py``: bodies and queries are read by the pure rules
 (``volume_rules``), writes go through the volume services, reads through their selectors.

@@ -1,4 +1,4 @@
-"""The OpenAPI description of the volume and run operations (CONTRACT 4.1-4.4, the inventory).
+"""The OpenAPI description of the volume and run operations (docs/api.md, "Volumes and runs").
 
 Built with the helpers of ``schema.py`` (its envelope, its common refusals); the components and
 codes are added to that module's tables, so the served document is one.

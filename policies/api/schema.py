@@ -20,14 +20,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from ..domain import codes, contract
+from ..domain import codes, contract, tag_query
 from . import errors
 
 # --- The codes -------------------------------------------------------------------------------
 
 CODES: dict[str, str] = {
     codes.BODY_EMPTY: "the body is empty, or JSON that is not an object (for modify and the tag routes also `{}`)",
-    codes.BAD_FIELD: "an unknown field (the message suggests the known one); `scheduled_policy` missing or not an object; `tags` in a modify body",
+    codes.BAD_FIELD: "an unknown field (the message suggests the known one); `scheduled_policy` missing or not an object; `tags` in a modify body, or a `backup_policy_id` that is not the path's; in a tag query, a bad `matches`, `limit` or `offset`",
     codes.NO_TOKEN: "no `X-Auth-Token` header, or an empty one",
     codes.BAD_TOKEN: "the token is unknown, revoked or expired, or its user is deactivated",
     errors.NOT_FOUND: "no route matches the path (a trailing slash; a path parameter holding `/`)",
@@ -52,10 +52,10 @@ CODES: dict[str, str] = {
     codes.NAME_TAKEN: "the name is already used by another policy of the project (ignoring case)",
     codes.POLICY_NOT_FOUND: "the project has no policy with this ID (another project's, a deleted one, or not a UUID)",
     codes.FORBIDDEN_PROJECT: "the project is not one of the token's projects (whether or not it exists)",
-    codes.TAG: "a tag is invalid (shape, key, value, a repeated key)",
+    codes.TAG: "a tag is invalid (shape, key, value, a repeated key); in a tag query, a tag list that is empty, too long or malformed",
     codes.TAG_COUNT: "the policy would have more than 10 tags",
     codes.TAG_NOT_FOUND: "the policy has no tag with this key",
-    codes.TAG_ACTION: "`action` missing or not `create`/`delete`",
+    codes.TAG_ACTION: "`action` missing or not one the route serves (`create`, `update`, `delete`; for a tag query `filter`, `count`)",
     codes.TIME_ZONE: "`time_zone` invalid; or start times on different UTC days with `frequency` (a day shift)",
 }
 
@@ -168,22 +168,40 @@ def _schedule_fields(*, modify: bool) -> dict[str, dict]:
     }
 
 
-def _one_of_each_pair() -> list[dict]:
-    # At least one member of each pair, with a value (null means absent).
-    return [
-        {
-            "anyOf": [
-                {"required": ["frequency"], "properties": {"frequency": {"type": "integer"}}},
-                {"required": ["week_frequency"], "properties": {"week_frequency": {"type": "array"}}},
-            ]
-        },
-        {
-            "anyOf": [
-                {"required": ["rentention_num"], "properties": {"rentention_num": {"type": "integer"}}},
-                {"required": ["rentention_day"], "properties": {"rentention_day": {"type": "number"}}},
-            ]
-        },
-    ]
+_PAIRS = (("frequency", "week_frequency"), ("rentention_num", "rentention_day"))
+
+
+def _absent(schema: dict) -> dict:
+    # The member of a pair not in use: absent, or null (which means absent).
+    return {"type": schema["type"], "nullable": True, "enum": [None]}
+
+
+def _scheduled_policy_variants() -> list[dict]:
+    """One complete object schema per way of filling both pairs: at least one member of each.
+
+    Flat variants rather than ``allOf`` of ``anyOf``: a generator that merges the latter can
+    produce ``{"frequency": null, "week_frequency": null}``, which the API refuses.
+    """
+    fields = _schedule_fields(modify=False)
+    variants = []
+    for first in ((0,), (1,), (0, 1)):
+        for second in ((0,), (1,), (0, 1)):
+            used = [_PAIRS[0][i] for i in first] + [_PAIRS[1][i] for i in second]
+            properties = {
+                name: {k: v for k, v in schema.items() if k != "nullable"}
+                if name in used
+                else (_absent(schema) if name in _PAIRS[0] + _PAIRS[1] else schema)
+                for name, schema in fields.items()
+            }
+            variants.append(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [*_REQUIRED_SCHEDULE_FIELDS, *used],
+                    "properties": properties,
+                }
+            )
+    return variants
 
 
 TAG_SCHEMA = {
@@ -213,11 +231,10 @@ TIME_ZONE_SCHEMA = {
 
 COMPONENTS: dict[str, dict] = {
     "ScheduledPolicy": {
+        # Only the variants: shared top-level properties (nullable pair members) would let a
+        # generator that reads them alone build a create with no member of a pair.
         "type": "object",
-        "additionalProperties": False,
-        "required": ["start_time", "status"],
-        "properties": _schedule_fields(modify=False),
-        "allOf": _one_of_each_pair(),
+        "anyOf": _scheduled_policy_variants(),
         "description": "One of `frequency`/`week_frequency` and one of `rentention_num`/"
         "`rentention_day` is required; when both members are sent both are checked, "
         "`frequency` and `rentention_num` win, and only the winner is stored. `null` for an "
@@ -270,6 +287,14 @@ COMPONENTS: dict[str, dict] = {
         "additionalProperties": False,
         "minProperties": 1,
         "properties": {
+            "backup_policy_id": _nullable(
+                {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "The OpenStack CLI and the OTC SDK repeat the path's ID here: "
+                    "ignored when it is the path's `policy_id`, refused (`AutoBackup.0001`) otherwise.",
+                }
+            ),
             "backup_policy_name": _policy_name(nullable=True),
             "scheduled_policy": _nullable(ref("ScheduledPolicyUpdate")),
             "time_zone": _nullable(TIME_ZONE_SCHEMA),
@@ -291,40 +316,157 @@ COMPONENTS: dict[str, dict] = {
     "TagActionCreate": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["action", "tags"],
+        "required": ["action"],
         "properties": {
-            "action": {"type": "string", "enum": ["create"]},
-            "tags": {"type": "array", "minItems": 1, "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
+            "action": {"type": "string", "enum": ["create", "update"]},
+            "tags": _nullable({"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")}),
         },
-        "description": "Adds each tag, or replaces the value of the tag with its key.",
+        "description": "`create` and `update` both add each tag, or replace the value of the tag "
+        "with its key. Without `tags` (or with `null` or `[]`) nothing changes.",
     },
     "TagActionDelete": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["action", "tags"],
+        "required": ["action"],
         "properties": {
             "action": {"type": "string", "enum": ["delete"]},
-            "tags": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["key"],
-                    "properties": {
-                        "key": TAG_SCHEMA["properties"]["key"],
-                        "value": _nullable(TAG_SCHEMA["properties"]["value"]),
+            "tags": _nullable(
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["key"],
+                        "properties": {
+                            "key": TAG_SCHEMA["properties"]["key"],
+                            "value": _nullable(TAG_SCHEMA["properties"]["value"]),
+                        },
                     },
-                },
-            },
+                }
+            ),
         },
         "description": "Removes each listed key; when a value is given, only if it matches. Keys "
-        "the policy does not have are ignored.",
+        "the policy does not have are ignored. Without `tags` (or with `null` or `[]`) nothing "
+        "changes.",
     },
     "TagAction": {
         "example": {"action": "delete", "tags": [{"key": "env"}, {"key": "team", "value": "db"}]},
         "oneOf": [ref("TagActionCreate"), ref("TagActionDelete")],
         "description": "The batch tag body. Another `action` is refused with `AutoBackup.0222`.",
+    },
+    "TagQueryKey": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["key"],
+        "properties": {
+            "key": TAG_SCHEMA["properties"]["key"],
+            "values": _nullable(
+                {
+                    "type": "array",
+                    "maxItems": tag_query.MAX_VALUES,
+                    "items": {
+                        k: v for k, v in TAG_SCHEMA["properties"]["value"].items() if k != "description"
+                    },
+                    "description": "The values that match; none (absent, `null` or `[]`): any value.",
+                }
+            ),
+        },
+    },
+    "TagQuery": {
+        "example": {
+            "action": "filter",
+            "tags": [{"key": "env", "values": ["prod"]}],
+            "limit": "10",
+            "offset": "0",
+        },
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": list(tag_query.ACTIONS)},
+            **{
+                name: _nullable(
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": tag_query.MAX_FILTERS,
+                        "items": ref("TagQueryKey"),
+                        "description": description + " Keys distinct; a list that is sent is not empty.",
+                    }
+                )
+                for name, description in (
+                    ("tags", "A policy is found when it has every listed key with one of its values."),
+                    ("tags_any", "A policy is found when it has any listed key with one of its values."),
+                    ("not_tags", "A policy is left out when it has every listed key with one of its values."),
+                    (
+                        "not_tags_any",
+                        "A policy is left out when it has any listed key with one of its values.",
+                    ),
+                )
+            },
+            "matches": _nullable(
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["key", "value"],
+                        "properties": {
+                            "key": {"type": "string", "enum": list(tag_query.MATCH_KEYS)},
+                            "value": {"type": "string", "maxLength": contract.NAME_MAX, "pattern": TAG_VALUE},
+                        },
+                    },
+                    "description": "Keeps the policies whose name contains each `value`, ignoring case.",
+                }
+            ),
+            "limit": _nullable(
+                {
+                    "type": "string",
+                    "maxLength": 12,
+                    "pattern": r"^0*(?:[1-9][0-9]{0,2}|1000)$",
+                    "description": "A string holding an integer, 1-1000 (default 1000): the page size.",
+                }
+            ),
+            "offset": _nullable(
+                {
+                    "type": "string",
+                    "maxLength": 12,
+                    "pattern": r"^[0-9]+$",
+                    "description": "A string holding an integer, 0 or more (default 0).",
+                }
+            ),
+        },
+        "description": "Find the project's policies by tag. Every list given must hold; `limit` and "
+        "`offset` page the `filter` answer (they are checked, and ignored, for `count`).",
+    },
+    "TagQueryResource": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["resource_id", "resource_name", "resource_detail", "tags"],
+        "properties": {
+            "resource_id": {"type": "string", "format": "uuid", "description": "The policy's ID."},
+            "resource_name": {"type": "string", "minLength": 1, "maxLength": contract.NAME_MAX},
+            "resource_detail": {"type": "object", "nullable": True, "enum": [None]},
+            "tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
+        },
+    },
+    "TagQueryAnswer": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["total_count"],
+        "properties": {
+            "resources": {
+                "type": "array",
+                "maxItems": tag_query.LIMIT_RANGE[1],
+                "items": ref("TagQueryResource"),
+                "description": "`filter` only: one page of the policies found, in creation order.",
+            },
+            "total_count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Every policy found, whatever the page.",
+            },
+        },
     },
     "BackupPolicyId": {
         "type": "object",
@@ -707,6 +849,20 @@ tag_action = operation(
 )
 
 
+query_by_tags = operation(
+    operation_id="queryBackupPoliciesByTags",
+    summary="Find or count the project's policies by tag",
+    description="`filter` answers one page of the policies found (`resources`) and how many "
+    "there are in all (`total_count`); `count` answers only `total_count`. The lists combine: a "
+    "policy is found when it satisfies every list sent.",
+    tag=TAGS,
+    request={"application/json": ref("TagQuery")},
+    success=(200, ref("TagQueryAnswer"), "The policies found, or their number."),
+    refusals={400: (*BODY_CODES, codes.TAG_ACTION, codes.TAG)},
+    parameters=[PROJECT_ID],
+)
+
+
 # --- The security scheme, the finishing hook and the served pages ---------------------------
 
 
@@ -724,13 +880,54 @@ class XAuthTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+# Where a policy ID can be read from an answer: create's, and the first of the list.
+POLICY_ID_SOURCES = {
+    "createBackupPolicy": "$response.body#/backup_policy_id",
+    "listBackupPolicies": "$response.body#/backup_policies/0/backup_policy_id",
+    "queryBackupPoliciesByTags": "$response.body#/resources/0/resource_id",
+}
+
+
+def add_links(result) -> None:
+    """Link the answers that carry a policy ID to every operation that takes one.
+
+    A client (or a fuzzer's stateful phase) can then follow a created policy into its modify,
+    delete, tag and forecast operations, in the same project.
+    """
+    operations = [
+        item
+        for path_item in result.get("paths", {}).values()
+        for item in path_item.values()
+        if isinstance(item, dict) and "operationId" in item
+    ]
+    takes_policy_id = [
+        item["operationId"]
+        for item in operations
+        if any(p.get("name") == "policy_id" and p.get("in") == "path" for p in item.get("parameters", []))
+    ]
+    for item in operations:
+        source = POLICY_ID_SOURCES.get(item["operationId"])
+        if source is None:
+            continue
+        answer = item["responses"]["200"]
+        answer["links"] = {
+            target: {
+                "operationId": target,
+                "parameters": {"project_id": "$request.path.project_id", "policy_id": source},
+                "description": "The policy of this answer.",
+            }
+            for target in takes_policy_id
+        }
+
+
 def add_components(result, generator, request, public):
-    """POSTPROCESSING_HOOKS: add the hand-written schemas; every request body is required."""
+    """POSTPROCESSING_HOOKS: add the hand-written schemas and the links; every body is required."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
     for path_item in result.get("paths", {}).values():
         for item in path_item.values():
             if isinstance(item, dict) and "requestBody" in item:
                 item["requestBody"]["required"] = True
+    add_links(result)
     return result
 
 

@@ -8,7 +8,7 @@ app_name = "api"
 # which would lose a POST body).
 urlpatterns = [
     path("<str:project_id>/backuppolicy", views.BackupPolicyCollection.as_view(), name="policy_collection"),
-    # Volumes and runs (CONTRACT 4.1-4.4, the inventory of section 5).
+    # Volumes and runs (docs/api.md, "Volumes and runs").
     path("<str:project_id>/volumes", runs.VolumeInventory.as_view(), name="volumes"),
     path("<str:project_id>/backuppolicyresources", runs.PolicyResources.as_view(), name="policy_resources"),
     path(
@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     # Literal routes before the {policy_id} ones: "tags" must never be read as a policy ID.
     path("<str:project_id>/backuppolicy/tags", views.ProjectTags.as_view(), name="project_tags"),
+    path(
+        "<str:project_id>/backuppolicy/resource_instances/action",
+        views.ResourceInstances.as_view(),
+        name="resource_instances",
+    ),
     # Our forecast routes (docs/api.md, "Forecasts"): literal, so before {policy_id} too.
     path(
         "<str:project_id>/backuppolicy/nextruns", forecast.NextRunsPreview.as_view(), name="nextruns_preview"

@@ -329,3 +329,11 @@ class Checker:
             else:
                 days.add(day)
         return tuple(day for day in WEEKDAYS if day in days) if ok else None
+
+
+def check_tag_text(value: Any, path: str, *, key: bool) -> tuple[str | None, tuple[Problem, ...]]:
+    """Check one tag key (``key=True``) or value by the tag rules; return it, or its problems."""
+    check = Checker()
+    low, high = (1, TAG_KEY_MAX) if key else (0, TAG_VALUE_MAX)
+    text = check._tag_text(MISSING if value is None else value, path, low, high)
+    return text, tuple(check.problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -221,10 +222,21 @@ def merge_policy_update(body: Mapping[str, Any], current: PolicySpec) -> dict[st
     return merged
 
 
-def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
+def _same_policy_id(value: Any, policy_id: str | None) -> bool:
+    if policy_id is None or not isinstance(value, str):
+        return False
+    try:
+        return uuid.UUID(value) == uuid.UUID(str(policy_id))
+    except ValueError:
+        return False
+
+
+def parse_policy_update(body: Any, current: PolicySpec, *, policy_id: str | None = None) -> ParseResult:
     """Read a modify body against the stored policy: merge it, then check the whole as create.
 
-    The result keeps ``current``'s tags: modify never changes them.
+    The result keeps ``current``'s tags: modify never changes them. ``policy_id`` is the ID of
+    the path: the OpenStack CLI and the OTC SDK repeat it as ``backup_policy_id`` in every
+    modify body, which is ignored when it names this policy and refused when it names another.
     """
     if not isinstance(body, Mapping) or not body:
         what = "empty" if body is None or body == {} else describe(body)
@@ -244,7 +256,18 @@ def parse_policy_update(body: Any, current: PolicySpec) -> ParseResult:
         problems.append(
             Problem("tags", BAD_FIELD, f"unknown field 'tags' in a modify body; {TAG_ROUTES_HINT}", REQUEST)
         )
-    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k != "tags"}, current))
+    sent_id = body.get("backup_policy_id")
+    if sent_id is not None and not _same_policy_id(sent_id, policy_id):
+        problems.append(
+            Problem(
+                "backup_policy_id",
+                BAD_FIELD,
+                f"backup_policy_id: {show(sent_id)} is not the ID of the policy being modified"
+                f"{f' ({policy_id})' if policy_id else ''}; leave it out, or send the ID of the path",
+            )
+        )
+    ignored = ("tags", "backup_policy_id")
+    result = parse_policy(merge_policy_update({k: v for k, v in body.items() if k not in ignored}, current))
     if problems or not result.ok:
         return ParseResult(None, tuple(sort_problems([*problems, *result.problems])))
     return ParseResult(replace(result.spec, tags=current.tags), ())
@@ -281,22 +304,29 @@ def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
     return tag, ()
 
 
+_ACTION_WORDS = "'create', 'update' or 'delete'"
+
+
 def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
-    """Read ``{"action": "create" | "delete", "tags": [...]}``, the batch tag body."""
-    empty = _body_problem(body, '{"action": "create" or "delete", "tags": [...]}')
+    """Read ``{"action": "create" | "update" | "delete", "tags": [...]}``, the batch tag body.
+
+    ``tags`` may be absent, null or empty: the Go SDK and the Terraform provider leave an empty
+    list out, and such a request changes nothing.
+    """
+    empty = _body_problem(body, '{"action": "create", "update" or "delete", "tags": [...]}')
     if empty:
         return None, (empty,)
     check = Checker()
     check.unknown_fields(body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"})
     action = body.get("action", MISSING)
     if action is MISSING or action is None:
-        check.refuse("action", TAG_ACTION, "is required; use 'create' or 'delete'")
+        check.refuse("action", TAG_ACTION, f"is required; use {_ACTION_WORDS}")
         action = None
     elif action not in TAG_ACTIONS or not isinstance(action, str):
         check.refuse(
             "action",
             TAG_ACTION,
-            f"{show(action)} is not an action; use 'create' or 'delete'",
+            f"{show(action)} is not an action; use {_ACTION_WORDS}",
             kind_of_shown(action),
         )
         action = None
@@ -305,8 +335,8 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
     tags: tuple[Tag, ...] = ()
     any_value: set[str] = set()
     if raw is MISSING or raw is None or raw == []:
-        check.refuse("tags", TAG, 'is required; give a non-empty list of {"key", "value"} objects')
-    elif action != "create" and isinstance(raw, list):
+        pass
+    elif action not in ("create", "update") and isinstance(raw, list):
         # Delete names keys; a value, when given, must match the stored one.
         found: list[Tag] = []
         for index, item in enumerate(raw):

@@ -89,12 +89,18 @@ class ParseResult:
 
 @dataclass(frozen=True)
 class TagAction:
-    """A batch tag request: ``create`` tags (key and value) or ``delete`` them (value optional)."""
+    """A batch tag request: ``create`` or ``update`` tags (key and value: an upsert each), or
+    ``delete`` them (value optional). No tags at all is a valid request that changes nothing."""
 
     action: str
     tags: tuple[Tag, ...]
     # For delete: the keys whose value was not given, which go whatever their value.
     any_value: frozenset[str] = frozenset()
 
+    @property
+    def upserts(self) -> bool:
+        """True for ``create`` and ``update``: both add new keys and replace existing values."""
+        return self.action != "delete"
 
-TAG_ACTIONS: tuple[str, ...] = ("create", "delete")
+
+TAG_ACTIONS: tuple[str, ...] = ("create", "update", "delete")

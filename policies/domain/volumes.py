@@ -1,4 +1,4 @@
-"""The contract rules of volumes and runs (CONTRACT section 4): bodies, queries and codes.
+"""The contract rules of volumes and runs (docs/api.md, "Volumes and runs"): bodies, queries and codes.
 
 Pure Python like the rest of :mod:`policies.domain` (no Django, no clock): the API reads bodies and query
 strings through these functions and shows their problems; the services apply the rules that
@@ -77,7 +77,10 @@ def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[codes.Problem]
     for name in body:
         if name not in known:
             match = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
-            hint = f"; did you mean '{match[0]}'?" if match else f"; the fields are {', '.join(known)}"
+            if match:
+                hint = f"; did you mean '{match[0]}'?"
+            else:
+                hint = f"; the fields are {', '.join(known)}" if known else "; this request takes no fields"
             problems.append(codes.Problem(str(name), codes.BAD_FIELD, f"unknown field {_show(name)}{hint}"))
     return problems
 
@@ -89,7 +92,7 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
             codes.Problem(
                 "resources",
                 NO_RESOURCES,
-                'resources: give a non-empty list of volumes, [{"resource_id": "<volume uuid>"'
+                'give a non-empty list of volumes, [{"resource_id": "<volume uuid>"'
                 + (', "resource_type": "volume"' if need_type else "")
                 + "}]",
             )
@@ -101,9 +104,7 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
         rid = item.get("resource_id") if isinstance(item, dict) else None
         if not isinstance(rid, str) or not rid.strip():
             problems.append(
-                codes.Problem(
-                    where, NO_RESOURCE_ID, f"{where}: each item needs the volume's UUID as a string"
-                )
+                codes.Problem(where, NO_RESOURCE_ID, "each item needs the volume's UUID as a string")
             )
             continue
         rtype = item.get("resource_type", RESOURCE_TYPE_VOLUME)
@@ -128,7 +129,7 @@ def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[cod
             codes.Problem(
                 "backup_policy_id",
                 MISSING_POLICY_ID,
-                "backup_policy_id: give the ID of the policy to associate the volumes with",
+                "give the ID of the policy to associate the volumes with",
             )
         )
         policy_id = None
@@ -184,7 +185,7 @@ def resource_limit_problem(count: int) -> codes.Problem:
     return codes.Problem(
         "resources",
         RESOURCE_LIMIT,
-        f"resources: the policy would hold {count} volumes; a policy holds at most "
+        f"the policy would hold {count} volumes; a policy holds at most "
         f"{MAX_VOLUMES_PER_POLICY}: remove some first or use another policy",
     )
 
@@ -221,7 +222,7 @@ class TaskQuery:
 
 
 def _query_problem(name: str, message: str) -> codes.Problem:
-    return codes.Problem(name, QUERY_PARAM, f"{name}: {message}")
+    return codes.Problem(name, QUERY_PARAM, message)
 
 
 def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | None, list[codes.Problem]]:

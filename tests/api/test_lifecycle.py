@@ -242,6 +242,26 @@ def test_tags_in_a_modify_body_point_to_the_tag_routes(api, policy):
     assert "/tags" in error["message"]
 
 
+# The OpenStack CLI and the OTC SDK repeat the path's ID in every modify body.
+def test_a_modify_body_repeating_the_policy_id_of_the_path_is_accepted(api, policy):
+    response = modify(
+        api, policy, {"backup_policy_id": str(policy.pk), "scheduled_policy": {"status": "OFF"}}
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert assert_policy_id(response.json()) == policy.pk
+    assert stored(policy)["scheduled_policy"]["status"] == "OFF"
+
+
+def test_a_modify_body_naming_another_policy_is_0001_and_changes_nothing(api, tenant, policy):
+    other = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="other"))
+    before = stored(policy)
+    body = {"backup_policy_id": str(other.pk), "scheduled_policy": {"status": "OFF"}}
+    error = error_of(modify(api, policy, body), 400, "AutoBackup.0001")
+    assert error["details"][0]["field"] == "backup_policy_id"
+    assert stored(policy) == before
+    assert stored(other)["scheduled_policy"]["status"] == "ON"
+
+
 def test_a_refused_modify_lists_every_problem(api, policy):
     body = {"backup_policy_name": "", "scheduled_policy": {"status": "on", "frequency": 0}}
     error = error_of(modify(api, policy, body), 400, "AutoBackup.0101")

@@ -16,6 +16,7 @@ OPERATIONS = [
     ("GET", "", None),
     ("POST", "", valid_payload(backup_policy_name="new")),
     ("GET", "/tags", None),
+    ("POST", "/resource_instances/action", {"action": "count"}),
     ("PUT", "/{id}", {"scheduled_policy": {"status": "OFF"}}),
     ("DELETE", "/{id}", None),
     ("GET", "/{id}/tags", None),
@@ -34,6 +35,7 @@ WRONG_METHODS = [
     ("/{id}/tags", ["PUT", "PATCH", "DELETE", "OPTIONS"]),
     ("/{id}/tags/key", ["GET", "POST", "PUT", "PATCH", "OPTIONS"]),
     ("/{id}/tags/action", ["GET", "PUT", "PATCH", "OPTIONS"]),
+    ("/resource_instances/action", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
 ]
 ALLOWED = {
     "": "GET, POST",
@@ -42,6 +44,7 @@ ALLOWED = {
     "/{id}/tags": "GET, POST",
     "/{id}/tags/key": "DELETE",
     "/{id}/tags/action": "POST, DELETE",
+    "/resource_instances/action": "POST",
 }
 
 
@@ -127,7 +130,7 @@ def test_a_project_not_of_the_token_is_403_0213_on_every_route(
     assert BackupPolicy.objects.filter(pk=policy.pk).exists()
 
 
-@pytest.mark.parametrize(("method", "path", "body"), OPERATIONS[3:], ids=OPERATION_IDS[3:])
+@pytest.mark.parametrize(("method", "path", "body"), OPERATIONS[4:], ids=OPERATION_IDS[4:])
 def test_the_policy_of_another_project_is_404_0205_on_every_policy_route(
     api, tenant, other_tenant, method, path, body
 ):
@@ -168,3 +171,12 @@ def test_a_body_that_is_not_declared_as_json_is_415_on_every_route_that_reads_on
 ):
     response = send(api, method, url(tenant, path, policy), body, content_type="text/plain")
     error_of(response, 415, "AutoBackup.0007")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS", "DELETE"])
+@pytest.mark.parametrize("path", ["/v2/", "/v2/tenant-a/nothing", "/v2/tenant-a/backuppolicy/"])
+def test_a_404_names_no_allowed_method(api, method, path):
+    # No route serves the path, so no method is allowed there: not even OPTIONS.
+    response = send(api, method, path)
+    error_of(response, 404, "AutoBackup.0004")
+    assert "Allow" not in response

@@ -183,20 +183,32 @@ def test_a_204_is_documented_without_a_body(document, method, path):
 # --- the bodies say the real contract -----------------------------------------------------------
 
 
+def scheduled_policy_variants(document) -> list[dict]:
+    """The variants of ``scheduled_policy``: one per way of filling both pairs."""
+    return component(document, "ScheduledPolicy")["anyOf"]
+
+
+def every_member_variant(document) -> dict:
+    """The variant that requires both members of both pairs (each field with its full rule)."""
+    return next(v for v in scheduled_policy_variants(document) if len(v["required"]) == 6)
+
+
 def test_the_create_body_keeps_the_contracts_spellings_and_refuses_unknown_fields(document):
     create = component(document, "BackupPolicyCreate")
-    inner = component(document, "ScheduledPolicy")
     assert create["additionalProperties"] is False
-    assert inner["additionalProperties"] is False
     assert set(create["properties"]) == set(contract.TOP_LEVEL_FIELDS)
-    assert set(inner["properties"]) == set(contract.SCHEDULE_FIELDS)
-    assert {"rentention_num", "rentention_day", "remain_first_backup_of_curMonth"} <= set(inner["properties"])
     assert set(create["required"]) == {"backup_policy_name", "scheduled_policy"}
-    assert set(inner["required"]) == {"start_time", "status"}
+    variants = scheduled_policy_variants(document)
+    assert len(variants) == 9
+    for inner in variants:
+        assert inner["additionalProperties"] is False
+        assert set(inner["properties"]) == set(contract.SCHEDULE_FIELDS)
+        assert {"start_time", "status"} <= set(inner["required"])
+    assert {"rentention_num", "rentention_day", "remain_first_backup_of_curMonth"} <= set(inner["properties"])
 
 
 def test_the_create_body_states_the_ranges_and_enums_of_the_core(document):
-    fields = component(document, "ScheduledPolicy")["properties"]
+    fields = every_member_variant(document)["properties"]
     assert (fields["frequency"]["minimum"], fields["frequency"]["maximum"]) == contract.FREQUENCY_RANGE
     assert (fields["rentention_num"]["minimum"], fields["rentention_num"]["maximum"]) == (
         contract.RETENTION_NUM_RANGE
@@ -211,7 +223,8 @@ def test_the_create_body_states_the_ranges_and_enums_of_the_core(document):
 
 def test_the_modify_body_has_no_tags_and_no_required_field(document):
     update = component(document, "BackupPolicyUpdate")
-    assert set(update["properties"]) == set(parse.MODIFY_FIELDS)
+    # backup_policy_id: the path's own ID, which real clients repeat in the body.
+    assert set(update["properties"]) == {*parse.MODIFY_FIELDS, "backup_policy_id"}
     assert "required" not in update
     assert update["minProperties"] == 1
     assert "required" not in component(document, "ScheduledPolicyUpdate")
@@ -241,7 +254,9 @@ VALID_SCHEDULE = {"start_time": "01:00", "status": "ON", "frequency": 1, "renten
 
 
 def pattern_of(document, component_name: str, field: str) -> re.Pattern:
-    return re.compile(component(document, component_name)["properties"][field]["pattern"])
+    schema = component(document, component_name)
+    properties = schema["properties"] if "properties" in schema else schema["anyOf"][0]["properties"]
+    return re.compile(properties[field]["pattern"])
 
 
 def accepts(pattern: re.Pattern, text: str) -> bool:
@@ -441,3 +456,58 @@ def test_the_docs_page_and_its_assets_are_served_with_debug_off(tmp_path):
         if asset == "/api/docs/?script=":  # the start-up script, made per request
             continue
         assert re.search(r"\.[0-9a-f]{12}\.(js|css|png)$", asset), asset
+
+
+def as_json_schema(document, node):
+    """Inline the $refs and turn OpenAPI 3.0's ``nullable`` into JSON Schema's null type."""
+    if isinstance(node, list):
+        return [as_json_schema(document, item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return as_json_schema(document, resolve(document, node))
+    out = {key: as_json_schema(document, value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def schema_accepts(document, name: str, body) -> bool:
+    import jsonschema
+
+    schema = as_json_schema(document, {"$ref": f"#/components/schemas/{name}"})
+    return jsonschema.Draft4Validator(schema).is_valid(body)
+
+
+PAIR_VALUES = {
+    "frequency": [1, None],
+    "week_frequency": [["MON"], None],
+    "rentention_num": [3, None],
+    "rentention_day": [30, None],
+}
+
+
+@pytest.mark.parametrize("present", [0, 1, 2], ids=["absent", "value", "null"])
+@pytest.mark.parametrize("member", list(PAIR_VALUES))
+def test_the_pair_rules_of_the_schema_agree_with_the_core(document, member, present):
+    inner = {"start_time": "12:00", "status": "ON", "frequency": 1, "rentention_num": 3}
+    partner = {"frequency": "week_frequency", "rentention_num": "rentention_day"}
+    partner.update({v: k for k, v in list(partner.items())})
+    inner.pop(partner[member], None)
+    inner.pop(member, None)
+    if present:
+        inner[member] = PAIR_VALUES[member][present - 1]
+    body = {"backup_policy_name": "p1", "scheduled_policy": inner}
+    assert schema_accepts(document, "BackupPolicyCreate", body) == parse.parse_policy(body).ok
+
+
+def test_a_create_with_every_pair_member_null_is_refused_by_the_schema_as_by_the_api(document):
+    inner = {"start_time": "12:00", "status": "ON", "frequency": None, "week_frequency": None}
+    body = {"backup_policy_name": "p1", "scheduled_policy": {**inner, "rentention_day": None}}
+    assert not parse.parse_policy(body).ok
+    assert not schema_accepts(document, "BackupPolicyCreate", body)
+    assert schema_accepts(
+        document,
+        "BackupPolicyCreate",
+        {**body, "scheduled_policy": {**inner, "frequency": 2, "rentention_day": 9}},
+    )
