@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "policies.context_processors.navigation",
             ],
             # The template_partials app wraps the (cached) loaders itself; its tags are builtins so
             # every template can use {% partialdef %} (Django 6.0 has them built in).
@@ -171,6 +172,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format in the dashboard and the admin: ISO 8601 with the zone ("2026-03-29 01:00 UTC"),
+# set in config/formats/en/formats.py (the locale's formats would otherwise win over settings).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

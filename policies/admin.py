@@ -17,17 +17,20 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.urls import path as url_path
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from . import selectors, services
+from . import selectors, services, views
 from .admin_forms import (
     ApiTokenIssueForm,
     BackupPolicyAdminForm,
@@ -36,9 +39,25 @@ from .admin_forms import (
 )
 from .domain import codes, contract, specs, words
 from .domain.changes import ordered_changes
+from .form_mapping import form_data_from_payload
+from .forms import PolicyForm
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"
+
+admin.site.site_header = "Backup Policy Console administration"
+admin.site.site_title = "Backup Policy Console admin"
+admin.site.index_title = "Projects, policies, API tokens and the audit trail"
+# The list of models is on the index page and in the breadcrumbs: without the side bar a policy
+# list's seven columns fit a 1280 px screen.
+admin.site.enable_nav_sidebar = False
+
+
+def _tenant_or_none(pk: str | None) -> Tenant | None:
+    try:
+        return Tenant.objects.filter(pk=int(pk)).first() if pk else None
+    except ValueError:
+        return None
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -75,6 +94,10 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
         return "new policy"
     if event.action == AuditEvent.Action.DELETE:
         return "policy deleted"
+    if event.action == AuditEvent.Action.TOKEN_ISSUE:
+        return f"API token {event.token_prefix}… issued"
+    if event.action == AuditEvent.Action.TOKEN_REVOKE:
+        return f"API token {event.token_prefix}… revoked"
     parts = []
     for path, before, after in ordered_changes(event.changes):
         name = _short_path(path)
@@ -84,7 +107,8 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
 
 
 def when_words(event: AuditEvent) -> str:
-    return event.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # The one date format of the product (config/formats): what every datetime column shows too.
+    return date_format(event.at.astimezone(UTC), "DATETIME_FORMAT")
 
 
 def who_words(event: AuditEvent) -> str:
@@ -383,6 +407,52 @@ class BackupPolicyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(_audit_list_url(policy_id=object_id))
         return super().history_view(request, object_id, extra_context)
 
+    # -- the live preview: the dashboard's own (views.preview_html), for the payload of this form
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        preview = self.admin_site.admin_view(self.preview_view)
+        # Before the default routes: "<object_id>/" would otherwise swallow "preview/".
+        return [
+            url_path("preview/", preview, name="{}_{}_preview".format(*info)),
+            url_path("<path:object_id>/preview/", preview, name="{}_{}_preview_change".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
+        """Answer the change form's fields with the dashboard's preview of the same payload."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        policy = self.get_object(request, object_id) if object_id is not None else None
+        if object_id is not None and (
+            policy is None or not self.has_view_or_change_permission(request, policy)
+        ):
+            raise Http404("No such policy.")
+        if object_id is None and not self.has_add_permission(request):
+            raise PermissionDenied
+        admin_form = BackupPolicyAdminForm(request.POST, instance=policy or BackupPolicy())
+        admin_form.is_valid()  # builds the payload an API client would send
+        tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
+        try:
+            data = form_data_from_payload(admin_form.payload or {})
+        except ValueError as exc:
+            # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
+            return render(
+                request, "admin/policies/backuppolicy/preview_unavailable.html", {"reason": str(exc)}
+            )
+        form = PolicyForm(data, current=policy.to_spec() if policy else None)
+        return HttpResponse(views.preview_html(request, form, tenant=tenant, policy=policy))
+
+    def render_change_form(
+        self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None
+    ):
+        info = self.opts.app_label, self.opts.model_name
+        if obj is not None:
+            context["preview_url"] = reverse("admin:{}_{}_preview_change".format(*info), args=[obj.pk])
+        else:
+            context["preview_url"] = reverse("admin:{}_{}_preview".format(*info))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     # -- writing, through the services
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
@@ -534,7 +604,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         tickets = request.session.get(ISSUE_TICKETS_KEY, [])
         request.session[ISSUE_TICKETS_KEY] = [t for t in tickets if t != form.cleaned_data["issue_ticket"]]
-        token, raw = services.token_issue(user=form.cleaned_data["user"], expires_in=form.expires_in)
+        token, raw = services.token_issue(
+            user=form.cleaned_data["user"],
+            expires_in=form.expires_in,
+            actor=services.Actor.admin(request.user),
+        )
         for field in ApiToken._meta.concrete_fields:
             setattr(obj, field.attname, getattr(token, field.attname))
         obj._state.adding = False
@@ -564,7 +638,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         count = 0
         for token in queryset:
             if token.revoked_at is None:
-                services.token_revoke(token=token)
+                services.token_revoke(token=token, actor=services.Actor.admin(request.user))
                 count += 1
         them = "it stops" if count == 1 else "they stop"
         self.message_user(request, f"Revoked {_plural(count, 'token')}; {them} working at once.")
@@ -579,8 +653,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     list_display = ["when", "who", "entrance", "action", "project", "policy_name", "summary"]
     list_filter = ["tenant", "entrance", "action"]
-    search_fields = ["policy_name", "username"]
-    search_help_text = "Search by policy name, policy ID or username."
+    search_fields = ["policy_name", "username", "token_prefix"]
+    search_help_text = "Search by policy name, policy ID, username or token prefix."
     fields = [
         "when",
         "who",
@@ -635,6 +709,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Policy")
     def policy(self, obj: AuditEvent) -> str:
+        if obj.policy_id is None:
+            return f"none: API token {obj.token_prefix}…"
         every = _audit_list_url(policy_id=obj.policy_id)
         if BackupPolicy.objects.filter(pk=obj.policy_id).exists():
             url = reverse("admin:policies_backuppolicy_change", args=[obj.policy_id])

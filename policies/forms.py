@@ -6,7 +6,8 @@ the very payload an API client would send, hands it to :func:`parse.parse_policy
 each :class:`codes.Problem` at the form field it names. The preview is the core's own answer
 for the current form state.
 
-Editing uses the same form, pre-filled from the stored policy (``form_data_from_payload``). The
+Editing uses the same form, pre-filled from the stored policy (``form_mapping``); the preview is
+``form_preview``. The
 form shows every field, so its payload (tags aside) is a complete modify body: it goes through
 :func:`parse.parse_policy_update` against the stored policy, the merge code the API uses.
 """
@@ -14,7 +15,6 @@ form shows every field, so its payload (tags aside) is a complete modify body: i
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from . import form_preview
 from .domain import codes, contract, offsets, parse, specs, words, zones
-from .domain.forecast import PolicyForecast, policy_forecast
 from .form_input import INTEGER, json_number
 from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 
@@ -92,135 +92,6 @@ class Zone:
     name: str | None = None  # the IANA name, for a named zone
     # "No time zone" picked while editing a policy that has one (sent as UTC+00:00).
     cleared: bool = False
-
-
-@dataclass
-class Preview:
-    payload: dict[str, Any]
-    result: specs.ParseResult
-    schedule_spec: specs.PolicySpec | None
-    zone: Zone
-    problems: list[tuple[str, str, str]]  # (label of the form field, message, code)
-    dst_notes: list[zones.DstNote]
-    now: datetime
-    pristine: bool = False
-    editing: bool = False
-
-    @property
-    def accepted(self) -> bool:
-        """True only when nothing at all is wrong: the core's problems and a service's alike."""
-        return self.spec is not None and not self.problems
-
-    @property
-    def verdict_kind(self) -> str:
-        if self.accepted:
-            return "ok"
-        return "pending" if self.pristine else "refused"
-
-    @property
-    def verdict(self) -> str:
-        count = len(self.problems)
-        things = f"{count} problem{'s' if count != 1 else ''}"
-        if self.accepted:
-            return "The contract accepts this policy."
-        if self.pristine:
-            return f"To fill in: {count} thing{'s' if count != 1 else ''} before the policy can be saved."
-        if self.spec is not None:
-            return f"Not saved: {things} to fix."
-        return f"Not yet valid: {things} to fix."
-
-    @property
-    def short_verdict(self) -> str:
-        count = len(self.problems)
-        if self.accepted:
-            return "Ready to save"
-        if self.pristine:
-            return f"{count} to fill in"
-        return f"{count} problem{'s' if count != 1 else ''}"
-
-    @property
-    def zone_note(self) -> str:
-        """Where the stored offset comes from, for a named zone ("" for none or for UTC itself)."""
-        if self.zone.cleared:
-            return "a policy's time zone cannot be removed, only changed; UTC+00:00 runs at the same times"
-        if not self.zone.name or self.zone.name == "UTC" or self.zone.offset is None:
-            return ""
-        return (
-            f"the offset of {self.zone.name} today; the policy keeps its local times there, and "
-            "the scheduler re-bases the offset when the zone's changes"
-        )
-
-    @property
-    def steady_zone_note(self) -> str:
-        """What to say of a named zone whose offset does not change in the next 12 months."""
-        if not self.zone.name:
-            return ""
-        if self.zone.name == "UTC":
-            return "UTC has no daylight saving: the runs keep these times all year."
-        return f"{self.zone.name} keeps this offset for the next 12 months: no daylight-saving change."
-
-    @property
-    def spec(self) -> specs.PolicySpec | None:
-        return self.result.spec
-
-    @property
-    def shown(self) -> dict[str, Any]:
-        """The scheduled fields that will be stored (or, while refused, the ones sent)."""
-        if self.schedule_spec is not None:
-            body = self.schedule_spec.scheduled_policy()
-            body["time_zone"] = self.schedule_spec.time_zone
-        else:
-            body = dict(self.payload.get("scheduled_policy", {}))
-            body["time_zone"] = self.payload.get("time_zone") or self.zone.time_zone  # a name: its offset now
-        shown: dict[str, Any] = {"start_time": body.get("start_time")}
-        if "frequency" in body:
-            shown["frequency"] = body["frequency"]
-        elif "week_frequency" in body:
-            shown["week_frequency"] = ",".join(str(day) for day in body["week_frequency"])
-        shown["time_zone"] = body["time_zone"]
-        shown["time_zone_name"] = (
-            self.schedule_spec.time_zone_name
-            if self.schedule_spec is not None
-            else self.payload.get("time_zone_name")
-        )
-        return shown
-
-    @property
-    def runs(self) -> list[str]:
-        spec = self.schedule_spec
-        if spec is None:
-            return []
-        if spec.week_frequency is not None:
-            return [
-                f"{words.local_label(run)} local = {words.utc_label(run)} UTC"
-                for run in offsets.utc_week(spec)
-            ]
-        return [
-            f"{words.local_label(run)} local = {words.utc_label(run)} UTC"
-            + (f" (the {words.DAY_SHIFT_WORDS[run.utc_day_shift]})" if run.utc_day_shift else "")
-            for run in offsets.runs_of_day(spec)
-        ]
-
-    @property
-    def every(self) -> str:
-        spec = self.schedule_spec
-        if spec is None or spec.frequency is None:
-            return ""
-        return words.every_n_days(spec.frequency)
-
-    @property
-    def json_body(self) -> str:
-        body = self.spec.to_payload() if self.spec is not None else dict(self.payload)
-        if self.editing:
-            body.pop("tags", None)  # a modify body has no tags: the tag routes change them
-        return json.dumps(body, indent=2)
-
-    @functools.cached_property
-    def forecast(self) -> PolicyForecast | None:
-        """The next runs and the retention picture of the schedule shown: the core's answer."""
-        if self.schedule_spec is None:
-            return None
-        return policy_forecast(self.schedule_spec, now=self.now, zone_name=self.zone.name)
 
 
 @functools.lru_cache(maxsize=4)
@@ -299,6 +170,11 @@ class PolicyForm(forms.Form):
     )
     keep_first = forms.BooleanField(label="Also keep the first backup of each month", required=False)
     status = forms.CharField(label="Status", required=False, initial="ON", widget=forms.RadioSelect)
+    # Where the tags' problems are added (add_error), so that they make the form invalid like any
+    # other: "tags" for the list as a whole (shown at the fieldset), "tag_row_problems" for one row
+    # (shown at the row, from TagRow). The rows' boxes are drawn by hand; these two never are.
+    tags = forms.Field(label="Tags", required=False, widget=forms.HiddenInput)
+    tag_row_problems = forms.Field(label="Tags", required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -320,6 +196,7 @@ class PolicyForm(forms.Form):
         self.result: specs.ParseResult | None = None
         self.zone = Zone("", None, 0)
         self.checked_hours: list[int] = []
+        self.grid_offset_shown = 0  # the offset the hour grid is drawn for (set by _start_time)
         self.tag_rows = self._tag_rows()
 
     # -- reading the UI
@@ -504,6 +381,7 @@ class PolicyForm(forms.Form):
             else:
                 message = sentence(problem, TAG_SUBJECTS.get(part, TAG_SUBJECTS[None]))
             {"key": row.key_errors, "value": row.value_errors}.get(part, row.errors).append(message)
+            self.add_error("tag_row_problems", message)
             self.problem_messages.append((f"Tag {row.index + 1}", message, problem.code))
             return
         if problem.field == "tags":
@@ -512,7 +390,7 @@ class PolicyForm(forms.Form):
                 message = f"A policy has at most {contract.MAX_TAGS} tags; remove {extra}."
             else:
                 message = sentence(problem, TAGS_SUBJECT)
-            self.tag_errors.append(message)
+            self.add_error("tags", message)
             self.problem_messages.append(("Tags", message, problem.code))
             return
         name = self._field_for(problem)
@@ -547,14 +425,8 @@ class PolicyForm(forms.Form):
 
     @property
     def tag_errors(self) -> list[str]:
-        if not hasattr(self, "_tag_errors"):
-            self._tag_errors: list[str] = []
-        return self._tag_errors
-
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        has_tag_errors = self.tag_errors or any(row.all_errors for row in self.tag_rows)
-        return valid and self.result is not None and self.result.ok and not has_tag_errors
+        """The problems of the tags as a whole (their number, a key given twice ...)."""
+        return list(self.errors.get("tags", []))
 
     @property
     def spec(self) -> specs.PolicySpec | None:
@@ -596,7 +468,7 @@ class PolicyForm(forms.Form):
             return 0
         if self._errors is None:
             self.full_clean()
-        return getattr(self, "grid_offset_shown", 0)
+        return self.grid_offset_shown
 
     @property
     def grid_moved(self) -> bool:
@@ -620,99 +492,6 @@ class PolicyForm(forms.Form):
     def grid_offset_text(self) -> str:
         return offsets.format_offset(self.grid_offset_value)
 
-    def preview(self, *, pristine: bool = False) -> Preview | None:
-        """Return the core's answer for the current form state (None before any input).
-
-        ``pristine``: the person has changed nothing yet (the page only preselected their zone),
-        so what is missing is shown as still to do, not as mistakes.
-        """
-        if not self.is_bound:
-            return None
-        self.is_valid()
-        assert self.payload is not None
-        assert self.result is not None
-        # Show the runs as soon as the schedule itself is right, even while the name is missing:
-        # the core is asked again about the schedule alone (with a name it accepts, no tags).
-        probe = {**self.payload, "backup_policy_name": "preview"}
-        probe.pop("tags", None)
-        schedule_result = parse.parse_policy(probe, now=self.now)
-        notes: list[zones.DstNote] = []
-        if self.zone.name and self.zone.offset is not None:
-            notes = zones.dst_notes(
-                self.zone.name, stored_minutes=self.zone.offset, now=self.now, keeps_local=True
-            )
-        labels = {name: str(self.fields[name].label) for name in self.fields}
-        problems = list(self.problem_messages)
-        # Problems of the form itself (a tick it cannot read, a zone changed under the grid).
-        for name in ("hours", "schedule_kind", "retention_kind"):
-            for message in self.errors.get(name, []):
-                if not any(message == text for _, text, _ in problems):
-                    problems.append((labels[name], message, ""))
-        return Preview(
-            payload=self.payload,
-            result=self.result,
-            schedule_spec=schedule_result.spec,
-            zone=self.zone,
-            problems=problems,
-            dst_notes=notes,
-            now=self.now,
-            pristine=pristine,
-            editing=self.editing,
-        )
-
-
-def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the form POST data a person would enter to send ``payload``.
-
-    For tests that send one payload through both entrances. Raise ValueError for what the form
-    cannot express (both members of a pair, start times that are no full hours ...).
-    """
-    scheduled = payload.get("scheduled_policy") or {}
-    if not isinstance(scheduled, Mapping):
-        raise ValueError("scheduled_policy must be an object for the form")
-    scheduled = {key: value for key, value in scheduled.items() if value is not None}  # null is absent
-    data: dict[str, Any] = {}
-    if "backup_policy_name" in payload:
-        data["name"] = str(payload["backup_policy_name"])
-    time_zone = payload.get("time_zone")
-    offset = 0
-    if time_zone is not None:
-        data["time_zone"] = str(time_zone)
-        try:
-            offset = offsets.parse_offset(str(time_zone))
-        except ValueError:
-            offset = 0
-    if payload.get("time_zone_name") is not None:
-        data["time_zone"] = str(payload["time_zone_name"])  # the picker opens on the zone's name
-    if "frequency" in scheduled and "week_frequency" in scheduled:
-        raise ValueError("the form sends frequency or week_frequency, not both")
-    if "week_frequency" in scheduled:
-        data["schedule_kind"] = "week"
-        data["week_days"] = [str(day) for day in scheduled["week_frequency"]]
-    else:
-        data["schedule_kind"] = "days"
-        data["frequency"] = str(scheduled.get("frequency", ""))
-    if "start_time" in scheduled:
-        hours = []
-        for part in str(scheduled["start_time"]).split(","):
-            hour, _, minute = part.strip().partition(":")
-            if minute != "00" or not hour.isdigit():
-                raise ValueError(f"the form has only full hours, not {part!r}")
-            hours.append(str(int(hour)))
-        data["hours"] = hours
-        data["grid_offset"] = str(offset)
-    if "rentention_num" in scheduled and "rentention_day" in scheduled:
-        raise ValueError("the form sends rentention_num or rentention_day, not both")
-    if "rentention_day" in scheduled:
-        data["retention_kind"], data["retention_day"] = "day", str(scheduled["rentention_day"])
-    else:
-        data["retention_kind"] = "num"
-        data["retention_num"] = str(scheduled.get("rentention_num", ""))
-    if scheduled.get("remain_first_backup_of_curMonth") == "Y":
-        data["keep_first"] = "on"
-    if "status" in scheduled:
-        data["status"] = str(scheduled["status"])
-    tags = payload.get("tags") or []
-    data["tag_key"] = [str(tag.get("key", "")) for tag in tags]
-    data["tag_value"] = [str(tag.get("value", "")) for tag in tags]
-    return data
+    def preview(self, *, pristine: bool = False) -> form_preview.Preview | None:
+        """Return the core's answer for the current form state (None before any input)."""
+        return form_preview.preview_of(self, pristine=pristine)

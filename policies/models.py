@@ -205,10 +205,12 @@ class ApiToken(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One create, change or delete of a policy or its tags, written in the change's transaction.
+    """One write, recorded in its own transaction: a policy or its tags created, changed or
+    deleted, or an API token issued or revoked.
 
     Copies of the names (user, token prefix, project, policy) keep the record readable after the
-    user, token, tenant or policy is gone.
+    user, token, tenant or policy is gone. For a token issued or revoked, ``token`` and
+    ``token_prefix`` name that token, and the policy fields are empty.
     """
 
     class Entrance(models.TextChoices):
@@ -225,6 +227,8 @@ class AuditEvent(models.Model):
         ASSOCIATE = "associate", "Associate volumes"
         DISASSOCIATE = "disassociate", "Disassociate volumes"
         EXECUTE = "execute", "Execute now"
+        TOKEN_ISSUE = "issue", "Issue API token"
+        TOKEN_REVOKE = "revoke", "Revoke API token"
 
     at = models.DateTimeField(default=timezone.now, editable=False)
     user = models.ForeignKey(
@@ -236,9 +240,9 @@ class AuditEvent(models.Model):
     entrance = models.CharField(max_length=10, choices=Entrance.choices)
     action = models.CharField(max_length=12, choices=Action.choices)
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    project_id = models.CharField(max_length=64)
-    policy_id = models.UUIDField()
-    policy_name = models.CharField(max_length=contract.NAME_MAX)
+    project_id = models.CharField(max_length=64, blank=True)
+    policy_id = models.UUIDField(null=True, blank=True)
+    policy_name = models.CharField(max_length=contract.NAME_MAX, blank=True)
     # {"<JSON path of the field>": {"before": ..., "after": ...}} for each field that changed.
     changes = models.JSONField(default=dict)
 
@@ -250,6 +254,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.policy_id is None:
+            return f"{self.get_action_display()} {self.token_prefix}… by {self.username or 'nobody'} ({self.entrance})"
         return (
             f"{self.get_action_display()} {self.policy_name} by {self.username or 'nobody'} ({self.entrance})"
         )

@@ -13,7 +13,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .domain.tag_query import TagFilter, TagQuery
-from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, Volume, hash_token
+from .models import (
+    ApiToken,
+    AuditEvent,
+    BackupPolicy,
+    BackupTask,
+    Membership,
+    PolicyTag,
+    Tenant,
+    Volume,
+    hash_token,
+)
 
 
 def tenants_for_user(*, user) -> QuerySet[Tenant]:
@@ -168,6 +178,45 @@ def tag_values_for_tenant(*, tenant: Tenant) -> list[tuple[str, list[str]]]:
 
 def audit_for_policy(*, policy_id) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(policy_id=policy_id)
+
+
+def tenant_overview_for_user(*, user) -> QuerySet[Tenant]:
+    """Return the user's tenants with ``policy_count``, ``volume_count`` and their last finished
+    run (``last_run_status``, ``last_run_at``), in one query."""
+    last = BackupTask.objects.filter(tenant=OuterRef("pk"), status__in=BackupTask.FINISHED).order_by(
+        "-created_at", "-job_id"
+    )
+    return tenants_for_user(user=user).annotate(
+        policy_count=Count("policies", distinct=True),
+        volume_count=Count("volumes", distinct=True),
+        last_run_status=Subquery(last.values("status")[:1]),
+        last_run_at=Subquery(last.values("finished_at")[:1]),
+    )
+
+
+def token_list_for_user(*, user) -> QuerySet[ApiToken]:
+    """Return the user's own API tokens, newest first (revoked and expired ones too)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def token_for_user(*, user, token_id) -> ApiToken | None:
+    """Return the user's token with this ID, or None: another user's token looks unknown."""
+    try:
+        pk = int(token_id)
+    except (TypeError, ValueError):
+        return None
+    return token_list_for_user(user=user).filter(pk=pk).first()
+
+
+def name_clash_for_tenant(*, tenant: Tenant, name: str, exclude=None) -> str | None:
+    """Return the stored name of the tenant's policy named ``name`` ignoring case, or None.
+
+    The preview asks this before saving; the service asks again under the tenant's lock.
+    """
+    policies = BackupPolicy.objects.filter(tenant=tenant, name__iexact=name)
+    if exclude is not None:
+        policies = policies.exclude(pk=exclude)
+    return policies.values_list("name", flat=True).first()
 
 
 def _tag_holds(tag_filter: TagFilter) -> Exists:

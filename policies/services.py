@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from . import runs
+from . import runs, selectors
 from .domain import codes, contract, localtimes, parse, specs
 from .domain.changes import audit_changes
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
@@ -196,10 +196,8 @@ def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
 
 
 def _name_clash(tenant: Tenant, name: str, exclude=None) -> str | None:
-    clashes = BackupPolicy.objects.filter(tenant=tenant, name__iexact=name)
-    if exclude is not None:
-        clashes = clashes.exclude(pk=exclude)
-    return clashes.values_list("name", flat=True).first()
+    # The preview's question too (selectors): asked here again under the tenant's lock.
+    return selectors.name_clash_for_tenant(tenant=tenant, name=name, exclude=exclude)
 
 
 def _count_and_name_clash(tenant: Tenant, name: str) -> tuple[int, str | None]:
@@ -446,17 +444,46 @@ def membership_add(*, user, tenant: Tenant) -> None:
 TOKEN_PREFIX = "bpc_"
 
 
-def token_issue(*, user, expires_in: timedelta | None = None) -> tuple[ApiToken, str]:
-    """Issue a new API token; return it with the raw token, which is not stored anywhere."""
+def _record_token(actor: Actor, action: str, token: ApiToken, tenant: Tenant | None = None) -> AuditEvent:
+    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        token=token,
+        token_prefix=token.prefix,
+        entrance=actor.entrance,
+        action=action,
+        tenant=tenant,
+        project_id=tenant.project_id if tenant else "",
+    )
+
+
+def token_issue(
+    *,
+    user,
+    expires_in: timedelta | None = None,
+    actor: Actor | None = None,
+    tenant: Tenant | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a new API token; return it with the raw token, which is stored nowhere.
+
+    Every entrance passes its ``actor``, and the issue is recorded in the audit trail; without one
+    (test fixtures, benchmarks) nothing is recorded. ``tenant``: the project it was issued from
+    (the dashboard's example request), for the record; a token acts as its user on every project
+    the user is a member of.
+    """
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
-    token = ApiToken.objects.create(
-        user=user,
-        digest=hash_token(raw),
-        prefix=raw[:10],
-        created_at=now,
-        expires_at=now + expires_in if expires_in else None,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            digest=hash_token(raw),
+            prefix=raw[:10],
+            created_at=now,
+            expires_at=now + expires_in if expires_in else None,
+        )
+        if actor is not None:
+            _record_token(actor, AuditEvent.Action.TOKEN_ISSUE, token, tenant)
     return token, raw
 
 
@@ -471,10 +498,20 @@ def token_record_use(*, token: ApiToken, now) -> None:
         token.last_used_at = now
 
 
-def token_revoke(*, token: ApiToken) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+def token_revoke(*, token: ApiToken, actor: Actor | None = None) -> bool:
+    """Revoke the token (it stops working at once); False if it already was.
+
+    Recorded in the audit trail when an ``actor`` is given, as every entrance does.
+    """
+    with transaction.atomic():
+        # The row, not the copy in hand: two revokes at once record one event.
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token.refresh_from_db(fields=["revoked_at"])
+        if revoked and actor is not None:
+            _record_token(actor, AuditEvent.Action.TOKEN_REVOKE, token)
+    return bool(revoked)
 
 
 def user_get_or_create(*, username: str):

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import views, views_runs
+from . import token_views, views, views_runs
 
 app_name = "policies"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tokens/", token_views.token_list, name="token_list"),
+    path("tokens/new", token_views.token_issue, name="token_issue"),
+    path("tokens/<str:token_id>/revoke", token_views.token_revoke, name="token_revoke"),
     path("favicon.ico", views.FaviconView.as_view(), name="favicon"),
     path("p/<str:project_id>/", views.policy_list, name="policy_list"),
     path("p/<str:project_id>/new", views.policy_create, name="policy_create"),

@@ -18,10 +18,12 @@ from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services, volumes
-from .domain import contract, localtimes, nextruns, offsets, specs, words
+from .domain import codes, contract, localtimes, nextruns, offsets, specs, words
 from .domain.changes import audit_changes, ordered_changes
-from .forms import PolicyForm, form_data_from_payload
+from .form_mapping import form_data_from_payload
+from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
+from .problem_display import DASHBOARD, sentence
 
 FORM_TEMPLATE = "policies/policy_form.html"
 LIST_TEMPLATE = "policies/policy_list.html"
@@ -100,7 +102,7 @@ class PolicyRow:
         local = plan.before.astimezone(localtimes.zone(name))
         return (
             f"Runs move in UTC from {local:%a %d %b}: {name} changes its offset, and the policy is "
-            f"re-based to {plan.time_zone} (start_time {plan.start_time}) so that they stay at {chosen} "
+            f"re-based to {plan.time_zone} (UTC start times {plan.start_time}) so that they stay at {chosen} "
             "local time."
         )
 
@@ -135,13 +137,20 @@ def _quota(count: int) -> dict:
     }
 
 
+RUN_STATUS_WORDS = dict(BackupTask.Status.choices)
+
+
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    tenants = list(selectors.tenants_for_user(user=request.user))
+    tenants = list(selectors.tenant_overview_for_user(user=request.user))
+    for tenant in tenants:
+        tenant.last_run_words = RUN_STATUS_WORDS.get(tenant.last_run_status, "")
     if len(tenants) == 1:
         return redirect("policies:policy_list", project_id=tenants[0].project_id)
-    return render(request, "policies/home.html", {"tenants": tenants})
+    return render(
+        request, "policies/home.html", {"tenants": tenants, "policy_max": contract.MAX_POLICIES_PER_TENANT}
+    )
 
 
 @require_GET
@@ -154,12 +163,33 @@ def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     rows = [PolicyRow.of(policy) for policy in policies]
     context = {
         "tenant": tenant,
-        "tenants": selectors.tenants_for_user(user=request.user),
         "rows": rows,
         **_quota(len(rows)),
     }
     template = f"{LIST_TEMPLATE}#policy-table" if request.htmx else LIST_TEMPLATE
     return render(request, template, context)
+
+
+def _check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy | None) -> None:
+    """Say before saving what only saving would find: a name taken (ignoring case), a full project.
+
+    Read-only questions to the selectors; the services ask again under the tenant's lock, so a
+    policy created meanwhile is still refused at save.
+    """
+    if not form.is_bound or not form.is_valid() or form.spec is None:
+        return
+    if any(problem.code in (codes.NAME_TAKEN, codes.QUOTA) for problem in form.problems):
+        return  # the service already said it (a refused save)
+    clash = selectors.name_clash_for_tenant(
+        tenant=tenant, name=form.spec.name, exclude=policy.pk if policy else None
+    )
+    if clash is not None:
+        form.add_problem(services.name_taken_problem(form.spec.name, clash))
+    if (
+        policy is None
+        and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT
+    ):
+        form.add_problem(services.quota_problem())
 
 
 def _form_context(
@@ -171,10 +201,10 @@ def _form_context(
     policy: BackupPolicy | None = None,
     quota: bool = True,
 ) -> dict:
+    _check_against_project(form, tenant, policy)
     preview = form.preview(pristine=pristine)
     context = {
         "tenant": tenant,
-        "tenants": selectors.tenants_for_user(user=request.user),
         "form": form,
         "preview": preview,
         "policy": policy,
@@ -190,13 +220,45 @@ def _form_context(
         context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
         context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
         context["list_url"] = _list_url(tenant)
-        # What saving would change, field by field (JSON paths, as the audit trail records them).
-        if preview is not None and preview.accepted and form.current is not None:
-            changes = audit_changes(form.current, preview.spec)
-            context["changes"] = [
-                (path, _shown(before), _shown(after)) for path, before, after in ordered_changes(changes)
-            ]
+        context["changes"] = _changes(form, preview)
     return context
+
+
+def _changes(form: PolicyForm, preview) -> list[tuple[str, str, str]]:
+    """What saving would change, field by field, in the form's words (empty while refused)."""
+    if preview is None or not preview.accepted or form.current is None:
+        return []
+    changes = audit_changes(form.current, preview.spec)
+    return [
+        (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
+        for path, before, after in ordered_changes(changes)
+    ]
+
+
+def preview_html(
+    request: HttpRequest, form: PolicyForm, *, tenant: Tenant | None, policy: BackupPolicy | None = None
+) -> str:
+    """Render the dashboard's preview of ``form``: also what the admin's policy form shows."""
+    if tenant is not None:
+        _check_against_project(form, tenant, policy)
+    preview = form.preview()
+    context = {"form": form, "preview": preview, "policy": policy, "changes": _changes(form, preview)}
+    return render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
+
+
+# The audit trail's JSON paths, in the form's words (the paths stay in the admin's audit trail).
+CHANGE_LABELS = {
+    "backup_policy_name": "Name",
+    "scheduled_policy.start_time": "Start times in UTC",
+    "scheduled_policy.frequency": "Every N days",
+    "scheduled_policy.week_frequency": "Days of the week",
+    "scheduled_policy.rentention_num": "Backups to keep",
+    "scheduled_policy.rentention_day": "Days to keep backups",
+    "scheduled_policy.remain_first_backup_of_curMonth": "Keep the first backup of each month",
+    "scheduled_policy.status": "Status",
+    "time_zone": "Time zone",
+    "tags": "Tags",
+}
 
 
 def _shown(value: object) -> str:
@@ -337,7 +399,6 @@ def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> Http
         return _to_list(request, tenant)
     context = {
         "tenant": tenant,
-        "tenants": selectors.tenants_for_user(user=request.user),
         "row": PolicyRow.of(policy),
     }
     template = f"{DELETE_TEMPLATE}#delete-confirm" if request.htmx else DELETE_TEMPLATE
@@ -372,7 +433,7 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
             request,
             tenant,
             fresh,
-            f"Policy “{fresh.name}” was not changed: {problem.message} ({problem.code})",
+            f"Policy “{fresh.name}” was not changed. {sentence(problem, DASHBOARD.subjects['status'])}",
         )
     return _toggle_answer(
         request, tenant, fresh, f"Policy “{fresh.name}” is {STATUS_WORDS[fresh.status]}.", ok=True
@@ -386,10 +447,10 @@ def _toggle_answer(
         (messages.success if ok else messages.error)(request, notice)
         return redirect(_list_url(tenant))
     # Only the row is swapped (it carries the switch; a row deleted meanwhile goes); the notice
-    # follows out of band into the list's live region.
+    # follows out of band into the page's messages, where a delete's confirmation shows too.
     context = {"tenant": tenant, "row": PolicyRow.of(policy) if policy else None, "notice": notice, "ok": ok}
     html = render_to_string(f"{LIST_TEMPLATE}#policy-row", context, request=request) if policy else ""
-    html += render_to_string(f"{LIST_TEMPLATE}#list-notice", {**context, "notice_oob": True}, request=request)
+    html += render_to_string(f"{LIST_TEMPLATE}#toggle-notice", context, request=request)
     return HttpResponse(html)
 
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from policies import services
 from policies.domain import codes as error_codes
 from policies.domain import parse
-from policies.forms import PolicyForm, form_data_from_payload
+from policies.form_mapping import form_data_from_payload
+from policies.forms import PolicyForm
 from policies.models import BackupPolicy
 
 from .conftest import create_url

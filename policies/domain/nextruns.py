@@ -166,7 +166,7 @@ class LocalTimeChange:
             return (
                 f"From {first}, the runs stay at {times} in {self.zone_name}: the zone moves to {after} "
                 f"on {when}, and the policy is re-based before its first run at the new offset "
-                f"(time_zone {self.rebased_time_zone}, start_time {self.rebased_start_time})."
+                f"(stored offset {self.rebased_time_zone}, UTC start times {self.rebased_start_time})."
             )
         if not self.stale:
             return (

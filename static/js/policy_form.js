@@ -99,15 +99,6 @@
     form.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
-  function copyJson(button) {
-    var source = document.getElementById(button.getAttribute("data-copy"));
-    if (!source || !navigator.clipboard) return;
-    navigator.clipboard.writeText(source.textContent).then(function () {
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = "Copy JSON"; }, 1500);
-    });
-  }
-
   document.addEventListener("click", function (event) {
     var target = event.target.closest("button");
     if (!target) return;
@@ -116,8 +107,6 @@
       addTagRow(form);
     } else if (target.hasAttribute("data-remove-tag") && form) {
       removeTagRow(form, target);
-    } else if (target.hasAttribute("data-copy")) {
-      copyJson(target);
     }
   });
 

@@ -68,7 +68,9 @@ def test_issuing_goes_through_the_token_service(admin_client, user, monkeypatch)
 
     monkeypatch.setattr(services, "token_issue", spy)
     raw = raw_from(issue(admin_client, user, days="2"))
-    assert calls == [{"user": user, "expires_in": timedelta(days=2)}]
+    [call] = calls
+    assert (call["user"], call["expires_in"]) == (user, timedelta(days=2))
+    assert call["actor"].entrance == "admin"  # the issue is recorded in the audit trail
     assert ApiToken.objects.get().digest == hash_token(raw)
 
 
@@ -77,8 +79,14 @@ def test_an_issued_token_works_at_the_api_and_its_prefix_is_in_the_audit_trail(a
     assert ApiToken.objects.get(user=user).expires_at is None
     response = ContractClient(raw).post(create_url(tenant), valid_payload())
     assert response.status_code == HTTPStatus.OK
-    event = AuditEvent.objects.get()
-    assert (event.entrance, event.username, event.token_prefix) == ("api", "alice", raw[:10])
+    issued, created = AuditEvent.objects.order_by("at", "id")
+    assert (issued.action, issued.entrance, issued.username, issued.token_prefix) == (
+        "issue",
+        "admin",
+        "root",
+        raw[:10],
+    )
+    assert (created.entrance, created.username, created.token_prefix) == ("api", "alice", raw[:10])
 
 
 def test_a_token_is_not_issued_to_a_deactivated_user(admin_client):

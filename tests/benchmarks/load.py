@@ -102,7 +102,7 @@ def seed(folder: Path) -> dict:
 
     from policies import services
     from policies.domain import contract, parse
-    from policies.forms import form_data_from_payload
+    from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
     from tests.factories import valid_payload
 

@@ -90,7 +90,7 @@ def main() -> None:
     except NoReverseMatch:
         preview_url = None
     if preview_url:
-        from policies.forms import form_data_from_payload  # the dashboard's own mapping
+        from policies.form_mapping import form_data_from_payload  # the dashboard's own mapping
 
         browser = Client(HTTP_HOST="localhost")
         browser.force_login(user)

@@ -134,7 +134,7 @@ def test_a_valid_policy_is_created_and_listed_with_a_confirmation(signed_in_page
     expect(page).to_have_url(re.compile(rf"{re.escape(list_url(tenant))}$"))
     expect(page.get_by_role("status")).to_contain_text("nightly_berlin")
     row = page.get_by_role("row", name=re.compile("nightly_berlin"))
-    expect(row).to_contain_text(FOUNDING_START_TIME)
+    expect(row).to_contain_text("Sun 22:00, Mon 00:00, Mon 02:00 UTC")
     expect(row).to_contain_text("30 days")
     assert stored(tenant) == [("nightly_berlin", FOUNDING_START_TIME, "MON", None, "UTC+02:00", 30)]
     screenshot(page, "policy_list")

@@ -184,7 +184,7 @@ def test_on_a_phone_the_summary_bar_does_not_cover_the_last_buttons(signed_in_pa
     expect(utc_preview(page).locator(".verdict")).to_be_visible()  # the preselected zone's preview
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     page.wait_for_function("window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1")
-    copy = page.get_by_role("button", name="Copy JSON")
+    copy = page.get_by_text("API request", exact=True)  # the last control: the collapsed API section
     bar_top = page.locator("#preview-bar").bounding_box()["y"]
     box = copy.bounding_box()
     assert box["y"] + box["height"] <= bar_top
@@ -203,13 +203,13 @@ def test_on_a_phone_many_projects_take_one_line_until_opened(signed_in_page, ten
     page.set_viewport_size(PHONE)
     page.goto(list_url(tenant))
 
-    switcher = page.get_by_role("navigation", name="Projects")
+    switcher = page.locator("details.tenant-switcher")  # in the header's navigation
     assert switcher.bounding_box()["height"] < 60
     page.screenshot(path=str(screenshot_dir / "policy_list_phone_projects.png"))
     others = switcher.get_by_role("link")
     expect(others.first).to_be_hidden()
 
-    switcher.get_by_text("switch").click()
+    switcher.get_by_text("Project:").click()
 
     expect(switcher.get_by_role("link", name=str(tenant))).to_be_visible()
     expect(switcher.get_by_role("link", name=str(tenant))).to_have_attribute("aria-current", "page")

@@ -66,7 +66,7 @@ def test_a_policy_is_edited_with_the_live_preview_and_saved(signed_in_page, tena
     expect(page.get_by_label("00:00", exact=True)).to_be_checked()
     expect(page.get_by_label("Tag 1 Key", exact=True)).to_have_value("env")
     preview = utc_preview(page)
-    expect(preview).to_contain_text("The contract accepts this policy.")
+    expect(preview).to_contain_text("Ready to save: nothing to fix.")
     expect(preview).to_contain_text("None yet")
     mark_the_document(page)
 
@@ -89,7 +89,7 @@ def test_a_policy_is_edited_with_the_live_preview_and_saved(signed_in_page, tena
 
     expect(page).to_have_url(re.compile(rf"{re.escape(list_url(tenant))}$"))
     expect(page.get_by_role("status")).to_contain_text("Policy “nightly” saved.")
-    expect(row_of(page, "nightly")).to_contain_text("22:00,00:00,02:00,04:00")
+    expect(row_of(page, "nightly")).to_contain_text("Sun 22:00, Mon 00:00, Mon 02:00, Mon 04:00 UTC")
     expect(row_of(page, "nightly")).to_contain_text("team=ops")
     policy = fresh(nightly)
     assert (policy.start_time, policy.time_zone) == ("22:00,00:00,02:00,04:00", "UTC+02:00")
@@ -124,7 +124,7 @@ def test_the_switch_turns_a_policy_off_and_on_without_a_reload(
 
     expect(switch).to_have_attribute("aria-checked", "false")
     expect(row_of(page, "nightly")).to_contain_text("Off")
-    expect(page.locator("#list-notice")).to_have_text(
+    expect(page.locator("#messages")).to_have_text(
         "Policy “nightly” is off: it does not run until it is turned on."
     )
     expect(switch).to_be_focused()  # the swapped switch keeps the keyboard's place
@@ -144,7 +144,7 @@ def test_the_switch_turns_a_policy_off_and_on_without_a_reload(
     page.keyboard.press("Space")
 
     expect(switch).to_have_attribute("aria-checked", "true")
-    expect(page.locator("#list-notice")).to_contain_text("is on: it runs on schedule")
+    expect(page.locator("#messages")).to_contain_text("is on: it runs on schedule")
     assert_not_reloaded(page)
     assert fresh(nightly).status == "ON"
 
@@ -161,11 +161,11 @@ def test_after_a_save_the_switch_leaves_only_its_own_notice(signed_in_page, tena
 
     page.get_by_role("switch", name="Runs on schedule: nightly").click()
 
-    expect(page.locator("#list-notice")).to_have_text(
+    # The notice replaces the earlier save's banner, in the one place for confirmations.
+    expect(page.get_by_role("status")).to_have_text(
         "Policy “nightly” is off: it does not run until it is turned on."
     )
-    expect(page.get_by_role("status")).to_have_text("")  # the earlier save's banner is gone
-    expect(page.locator(".message")).to_have_count(0)
+    expect(page.locator(".message")).to_have_count(1)
     assert_not_reloaded(page)
 
 

@@ -70,7 +70,7 @@ def test_the_list_flags_a_policy_whose_runs_move_within_30_days_and_not_one_whos
     expect(berlin).to_contain_text("Monday at 02:00 (Europe/Berlin, now UTC+01:00)")
     expect(berlin.locator("[data-zone-flag]")).to_have_text(
         "⚠ Runs move in UTC from Mon 30 Mar: Europe/Berlin changes its offset, and the policy is re-based "
-        "to UTC+02:00 (start_time 00:00) so that they stay at 02:00 local time."
+        "to UTC+02:00 (UTC start times 00:00) so that they stay at 02:00 local time."
     )
     tokyo = row_of(page, "tokyo")
     expect(tokyo).to_contain_text("Monday at 02:00 (Asia/Tokyo, now UTC+09:00)")

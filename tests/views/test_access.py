@@ -1,13 +1,17 @@
 """Every dashboard view: anonymous, another tenant's project, wrong method, htmx or not."""
 
+import re
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from policies import runs
+from policies.models import BackupTask, Volume
+from tests.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
+from tests.runs.conftest import make_volumes
 
-from .helpers import HTMX, form_data, url
+from .helpers import HTMX, form_data, policy_from_payload, url
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +130,7 @@ def test_the_switcher_links_the_other_projects_of_the_member(member, user, tenan
     second = TenantFactory(project_id="tenant-c", name="Tenant C")
     MembershipFactory(user=user, tenant=second)
     body = member.get(url("policy_list", tenant)).content.decode()
-    assert 'aria-label="Projects"' in body
+    assert '<details class="tenant-switcher">' in body  # in the header's navigation
     assert f'href="{url("policy_list", tenant)}" aria-current="page"' in body
     assert f'href="{url("policy_list", second)}"' in body
 
@@ -136,3 +140,21 @@ def test_sign_in_leads_to_the_dashboard(client, user, tenant):
 
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == url("policy_list", tenant)
+
+
+def test_the_project_list_shows_policies_volumes_and_the_last_run(member, user, tenant):
+    second = TenantFactory(project_id="tenant-c", name="Tenant C")
+    MembershipFactory(user=user, tenant=second)
+    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="nightly"))
+    disks = make_volumes(tenant, {"disk-a": b"a", "disk-b": b"b"})
+    Volume.objects.filter(pk=disks[0].pk).update(policy=policy)
+    member.post(url("policy_list", tenant) + f"policy/{policy.pk}/run")
+    runs.execute_task(BackupTask.objects.get().pk)
+
+    body = member.get(url("home")).content.decode()
+
+    row = re.search(r"<tr>\s*<th scope=\"row\"><a href=\"/p/tenant-a/\">.*?</tr>", body, re.S)[0]
+    cells = re.findall(r'<td data-label="([^"]+)">(.*?)</td>', row, re.S)
+    assert cells[1:3] == [("Backup policies", "1 of 10"), ("Volumes", "2")]
+    assert cells[3][1].startswith("Succeeded, 20")
+    assert "none yet" in body  # tenant-c has run nothing

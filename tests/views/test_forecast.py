@@ -58,7 +58,7 @@ def test_the_preview_says_the_runs_stay_at_two_in_berlin_from_the_spring_change_
     body = preview(member, tenant, berlin_monday_two())
     moved = first_monday_at_three_in_berlin(JANUARY)
     assert f"From {moved:%a %d %b %Y}, the runs stay at 02:00 in Europe/Berlin" in body
-    assert "time_zone UTC+02:00, start_time 00:00" in body
+    assert "stored offset UTC+02:00, UTC start times 00:00" in body
     # Once: no second sentence on the same change with the zone's date of it.
     assert body.count("From ") == 2
     assert "Daylight saving</h3>" not in body

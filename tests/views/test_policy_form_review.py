@@ -36,7 +36,7 @@ def test_a_name_in_use_is_no_accepted_policy_in_the_preview(member, tenant):
     member.post(url("policy_create", tenant), form_data())
     body = member.post(url("policy_create", tenant), form_data()).content.decode()
     assert _verdict(body) == ("refused", "Not saved: 1 problem to fix.")
-    assert "The contract accepts this policy." not in body
+    assert "Ready to save: nothing to fix." not in body
     assert codes.NAME_TAKEN in body
 
 
@@ -49,7 +49,7 @@ def test_the_quota_is_no_accepted_policy_in_the_preview(member, tenant, make_pol
 
 def test_a_valid_preview_still_says_the_contract_accepts_it(member, tenant):
     body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
-    assert _verdict(body) == ("ok", "The contract accepts this policy.")
+    assert _verdict(body) == ("ok", "Ready to save: nothing to fix.")
 
 
 # --- 2. Enter saves: "Create policy" is the form's first submit button ---------------------------
@@ -198,12 +198,12 @@ def test_no_message_starts_mid_sentence(member, tenant):
     assert "The time zone 'UTC+05:15' has minutes 15" in html.unescape(body)
 
 
-def test_the_preview_keeps_the_contract_code_beside_the_forms_words(member, tenant):
+def test_the_preview_says_the_forms_words_and_keeps_the_code_in_the_api_section(member, tenant):
     body = member.post(url("policy_preview", tenant), form_data(week_days=[]), **HTMX).content.decode()
-    assert re.search(
-        rf"<strong>Days of the week:</strong> Tick at least one day\. <span class=\"code\">{codes.FREQUENCY}</span>",
-        body,
-    )
+    assert "<li><strong>Days of the week:</strong> Tick at least one day.</li>" in body
+    api_section = body[body.index('<details class="api-request"') : body.index("</details>")]
+    assert f"<li><code>{codes.FREQUENCY}</code> (Days of the week)</li>" in api_section
+    assert body.count(codes.FREQUENCY) == 1
 
 
 # --- 7. Untouched, the preview is neutral --------------------------------------------------------
@@ -262,11 +262,8 @@ def test_the_project_switcher_is_a_disclosure_naming_the_current_project(member,
     for _ in range(12):
         MembershipFactory(user=user, tenant=TenantFactory())
     body = member.get(url("policy_list", tenant)).content.decode()
-    switcher = body[
-        body.index('<nav class="tenant-switcher"') : body.index("</nav>", body.index("tenant-switcher"))
-    ]
-    assert "<details>" in switcher
-    assert "<details open" not in switcher
+    switcher = body[body.index('<details class="tenant-switcher"') : body.index("</details>")]
+    assert "open" not in switcher.split(">", 1)[0]
     assert re.search(rf"<summary>Project: <strong>{re.escape(str(tenant))}</strong>", html.unescape(switcher))
     assert "13 projects" in switcher
 
@@ -293,10 +290,8 @@ def test_the_zone_utc_is_worded_as_itself(member, tenant):
 def test_a_named_zone_names_where_its_offset_comes_from(member, tenant):
     data = form_data(time_zone="Asia/Kolkata", grid_offset="330", hours=["0"])
     body = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
-    assert (
-        "<code>UTC+05:30</code> (the offset of Asia/Kolkata today; the policy keeps its local times" in body
-    )
-    assert "<dt>time_zone_name</dt><dd><code>Asia/Kolkata</code></dd>" in body
+    assert "<dd>UTC+05:30 (the offset of Asia/Kolkata today; the policy keeps its local times" in body
+    assert "<dt>Named zone</dt><dd>Asia/Kolkata</dd>" in body
     assert "Asia/Kolkata keeps this offset for the next 12 months" in body
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 import pytest
+from django.urls import reverse
 
 from policies.domain import codes, parse
 from policies.forms import PolicyForm
@@ -62,8 +63,8 @@ def test_an_invalid_preview_renders_200_with_the_problems_in_fix_it_words(member
     assert "starts with 'default', which is reserved; choose another name" in body
     assert "these start times fall on two UTC days" in body
     assert "Choose “Days of the week” and tick the local days instead." in body
-    assert "AutoBackup.0226" in body
-    assert "refused as it stands" in body
+    assert "<li><code>AutoBackup.0226</code>" in body  # in the collapsed API section
+    assert "The API would refuse this body" in body
     assert not BackupPolicy.objects.exists()
 
 
@@ -216,3 +217,33 @@ def test_the_swapped_hour_grid_leaves_problems_to_the_preview(member, tenant):
     grid = body[body.index('<fieldset id="hour-grid"') :]
     assert 'id="hours-errors"' not in grid
     assert "Tick at least one start time." in body[: body.index('<fieldset id="hour-grid"')]
+
+
+# --- What only saving checked: the name ignoring case, the quota (issue 16) --------------------
+
+
+def test_the_preview_says_a_name_is_taken_ignoring_case_before_saving(member, tenant, make_policies):
+    make_policies(1, prefix="Nightly")  # "Nightly_00"
+    data = form_data(name="nightly_00")
+    body = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
+    assert "Not saved: 1 problem to fix." in body
+    assert "already has a policy named 'Nightly_00', which 'nightly_00' matches" in body
+    assert BackupPolicy.objects.count() == 1
+
+
+def test_the_preview_says_the_project_is_full_before_saving(member, tenant, make_policies):
+    make_policies(10)
+    body = html.unescape(member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode())
+    assert "The project already holds 10 backup policies" in body
+    assert "Ready to save" not in body
+    assert BackupPolicy.objects.count() == 10
+
+
+def test_the_preview_of_an_edit_keeping_its_own_name_in_another_case_is_ready(member, tenant, make_policies):
+    [policy] = make_policies(1)
+    data = form_data(name="EXISTING_00")
+    target = reverse(
+        "policies:policy_edit_preview", kwargs={"project_id": tenant.project_id, "policy_id": policy.pk}
+    )
+    body = html.unescape(member.post(target, data, **HTMX).content.decode())
+    assert "Ready to save: nothing to fix." in body

@@ -74,9 +74,16 @@ def test_without_javascript_the_page_always_shows_the_forecast(member, tenant):
     assert '<figure class="retention"' in response.content.decode()
 
 
-def test_the_live_preview_reads_the_session_the_user_and_the_project_only(member, tenant):
+def test_the_live_preview_reads_the_session_the_user_the_project_and_its_two_save_checks_only(member, tenant):
     live_preview(member, tenant, form_data())
     with CaptureQueriesContext(connection) as captured:
         live_preview(member, tenant, form_data(name="again"))
     tables = [re.search(r'FROM "(\w+)"', query["sql"])[1] for query in captured.captured_queries]
-    assert tables == ["django_session", "auth_user", "policies_tenant"]
+    # The name taken ignoring case and the quota, said before saving (issue 16): two small reads.
+    assert tables == [
+        "django_session",
+        "auth_user",
+        "policies_tenant",
+        "policies_backuppolicy",
+        "policies_backuppolicy",
+    ]

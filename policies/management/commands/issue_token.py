@@ -37,7 +37,7 @@ class Command(BaseCommand):
             user = services.user_get_or_create(username=options["username"])
             for project_id in projects:
                 services.membership_add(user=user, tenant=tenants[project_id])
-            token, raw = services.token_issue(user=user, expires_in=expires)
+            token, raw = services.token_issue(user=user, expires_in=expires, actor=services.Actor.command())
         until = token.expires_at.isoformat() if token.expires_at else "never"
         self.stderr.write(
             f"token {token.prefix}… for {user.username} in {', '.join(projects)}; expires: {until}"

@@ -1,0 +1,16 @@
+"""What every dashboard page's header needs: the user's projects, read only when drawn."""
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from . import selectors
+
+
+def navigation(request: HttpRequest) -> dict:
+    # Lazy: pages that draw no header (htmx partials, the admin) never run the query.
+    user = getattr(request, "user", None)
+    return {
+        "nav_projects": SimpleLazyObject(
+            lambda: list(selectors.tenants_for_user(user=user)) if user is not None else []
+        )
+    }

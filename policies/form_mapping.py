@@ -1,0 +1,70 @@
+"""The dashboard form's data for a payload: what a person would enter to send it.
+
+``views.policy_edit`` fills the edit form from the stored policy with it, and the admin's policy
+form asks the dashboard's preview about its own payload through it. The other direction, the
+form's fields to the payload, is the form's own work (``PolicyForm.clean``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .domain import offsets
+
+
+def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the form POST data a person would enter to send ``payload``.
+
+    Raise ValueError for what the form cannot express (both members of a pair, start times that
+    are no full hours ...).
+    """
+    scheduled = payload.get("scheduled_policy") or {}
+    if not isinstance(scheduled, Mapping):
+        raise ValueError("scheduled_policy must be an object for the form")
+    scheduled = {key: value for key, value in scheduled.items() if value is not None}  # null is absent
+    data: dict[str, Any] = {}
+    if "backup_policy_name" in payload:
+        data["name"] = str(payload["backup_policy_name"])
+    time_zone = payload.get("time_zone")
+    offset = 0
+    if time_zone is not None:
+        data["time_zone"] = str(time_zone)
+        try:
+            offset = offsets.parse_offset(str(time_zone))
+        except ValueError:
+            offset = 0
+    if payload.get("time_zone_name") is not None:
+        data["time_zone"] = str(payload["time_zone_name"])  # the picker opens on the zone's name
+    if "frequency" in scheduled and "week_frequency" in scheduled:
+        raise ValueError("the form sends frequency or week_frequency, not both")
+    if "week_frequency" in scheduled:
+        data["schedule_kind"] = "week"
+        data["week_days"] = [str(day) for day in scheduled["week_frequency"]]
+    else:
+        data["schedule_kind"] = "days"
+        data["frequency"] = str(scheduled.get("frequency", ""))
+    if "start_time" in scheduled:
+        hours = []
+        for part in str(scheduled["start_time"]).split(","):
+            hour, _, minute = part.strip().partition(":")
+            if minute != "00" or not hour.isdigit():
+                raise ValueError(f"the form has only full hours, not {part!r}")
+            hours.append(str(int(hour)))
+        data["hours"] = hours
+        data["grid_offset"] = str(offset)
+    if "rentention_num" in scheduled and "rentention_day" in scheduled:
+        raise ValueError("the form sends rentention_num or rentention_day, not both")
+    if "rentention_day" in scheduled:
+        data["retention_kind"], data["retention_day"] = "day", str(scheduled["rentention_day"])
+    else:
+        data["retention_kind"] = "num"
+        data["retention_num"] = str(scheduled.get("rentention_num", ""))
+    if scheduled.get("remain_first_backup_of_curMonth") == "Y":
+        data["keep_first"] = "on"
+    if "status" in scheduled:
+        data["status"] = str(scheduled["status"])
+    tags = payload.get("tags") or []
+    data["tag_key"] = [str(tag.get("key", "")) for tag in tags]
+    data["tag_value"] = [str(tag.get("value", "")) for tag in tags]
+    return data

@@ -1,0 +1,83 @@
+"""The admin's policy form shows the dashboard's live preview of the same payload (issue 16)."""
+
+import html
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from policies.models import BackupPolicy
+from tests.factories import valid_payload
+from tests.views.helpers import HTMX, policy_from_payload
+
+pytestmark = pytest.mark.django_db
+
+ADD_PREVIEW = reverse("admin:policies_backuppolicy_preview")
+
+
+def fields(tenant, **overrides):
+    data = {
+        "tenant": str(tenant.pk),
+        "name": "nightly",
+        "status": "ON",
+        "start_time": "22:00,00:00,02:00",
+        "time_zone": "UTC+02:00",
+        "week_frequency": "MON",
+        "frequency": "",
+        "retention_num": "7",
+        "retention_day": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_add_form_previews_its_fields_with_the_dashboards_partial(admin_client, tenant):
+    response = admin_client.post(ADD_PREVIEW, fields(tenant), **HTMX)
+    assert response.status_code == HTTPStatus.OK
+    body = html.unescape(response.content.decode())
+    assert body.lstrip().startswith('<section id="utc-preview"')
+    assert "Ready to save: nothing to fix." in body
+    assert "Mon 00:00 local = Sun 22:00 UTC" in body
+    assert not BackupPolicy.objects.exists()  # a preview never writes
+
+
+def test_the_admin_preview_says_a_name_taken_ignoring_case(admin_client, tenant):
+    policy_from_payload(tenant, valid_payload(backup_policy_name="Nightly"))
+    body = html.unescape(admin_client.post(ADD_PREVIEW, fields(tenant), **HTMX).content.decode())
+    assert "already has a policy named 'Nightly'" in body
+
+
+def test_the_change_form_previews_what_saving_would_change(admin_client, tenant):
+    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="nightly"))
+    target = reverse("admin:policies_backuppolicy_preview_change", args=[policy.pk])
+    data = fields(tenant, start_time=policy.start_time, time_zone=policy.time_zone, retention_num="9")
+    body = html.unescape(admin_client.post(target, data, **HTMX).content.decode())
+    assert "<dt>Backups to keep</dt>" in body
+
+
+def test_fields_the_form_cannot_draw_get_a_plain_answer(admin_client, tenant):
+    body = admin_client.post(ADD_PREVIEW, fields(tenant, start_time="12:30"), **HTMX).content.decode()
+    assert "No preview for these fields yet" in body
+
+
+def test_the_change_form_page_carries_the_preview_region(admin_client, tenant):
+    body = admin_client.get(reverse("admin:policies_backuppolicy_add")).content.decode()
+    assert f'hx-post="{ADD_PREVIEW}"' in body
+    assert 'id="utc-preview"' in body
+
+
+def test_the_preview_is_post_only_and_staff_only(admin_client, user, tenant):
+    assert admin_client.get(ADD_PREVIEW).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    member = Client()
+    member.force_login(user)  # a member of the project, but not staff
+    response = member.post(ADD_PREVIEW, fields(tenant))
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/admin/login/" in response["Location"]
+
+
+def test_an_unknown_policy_has_no_preview(admin_client, tenant):
+    target = reverse(
+        "admin:policies_backuppolicy_preview_change", args=["00000000-0000-0000-0000-000000000000"]
+    )
+    assert admin_client.post(target, fields(tenant)).status_code == HTTPStatus.NOT_FOUND
