@@ -119,17 +119,36 @@ class BackupPolicy(models.Model):
         """Return the stored policy as a spec; pass ``tags`` to avoid a query per policy."""
         if tags is None:
             tags = self.tags.all()
+        values = {name: getattr(self, name) for name in self.SPEC_FIELDS}
+        return self.spec_from_values(values, [(tag.key, tag.value) for tag in tags])
+
+    # The stored fields a spec is read from (tags aside): what a read without instances selects.
+    SPEC_FIELDS = (
+        "name",
+        "start_time",
+        "frequency",
+        "week_frequency",
+        "retention_num",
+        "retention_day",
+        "keep_first_of_month",
+        "status",
+        "time_zone",
+    )
+
+    @staticmethod
+    def spec_from_values(values, tags) -> specs.PolicySpec:
+        """Return the spec stored in ``values`` (a row of :attr:`SPEC_FIELDS`) and ``(key, value)`` tags."""
         return specs.PolicySpec(
-            name=self.name,
-            start_hours=tuple(int(part[:2]) for part in self.start_time.split(",")),
-            status=self.status,
-            frequency=self.frequency,
-            week_frequency=tuple(self.week_frequency.split(",")) if self.week_frequency else None,
-            retention_num=self.retention_num,
-            retention_day=self.retention_day,
-            keep_first_of_month=self.keep_first_of_month,
-            time_zone=self.time_zone or None,
-            tags=tuple(specs.Tag(tag.key, tag.value) for tag in tags),
+            name=values["name"],
+            start_hours=tuple(int(part[:2]) for part in values["start_time"].split(",")),
+            status=values["status"],
+            frequency=values["frequency"],
+            week_frequency=tuple(values["week_frequency"].split(",")) if values["week_frequency"] else None,
+            retention_num=values["retention_num"],
+            retention_day=values["retention_day"],
+            keep_first_of_month=values["keep_first_of_month"],
+            time_zone=values["time_zone"] or None,
+            tags=tuple(specs.Tag(key, value) for key, value in tags),
         )
 
 

@@ -44,6 +44,8 @@ LEASE_GRACE = timedelta(minutes=2)
 SKIP_RECORD_LIMIT = 24
 # At most this many due policies per transaction of a tick; a tick loops until none is due.
 TICK_BATCH = 200
+# Rows per bulk insert, update or IN (...) list: below SQLite's limit of bound variables.
+INSERT_BATCH = 500
 
 Status = BackupTask.Status
 
@@ -114,7 +116,8 @@ def _missed_window() -> timedelta:
     return timedelta(minutes=settings.BACKUP_MISSED_RUN_WINDOW_MINUTES)
 
 
-def _fire_policy(policy: BackupPolicy, now: datetime, result: TickResult) -> None:
+def _plan_policy(policy: BackupPolicy, now: datetime) -> tuple[list[BackupTask], datetime | None]:
+    """Return the tasks of the policy's due runs (SKIP records and the one fired) and its next run."""
     spec = policy.to_spec(tags=())
     due: list[datetime] = []
     following = nextruns.next_run(spec, start=policy.next_run_at)
@@ -127,33 +130,104 @@ def _fire_policy(policy: BackupPolicy, now: datetime, result: TickResult) -> Non
         following = nextruns.next_run(spec, start=following.utc + timedelta(minutes=1))
     fire = due[-1] if due and now - due[-1] <= _missed_window() else None
     skip = [moment for moment in due if moment != fire][-SKIP_RECORD_LIMIT:]
-    volumes = list(policy.volumes.all())
-    for volume in volumes:
+    tasks = []
+    for volume in policy.volumes.all():  # prefetched with the batch
         for moment in skip:
-            task = new_task(
-                policy,
-                volume,
-                moment,
-                status=Status.SKIP,
-                finished_at=now,
-                message=f"missed: no scheduler ran between {moment:%Y-%m-%d %H:%M} UTC and "
-                f"{_missed_window()} after it",
+            tasks.append(
+                new_task(
+                    policy,
+                    volume,
+                    moment,
+                    status=Status.SKIP,
+                    finished_at=now,
+                    message=f"missed: no scheduler ran between {moment:%Y-%m-%d %H:%M} UTC and "
+                    f"{_missed_window()} after it",
+                )
             )
-            if _insert(task):
-                result.skipped += 1
-            else:
-                result.lost_races += 1
         if fire is not None:
-            task = new_task(policy, volume, fire)
-            if _insert(task):
-                enqueue(task)
-                result.queued += 1
-                result.queued_ids.append(task.job_id)
-            else:
-                result.lost_races += 1
-    policy.next_run_at = None if following is None else following.utc
-    policy.save(update_fields=["next_run_at"])
-    result.policies += 1
+            tasks.append(new_task(policy, volume, fire))
+    return tasks, None if following is None else following.utc
+
+
+def _insert_many(tasks: list[BackupTask]) -> set[uuid.UUID]:
+    """Insert the tasks in bulk, skipping runs already stored; return the job ids really inserted.
+
+    ``ignore_conflicts`` (SQLite's INSERT OR IGNORE, PostgreSQL's ON CONFLICT DO NOTHING) lets a
+    run another scheduler stored first fall out of the insert without aborting the transaction,
+    but does not say which rows did. Each job id is a fresh uuid4 made here, so a row carrying
+    one of them, read back in this transaction, is one this insert wrote: a lost race has the
+    other scheduler's job id and is neither counted nor queued.
+    """
+    if not tasks:
+        return set()
+    # In key order, so two transactions inserting overlapping runs take their locks alike.
+    tasks = sorted(tasks, key=lambda task: (task.policy_id, task.volume_id, task.scheduled_at))
+    BackupTask.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=INSERT_BATCH)
+    ids = [task.job_id for task in tasks]
+    inserted: set[uuid.UUID] = set()
+    for at in range(0, len(ids), INSERT_BATCH):
+        inserted.update(
+            BackupTask.objects.filter(job_id__in=ids[at : at + INSERT_BATCH]).values_list("job_id", flat=True)
+        )
+    return inserted
+
+
+def enqueue_many(tasks: list[BackupTask]) -> None:
+    """Queue the tasks (run at once) with one bulk insert of django-tasks-db's queue entries.
+
+    The rows are those ``DatabaseBackend.enqueue`` writes one at a time (``run_after`` as its
+    pre_save handler sets it, which a bulk insert does not call), and ``task_enqueued`` is sent
+    for each. Any other backend gets one ``enqueue`` per task.
+    """
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from .tasks import run_backup
+
+    backend = run_backup.get_backend()
+    if not isinstance(backend, DatabaseBackend) or run_backup.run_after is not None:
+        for task in tasks:
+            enqueue(task)
+        return
+    backend.validate_task(run_backup)
+    rows = [
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs={"args": [str(task.job_id)], "kwargs": {}},
+            priority=run_backup.priority,
+            task_path=run_backup.module_path,
+            queue_name=run_backup.queue_name,
+            run_after=get_date_max(),
+            backend_name=backend.alias,
+        )
+        for task in tasks
+    ]
+    DBTaskResult.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+    for row in rows:
+        task_enqueued.send(type(backend), task_result=row.task_result)
+
+
+def _fire_batch(policies: list[BackupPolicy], now: datetime, result: TickResult) -> None:
+    """Store the due runs of a batch of locked policies, queue the new ones, move their next runs."""
+    tasks: list[BackupTask] = []
+    for policy in policies:
+        planned, policy.next_run_at = _plan_policy(policy, now)
+        tasks += planned
+    inserted = _insert_many(tasks)
+    fired = []
+    for task in tasks:
+        if task.job_id not in inserted:
+            result.lost_races += 1
+        elif task.status == Status.SKIP:
+            result.skipped += 1
+        else:
+            fired.append(task)
+    enqueue_many(fired)
+    result.queued += len(fired)
+    result.queued_ids += [task.job_id for task in fired]
+    BackupPolicy.objects.bulk_update(policies, ["next_run_at"], batch_size=INSERT_BATCH)
+    result.policies += len(policies)
 
 
 def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickResult:
@@ -173,8 +247,7 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
                 .order_by("next_run_at", "pk")
                 .prefetch_related("volumes")[:TICK_BATCH]
             )
-            for policy in due:
-                _fire_policy(policy, now, result)
+            _fire_batch(due, now, result)
         if len(due) < TICK_BATCH:
             return result
 
@@ -182,11 +255,14 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
 def _place_unscheduled(now: datetime) -> None:
     """Give an ON policy without a next run (stored before runs existed) its first run from now."""
     with transaction.atomic():
-        for policy in BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=BackupPolicy.Status.ON, next_run_at__isnull=True
-        )[:TICK_BATCH]:
+        policies = list(
+            BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                status=BackupPolicy.Status.ON, next_run_at__isnull=True
+            )[:TICK_BATCH]
+        )
+        for policy in policies:
             policy.next_run_at = first_run_from(policy, now)
-            policy.save(update_fields=["next_run_at"])
+        BackupPolicy.objects.bulk_update(policies, ["next_run_at"], batch_size=INSERT_BATCH)
 
 
 # --- Execution -------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from . import runs
@@ -125,8 +126,11 @@ def _record(
     policy: BackupPolicy,
     before: specs.PolicySpec | None,
     after: specs.PolicySpec | None,
+    changes: dict | None = None,
 ) -> AuditEvent | None:
-    changes = audit_changes(before, after)
+    # ``changes`` may be worked out before the transaction, to keep the locks short.
+    if changes is None:
+        changes = audit_changes(before, after)
     if not changes:
         return None
     return record_event(actor, action, policy, changes, name=(after or before).name)
@@ -164,8 +168,9 @@ def _lock_tenant(tenant: Tenant) -> None:
     # quota check and insert of concurrent creates, renames, tag changes. NO KEY UPDATE, so that
     # the foreign-key checks of the rows written meanwhile (KEY SHARE) do not wait on it. SQLite
     # ignores FOR UPDATE; there the IMMEDIATE transaction (settings) already holds the database's
-    # write lock from its first statement.
-    Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
+    # write lock from its first statement, so the statement is not even sent.
+    if connection.features.has_select_for_update:
+        Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
 
 
 def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
@@ -193,25 +198,37 @@ def _name_clash(tenant: Tenant, name: str, exclude=None) -> str | None:
     return clashes.values_list("name", flat=True).first()
 
 
+def _count_and_name_clash(tenant: Tenant, name: str) -> tuple[int, str | None]:
+    """Return how many policies the tenant holds and the stored name ``name`` clashes with, in one query."""
+    found = BackupPolicy.objects.filter(tenant=tenant).aggregate(
+        count=Count("pk"), clash=Max("name", filter=Q(name__iexact=name))
+    )
+    return found["count"], found["clash"]
+
+
 def _is_name_constraint(exc: IntegrityError) -> bool:
     return "uniq_policy_name_per_tenant_ci" in str(exc) or "UNIQUE" in str(exc).upper()
 
 
 def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> BackupPolicy:
     """Store a new policy and its tags; refuse past the quota or on a name already used."""
+    # What needs no database is worked out before the transaction: its locks are held only for
+    # the lock, one query for the quota and the name, and the three inserts.
+    fields = BackupPolicy.fields_from_spec(spec)
+    changes = audit_changes(None, spec)
     try:
         with transaction.atomic():
             _lock_tenant(tenant)
-            if BackupPolicy.objects.filter(tenant=tenant).count() >= contract.MAX_POLICIES_PER_TENANT:
+            count, existing = _count_and_name_clash(tenant, spec.name)
+            if count >= contract.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
-            existing = _name_clash(tenant, spec.name)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            policy = BackupPolicy(tenant=tenant, **BackupPolicy.fields_from_spec(spec))
+            policy = BackupPolicy(tenant=tenant, **fields)
             policy.next_run_at = runs.first_run_from(policy, timezone.now())
             policy.save(force_insert=True)
             _store_tags(policy, spec.tags)
-            _record(actor, AuditEvent.Action.CREATE, policy, None, spec)
+            _record(actor, AuditEvent.Action.CREATE, policy, None, spec, changes)
     except IntegrityError as exc:
         # The lock makes this unreachable for names; kept so a race never surfaces as a 500.
         if _is_name_constraint(exc):

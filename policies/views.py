@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -133,6 +134,7 @@ def _form_context(
     *,
     pristine: bool = False,
     policy: BackupPolicy | None = None,
+    quota: bool = True,
 ) -> dict:
     preview = form.preview(pristine=pristine)
     context = {
@@ -145,7 +147,8 @@ def _form_context(
     if policy is None:
         context["form_action"] = reverse("policies:policy_create", kwargs={"project_id": tenant.project_id})
         context["preview_url"] = reverse("policies:policy_preview", kwargs={"project_id": tenant.project_id})
-        context.update(_quota(selectors.policy_count_for_tenant(tenant=tenant)))
+        if quota:
+            context.update(_quota(selectors.policy_count_for_tenant(tenant=tenant)))
     else:
         ids = {"project_id": tenant.project_id, "policy_id": policy.pk}
         context["form_action"] = reverse("policies:policy_edit", kwargs=ids)
@@ -216,7 +219,12 @@ def _preview_response(
         return render(request, FORM_TEMPLATE, _form_context(request, tenant, form, policy=policy))
     # The script sends "pristine" while the person has changed nothing (it only preselected
     # their zone): what is missing then reads as still to do, not as mistakes in red.
-    context = _form_context(request, tenant, form, pristine="pristine" in request.POST, policy=policy)
+    # The partials below show no quota: its count is not read.
+    context = _form_context(
+        request, tenant, form, pristine="pristine" in request.POST, policy=policy, quota=False
+    )
+    # The key of the forecast the page shows: an unchanged forecast is not sent again.
+    context["forecast_shown"] = request.POST.get("forecast_shown", "")
     html = render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
     # The phone's summary bar sits outside the preview; it follows it out of band.
     html += render_to_string(f"{FORM_TEMPLATE}#preview-bar", {**context, "bar_oob": True}, request=request)
@@ -224,7 +232,14 @@ def _preview_response(
         # The zone's offset changed: the hour labels change too (ticks keep their local time).
         context["grid_oob"] = True
         html += render_to_string(f"{FORM_TEMPLATE}#hour-grid", context, request=request)
-    return HttpResponse(html)
+    # Compressed (when the browser accepts gzip) because these partials hold no secret: no CSRF
+    # token and no session value, only the person's own form read back (BREACH needs a secret
+    # beside the reflected input). The whole pages above carry the CSRF token: never compressed.
+    return _GZIP.process_response(request, HttpResponse(html))
+
+
+# Used for its process_response only (Django's, with its random padding against BREACH).
+_GZIP = GZipMiddleware(lambda request: HttpResponse())
 
 
 @require_http_methods(["GET", "POST"])

@@ -55,7 +55,7 @@ def test_an_api_write_the_database_cannot_take_is_503_with_retry_after(api, tena
 
 def test_an_api_read_the_database_cannot_answer_is_503(api, tenant, monkeypatch):
     fail_with(
-        monkeypatch, selectors, "policy_list_for_tenant", OperationalError("server closed the connection")
+        monkeypatch, selectors, "policy_values_for_tenant", OperationalError("server closed the connection")
     )
     response = api.request("GET", create_url(tenant))
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE

@@ -55,10 +55,11 @@ def test_a_create_runs_as_many_queries_in_an_empty_project_as_in_one_holding_nin
 
 
 def test_a_create_runs_a_bounded_number_of_queries():
-    # The token, the project, the lock, the count, the name, the insert, the tags, the audit, the
-    # token's last use, and the transaction around them: far fewer than twenty.
+    # The token with the project, the token's last use (a new token), the transaction around the
+    # rest (a savepoint here), the tenant's lock (PostgreSQL only), the count with the name check,
+    # and the inserts of the policy, its tags and the audit record.
     count, sql = create_queries(0)
-    assert count <= 20, "\n".join(sql)
+    assert count <= 9, "\n".join(sql)
 
 
 def test_a_list_runs_as_many_queries_for_one_policy_as_for_ten():
@@ -68,5 +69,29 @@ def test_a_list_runs_as_many_queries_for_one_policy_as_for_ten():
 
 
 def test_a_list_runs_a_bounded_number_of_queries():
+    # The token with the project, its last use (a new token), the policies joined to their tags.
     count, sql = list_queries(10)
-    assert count <= 10, "\n".join(sql)
+    assert count <= 3, "\n".join(sql)
+
+
+def test_the_token_its_membership_and_the_project_are_read_in_one_query():
+    project_id, api = project_holding(1)
+    api.request("GET", create_url(project_id))  # the token's first use is recorded once
+    with CaptureQueriesContext(connection) as captured:
+        response = api.request("GET", create_url(project_id))
+    assert response.status_code == HTTPStatus.OK
+    token_reads = [query["sql"] for query in captured.captured_queries if "policies_apitoken" in query["sql"]]
+    assert len(token_reads) == 1
+    assert "policies_membership" in token_reads[0]
+    assert "policies_tenant" in token_reads[0]
+    assert len(captured) == 2, "\n".join(query["sql"] for query in captured.captured_queries)
+
+
+def test_a_project_the_token_may_not_open_is_refused_after_the_one_query_of_the_token():
+    project_id, api = project_holding(0)
+    TenantFactory(project_id="not-theirs")
+    api.request("GET", create_url(project_id))  # the token's first use is recorded once
+    with CaptureQueriesContext(connection) as captured:
+        response = api.request("GET", create_url("not-theirs"))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert len(captured) == 1

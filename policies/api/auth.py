@@ -19,7 +19,9 @@ class XAuthTokenAuthentication(authentication.BaseAuthentication):
             exc.contract_code = codes.NO_TOKEN
             raise exc
         now = timezone.now()
-        token = selectors.token_for_raw(raw=raw, now=now)
+        # The path's project is read with the token, in the same query (tenant_or_403 uses it).
+        project_id = (getattr(request, "parser_context", None) or {}).get("kwargs", {}).get("project_id")
+        token = selectors.token_for_raw(raw=raw, now=now, project_id=project_id)
         if token is None:
             exc = exceptions.AuthenticationFailed(
                 "the X-Auth-Token is unknown, revoked or expired; ask for a new token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +30,17 @@ class PolicyForecast:
     @property
     def enabled(self) -> bool:
         return self.spec.enabled
+
+    @property
+    def key(self) -> str:
+        """A digest of everything shown, ``now`` aside: two forecasts with one key read the same.
+
+        The dashboard's live preview sends back the key of the forecast on the screen and gets
+        no new one while the key stays (a name or a tag changed, the clock moved within an hour).
+        Every part is a frozen dataclass of values, whose repr is stable.
+        """
+        shown = (self.spec, self.zone_name, self.count, self.runs, self.changes, self.retention)
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
 def policy_forecast(

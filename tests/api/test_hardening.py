@@ -82,7 +82,7 @@ def test_the_log_line_of_an_unexpected_error_escapes_the_path(api, tenant, monke
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(selectors, "tenant_for_api_user", broken)
+    monkeypatch.setattr(selectors, "tenant_for_api_token", broken)
     with caplog.at_level(logging.ERROR, logger="policies.api"):
         response = api.request("GET", "/v2/x%0d%0a2026-01-01%20INFO%20forged/backuppolicy")
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
@@ -97,7 +97,7 @@ def test_the_log_line_of_an_unexpected_error_keeps_a_plain_path_readable(api, te
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(selectors, "tenant_for_api_user", broken)
+    monkeypatch.setattr(selectors, "tenant_for_api_token", broken)
     with caplog.at_level(logging.ERROR, logger="policies.api"):
         api.request("GET", f"/v2/{tenant.project_id}/backuppolicy")
     assert f"unhandled error in /v2/{tenant.project_id}/backuppolicy" in caplog.text

@@ -6,6 +6,8 @@ tokens, starts gunicorn on a loopback port with config/gunicorn.conf.py and a ge
 key, and runs wrk (tests/benchmarks/wrk.lua) for each request below, after a warm-up run. It
 prints requests per second and the median and 99th-percentile latency of each, with their ratio
 to GET /healthz, the floor: a request that does nothing but ask the database for ``SELECT 1``.
+At the end, a summary: each request's throughput as a share of the floor's on each database,
+beside the goal, and the size of the dashboard preview's answer per change of one field.
 
 Settings (environment variables):
 
@@ -24,6 +26,7 @@ Numbers, never assertions: compare runs on one machine (docs/performance.md).
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -66,7 +69,23 @@ ROWS = [
     ("GET /healthz (floor)", "healthz", None),
     ("POST /v2/{project_id}/backuppolicy (create)", "create", "create.tsv"),
     ("GET /v2/{project_id}/backuppolicy (10 policies)", "list", "list.tsv"),
-    ("POST /p/{project}/preview (htmx, signed in)", "preview", "preview.tsv"),
+    ("POST /p/{project}/preview (name changed)", "preview", "preview-name.tsv"),
+    ("POST /p/{project}/preview (retention changed)", "preview", "preview-retention.tsv"),
+]
+
+# The changes of one field of the founding example that the preview rows send, as htmx sends
+# them: the whole form, with the key of the forecast the page shows (what the first answer
+# gave). A new name leaves the forecast as it is; a new retention changes it.
+PREVIEW_CHANGES = {
+    "name changed": ("preview-name.tsv", {"name": "renamed_policy"}),
+    "retention changed": ("preview-retention.tsv", {"retention_num": "3"}),
+}
+# What the summary compares with the floor (the issue's goals): label prefix, short name, goal.
+GOALS = [
+    ("POST /v2/{project_id}/backuppolicy (create)", "create", 0.5),
+    ("GET /v2/{project_id}/backuppolicy (10 policies)", "list of 10", 0.6),
+    ("POST /p/{project}/preview (name changed)", "preview (name changed)", 0.5),
+    ("POST /p/{project}/preview (retention changed)", "preview (retention changed)", 0.5),
 ]
 
 
@@ -145,7 +164,11 @@ def seed(folder: Path) -> dict:
     )
     path = reverse("policies:policy_preview", args=[PREVIEW_PROJECT])
     cookie = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
-    write("preview.tsv", [[path, cookie, csrf, urlencode(form, doseq=True)]])
+    # The preview rows' data files are written once the server runs (prepare_previews): their
+    # bodies carry the key of the forecast the server's first answer gave.
+    (folder / "preview.json").write_text(
+        json.dumps({"path": path, "cookie": cookie, "csrf": csrf, "form": form})
+    )
     return {"preview_path": path, "cookie": cookie, "csrf": csrf, "form": form}
 
 
@@ -249,6 +272,47 @@ def list_route_exists(url: str, data: Path) -> bool:
         return False
 
 
+FORECAST_KEY = re.compile(r'name="forecast_shown" value="([0-9a-f]+)"')
+
+
+def preview_answer(url: str, seeded: dict, form: dict, *, gzip_ok: bool) -> bytes:
+    """POST the form to the live preview as htmx does; return the answer's body as sent."""
+    headers = {
+        "Cookie": seeded["cookie"],
+        "X-CSRFToken": seeded["csrf"],
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    if gzip_ok:
+        headers["Accept-Encoding"] = "gzip"
+    body = urlencode(form, doseq=True).encode()
+    request = urllib.request.Request(url + seeded["path"], data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.read()
+
+
+def prepare_previews(url: str, folder: Path) -> dict[str, tuple[int, int]]:
+    """Write the preview rows' data files; return each change's answer size, plain and gzipped.
+
+    The first answer (the form as filled in) gives the key of the forecast now on the page; each
+    change sends it back, as the browser does. A server without keys gets none and answers all.
+    """
+    seeded = json.loads((folder / "preview.json").read_text())
+    first = preview_answer(url, seeded, seeded["form"], gzip_ok=False).decode()
+    found = FORECAST_KEY.search(first)
+    shown = {"forecast_shown": found[1]} if found else {}
+    packed = preview_answer(url, seeded, seeded["form"], gzip_ok=True)
+    sizes = {"first answer (the form as filled in)": (len(first.encode()), len(packed))}
+    for change, (data_name, fields) in PREVIEW_CHANGES.items():
+        form = {**seeded["form"], **fields, **shown}
+        plain = preview_answer(url, seeded, form, gzip_ok=False)
+        packed = preview_answer(url, seeded, form, gzip_ok=True)
+        sizes[change] = (len(plain), len(packed))
+        row = [seeded["path"], seeded["cookie"], seeded["csrf"], urlencode(form, doseq=True)]
+        (folder / data_name).write_text("\t".join(row) + "\n")
+    return sizes
+
+
 def wrk(url: str, mode: str, data: Path | None, *, seconds: int, round_name: str) -> dict:
     command = [
         "wrk",
@@ -273,7 +337,7 @@ def wrk(url: str, mode: str, data: Path | None, *, seconds: int, round_name: str
     sys.exit(f"bench: wrk gave no result for {mode}:\n{done.stdout}\n{done.stderr}")
 
 
-def bench_database(vendor: str, database_url: str, folder: Path) -> list[Result]:
+def bench_database(vendor: str, database_url: str, folder: Path) -> tuple[list[Result], dict]:
     port = free_port()
     env = production_env(folder, database_url, port)
     python = sys.executable
@@ -299,6 +363,7 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> list[Result]
     results = []
     try:
         wait_for_health(url, server, log)
+        sizes = prepare_previews(url, folder)
         for label, mode, data_name in ROWS:
             data = folder / data_name if data_name else None
             if mode == "list" and not list_route_exists(url, data):
@@ -326,7 +391,7 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> list[Result]
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-    return results
+    return results, sizes
 
 
 def print_table(vendor: str, results: list[Result]) -> None:
@@ -344,11 +409,39 @@ def print_table(vendor: str, results: list[Result]) -> None:
             f"{result.p99_ms:8.2f} {result.p99_ms / floor.p99_ms:8.2f}"
         )
     for result in results:
-        if result.status_errors or result.socket_errors:
+        if not result.requests:
+            print(f"  ! {result.label}: no answer within the run: its figures are not valid")
+        elif result.status_errors or result.socket_errors:
             print(
                 f"  ! {result.label}: {result.status_errors} answers not 2xx/3xx, "
                 f"{result.socket_errors} socket errors of {result.requests}: its figures are not valid"
             )
+
+
+def print_summary(tables: list[tuple[str, list[Result], dict]]) -> None:
+    """The issue's figures in one place: each request's throughput as a share of the floor's."""
+    vendors = [vendor for vendor, _, _ in tables]
+    print()
+    print("requests per second as a share of GET /healthz on the same server (higher is better)")
+    header = f"{'request':<32}" + "".join(f"{vendor:>12}" for vendor in vendors) + f"{'goal':>8}"
+    print(header)
+    print("-" * len(header))
+    for label, short, goal in GOALS:
+        cells = []
+        for _, results, _ in tables:
+            by_label = {result.label: result for result in results}
+            row = by_label.get(label)
+            valid = row is not None and row.requests and not (row.status_errors or row.socket_errors)
+            cells.append(f"{row.rps / results[0].rps:12.2f}" if valid else f"{'-':>12}")
+        print(f"{short:<32}" + "".join(cells) + f"{goal:8.2f}")
+    print()
+    print("preview answer per change of the founding example, bytes (plain / gzip)")
+    header = f"{'change':<40}" + "".join(f"{vendor:>20}" for vendor in vendors)
+    print(header)
+    print("-" * len(header))
+    for change in tables[0][2]:
+        cells = "".join(f"{f'{sizes[change][0]} / {sizes[change][1]}':>20}" for _, _, sizes in tables)
+        print(f"{change:<40}{cells}")
 
 
 def workers_in_use() -> int:
@@ -383,20 +476,22 @@ def main() -> None:
         try:
             if vendor == "sqlite":
                 tables.append(
-                    (vendor, bench_database(vendor, f"sqlite:///{folder / 'bench.sqlite3'}", folder))
+                    (vendor, *bench_database(vendor, f"sqlite:///{folder / 'bench.sqlite3'}", folder))
                 )
             elif vendor == "postgresql":
                 if not postgres_url:
                     print("postgresql: not run (set BENCH_POSTGRES_URL or TEST_POSTGRES_URL to a server)")
                     continue
                 with ThrowawayPostgres(postgres_url) as url:
-                    tables.append((vendor, bench_database(vendor, url, folder)))
+                    tables.append((vendor, *bench_database(vendor, url, folder)))
             else:
                 sys.exit(f"bench: unknown database {vendor!r} in BENCH_DATABASES")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    for vendor, results in tables:
+    for vendor, results, _ in tables:
         print_table(vendor, results)
+    if tables:
+        print_summary(tables)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from policies import runs, schedule, volumes
+    from policies import runs, volumes
+    from policies.domain import parse
     from policies.models import BackupPolicy, BackupTask, Tenant, Volume
 
     call_command("flush" if connection.vendor != "sqlite" else "migrate", verbosity=0, interactive=False)
@@ -59,7 +60,7 @@ def main() -> None:
 
     started = time.perf_counter()
     tenants = Tenant.objects.bulk_create(Tenant(project_id=f"bench-{i:05d}") for i in range(TENANTS))
-    spec = schedule.parse_policy(
+    spec = parse.parse_policy(
         {
             "backup_policy_name": "x",
             "scheduled_policy": {"start_time": "00:00", "frequency": 1, "rentention_num": 3, "status": "ON"},

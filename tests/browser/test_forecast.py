@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from .dashboard import choose_zone, form_url, tick, tick_local_hours, utc_preview
+from .dashboard import choose_zone, fill_the_founding_example, form_url, tick, tick_local_hours, utc_preview
 from .test_accessibility import blocking_violations
 
 pytestmark = pytest.mark.browser
@@ -107,3 +107,22 @@ def test_the_calendar_s_month_labels_are_whole_on_a_phone_and_on_a_desktop(
         )
         calendar.screenshot(path=str(screenshot_dir / f"forecast_calendar_{name}.png"))
         assert clipped == [], f"labels clipped at {width}px: {clipped}"
+
+
+def test_a_new_name_keeps_the_picture_on_the_screen_and_a_new_retention_redraws_it(signed_in_page, tenant):
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    fill_the_founding_example(page)
+    summary = page.locator("#retention-summary")
+    expect(summary).to_contain_text("7 exist at its end")
+    page.evaluate("document.querySelector('#forecast').dataset.drawn = 'first'")
+
+    page.get_by_label("Name", exact=True).fill("renamed_policy")
+    expect(utc_preview(page)).to_contain_text('"backup_policy_name": "renamed_policy"')
+    # The answer said "unchanged": the very element drawn first is still there.
+    expect(page.locator("#forecast[data-drawn='first'] .retention-calendar")).to_be_visible()
+
+    page.get_by_label(re.compile(r"^Backups to keep")).fill("2")
+    expect(summary).to_contain_text("2 exist at its end")
+    expect(page.locator("#forecast[data-drawn='first']")).to_have_count(0)
+    expect(page.locator("#forecast .retention-calendar")).to_be_visible()
