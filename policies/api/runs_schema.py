@@ -29,7 +29,8 @@ _TIMESTAMP = {
     "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$",
     "description": "UTC, millisecond precision, no zone suffix.",
 }
-_RESOURCE_ID = {"type": "string", "minLength": 1, "description": "The volume's UUID."}
+# Not blank: the API strips the ID and refuses an empty one (AutoBackup.0209).
+_RESOURCE_ID = {"type": "string", "minLength": 1, "pattern": r"\S", "description": "The volume's UUID."}
 _FAIL_ITEM = {
     "type": "object",
     "required": ["resource_id", "code", "message"],

@@ -907,12 +907,16 @@ POLICY_ID_SOURCES = {
     "queryBackupPoliciesByTags": "$response.body#/resources/0/resource_id",
 }
 
+# Operations that take the policy ID in their body, not their path: associate.
+POLICY_ID_BODY_MEMBERS = {"associateVolumes": ("backup_policy_id",)}
+
 
 def add_links(result) -> None:
     """Link the answers that carry a policy ID to every operation that takes one.
 
     A client (or a fuzzer's stateful phase) can then follow a created policy into its modify,
-    delete, tag and forecast operations, in the same project.
+    delete, tag, forecast, volume and run operations, in the same project (associate takes it
+    in its body, ``POLICY_ID_BODY_MEMBERS``).
     """
     operations = [
         item
@@ -924,6 +928,12 @@ def add_links(result) -> None:
         item["operationId"]
         for item in operations
         if any(p.get("name") == "policy_id" and p.get("in") == "path" for p in item.get("parameters", []))
+    ]
+    # Operations that take the policy ID in their body: (operationId, the body's member).
+    in_body = [
+        (item["operationId"], member)
+        for item in operations
+        for member in POLICY_ID_BODY_MEMBERS.get(item["operationId"], ())
     ]
     for item in operations:
         source = POLICY_ID_SOURCES.get(item["operationId"])
@@ -938,6 +948,14 @@ def add_links(result) -> None:
             }
             for target in takes_policy_id
         }
+        # A body link names the member only; schemathesis merges it into a generated body.
+        for target, member in in_body:
+            answer["links"][target] = {
+                "operationId": target,
+                "parameters": {"project_id": "$request.path.project_id"},
+                "requestBody": {member: source},
+                "description": "The policy of this answer, in the body.",
+            }
 
 
 def add_components(result, generator, request, public):

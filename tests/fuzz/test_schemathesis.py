@@ -24,6 +24,7 @@ from django.db import connection
 from schemathesis.engine import Status, events, from_schema
 
 from policies.domain import codes
+from policies.domain import volumes as volume_rules
 from policies.models import BackupPolicy
 
 from ..factories import BackupPolicyFactory, valid_payload
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 POLICY_ID = uuid.UUID("6f1c7a52-3d0e-4b8e-9a51-0c2d4e6f8a10")
 SEED = 20261127
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
+# The phases that run, each of which must run at least one case.
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -70,6 +73,10 @@ UNSTATED_RULES = (
     (codes.BAD_FIELD, "backup_policy_id", ("is not the ID of the policy",)),
     (codes.QUERY_PARAM, "zone", ("is not an IANA time zone name",)),
     (codes.QUERY_PARAM, None, ("is outside the years",)),
+    # Volumes and runs: what the policy holds now, and its tasks.
+    (volume_rules.NO_RESOURCES, "policy_id", ("has no volumes to back up",)),
+    (volume_rules.RESOURCE_LIMIT, "resources", ("",)),
+    (codes.QUERY_PARAM, "marker", ("is not a job_id of this policy's tasks",)),
 )
 
 
@@ -173,7 +180,10 @@ def test_every_v2_operation_answers_as_its_schema_says(live_server, tenant, toke
                 "deterministic": True,
                 "with-security-parameters": False,
             },
-            "phases": {"stateful": {"enabled": True, "max-steps": 10}},
+            "phases": {
+                **{name: {"enabled": True} for name in PHASES},
+                "stateful": {"enabled": True, "max-steps": 10},
+            },
             "checks": {
                 "enabled": False,
                 **{name: {"enabled": True} for name in CHECKS},
@@ -218,5 +228,13 @@ def test_every_v2_operation_answers_as_its_schema_says(live_server, tenant, toke
     for label, answered in sorted(statuses.items()):
         print(f"  {label}: {dict(sorted(answered.items()))}")
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures[:20])
+    # A phase can run nothing without an error (links it cannot follow, a skipped phase).
+    idle = [phase for phase in PHASES if not counts.get(phase)]
+    skipped = {
+        event.phase.name.value: event.phase.skip_reason
+        for event in stream
+        if isinstance(event, events.PhaseFinished) and event.status == Status.SKIP
+    }
+    assert not idle, f"phases that ran no case: {idle} (cases per phase: {counts}, skipped: {skipped})"
     tested = {event.recorder.label for event in stream if isinstance(event, events.ScenarioFinished)}
     assert operations <= tested, operations - tested
