@@ -1,3 +1,5 @@
+import json
+
 """The headers a current scanner looks for, on every kind of answer; no-store on private ones."""
 
 import re
@@ -93,9 +95,15 @@ def test_a_static_file_keeps_its_own_caching(client):
     assert "no-store" not in response["Cache-Control"]
 
 
-def test_htmx_is_told_not_to_add_its_own_style_element(client):
+def test_htmx_is_told_not_to_add_its_own_style_element_nor_copy_style_attributes(client):
     page = client.get("/accounts/login/").content.decode()
-    assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in page
+    config = re.search(r"""<meta name="htmx-config" content='([^']*)'>""", page)
+    assert config is not None
+    # Settling a style attribute re-applies it with setAttribute, which the policy refuses.
+    assert json.loads(config.group(1)) == {
+        "includeIndicatorStyles": False,
+        "attributesToSettle": ["class", "width", "height"],
+    }
 
 
 @pytest.mark.parametrize(
