@@ -1,7 +1,6 @@
-import json
-
 """The headers a current scanner looks for, on every kind of answer; no-store on private ones."""
 
+import json
 import re
 from http import HTTPStatus
 from pathlib import Path
