@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import services, volumes
+from .domain import volumes as domain_volumes
 from .domain.volumes import ResourceItem
 from .models import BackupTask, Volume
 from .views import PolicyRow, _policy_or_404, _tenant_or_404
@@ -108,6 +109,14 @@ def policy_volumes_remove(request: HttpRequest, project_id: str, policy_id: str)
     return _back(request, tenant, policy, "That volume is not in this policy (removed meanwhile?).", ok=False)
 
 
+# Why "Run now" did not start, in the dashboard's words (the API's say the route and the code).
+RUN_REFUSALS = {
+    domain_volumes.NO_RESOURCES: "the policy has no volumes to back up; associate volumes first (below)",
+    domain_volumes.RUN_IN_PROGRESS: "a run of this policy is still going (tasks waiting or running); "
+    "try again when it has ended",
+}
+
+
 @require_POST
 @login_required
 def policy_run(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
@@ -116,8 +125,7 @@ def policy_run(request: HttpRequest, project_id: str, policy_id: str) -> HttpRes
     try:
         tasks = volumes.policy_execute(policy=policy, actor=services.Actor.dashboard(request.user))
     except services.ServiceError as exc:
-        return _back(
-            request, tenant, policy, f"Not started: {exc.problem.message} ({exc.problem.code})", ok=False
-        )
+        said = RUN_REFUSALS.get(exc.problem.code, exc.problem.detail)
+        return _back(request, tenant, policy, f"Not started: {said}.", ok=False)
     plural = "s" if len(tasks) != 1 else ""
     return _back(request, tenant, policy, f"Run started: {len(tasks)} backup task{plural} queued.", ok=True)

@@ -101,6 +101,18 @@ def test_run_now_without_volumes_says_to_associate_first(member, nightly):
     assert not BackupTask.objects.exists()
 
 
+def test_run_now_while_a_run_waits_says_so_in_the_dashboards_words(member, nightly, disks):
+    Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
+    member.post(page(nightly, "policy_run"))
+
+    body = member.post(page(nightly, "policy_run"), follow=True).content.decode()
+
+    assert "Not started: a run of this policy is still going" in body
+    assert "AutoBackup." not in body
+    assert "policy_id:" not in body
+    assert BackupTask.objects.count() == 1
+
+
 def test_the_list_shows_each_policys_volume_count_and_last_run(member, tenant, nightly, disks):
     Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
     member.post(page(nightly, "policy_run"))
