@@ -54,7 +54,7 @@ def test_editing_the_berlin_policy_shows_europe_berlin(signed_in_page, tenant, i
     expect(page.locator("#stored-zone-note")).to_have_text("Stored now: Europe/Berlin, at UTC+01:00.")
     expect(page.get_by_label("02:00", exact=True)).to_be_checked()  # the grid at Berlin's offset
     preview = utc_preview(page)
-    expect(preview).to_contain_text("The contract accepts this policy.")
+    expect(preview).to_contain_text("Ready to save: nothing to fix.")
     expect(preview).to_contain_text("the runs stay at 02:00 in Europe/Berlin")
 
 
