@@ -140,11 +140,11 @@ def test_a_named_zone_says_each_offset_change_once_with_the_rebase_before_it(mem
     assert changes[0].startswith(
         "From Mon 31 Mar 2025, the runs stay at 01:00, 03:00, 23:00 in Europe/Berlin"
     )
-    assert "re-based before its first run at the new offset (time_zone UTC+02:00" in changes[0]
+    assert "re-based before its first run at the new offset (stored offset UTC+02:00" in changes[0]
     assert changes[1].startswith(
         "From Mon 27 Oct 2025, the runs stay at 01:00, 03:00, 23:00 in Europe/Berlin"
     )
-    assert "(time_zone UTC+01:00" in changes[1]
+    assert "(stored offset UTC+01:00" in changes[1]
     # In one place: under "Next runs", not again in a section of its own.
     assert 'class="local-changes"' in body.split('id="next-runs-heading"')[1]
     assert "Daylight saving</h3>" not in body
@@ -159,7 +159,7 @@ def test_in_summer_the_autumn_change_keeps_the_local_times_too(member, tenant, m
     changes = re.findall(r"<li[^>]*>(From [^<]*)</li>", body)
     assert len(changes) == 2
     assert ", the runs stay at 00:00, 02:00, 04:00 in Europe/Berlin" in changes[0]
-    assert "(time_zone UTC+01:00" in changes[0]
+    assert "(stored offset UTC+01:00" in changes[0]
     assert "earlier than chosen" not in body
     assert "Daylight saving</h3>" not in body
 
