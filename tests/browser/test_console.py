@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from policies.models import ApiToken, AuditEvent
 from tests.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory, valid_payload
+from tests.runs.conftest import associate, make_volumes
 from tests.views.helpers import policy_from_payload
 
 from .conftest import sign_in
@@ -340,6 +341,20 @@ def test_on_a_phone_the_calendar_and_the_json_need_no_sideways_scrolling(signed_
     assert cell["width"] >= 44, "calendar cells are too cramped to read"
     assert sideways_overflow(page) == 0
     screenshot(page, "console_form_phone")
+
+
+def test_on_a_phone_the_policy_page_scrolls_its_tables_not_the_page(signed_in_page, tenant, screenshot):
+    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="nightly", tags=[]))
+    associate(policy, make_volumes(tenant, {"db-data.img": b"d", "web-root.img": b"w"}))
+    page = signed_in_page
+    page.set_viewport_size(PHONE)
+    page.goto(list_url(tenant))
+    page.get_by_role("link", name="Volumes and runs of nightly").click()
+    expect(page.get_by_role("row", name="db-data.img")).to_be_visible()
+
+    # A visually hidden label in a row ("Remove db-data.img") must not widen the page either.
+    assert sideways_overflow(page) == 0
+    screenshot(page, "console_policy_page_phone")
 
 
 def test_toggle_and_delete_confirm_in_the_same_place(signed_in_page, tenant):
