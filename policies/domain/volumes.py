@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import codes
+from .values import field_name_shown, show
 
 MISSING_POLICY_ID = "AutoBackup.0006"
 RESOURCE_LIMIT = "AutoBackup.0204"
@@ -36,11 +37,6 @@ TASK_QUERY_PARAMS = ("sort_dir", "sort_key", "limit", "offset", "marker", "job_i
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def _show(value, limit: int = 40) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def volume_uuid(text: str) -> uuid.UUID | None:
@@ -81,7 +77,8 @@ def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[codes.Problem]
                 hint = f"; did you mean '{match[0]}'?"
             else:
                 hint = f"; the fields are {', '.join(known)}" if known else "; this request takes no fields"
-            problems.append(codes.Problem(str(name), codes.BAD_FIELD, f"unknown field {_show(name)}{hint}"))
+            shown = field_name_shown(name)  # a client's name, escaped: a lone surrogate cannot be echoed raw
+            problems.append(codes.Problem(shown, codes.BAD_FIELD, f"unknown field '{shown}'{hint}"))
     return problems
 
 
@@ -152,7 +149,7 @@ def item_failure(item: ResourceItem) -> ItemFailure | None:
             item.resource_id,
             item.resource_type,
             RESOURCE_TYPE,
-            f"resource_type {_show(item.resource_type)} is not supported; only 'volume' is",
+            f"resource_type {show(item.resource_type)} is not supported; only 'volume' is",
         )
     return None
 
@@ -162,7 +159,7 @@ def unknown_volume(item: ResourceItem) -> ItemFailure:
         item.resource_id,
         item.resource_type,
         UNKNOWN_VOLUME,
-        f"the project has no volume {_show(item.resource_id)}; list GET /v2/{{project_id}}/volumes for the IDs",
+        f"the project has no volume {show(item.resource_id)}; list GET /v2/{{project_id}}/volumes for the IDs",
     )
 
 
@@ -244,10 +241,10 @@ def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | N
             values[name] = given[0]
     sort_dir = values.get("sort_dir", "desc")
     if sort_dir not in ("asc", "desc"):
-        problems.append(_query_problem("sort_dir", f"{_show(sort_dir)} is not asc or desc"))
+        problems.append(_query_problem("sort_dir", f"{show(sort_dir)} is not asc or desc"))
     sort_key = values.get("sort_key", "created_at")
     if sort_key != "created_at":
-        problems.append(_query_problem("sort_key", f"{_show(sort_key)}: tasks sort only by created_at"))
+        problems.append(_query_problem("sort_key", f"{show(sort_key)}: tasks sort only by created_at"))
     low, high = TASK_LIMIT_RANGE
     limit = _whole(values, "limit", TASK_DEFAULT_LIMIT, problems, low, high)
     offset = _whole(values, "offset", 0, problems, 0, 10**9)
@@ -257,10 +254,10 @@ def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | N
             # The canonical form only (what the API answers as job_id), as the OpenAPI format says.
             ids[name] = volume_uuid(values[name]) if _CANONICAL_UUID.fullmatch(values[name]) else None
             if ids[name] is None:
-                problems.append(_query_problem(name, f"{_show(values[name])} is not a job_id (a UUID)"))
+                problems.append(_query_problem(name, f"{show(values[name])} is not a job_id (a UUID)"))
     status = values.get("status")
     if status is not None and status not in TASK_STATUSES:
-        problems.append(_query_problem("status", f"{_show(status)} is not one of {', '.join(TASK_STATUSES)}"))
+        problems.append(_query_problem("status", f"{show(status)} is not one of {', '.join(TASK_STATUSES)}"))
     if problems:
         return None, problems
     return (
@@ -281,7 +278,7 @@ def _whole(values: dict, name: str, default: int, problems: list, low: int, high
     if text is None:
         return default
     if not _DIGITS.fullmatch(text) or not low <= int(text) <= high:
-        problems.append(_query_problem(name, f"{_show(text)} is not a whole number from {low} to {high}"))
+        problems.append(_query_problem(name, f"{show(text)} is not a whole number from {low} to {high}"))
         return default
     return int(text)
 

@@ -101,3 +101,21 @@ def test_the_log_line_of_an_unexpected_error_keeps_a_plain_path_readable(api, te
     with caplog.at_level(logging.ERROR, logger="policies.api"):
         api.request("GET", f"/v2/{tenant.project_id}/backuppolicy")
     assert f"unhandled error in /v2/{tenant.project_id}/backuppolicy" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        lambda tenant, policy: f"/v2/{tenant.project_id}/backuppolicyresources",
+        lambda tenant, policy: f"/v2/{tenant.project_id}/backuppolicyresources/{policy.pk}/deleted_resources",
+        lambda tenant, policy: policy_url(tenant, policy) + "/action",
+    ],
+    ids=["associate", "disassociate", "execute"],
+)
+def test_a_lone_surrogate_in_a_volume_route_body_is_a_400_with_the_name_escaped(api, tenant, route):
+    (policy,) = fill(tenant, 1)
+    response = send(api, "POST", route(tenant, policy), raw='{"\\ud800": 1}')
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content[:300]
+    error = response.json()["error"]
+    assert any(detail["field"] == "\\ud800" for detail in error["details"]), error
+    response.content.decode("utf-8")  # the answer is valid UTF-8 all through
