@@ -27,7 +27,7 @@ class Preview:
     schedule_spec: specs.PolicySpec | None
     zone: Zone
     problems: list[tuple[str, str, str]]  # (label of the form field, message, code)
-    dst_notes: list[zones.DstNote]
+    dst_notes: list[zones.LocalTimeChange]
     now: datetime
     pristine: bool = False
     editing: bool = False
@@ -165,7 +165,7 @@ def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
     probe = {**form.payload, "backup_policy_name": "preview"}
     probe.pop("tags", None)
     schedule_result = parse.parse_policy(probe, now=form.now)
-    notes: list[zones.DstNote] = []
+    notes: list[zones.LocalTimeChange] = []
     if form.zone.name and form.zone.offset is not None:
         notes = zones.dst_notes(
             form.zone.name, stored_minutes=form.zone.offset, now=form.now, keeps_local=True
