@@ -102,6 +102,13 @@ class PolicyTagFormSet(BaseInlineFormSet):
         return rows
 
 
+class NumberText(forms.CharField):
+    """A number's box, sent as typed (json_number); it is unchanged while it shows the stored number."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return super().has_changed("" if initial is None else str(initial), data)
+
+
 class BackupPolicyAdminForm(forms.ModelForm):
     """Add or change a policy in the admin: the payload of an API client, judged by the core."""
 
@@ -132,25 +139,23 @@ class BackupPolicyAdminForm(forms.ModelForm):
         "With it, the offset may be left empty (the zone's offset now is stored). Emptied while an "
         "offset is given: a fixed offset.",
     )
-    frequency = forms.CharField(
+    frequency = NumberText(
         label="Every N days (frequency)",
         required=False,
         help_text="1 to 14. Leave empty for a weekday schedule; when both are given, frequency is used.",
     )
-    week_frequency = forms.CharField(
+    week_frequency = NumberText(
         label="Local weekdays (week_frequency)",
         required=False,
         strip=False,
         help_text="Comma-separated, in local time: SUN,MON,TUE,WED,THU,FRI,SAT.",
     )
-    retention_num = forms.CharField(
+    retention_num = NumberText(
         label="Backups kept (rentention_num)",
         required=False,
         help_text="2 to 14. When both retentions are given, this one is used.",
     )
-    retention_day = forms.CharField(
-        label="Days kept (rentention_day)", required=False, help_text="2 to 99999."
-    )
+    retention_day = NumberText(label="Days kept (rentention_day)", required=False, help_text="2 to 99999.")
     keep_first_of_month = forms.BooleanField(label="Keep the first backup of each month", required=False)
 
     class Meta:
