@@ -40,4 +40,6 @@ def test_the_save_problems_name_a_taken_name_and_a_full_project(tenant):
         services.policy_create(tenant=tenant, spec=other, actor=services.Actor.command())
     fresh = parse.parse_policy(valid_payload(backup_policy_name="fresh")).spec
     assert [p.code for p in services.policy_save_problems(tenant=tenant, spec=fresh)] == [codes.QUOTA]
+    # As the service: a full project refuses a new policy for that alone, whatever its name.
+    assert [p.code for p in services.policy_save_problems(tenant=tenant, spec=again)] == [codes.QUOTA]
     assert services.policy_save_problems(tenant=tenant, spec=fresh, policy=stored) == []
