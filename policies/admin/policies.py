@@ -309,8 +309,9 @@ class BackupPolicyAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: BackupPolicyAdminForm, formsets, change: bool):
         """Create or update the policy and its tags through the service, in the admin's transaction."""
         assert form.spec is not None
-        # The tag inline is on every page that can save (its permissions are the policy's).
-        tags = next(formset.tags for formset in formsets if isinstance(formset, PolicyTagFormSet))
+        # The tag rows, when the page had them (their permissions are the policy's): else the
+        # spec's own, the stored tags of a change.
+        tags = next((f.tags for f in formsets if isinstance(f, PolicyTagFormSet)), form.spec.tags)
         spec, actor = replace(form.spec, tags=tags), services.Actor.admin(request.user)
         obj = form.instance
         try:

@@ -87,6 +87,19 @@ def test_save_related_writes_the_policy_and_its_tags_in_one_audit_record(admin_c
     assert (event.action, event.entrance, event.policy_id) == ("create", "admin", policy.pk)
 
 
+def test_save_related_without_the_tag_rows_keeps_the_stored_tags(admin_client, superuser, policy):
+    data = page_data(admin_client.get(change_url(policy)))
+    request = RequestFactory().post(change_url(policy))
+    request.user = superuser
+    form_class = model_admin().get_form(request, policy, change=True)
+    form = form_class({**data, "status": "OFF"}, instance=policy)
+    assert form.is_valid(), form.errors
+    model_admin().save_related(request, form, [], change=True)
+    stored = BackupPolicy.objects.get()
+    assert stored.status == "OFF"
+    assert list(PolicyTag.objects.values_list("key", "value")) == [("env", "prod"), ("team", "a")]
+
+
 # --- construct_change_message: the admin's own history names the changed fields ----------------
 
 
