@@ -14,7 +14,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 # Every part registers its components when imported: all of them, before ``finish`` runs.
 from . import forecasts, policies, runs, tags  # noqa: F401
-from .builders import COMPONENTS, error_envelope
+from .builders import COMPONENTS, OPTIONAL_BODIES, error_envelope
 from .links import add_links
 
 
@@ -33,13 +33,13 @@ class XAuthTokenScheme(OpenApiAuthenticationExtension):
 
 
 def finish(result, generator, request, public):
-    """POSTPROCESSING_HOOKS: add the hand-written schemas and the links; every body is required."""
+    """POSTPROCESSING_HOOKS: add the hand-written schemas and the links; say which bodies are required."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(COMPONENTS)
     schemas["Error"] = error_envelope()
     for path_item in result.get("paths", {}).values():
         for item in path_item.values():
             if isinstance(item, dict) and "requestBody" in item:
-                item["requestBody"]["required"] = True
+                item["requestBody"]["required"] = item["operationId"] not in OPTIONAL_BODIES
     add_links(result)
     return result

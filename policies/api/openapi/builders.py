@@ -208,6 +208,9 @@ _COMMON = {
     500: (codes.SERVER_ERROR,),
     503: (errors.SERVICE_UNAVAILABLE,),
 }
+# The operations whose body may be left out (``operation(body_optional=True)``); every other
+# body is required (``finish``).
+OPTIONAL_BODIES: set[str] = set()
 # Operations that read a body.
 _WITH_BODY = {
     413: (errors.BODY_TOO_LARGE,),
@@ -225,8 +228,11 @@ def operation(
     refusals: dict[int, tuple[str, ...]],
     parameters: list[OpenApiParameter],
     request: dict | None = None,
+    body_optional: bool = False,
 ):
     """``extend_schema`` for one operation: its success and every refusal with its codes."""
+    if body_optional:
+        OPTIONAL_BODIES.add(operation_id)
     status, body, success_description = success
     codes: dict[int, tuple[str, ...]] = {status: tuple(c) for status, c in _COMMON.items()}
     if request is not None:

@@ -16,6 +16,16 @@ POLICY_ID_SOURCES = {
 # Operations that take the policy ID in their body, not their path: associate.
 POLICY_ID_BODY_MEMBERS = {"associateVolumes": ("backup_policy_id",)}
 
+# A page of backup tasks names job IDs that its query parameters take: the first task of the
+# page leads to the page after it (``marker``) and to itself alone (``job_id``).
+_FIRST_JOB_ID = "$response.body#/tasks/0/job_id"
+TASK_LINKS = {
+    "listBackupTasks": {
+        "nextPageAfterFirstTask": ("marker", "The page after the first task of this one."),
+        "firstTask": ("job_id", "The first task of this page, alone."),
+    }
+}
+
 
 def add_links(result) -> None:
     """Link the answers that carry a policy ID to every operation that takes one.
@@ -61,4 +71,20 @@ def add_links(result) -> None:
                 "parameters": {"project_id": "$request.path.project_id"},
                 "requestBody": {member: source},
                 "description": "The policy of this answer, in the body.",
+            }
+    add_task_links(operations)
+
+
+def add_task_links(operations) -> None:
+    """Link a page of backup tasks to the same list, filtered or paged by its first task's job ID."""
+    for item in operations:
+        for name, (parameter, description) in TASK_LINKS.get(item["operationId"], {}).items():
+            item["responses"]["200"].setdefault("links", {})[name] = {
+                "operationId": item["operationId"],
+                "parameters": {
+                    "project_id": "$request.path.project_id",
+                    "policy_id": "$request.path.policy_id",
+                    parameter: _FIRST_JOB_ID,
+                },
+                "description": description,
             }

@@ -230,6 +230,8 @@ execute = operation(
     "No body, or `{}`.",
     tag=RUNS,
     request={"application/json": ref("ExecuteBody")},
+    # No body at all is the usual call: the body is optional, and `{}` alone is allowed.
+    body_optional=True,
     success=(204, None, "Queued; the answer has no body."),
     refusals={
         400: (*BODY_CODES, volume_rules.NO_RESOURCES),
