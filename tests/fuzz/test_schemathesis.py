@@ -62,7 +62,8 @@ CHECKS = (
 
 # The rules a JSON Schema cannot state: they relate two fields (local order and day shift at the
 # time_zone, repeated start times or tag keys), a body to what is stored (the tag limit after a
-# change, the quota, the path's policy ID), or need the tz database (zone names, year range).
+# change, the quota, the path's policy ID), or need the tz database (zone names). The decision
+# and reason of each: docs/api.md, "OpenAPI". (The forecasts' year range is in the schema.)
 # (code, field or None for any, the words of the message)
 UNSTATED_RULES = (
     (codes.START_TIME, "scheduled_policy.start_time", ("is given twice", "comes after")),
@@ -79,7 +80,6 @@ UNSTATED_RULES = (
     (codes.QUOTA, None, ("",)),
     (codes.BAD_FIELD, "backup_policy_id", ("is not the ID of the policy",)),
     (codes.QUERY_PARAM, "zone", ("is not an IANA time zone name",)),
-    (codes.QUERY_PARAM, None, ("is outside the years",)),
     # Volumes and runs: what the policy holds now, and its tasks.
     (volume_rules.NO_RESOURCES, "policy_id", ("has no volumes to back up",)),
     (volume_rules.RESOURCE_LIMIT, "resources", ("",)),

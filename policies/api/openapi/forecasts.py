@@ -13,6 +13,9 @@ from .. import queries
 from .builders import POLICY_BODY_CODES, POLICY_PATH, PROJECT_ID, operation, ref
 
 FORECASTS = "forecasts (our extension)"
+# The years the forecasts answer for, as the start of a date: 1900 to 9000.
+assert queries.YEAR_RANGE == (1900, 9000), "restate IN_YEARS for the new range"
+IN_YEARS = r"^(?:19[0-9]{2}|[2-8][0-9]{3}|9000)-"
 _QUERY = (codes.QUERY_PARAM,)
 _BODY_400 = (
     *POLICY_BODY_CODES,
@@ -31,7 +34,7 @@ NEXT_RUNS_PARAMETERS = [
     ),
     OpenApiParameter(
         "from",
-        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date-time", "pattern": IN_YEARS},
         OpenApiParameter.QUERY,
         description="The runs at or after this instant (RFC 3339, with its offset: `Z` or "
         f"`%2B01:00`), in the years {queries.YEAR_RANGE[0]} to {queries.YEAR_RANGE[1]}; default: now.",
@@ -47,7 +50,7 @@ NEXT_RUNS_PARAMETERS = [
 RETENTION_PARAMETERS = [
     OpenApiParameter(
         "start",
-        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date", "pattern": IN_YEARS},
         OpenApiParameter.QUERY,
         description="The first day (YYYY-MM-DD, local to the policy's offset), in the years "
         f"{queries.YEAR_RANGE[0]} to {queries.YEAR_RANGE[1]}; default: today in UTC.",

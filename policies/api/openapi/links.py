@@ -13,6 +13,11 @@ POLICY_ID_SOURCES = {
     "queryBackupPoliciesByTags": "$response.body#/resources/0/resource_id",
 }
 
+# Operations that take the policy ID but need more than the policy: a tag of it. A new policy has
+# no tag `action` and none of a generated key, so a link there would promise a tag that is not
+# there (404 AutoBackup.0216, which a client reads as "the policy just created is gone").
+NOT_LINKED = frozenset({"deletePolicyTag", "deletePolicyTagNamedAction"})
+
 # Operations that take the policy ID in their body, not their path: associate.
 POLICY_ID_BODY_MEMBERS = {"associateVolumes": ("backup_policy_id",)}
 
@@ -28,7 +33,7 @@ TASK_LINKS = {
 
 
 def add_links(result) -> None:
-    """Link the answers that carry a policy ID to every operation that takes one.
+    """Link the answers that carry a policy ID to every operation that takes one (but NOT_LINKED).
 
     A client (or a fuzzer's stateful phase) can then follow a created policy into its modify,
     delete, tag, forecast, volume and run operations, in the same project (associate takes it
@@ -44,6 +49,7 @@ def add_links(result) -> None:
         item["operationId"]
         for item in operations
         if any(p.get("name") == "policy_id" and p.get("in") == "path" for p in item.get("parameters", []))
+        and item["operationId"] not in NOT_LINKED
     ]
     # Operations that take the policy ID in their body: (operationId, the body's member).
     in_body = [

@@ -149,7 +149,8 @@ TIME_ZONE_NAME_SCHEMA = {
     "entrance `scheduler`). Without `time_zone`, the zone's offset at the time of the request is "
     "stored; with it, both must agree then. Sending `time_zone` alone removes the name. Unknown, "
     "or a zone that moves its clocks by part of an hour (`Australia/Lord_Howe`): `AutoBackup.0226`.",
-    "example": "Europe/Berlin",
+    # At UTC+08:00 all year, as time_zone's example: a body built from the examples agrees.
+    "example": "Asia/Shanghai",
 }
 
 components(

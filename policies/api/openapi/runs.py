@@ -17,8 +17,16 @@ _TIMESTAMP = {
     "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$",
     "description": "UTC, millisecond precision, no zone suffix.",
 }
-# Not blank: the API strips the ID and refuses an empty one (AutoBackup.0209).
-_RESOURCE_ID = {"type": "string", "minLength": 1, "pattern": r"\S", "description": "The volume's UUID."}
+# Not blank: the API strips the ID (Python's str.strip) and refuses an empty one (AutoBackup.0209).
+# Its whitespace is listed, not written \s: ECMA-262's \s (the schema's regex dialect) lacks
+# U+001C-U+001F and U+0085, which strip() removes, and holds U+FEFF, which strip() keeps.
+BLANK = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_RESOURCE_ID = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": rf"[^{BLANK}]",
+    "description": "The volume's UUID.",
+}
 _FAIL_ITEM = {
     "type": "object",
     "required": ["resource_id", "code", "message"],
