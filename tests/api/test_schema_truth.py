@@ -72,6 +72,25 @@ def test_the_examples_of_time_zone_and_time_zone_name_agree_so_a_body_made_of_th
         assert parse.parse_policy(body, now=when).ok
 
 
+@pytest.mark.parametrize("pair_member", [{"frequency": 1}, {"week_frequency": ["MON"]}])
+def test_the_start_time_example_at_the_time_zone_example_is_accepted_with_either_pair_member(
+    document, pair_member
+):
+    create = document["components"]["schemas"]["BackupPolicyCreate"]
+    variant = document["components"]["schemas"]["ScheduledPolicy"]["anyOf"][0]
+    body = {
+        "backup_policy_name": "examples",
+        "scheduled_policy": {
+            "start_time": variant["properties"]["start_time"]["example"],
+            "status": "ON",
+            "rentention_num": 2,
+            **pair_member,
+        },
+        "time_zone": create["properties"]["time_zone"]["example"],
+    }
+    assert parse.parse_policy(body).ok, parse.parse_policy(body).problems
+
+
 def test_the_answers_with_a_policy_id_link_every_operation_on_it_but_those_that_need_a_tag(document):
     operations = by_id(document)
     takes_policy_id = {

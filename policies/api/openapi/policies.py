@@ -45,7 +45,9 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
         "pattern": START_TIME,
         "description": "UTC full hours `HH:00`, comma-separated, each once, listed in ascending "
         "**local** time (the `time_zone`'s). Spaces around a time are removed.",
-        "example": "22:00,00:00,02:00",
+        # One UTC day in ascending local order at time_zone's example (UTC+08:00), so that a body
+        # made of the examples is accepted with `frequency` as with `week_frequency`.
+        "example": "00:00,12:00",
     },
     "frequency": {
         "type": "integer",
