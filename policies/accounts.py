@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from .audit import Actor
 from .models import ApiToken, AuditEvent, Membership, Tenant, hash_token
-
-if TYPE_CHECKING:
-    from .services import Actor
 
 
 def tenant_get_or_create(*, project_id: str, name: str = "") -> tuple[Tenant, bool]:

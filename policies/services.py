@@ -2,8 +2,10 @@
 
 Services take a valid :class:`specs.PolicySpec` (the core has already checked every field
 rule) and enforce what needs the database: the ten-policy quota and unique names per tenant.
-The writes of tenants, members and API tokens are in ``accounts``, re-exported here so that
-every entrance keeps calling ``services.<entity>_<action>``.
+The writes of tenants, members and API tokens are in ``accounts``, the ``Actor`` and the audit
+records in ``audit``; both are re-exported here so that every entrance keeps calling
+``services.<entity>_<action>`` (and a test that patches ``services._record`` still reaches every
+policy write).
 """
 
 import logging
@@ -26,9 +28,11 @@ from .accounts import (  # noqa: F401 (re-exported: services.token_issue, ...)
     token_revoke,
     user_get_or_create,
 )
+from .audit import Actor, record_event  # noqa: F401 (re-exported: services.Actor, services.record_event)
+from .audit import record_change as _record
 from .domain import codes, contract, localtimes, parse, specs
 from .domain.changes import audit_changes
-from .models import ApiToken, AuditEvent, BackupPolicy, PolicyTag, Tenant
+from .models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -117,74 +121,6 @@ class PolicyInvalid(ServiceError):
     def __init__(self, problems) -> None:
         super().__init__(problems[0])
         self.problems = tuple(problems)
-
-
-# --- Who changed what ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is writing, and through which entrance: what the audit trail records."""
-
-    entrance: str
-    user: Any = None
-    token: ApiToken | None = None
-
-    @classmethod
-    def api(cls, user, token: ApiToken | None) -> "Actor":
-        return cls(AuditEvent.Entrance.API, user, token)
-
-    @classmethod
-    def dashboard(cls, user) -> "Actor":
-        return cls(AuditEvent.Entrance.DASHBOARD, user)
-
-    @classmethod
-    def admin(cls, user) -> "Actor":
-        return cls(AuditEvent.Entrance.ADMIN, user)
-
-    @classmethod
-    def command(cls, user=None) -> "Actor":
-        return cls(AuditEvent.Entrance.COMMAND, user)
-
-    @classmethod
-    def scheduler(cls) -> "Actor":
-        return cls(AuditEvent.Entrance.SCHEDULER)
-
-
-def _record(
-    actor: Actor,
-    action: str,
-    policy: BackupPolicy,
-    before: specs.PolicySpec | None,
-    after: specs.PolicySpec | None,
-    changes: dict | None = None,
-) -> AuditEvent | None:
-    # ``changes`` may be worked out before the transaction, to keep the locks short.
-    if changes is None:
-        changes = audit_changes(before, after)
-    if not changes:
-        return None
-    return record_event(actor, action, policy, changes, name=(after or before).name)
-
-
-def record_event(
-    actor: Actor, action: str, policy: BackupPolicy, changes: dict, name: str = ""
-) -> AuditEvent:
-    """Write one audit record of ``policy`` (its tenant loaded) in the caller's transaction."""
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
-    return AuditEvent.objects.create(
-        user=user,
-        username=user.get_username() if user else "",
-        token=actor.token,
-        token_prefix=actor.token.prefix if actor.token else "",
-        entrance=actor.entrance,
-        action=action,
-        tenant_id=policy.tenant_id,
-        project_id=policy.tenant.project_id,
-        policy_id=policy.pk,
-        policy_name=name or policy.name,
-        changes=changes,
-    )
 
 
 # The stored fields that decide when a policy runs: a change of any of them moves next_run_at.
