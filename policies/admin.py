@@ -30,7 +30,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from . import selectors, services, views
+from . import live_preview, selectors, services
 from .admin_forms import (
     ApiTokenIssueForm,
     BackupPolicyAdminForm,
@@ -39,8 +39,6 @@ from .admin_forms import (
 )
 from .domain import codes, contract, specs, words
 from .domain.changes import ordered_changes
-from .form_mapping import form_data_from_payload
-from .forms import PolicyForm
 from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"
@@ -407,7 +405,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(_audit_list_url(policy_id=object_id))
         return super().history_view(request, object_id, extra_context)
 
-    # -- the live preview: the dashboard's own (views.preview_html), for the payload of this form
+    # -- the live preview: the dashboard's own (live_preview.preview_html), for the payload of this form
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -434,14 +432,15 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         admin_form.is_valid()  # builds the payload an API client would send
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         try:
-            data = form_data_from_payload(admin_form.payload or {})
+            form = live_preview.form_for_payload(
+                admin_form.payload or {}, current=policy.to_spec() if policy else None
+            )
         except ValueError as exc:
             # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
             return render(
                 request, "admin/policies/backuppolicy/preview_unavailable.html", {"reason": str(exc)}
             )
-        form = PolicyForm(data, current=policy.to_spec() if policy else None)
-        return HttpResponse(views.preview_html(request, form, tenant=tenant, policy=policy))
+        return HttpResponse(live_preview.preview_html(request, form, tenant=tenant, policy=policy))
 
     def render_change_form(
         self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None
