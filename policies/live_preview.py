@@ -61,15 +61,17 @@ def check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy
         return
     if any(problem.code in (codes.NAME_TAKEN, codes.QUOTA) for problem in form.problems):
         return  # the service already said it (a refused save)
-    clash = selectors.name_clash_for_tenant(
-        tenant=tenant, name=form.spec.name, exclude=policy.pk if policy else None
-    )
+    if policy is None:
+        # A new policy: the quota and the name in one query, as the service asks them.
+        count, clash = selectors.policy_count_and_name_clash_for_tenant(tenant=tenant, name=form.spec.name)
+    else:
+        count, clash = (
+            0,
+            selectors.name_clash_for_tenant(tenant=tenant, name=form.spec.name, exclude=policy.pk),
+        )
     if clash is not None:
         form.add_problem(services.name_taken_problem(form.spec.name, clash))
-    if (
-        policy is None
-        and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT
-    ):
+    if policy is None and count >= contract.MAX_POLICIES_PER_TENANT:
         form.add_problem(services.quota_problem())
 
 
