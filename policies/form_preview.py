@@ -90,9 +90,12 @@ class Preview:
     def spec(self) -> specs.PolicySpec | None:
         return self.result.spec
 
-    @property
+    @functools.cached_property
     def shown(self) -> dict[str, Any]:
-        """The scheduled fields that will be stored (or, while refused, the ones sent)."""
+        """The scheduled fields that will be stored (or, while refused, the ones sent).
+
+        Cached, as ``runs`` and ``every``: the template reads each several times per answer.
+        """
         if self.schedule_spec is not None:
             body = self.schedule_spec.scheduled_policy()
             body["time_zone"] = self.schedule_spec.time_zone
@@ -112,7 +115,7 @@ class Preview:
         )
         return shown
 
-    @property
+    @functools.cached_property
     def runs(self) -> list[str]:
         spec = self.schedule_spec
         if spec is None:
@@ -128,7 +131,7 @@ class Preview:
             for run in offsets.runs_of_day(spec)
         ]
 
-    @property
+    @functools.cached_property
     def every(self) -> str:
         spec = self.schedule_spec
         if spec is None or spec.frequency is None:
