@@ -196,6 +196,8 @@ POLICY_ID = OpenApiParameter(
     "not a UUID is 404 `AutoBackup.0205`.",
 )
 POLICY_PATH = [PROJECT_ID, POLICY_ID]
+# What every operation with ``policy_id`` in its path adds to its own 404 codes (see POLICY_ID).
+_UNKNOWN_POLICY = (codes.POLICY_NOT_FOUND,)
 
 # Every operation: the gate (401, 403), the protocol (404 for a path that matches no route,
 # 406, and 400 for what Django refuses before the API), 500, and 503 in an outage.
@@ -233,6 +235,8 @@ def operation(
     """``extend_schema`` for one operation: its success and every refusal with its codes."""
     if body_optional:
         OPTIONAL_BODIES.add(operation_id)
+    if POLICY_ID in parameters:
+        refusals = {**refusals, 404: (*refusals.get(404, ()), *_UNKNOWN_POLICY)}
     status, body, success_description = success
     codes: dict[int, tuple[str, ...]] = {status: tuple(c) for status, c in _COMMON.items()}
     if request is not None:

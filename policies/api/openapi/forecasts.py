@@ -125,7 +125,7 @@ def _forecast(*, name: str, what: str, preview: str, parameters: list, answer: d
         description="As the preview route, for a policy of the project.",
         tag=FORECASTS,
         success=(200, answer, answered),
-        refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
+        refusals={400: _QUERY},
         parameters=[*POLICY_PATH, *parameters],
     )
     return of_body, of_policy

@@ -353,7 +353,6 @@ modify_policy = operation(
     success=(200, ref("BackupPolicyId"), "Changed (or nothing to change): the policy's ID."),
     refusals={
         400: (*POLICY_BODY_CODES, codes.TIME_ZONE),
-        404: (codes.POLICY_NOT_FOUND,),
         409: (codes.NAME_TAKEN,),
     },
     parameters=POLICY_PATH,
@@ -365,6 +364,6 @@ delete_policy = operation(
     description="Deletes the policy and its tags. No body is needed; one sent is ignored.",
     tag=POLICIES,
     success=(204, None, "Deleted; the answer has no body."),
-    refusals={404: (codes.POLICY_NOT_FOUND,)},
+    refusals={},
     parameters=POLICY_PATH,
 )

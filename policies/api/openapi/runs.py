@@ -219,7 +219,6 @@ disassociate = operation(
     success=(200, ref("DisassociateResult"), "Each volume's outcome."),
     refusals={
         400: (*BODY_CODES, volume_rules.NO_RESOURCES, volume_rules.NO_RESOURCE_ID),
-        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )
@@ -236,7 +235,6 @@ execute = operation(
     success=(204, None, "Queued; the answer has no body."),
     refusals={
         400: (*BODY_CODES, volume_rules.NO_RESOURCES),
-        404: (codes.POLICY_NOT_FOUND,),
         409: (volume_rules.RUN_IN_PROGRESS,),
     },
     parameters=POLICY_PATH,
@@ -269,7 +267,7 @@ backup_tasks = operation(
     "`AutoBackup.0013`.",
     tag=RUNS,
     success=(200, ref("BackupTaskList"), "The tasks."),
-    refusals={400: (codes.QUERY_PARAM,), 404: (codes.POLICY_NOT_FOUND,)},
+    refusals={400: (codes.QUERY_PARAM,)},
     parameters=[*POLICY_PATH, *_TASK_QUERY],
 )
 
