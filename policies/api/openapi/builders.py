@@ -104,6 +104,11 @@ def nullable(schema: dict) -> dict:
     return {**schema, "nullable": True}
 
 
+def integer_in(bounds: tuple[int, int], **more) -> dict:
+    """An integer from ``bounds[0]`` to ``bounds[1]``, both included (a range of the contract)."""
+    return {"type": "integer", "minimum": bounds[0], "maximum": bounds[1], **more}
+
+
 UUID = {"type": "string", "format": "uuid"}
 CODE = {"type": "string", "pattern": r"^AutoBackup\.[0-9]{4}$"}
 # A policy's name and a tag's key; a tag's value may be empty.

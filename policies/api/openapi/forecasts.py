@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from ...domain import codes, retention
 from .. import queries
-from .builders import POLICY_BODY_CODES, POLICY_PATH, PROJECT_ID, operation, ref
+from .builders import POLICY_BODY_CODES, POLICY_PATH, PROJECT_ID, integer_in, operation, ref
 
 FORECASTS = "forecasts (our extension)"
 # The years the forecasts answer for, as the start of a date: 1900 to 9000.
@@ -27,7 +27,7 @@ _BODY_400 = (
 NEXT_RUNS_PARAMETERS = [
     OpenApiParameter(
         "count",
-        {"type": "integer", "minimum": queries.COUNT_RANGE[0], "maximum": queries.COUNT_RANGE[1]},
+        integer_in(queries.COUNT_RANGE),
         OpenApiParameter.QUERY,
         description=f"How many runs, {queries.COUNT_RANGE[0]} to {queries.COUNT_RANGE[1]} "
         f"(default {queries.DEFAULT_COUNT}).",
@@ -57,7 +57,7 @@ RETENTION_PARAMETERS = [
     ),
     OpenApiParameter(
         "weeks",
-        {"type": "integer", "minimum": queries.WEEKS_RANGE[0], "maximum": queries.WEEKS_RANGE[1]},
+        integer_in(queries.WEEKS_RANGE),
         OpenApiParameter.QUERY,
         description=f"How many weeks, {queries.WEEKS_RANGE[0]} to {queries.WEEKS_RANGE[1]} "
         f"(default {retention.DEFAULT_WEEKS}).",
