@@ -7,8 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from policies import services
-
-from .factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

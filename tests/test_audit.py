@@ -11,8 +11,8 @@ from policies.domain import codes, contract, parse, specs
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.admin.conftest import admin_url, page_data
 from tests.conftest import create_url
-from tests.factories import UserFactory, valid_payload
-from tests.views.helpers import form_data
+from tests.helpers.dashboard import form_data
+from tests.helpers.factories import UserFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 
-from .conftest import ContractClient, create_url
-from .factories import PASSWORD, UserFactory, valid_payload
+from tests.conftest import ContractClient, create_url
+from tests.helpers.factories import PASSWORD, UserFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,8 @@ from django.core.management import CommandError, call_command
 from policies import selectors
 from policies.management.commands.seed_demo import DEMO_POLICIES, DEMO_PROJECT
 from policies.models import ApiToken, BackupPolicy, Membership, Tenant
-
-from .conftest import ContractClient, create_url
-from .factories import TenantFactory, UserFactory, valid_payload
+from tests.conftest import ContractClient, create_url
+from tests.helpers.factories import TenantFactory, UserFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

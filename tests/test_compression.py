@@ -6,9 +6,9 @@ from http import HTTPStatus
 
 import pytest
 
-from .conftest import create_url
-from .factories import BackupPolicyFactory, valid_payload
-from .views.helpers import HTMX, form_data, url
+from tests.conftest import create_url
+from tests.helpers.dashboard import HTMX, form_data, url
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

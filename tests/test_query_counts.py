@@ -11,9 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies import services
-
-from .conftest import ContractClient, create_url
-from .factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory, valid_payload
+from tests.conftest import ContractClient, create_url
+from tests.helpers.factories import (
+    BackupPolicyFactory,
+    MembershipFactory,
+    TenantFactory,
+    UserFactory,
+    valid_payload,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from config.security_headers import CONTENT_SECURITY_POLICY
-from tests.factories import UserFactory
-
-from .conftest import ContractClient, create_url
+from tests.conftest import ContractClient, create_url
+from tests.helpers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,8 @@ import pytest
 from policies import services
 from policies.domain import parse, specs
 from policies.models import BackupPolicy, PolicyTag, Tenant
-
-from .concurrency import in_parallel, kinds
-from .factories import BackupPolicyFactory, TenantFactory, valid_payload
+from tests.helpers.concurrency import in_parallel, kinds
+from tests.helpers.factories import BackupPolicyFactory, TenantFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

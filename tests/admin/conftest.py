@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from policies import services
 from policies.domain import parse
-from tests.factories import UserFactory, valid_payload
+from tests.helpers.factories import UserFactory, valid_payload
 
 
 @pytest.fixture

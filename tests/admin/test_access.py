@@ -5,9 +5,8 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent
-from tests.factories import UserFactory
-
-from .conftest import admin_url, make_policy, page_data, staff_with
+from tests.admin.conftest import admin_url, make_policy, page_data, staff_with
+from tests.helpers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ import pytest
 from policies import services
 from policies.domain import parse
 from policies.models import AuditEvent
-
-from .conftest import admin_url, make_policy
+from tests.admin.conftest import admin_url, make_policy
 
 pytestmark = pytest.mark.django_db
 

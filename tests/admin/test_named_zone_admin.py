@@ -7,9 +7,8 @@ import pytest
 
 from policies.domain import codes
 from policies.models import AuditEvent, BackupPolicy
-
-from .conftest import admin_url
-from .test_policy_admin import add_data, errors_at
+from tests.admin.conftest import admin_url
+from tests.admin.test_policy_admin import add_data, errors_at
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,8 @@ import pytest
 from policies import services
 from policies.domain import codes, contract, parse, words
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.factories import TenantFactory
-
-from .conftest import admin_url, make_policy, page_data, set_tags
+from tests.admin.conftest import admin_url, make_policy, page_data, set_tags
+from tests.helpers.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 

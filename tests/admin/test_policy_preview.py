@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from policies.models import BackupPolicy
-from tests.factories import valid_payload
-from tests.views.helpers import HTMX, policy_from_payload
+from tests.helpers.dashboard import HTMX, policy_from_payload
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.django_db
 

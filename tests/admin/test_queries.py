@@ -5,9 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies.domain import contract
-from tests.factories import TenantFactory
-
-from .conftest import admin_url, make_policy
+from tests.admin.conftest import admin_url, make_policy
+from tests.helpers.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ import uuid
 import pytest
 
 from policies.models import BackupPolicy, PolicyTag
-
-from ..conftest import ContractClient
-from ..factories import BackupPolicyFactory, valid_payload
+from tests.conftest import ContractClient
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 
 def assert_envelope(status: int, body, code: str) -> dict:

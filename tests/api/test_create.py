@@ -9,11 +9,10 @@ from django.utils import timezone
 
 from policies import services
 from policies.models import ApiToken, BackupPolicy, PolicyTag
-
-from ..conftest import ContractClient, create_url
-from ..factories import BackupPolicyFactory, MembershipFactory, UserFactory, valid_payload
-from .cases import ERROR_ROWS, EVERY_DAY, every_day
-from .conftest import assert_envelope, assert_policy_id, fill, stored_counts
+from tests.api.conftest import assert_envelope, assert_policy_id, fill, stored_counts
+from tests.conftest import ContractClient, create_url
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, UserFactory, valid_payload
+from tests.helpers.payloads import ERROR_ROWS, EVERY_DAY, every_day
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,9 @@ import pytest
 
 from policies import services
 from policies.domain import codes
-
-from ..conftest import ContractClient, create_url
-from ..factories import BackupPolicyFactory, MembershipFactory, UserFactory
-from .conftest import assert_envelope
+from tests.api.conftest import assert_envelope
+from tests.conftest import ContractClient, create_url
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,9 @@ from http import HTTPStatus
 import pytest
 
 from policies import selectors
-from tests.factories import valid_payload
-
-from ..conftest import create_url
-from .conftest import assert_envelope, fill, policy_url, send
+from tests.api.conftest import assert_envelope, fill, policy_url, send
+from tests.conftest import create_url
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from ..factories import valid_payload
-from .cases import ERROR_ROWS
-from .conftest import assert_envelope, assert_policy_id, fill
+from tests.api.conftest import assert_envelope, assert_policy_id, fill
+from tests.conftest import create_url
+from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import ERROR_ROWS
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

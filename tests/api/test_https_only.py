@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 
 from tests.conftest import create_url
-from tests.factories import valid_payload
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,10 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-
-from ..factories import BackupPolicyFactory, MembershipFactory, valid_payload
-from .cases import EVERY_DAY
-from .conftest import assert_policy_id, policy_url, send
-from .test_create import error_of
+from tests.api.conftest import assert_policy_id, policy_url, send
+from tests.api.test_create import error_of
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, valid_payload
+from tests.helpers.payloads import EVERY_DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -343,7 +342,7 @@ def test_a_deleted_policy_is_404_0205_the_second_time(api, policy):
 
 
 def test_deleting_a_policy_frees_a_place_in_a_full_project(api, tenant):
-    from .conftest import fill
+    from tests.api.conftest import fill
 
     policies = fill(tenant, 10)
     send(api, "DELETE", policy_url(tenant, policies[0]))

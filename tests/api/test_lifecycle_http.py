@@ -7,11 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import assert_policy_id, policy_url, project_tags_url
-from .test_http import send
+from tests.api.conftest import assert_policy_id, policy_url, project_tags_url
+from tests.api.test_http import send
+from tests.conftest import create_url
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

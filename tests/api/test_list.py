@@ -7,12 +7,11 @@ import pytest
 from django.utils import timezone
 
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from ..factories import BackupPolicyFactory, valid_payload
-from .cases import EVERY_DAY
-from .conftest import send
-from .test_create import error_of
+from tests.api.conftest import send
+from tests.api.test_create import error_of
+from tests.conftest import create_url
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.payloads import EVERY_DAY
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from ..conftest import create_url
-from ..factories import valid_payload
-from .test_create import error_of
+from tests.api.test_create import error_of
+from tests.conftest import create_url
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -3,11 +3,10 @@
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..conftest import ContractClient
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import send
-from .test_create import error_of
+from tests.api.conftest import send
+from tests.api.test_create import error_of
+from tests.conftest import ContractClient
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,9 @@ from django.conf import settings
 
 from policies import runs, volumes
 from policies.models import AuditEvent, BackupTask, Volume
-
-from ..factories import BackupPolicyFactory, TenantFactory, valid_payload
-from ..runs.conftest import make_volumes
-from .test_http import send
+from tests.api.test_http import send
+from tests.helpers.factories import BackupPolicyFactory, TenantFactory, valid_payload
+from tests.runs.conftest import make_volumes
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -6,10 +6,9 @@ import pytest
 
 from policies import selectors
 from policies.domain.tag_query import matches, parse_tag_query
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import send
-from .test_create import error_of
+from tests.api.conftest import send
+from tests.api.test_create import error_of
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,9 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent, PolicyTag
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import policy_url, project_tags_url, send
-from .test_create import error_of
+from tests.api.conftest import policy_url, project_tags_url, send
+from tests.api.test_create import error_of
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ..conftest import require
-from ..factories import PASSWORD
+from tests.conftest import require
+from tests.helpers.factories import PASSWORD
 
 # Playwright's sync API drives an asyncio event loop in the main thread (through greenlets), and it
 # stays "running" there for as long as Playwright is started. Django sees that loop and refuses ORM

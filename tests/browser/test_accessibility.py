@@ -4,8 +4,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from ..factories import BackupPolicyFactory
-from .dashboard import fill_the_founding_example, form_url, list_url
+from tests.helpers.browser import fill_the_founding_example, form_url, list_url
+from tests.helpers.factories import BackupPolicyFactory
 
 pytestmark = pytest.mark.browser
 

@@ -10,12 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import ApiToken, AuditEvent
-from tests.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory, valid_payload
-from tests.runs.conftest import associate, make_volumes
-from tests.views.helpers import policy_from_payload
-
-from .conftest import sign_in
-from .dashboard import (
+from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility import blocking_violations
+from tests.helpers.browser import (
     fill_the_founding_example,
     form_url,
     list_url,
@@ -23,7 +20,15 @@ from .dashboard import (
     tick,
     utc_preview,
 )
-from .test_accessibility import blocking_violations
+from tests.helpers.dashboard import policy_from_payload
+from tests.helpers.factories import (
+    BackupPolicyFactory,
+    MembershipFactory,
+    TenantFactory,
+    UserFactory,
+    valid_payload,
+)
+from tests.runs.conftest import associate, make_volumes
 
 pytestmark = pytest.mark.browser
 

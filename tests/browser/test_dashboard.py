@@ -6,9 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-
-from .conftest import sign_in
-from .dashboard import (
+from tests.browser.conftest import sign_in
+from tests.helpers.browser import (
     FOUNDING_START_TIME,
     assert_not_reloaded,
     choose_zone,

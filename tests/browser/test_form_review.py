@@ -6,9 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-
-from ..factories import BackupPolicyFactory, MembershipFactory, TenantFactory
-from .dashboard import (
+from tests.helpers.browser import (
     FOUNDING_START_TIME,
     fill_the_founding_example,
     form_url,
@@ -19,6 +17,7 @@ from .dashboard import (
     tick_local_hours,
     utc_preview,
 )
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, TenantFactory
 
 pytestmark = pytest.mark.browser
 

@@ -6,10 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-
-from ..factories import valid_payload
-from ..views.helpers import policy_from_payload
-from .dashboard import (
+from tests.browser.test_accessibility import blocking_violations
+from tests.helpers.browser import (
     FOUNDING_START_TIME,
     assert_not_reloaded,
     list_url,
@@ -17,7 +15,8 @@ from .dashboard import (
     tick_local_hours,
     utc_preview,
 )
-from .test_accessibility import blocking_violations
+from tests.helpers.dashboard import policy_from_payload
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from ..factories import BackupPolicyFactory, valid_payload
-from .dashboard import list_url, utc_preview
+from tests.helpers.browser import list_url, utc_preview
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.browser
 

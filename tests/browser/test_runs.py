@@ -8,12 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import Backup, BackupTask
-
-from ..factories import valid_payload
-from ..runs.conftest import make_volumes
-from ..views.helpers import policy_from_payload
-from ..worker_process import start_worker, stop
-from .dashboard import assert_not_reloaded, list_url, mark_the_document
+from tests.helpers.browser import assert_not_reloaded, list_url, mark_the_document
+from tests.helpers.dashboard import policy_from_payload
+from tests.helpers.factories import valid_payload
+from tests.helpers.worker_process import start_worker, stop
+from tests.runs.conftest import make_volumes
 
 pytestmark = pytest.mark.browser
 

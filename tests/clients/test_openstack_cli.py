@@ -13,9 +13,8 @@ import sys
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import REGION, USER, stored
+from tests.clients.conftest import REGION, USER, stored
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -162,8 +161,7 @@ def test_show_is_broken_in_the_client_itself(openstack, policy_id):
 
 def test_link_unlink_and_execute(openstack, tenant, policy_id):
     from policies.models import BackupTask, Volume
-
-    from ..runs.conftest import make_volumes
+    from tests.runs.conftest import make_volumes
 
     disks = [str(d.resource_id) for d in make_volumes(tenant, {"a.img": b"a", "b.img": b"b"})]
     status, _, err = openstack("vbs", "policy", "link", policy_id, "--volume", disks[0], "--volume", disks[1])

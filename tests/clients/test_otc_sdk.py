@@ -8,9 +8,8 @@ import openstack.exceptions
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import stored
+from tests.clients.conftest import stored
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -157,7 +156,7 @@ def test_without_an_identity_service_a_fixed_endpoint_and_token_work(
 
 @pytest.fixture
 def disks(tenant):
-    from ..runs.conftest import make_volumes
+    from tests.runs.conftest import make_volumes
 
     return make_volumes(tenant, {"disk-a.img": b"a" * 10, "disk-b.img": b"b" * 20})
 

@@ -26,8 +26,7 @@ from schemathesis.engine import Status, events, from_schema
 from policies.domain import codes
 from policies.domain import volumes as volume_rules
 from policies.models import BackupPolicy
-
-from ..factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

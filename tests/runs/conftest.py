@@ -10,7 +10,7 @@ from django.conf import settings
 from policies import services, volumes
 from policies.domain.volumes import ResourceItem
 from policies.models import Volume
-from tests.factories import BackupPolicyFactory, schedule_payload
+from tests.helpers.factories import BackupPolicyFactory, schedule_payload
 
 _NAMES = itertools.count(1)
 

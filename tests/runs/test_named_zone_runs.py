@@ -7,9 +7,8 @@ import pytest
 
 from policies import runs
 from policies.models import AuditEvent, BackupTask
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import associate
+from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.runs.conftest import associate
 
 pytestmark = pytest.mark.django_db
 

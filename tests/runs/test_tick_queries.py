@@ -9,8 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from policies import runs
 from policies.models import BackupTask
-
-from .conftest import MONDAY, associate, daily_policy, make_volumes
+from tests.runs.conftest import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 

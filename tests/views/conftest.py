@@ -2,9 +2,8 @@
 
 import pytest
 
-from tests.factories import valid_payload
-
-from .helpers import policy_from_payload
+from tests.helpers.dashboard import policy_from_payload
+from tests.helpers.factories import valid_payload
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from django.contrib.auth import get_user_model
 
 from policies import runs
 from policies.models import BackupTask, Volume
-from tests.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
+from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
 from tests.runs.conftest import make_volumes
-
-from .helpers import HTMX, form_data, policy_from_payload, url
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +135,7 @@ def test_the_switcher_links_the_other_projects_of_the_member(member, user, tenan
 
 
 def test_sign_in_leads_to_the_dashboard(client, user, tenant):
-    from tests.factories import PASSWORD
+    from tests.helpers.factories import PASSWORD
 
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == url("policy_list", tenant)

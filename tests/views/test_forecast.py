@@ -10,9 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import valid_payload
-
-from .helpers import HTMX, form_data, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.django_db
 

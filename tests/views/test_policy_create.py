@@ -7,8 +7,7 @@ import pytest
 
 from policies.domain import codes, words
 from policies.models import BackupPolicy, PolicyTag
-
-from .helpers import HTMX, form_data, url
+from tests.helpers.dashboard import HTMX, form_data, url
 
 pytestmark = pytest.mark.django_db
 

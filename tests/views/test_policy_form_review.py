@@ -8,9 +8,8 @@ import pytest
 
 from policies.domain import codes
 from policies.models import BackupPolicy
-from tests.factories import MembershipFactory, TenantFactory
-
-from .helpers import HTMX, form_data, url
+from tests.helpers.dashboard import HTMX, form_data, url
+from tests.helpers.factories import MembershipFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.factories import schedule_payload, valid_payload
-
-from .helpers import HTMX, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, policy_from_payload, url
+from tests.helpers.factories import schedule_payload, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from policies.domain import codes, parse
 from policies.forms import PolicyForm
 from policies.models import BackupPolicy
-
-from .helpers import HTMX, form_data, url
+from tests.helpers.dashboard import HTMX, form_data, url
 
 pytestmark = pytest.mark.django_db
 

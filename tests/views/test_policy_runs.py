@@ -8,10 +8,9 @@ from django.urls import reverse
 
 from policies import runs
 from policies.models import AuditEvent, BackupTask, Volume
-from tests.factories import MembershipFactory, TenantFactory, valid_payload
+from tests.helpers.dashboard import HTMX, policy_from_payload
+from tests.helpers.factories import MembershipFactory, TenantFactory, valid_payload
 from tests.runs.conftest import make_volumes
-
-from .helpers import HTMX, policy_from_payload
 
 pytestmark = pytest.mark.django_db
 

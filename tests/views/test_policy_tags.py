@@ -9,9 +9,8 @@ from django.urls import reverse
 from policies import services
 from policies.domain import codes, specs
 from policies.models import AuditEvent, BackupPolicy
-from tests.factories import valid_payload
-
-from .helpers import form_data, policy_from_payload
+from tests.helpers.dashboard import form_data, policy_from_payload
+from tests.helpers.factories import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from policies.domain import codes
 from policies.models import AuditEvent, BackupPolicy
-from tests.factories import MembershipFactory, TenantFactory, valid_payload
-
-from .helpers import HTMX, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, policy_from_payload, url
+from tests.helpers.factories import MembershipFactory, TenantFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

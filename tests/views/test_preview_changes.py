@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from .helpers import HTMX, form_data, url
+from tests.helpers.dashboard import HTMX, form_data, url
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,8 @@ from django.urls import reverse
 from policies import services
 from policies.models import ApiToken, AuditEvent, hash_token
 from tests.conftest import ContractClient, create_url
-from tests.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
-
-from .helpers import HTMX
+from tests.helpers.dashboard import HTMX
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Request bodies for every row of the error table (docs/api.md, "Statuses and codes"), shared by the API tests."""
 
-from ..factories import schedule_payload, valid_payload
+from tests.helpers.factories import schedule_payload, valid_payload
 
 EVERY_DAY = {"start_time": "12:00", "frequency": 1, "rentention_num": 7, "status": "ON"}
 
