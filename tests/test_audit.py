@@ -9,10 +9,11 @@ from django.urls import reverse
 from policies import services
 from policies.domain import codes, contract, parse, specs
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.admin.conftest import admin_url, page_data
-from tests.conftest import create_url
+from tests.helpers.admin import admin_url, page_data
+from tests.helpers.api import create_url
 from tests.helpers.dashboard import form_data
-from tests.helpers.factories import UserFactory, valid_payload
+from tests.helpers.factories import UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 
-from tests.conftest import ContractClient, create_url
-from tests.helpers.factories import PASSWORD, UserFactory, valid_payload
+from tests.helpers.api import ContractClient, create_url
+from tests.helpers.factories import PASSWORD, UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from policies import selectors
 from policies.management.commands.seed_demo import DEMO_POLICIES, DEMO_PROJECT
 from policies.models import ApiToken, BackupPolicy, Membership, Tenant
-from tests.conftest import ContractClient, create_url
-from tests.helpers.factories import TenantFactory, UserFactory, valid_payload
+from tests.helpers.api import ContractClient, create_url
+from tests.helpers.factories import TenantFactory, UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

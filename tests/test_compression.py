@@ -6,9 +6,10 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.conftest import create_url
+from tests.helpers.api import create_url
 from tests.helpers.dashboard import HTMX, form_data, url
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

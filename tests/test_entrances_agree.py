@@ -17,8 +17,9 @@ from policies.domain import parse
 from policies.form_mapping import form_data_from_payload
 from policies.forms import PolicyForm
 from policies.models import BackupPolicy
-from tests.conftest import create_url
-from tests.helpers.factories import MembershipFactory, TenantFactory, schedule_payload, valid_payload
+from tests.helpers.api import create_url
+from tests.helpers.factories import MembershipFactory, TenantFactory
+from tests.helpers.payloads import schedule_payload, valid_payload
 
 pytestmark = pytest.mark.django_db
 

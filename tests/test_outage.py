@@ -15,10 +15,9 @@ from django.test import Client
 from config import outage, views
 from policies import selectors, services
 from policies.models import BackupPolicy, HealthCheck
-from tests.api.conftest import assert_envelope
-from tests.conftest import create_url
+from tests.helpers.api import assert_envelope, create_url
 from tests.helpers.dashboard import form_data
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

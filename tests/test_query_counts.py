@@ -11,14 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies import services
-from tests.conftest import ContractClient, create_url
-from tests.helpers.factories import (
-    BackupPolicyFactory,
-    MembershipFactory,
-    TenantFactory,
-    UserFactory,
-    valid_payload,
-)
+from tests.helpers.api import ContractClient, create_url
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from policies import services
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.concurrency import in_parallel
-from tests.helpers.factories import BackupPolicyFactory, TenantFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory, TenantFactory
+from tests.helpers.payloads import valid_payload
 
 WINTER = datetime(2027, 1, 10, 12, tzinfo=UTC)
 # Mon 22 Mar 2027 01:00 UTC is the last run at UTC+01:00 of a Monday 02:00 Berlin policy; Berlin

@@ -10,8 +10,8 @@ from django.test import Client
 from config.middleware import RequestIdFilter
 from policies.api import views as api_views
 from policies.domain import codes
-from tests.conftest import create_url
-from tests.helpers.factories import valid_payload
+from tests.helpers.api import create_url
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

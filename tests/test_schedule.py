@@ -12,7 +12,7 @@ from policies.domain.offsets import has_day_shift, runs_of_day, utc_week
 from policies.domain.parse import parse_policy
 from policies.domain.specs import PolicySpec, Tag
 from policies.domain.zones import offset_changes, zone_offset_minutes
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 ABSENT = object()
 

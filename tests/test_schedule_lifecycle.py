@@ -6,7 +6,7 @@ from policies.domain import codes as error_codes
 from policies.domain import parse, specs
 from policies.domain.parse import parse_policy, parse_policy_update, parse_tag_action, parse_tag_body
 from policies.domain.specs import Tag
-from tests.helpers.factories import schedule_payload, valid_payload
+from tests.helpers.payloads import schedule_payload, valid_payload
 
 
 def stored(**overrides) -> specs.PolicySpec:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.security_headers import CONTENT_SECURITY_POLICY
-from tests.conftest import ContractClient, create_url
+from tests.helpers.api import ContractClient, create_url
 from tests.helpers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from policies import services
 from policies.domain import parse, specs
 from policies.models import BackupPolicy, PolicyTag, Tenant
 from tests.helpers.concurrency import in_parallel, kinds
-from tests.helpers.factories import BackupPolicyFactory, TenantFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory, TenantFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

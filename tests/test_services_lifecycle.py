@@ -10,7 +10,8 @@ from policies.domain.changes import ordered_changes
 from policies.domain.parse import parse_policy, parse_policy_update
 from policies.domain.specs import Tag
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 
 @pytest.fixture

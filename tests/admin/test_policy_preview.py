@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from policies.models import BackupPolicy
 from tests.helpers.dashboard import HTMX, policy_from_payload
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

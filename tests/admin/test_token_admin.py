@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from policies import services
 from policies.models import ApiToken, AuditEvent, hash_token
-from tests.admin.conftest import admin_url
-from tests.conftest import ContractClient, create_url
-from tests.helpers.factories import UserFactory, valid_payload
+from tests.helpers.admin import admin_url
+from tests.helpers.api import ContractClient, create_url
+from tests.helpers.factories import UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

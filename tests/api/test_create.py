@@ -9,20 +9,14 @@ from django.utils import timezone
 
 from policies import services
 from policies.models import ApiToken, BackupPolicy, PolicyTag
-from tests.api.conftest import assert_envelope, assert_policy_id, fill, stored_counts
-from tests.conftest import ContractClient, create_url
-from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, UserFactory, valid_payload
-from tests.helpers.payloads import ERROR_ROWS, EVERY_DAY, every_day
+from tests.helpers.api import ContractClient, assert_policy_id, create_url, error_of, stored_counts
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, UserFactory
+from tests.helpers.payloads import ERROR_ROWS, EVERY_DAY, every_day, valid_payload
+from tests.helpers.policies import fill
 
 pytestmark = pytest.mark.django_db
 
 DOCS_EXAMPLE = {"start_time": "22:00,00:00,02:00", "rentention_num": 7, "status": "ON"}
-
-
-def error_of(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    return assert_envelope(status, json.loads(response.content), code)
 
 
 def post_raw(client: ContractClient, url: str, body) -> object:

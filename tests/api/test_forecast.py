@@ -9,8 +9,7 @@ import pytest
 
 from policies import services
 from policies.domain import codes
-from tests.api.conftest import assert_envelope
-from tests.conftest import ContractClient, create_url
+from tests.helpers.api import ContractClient, assert_envelope, create_url
 from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

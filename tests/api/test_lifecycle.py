@@ -6,10 +6,9 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.api.conftest import assert_policy_id, policy_url, send
-from tests.api.test_create import error_of
-from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, valid_payload
-from tests.helpers.payloads import EVERY_DAY
+from tests.helpers.api import assert_policy_id, error_of, policy_url, send
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory
+from tests.helpers.payloads import EVERY_DAY, valid_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -342,7 +341,7 @@ def test_a_deleted_policy_is_404_0205_the_second_time(api, policy):
 
 
 def test_deleting_a_policy_frees_a_place_in_a_full_project(api, tenant):
-    from tests.api.conftest import fill
+    from tests.helpers.policies import fill
 
     policies = fill(tenant, 10)
     send(api, "DELETE", policy_url(tenant, policies[0]))

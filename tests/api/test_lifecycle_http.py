@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from policies.models import BackupPolicy
-from tests.api.conftest import assert_policy_id, policy_url, project_tags_url
-from tests.api.test_http import send
-from tests.conftest import create_url
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.api import assert_policy_id, create_url, policy_url, project_tags_url
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.live_http import send
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -7,11 +7,9 @@ import pytest
 from django.utils import timezone
 
 from policies.models import BackupPolicy
-from tests.api.conftest import send
-from tests.api.test_create import error_of
-from tests.conftest import create_url
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
-from tests.helpers.payloads import EVERY_DAY
+from tests.helpers.api import create_url, error_of, send
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import EVERY_DAY, valid_payload
 
 pytestmark = pytest.mark.django_db
 

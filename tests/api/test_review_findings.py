@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from tests.api.test_create import error_of
-from tests.conftest import create_url
-from tests.helpers.factories import valid_payload
+from tests.helpers.api import create_url, error_of
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,9 @@
 import pytest
 
 from policies.models import BackupPolicy
-from tests.api.conftest import send
-from tests.api.test_create import error_of
-from tests.conftest import ContractClient
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.api import ContractClient, error_of, send
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,10 @@ from django.conf import settings
 
 from policies import runs, volumes
 from policies.models import AuditEvent, BackupTask, Volume
-from tests.api.test_http import send
-from tests.helpers.factories import BackupPolicyFactory, TenantFactory, valid_payload
-from tests.runs.conftest import make_volumes
+from tests.helpers.factories import BackupPolicyFactory, TenantFactory
+from tests.helpers.live_http import send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -6,9 +6,9 @@ import pytest
 
 from policies import selectors
 from policies.domain.tag_query import matches, parse_tag_query
-from tests.api.conftest import send
-from tests.api.test_create import error_of
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.api import error_of, send
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

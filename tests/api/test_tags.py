@@ -6,9 +6,9 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent, PolicyTag
-from tests.api.conftest import policy_url, project_tags_url, send
-from tests.api.test_create import error_of
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.api import error_of, policy_url, project_tags_url, send
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -10,25 +10,20 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import ApiToken, AuditEvent
-from tests.browser.conftest import sign_in
-from tests.browser.test_accessibility import blocking_violations
 from tests.helpers.browser import (
+    blocking_violations,
     fill_the_founding_example,
     form_url,
     list_url,
     preview_answer,
+    sign_in,
     tick,
     utc_preview,
 )
 from tests.helpers.dashboard import policy_from_payload
-from tests.helpers.factories import (
-    BackupPolicyFactory,
-    MembershipFactory,
-    TenantFactory,
-    UserFactory,
-    valid_payload,
-)
-from tests.runs.conftest import associate, make_volumes
+from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.payloads import valid_payload
+from tests.helpers.runs import associate, make_volumes
 
 pytestmark = pytest.mark.browser
 

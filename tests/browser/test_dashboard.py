@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-from tests.browser.conftest import sign_in
 from tests.helpers.browser import (
     FOUNDING_START_TIME,
     assert_not_reloaded,
@@ -17,6 +16,7 @@ from tests.helpers.browser import (
     list_url,
     mark_the_document,
     pick_zone,
+    sign_in,
     tick,
     tick_local_hours,
     utc_preview,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_accessibility import blocking_violations
 from tests.helpers.browser import (
+    blocking_violations,
     choose_zone,
     fill_the_founding_example,
     form_url,

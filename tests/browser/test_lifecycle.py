@@ -6,17 +6,17 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-from tests.browser.test_accessibility import blocking_violations
 from tests.helpers.browser import (
     FOUNDING_START_TIME,
     assert_not_reloaded,
+    blocking_violations,
     list_url,
     mark_the_document,
     tick_local_hours,
     utc_preview,
 )
 from tests.helpers.dashboard import policy_from_payload
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.browser
 

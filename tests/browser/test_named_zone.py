@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers.browser import list_url, utc_preview
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from policies.models import Backup, BackupTask
 from tests.helpers.browser import assert_not_reloaded, list_url, mark_the_document
 from tests.helpers.dashboard import policy_from_payload
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
+from tests.helpers.runs import make_volumes
 from tests.helpers.worker_process import start_worker, stop
-from tests.runs.conftest import make_volumes
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
 """The ``openstack vbs policy`` commands (python-openstackclient with the otcextensions plugin)
 against the live server, each run as its own process through the CLI's ``main()``.
 
-The commands sign in at the identity stand-in (conftest) and send every VBS request over HTTP
+The commands sign in at the identity stand-in (tests/helpers/identity_standin.py) and send every VBS request over HTTP
 to the real API; the tests read what the server then holds from the database.
 """
 
@@ -13,8 +13,9 @@ import sys
 import pytest
 
 from policies.models import BackupPolicy
-from tests.clients.conftest import REGION, USER, stored
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.identity_standin import REGION, USER, stored
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -161,7 +162,7 @@ def test_show_is_broken_in_the_client_itself(openstack, policy_id):
 
 def test_link_unlink_and_execute(openstack, tenant, policy_id):
     from policies.models import BackupTask, Volume
-    from tests.runs.conftest import make_volumes
+    from tests.helpers.runs import make_volumes
 
     disks = [str(d.resource_id) for d in make_volumes(tenant, {"a.img": b"a", "b.img": b"b"})]
     status, _, err = openstack("vbs", "policy", "link", policy_id, "--volume", disks[0], "--volume", disks[1])

@@ -1,6 +1,6 @@
 """The OTC Python SDK (``otcextensions`` on ``openstacksdk``) against the live server.
 
-Every call goes over HTTP to the real API; only the identity catalog is a stand-in (conftest).
+Every call goes over HTTP to the real API; only the identity catalog is a stand-in (tests/helpers/identity_standin.py).
 What the server holds afterwards is read from the database, not from the SDK's own objects.
 """
 
@@ -8,8 +8,9 @@ import openstack.exceptions
 import pytest
 
 from policies.models import BackupPolicy
-from tests.clients.conftest import stored
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.identity_standin import stored
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -156,7 +157,7 @@ def test_without_an_identity_service_a_fixed_endpoint_and_token_work(
 
 @pytest.fixture
 def disks(tenant):
-    from tests.runs.conftest import make_volumes
+    from tests.helpers.runs import make_volumes
 
     return make_volumes(tenant, {"disk-a.img": b"a" * 10, "disk-b.img": b"b" * 20})
 

@@ -26,7 +26,8 @@ from schemathesis.engine import Status, events, from_schema
 from policies.domain import codes
 from policies.domain import volumes as volume_rules
 from policies.models import BackupPolicy
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

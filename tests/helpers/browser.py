@@ -1,4 +1,4 @@
-"""Drive the dashboard by the accessible names issue 3 fixes (shared by the browser tests).
+"""Drive the dashboard in Chromium by its accessible names: sign in, fill the form, check a page.
 
 The create and edit forms answer every change with a live preview (htmx): the form is posted and
 the answer replaces the UTC preview (and, for a new zone offset, the hour grid). Until then the
@@ -11,7 +11,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, Request, expect
+
+from tests.helpers.factories import PASSWORD
 
 FOUNDING_START_TIME = "22:00,00:00,02:00"
 
@@ -121,3 +124,38 @@ def mark_the_document(page: Page) -> None:
 
 def assert_not_reloaded(page: Page) -> None:
     assert page.evaluate("window.__sameDocument") == "still here", "the page was reloaded"
+
+
+def note_csp_violation(message, violations: list[str]) -> None:
+    """Keep a console message in which Chromium reports something the page's CSP refused."""
+    if "Content Security Policy" in message.text:
+        violations.append(message.text)
+
+
+def submit_login_form(page, username: str, password: str = PASSWORD) -> None:
+    """Fill the login form on the current page by its accessible names and press Sign in."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form; return once the browser has left the login page."""
+    page.goto("/accounts/login/")
+    submit_login_form(page, username, password)
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+BLOCKING = {"serious", "critical"}
+
+
+def blocking_violations(page) -> list[str]:
+    """Run axe on the page as it is now; describe each serious or critical violation, node by node."""
+    results = Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in BLOCKING:
+            continue
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return found

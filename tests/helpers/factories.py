@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from policies.domain import parse
 from policies.models import BackupPolicy, Membership, PolicyTag, Tenant
+from tests.helpers.payloads import valid_payload
 
 PASSWORD = "correct-horse-battery"
 
@@ -34,29 +35,6 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     tenant = factory.SubFactory(TenantFactory)
-
-
-def valid_payload(**overrides) -> dict:
-    """Return a create body the contract accepts; ``overrides`` replace top-level keys."""
-    payload = {
-        "backup_policy_name": "policy_01",
-        "scheduled_policy": {
-            "start_time": "12:00",
-            "week_frequency": ["SUN", "WED"],
-            "rentention_day": 30,
-            "remain_first_backup_of_curMonth": "Y",
-            "status": "ON",
-        },
-        "tags": [{"key": "key", "value": "value"}],
-        "time_zone": "UTC+08:00",
-    }
-    payload.update(overrides)
-    return payload
-
-
-def schedule_payload(**schedule_fields) -> dict:
-    """Return a valid body whose ``scheduled_policy`` is exactly ``schedule_fields``."""
-    return valid_payload(scheduled_policy=schedule_fields)
 
 
 class BackupPolicyFactory(factory.django.DjangoModelFactory):

@@ -1,6 +1,29 @@
-"""Request bodies for every row of the error table (docs/api.md, "Statuses and codes"), shared by the API tests."""
+"""Contract request bodies: a valid create body, and one for every row of the error table
+(docs/api.md, "Statuses and codes")."""
 
-from tests.helpers.factories import schedule_payload, valid_payload
+
+def valid_payload(**overrides) -> dict:
+    """Return a create body the contract accepts; ``overrides`` replace top-level keys."""
+    payload = {
+        "backup_policy_name": "policy_01",
+        "scheduled_policy": {
+            "start_time": "12:00",
+            "week_frequency": ["SUN", "WED"],
+            "rentention_day": 30,
+            "remain_first_backup_of_curMonth": "Y",
+            "status": "ON",
+        },
+        "tags": [{"key": "key", "value": "value"}],
+        "time_zone": "UTC+08:00",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def schedule_payload(**schedule_fields) -> dict:
+    """Return a valid body whose ``scheduled_policy`` is exactly ``schedule_fields``."""
+    return valid_payload(scheduled_policy=schedule_fields)
+
 
 EVERY_DAY = {"start_time": "12:00", "frequency": 1, "rentention_num": 7, "status": "ON"}
 

@@ -16,7 +16,7 @@ from policies import runs
 from policies.domain import nextruns
 from policies.models import Backup, BackupTask
 from tests.helpers.concurrency import in_parallel
-from tests.runs.conftest import MONDAY, associate, daily_policy, make_volumes
+from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,9 @@ import pytest
 
 from policies import runs
 from policies.models import AuditEvent, BackupTask
-from tests.helpers.factories import BackupPolicyFactory, valid_payload
-from tests.runs.conftest import associate
+from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.payloads import valid_payload
+from tests.helpers.runs import associate
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from policies import runs
 from policies.models import BackupTask
-from tests.runs.conftest import MONDAY, associate, daily_policy, make_volumes
+from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 

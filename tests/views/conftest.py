@@ -3,7 +3,7 @@
 import pytest
 
 from tests.helpers.dashboard import policy_from_payload
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 
 @pytest.fixture

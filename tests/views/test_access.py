@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from policies import runs
 from policies.models import BackupTask, Volume
 from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
-from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
-from tests.runs.conftest import make_volumes
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.payloads import valid_payload
+from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.django_db
 

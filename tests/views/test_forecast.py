@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

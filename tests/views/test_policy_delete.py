@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.dashboard import HTMX, policy_from_payload, url
-from tests.helpers.factories import MembershipFactory, TenantFactory, valid_payload
+from tests.helpers.factories import MembershipFactory, TenantFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

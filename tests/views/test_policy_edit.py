@@ -11,7 +11,8 @@ from django.urls import reverse
 from policies.domain import codes, parse, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
-from tests.helpers.factories import MembershipFactory, TenantFactory, valid_payload
+from tests.helpers.factories import MembershipFactory, TenantFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 
 from tests.helpers.dashboard import HTMX, policy_from_payload, url
-from tests.helpers.factories import schedule_payload, valid_payload
+from tests.helpers.payloads import schedule_payload, valid_payload
 
 pytestmark = pytest.mark.django_db
 

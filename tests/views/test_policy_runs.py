@@ -9,8 +9,9 @@ from django.urls import reverse
 from policies import runs
 from policies.models import AuditEvent, BackupTask, Volume
 from tests.helpers.dashboard import HTMX, policy_from_payload
-from tests.helpers.factories import MembershipFactory, TenantFactory, valid_payload
-from tests.runs.conftest import make_volumes
+from tests.helpers.factories import MembershipFactory, TenantFactory
+from tests.helpers.payloads import valid_payload
+from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from policies import services
 from policies.domain import codes, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import form_data, policy_from_payload
-from tests.helpers.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

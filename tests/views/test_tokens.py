@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from policies import services
 from policies.models import ApiToken, AuditEvent, hash_token
-from tests.conftest import ContractClient, create_url
+from tests.helpers.api import ContractClient, create_url
 from tests.helpers.dashboard import HTMX
-from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory, valid_payload
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 
