@@ -8,8 +8,8 @@ import pytest
 
 from tests.helpers.api import create_url
 from tests.helpers.dashboard import HTMX, form_data, url
-from tests.helpers.factories import BackupPolicyFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_a_whole_page_carries_the_csrf_token_and_is_never_compressed(
 
 def test_the_api_list_is_compressed_for_a_client_that_accepts_gzip(api, tenant):
     for index in range(3):
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"p{index}"))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"p{index}"))
     response = api.request("GET", create_url(tenant.project_id), **ACCEPTS_GZIP)
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Encoding"] == "gzip"
@@ -55,7 +55,7 @@ def test_the_api_list_is_compressed_for_a_client_that_accepts_gzip(api, tenant):
 
 
 def test_the_api_list_is_plain_for_a_client_that_does_not_accept_gzip(api, tenant):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="p"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="p"))
     response = api.request("GET", create_url(tenant.project_id))
     assert not response.has_header("Content-Encoding")
     assert len(response.json()["backup_policies"]) == 1

@@ -11,15 +11,14 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import services
 from policies.domain import codes as error_codes
-from policies.domain import parse
 from policies.form_mapping import form_data_from_payload
 from policies.forms import PolicyForm
 from policies.models import BackupPolicy
 from tests.helpers.api import create_url
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import schedule_payload, valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -176,8 +175,7 @@ def _store(tenant, count_and_prefix):
     count, prefix = count_and_prefix
     for i in range(count):
         name = prefix if count == 1 else f"{prefix}_{i:02d}"
-        spec = parse.parse_policy(valid_payload(backup_policy_name=name)).spec
-        services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
+        make_policy(tenant, name)
 
 
 def _normalised(payload):

@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from policies import services
 from tests.helpers.api import ContractClient, create_url
-from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +25,7 @@ def project_holding(count: int, *, tags: int = 1) -> tuple[str, ContractClient]:
     MembershipFactory(user=user, tenant=tenant)
     for index in range(count):
         tag_list = [{"key": f"key{n}", "value": f"value{n}"} for n in range(tags)]
-        BackupPolicyFactory(
-            tenant=tenant, payload=valid_payload(backup_policy_name=f"held_{index}", tags=tag_list)
-        )
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"held_{index}", tags=tag_list))
     _, token = services.token_issue(user=user)
     return tenant.project_id, ContractClient(token)
 

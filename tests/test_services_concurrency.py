@@ -14,8 +14,9 @@ from policies import services
 from policies.domain import parse, specs
 from policies.models import BackupPolicy, PolicyTag, Tenant
 from tests.helpers.concurrency import in_parallel, kinds
-from tests.helpers.factories import BackupPolicyFactory, TenantFactory
+from tests.helpers.factories import TenantFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -52,7 +53,7 @@ def create_in_parallel(calls: list[tuple[str, specs.PolicySpec]]) -> list[object
 def test_parallel_creates_on_a_tenant_holding_9_policies_make_exactly_one():
     tenant = TenantFactory(project_id="crowded")
     for index in range(9):
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"existing_{index}"))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"existing_{index}"))
     outcomes = create_in_parallel([("crowded", spec_named(f"parallel_{i}")) for i in range(PARALLEL)])
     assert kinds(outcomes) == ["BackupPolicy"] + ["PolicyQuotaExceeded"] * (PARALLEL - 1)
     assert BackupPolicy.objects.filter(tenant=tenant).count() == 10
@@ -79,7 +80,7 @@ def test_parallel_creates_of_one_name_in_any_case_make_exactly_one():
 def test_parallel_refused_creates_leave_no_tags_behind():
     tenant = TenantFactory(project_id="tags")
     for index in range(9):
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"existing_{index}"))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"existing_{index}"))
     create_in_parallel([("tags", spec_named(f"parallel_{i}")) for i in range(PARALLEL)])
     assert PolicyTag.objects.count() == BackupPolicy.objects.count() == 10
 

@@ -12,8 +12,9 @@ from policies import services
 from policies.domain import parse, specs
 from policies.models import BackupPolicy, PolicyTag
 from tests.helpers.concurrency import in_parallel, kinds
-from tests.helpers.factories import BackupPolicyFactory, TenantFactory
+from tests.helpers.factories import TenantFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -40,7 +41,7 @@ def slow_writes(monkeypatch):
 @pytest.mark.usefixtures("slow_writes")
 def test_parallel_tag_adds_on_a_policy_with_9_tags_add_exactly_one():
     tags = [{"key": f"k{i}", "value": ""} for i in range(9)]
-    policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=tags))
+    policy = make_policy(TenantFactory(), payload=valid_payload(tags=tags))
     calls = [
         (lambda i=i: services.policy_tag_put(policy=policy, tag=specs.Tag(f"new{i}", ""), actor=ACTOR))
         for i in range(PARALLEL)
@@ -54,7 +55,7 @@ def test_parallel_tag_adds_on_a_policy_with_9_tags_add_exactly_one():
 def test_parallel_renames_onto_one_name_rename_exactly_one():
     tenant = TenantFactory()
     policies = [
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"p{i}", tags=[]))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"p{i}", tags=[]))
         for i in range(PARALLEL)
     ]
 
@@ -71,7 +72,7 @@ def test_parallel_renames_onto_one_name_rename_exactly_one():
 
 @pytest.mark.usefixtures("slow_writes")
 def test_parallel_deletes_and_updates_of_one_policy_never_fail_otherwise():
-    policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=[]))
+    policy = make_policy(TenantFactory(), payload=valid_payload(tags=[]))
     spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, policy.to_spec()).spec
     calls = [lambda: services.policy_delete(policy=policy, actor=ACTOR)] * 3 + [
         lambda: services.policy_update(policy=policy, spec=spec, actor=ACTOR).policy
@@ -85,7 +86,7 @@ def test_parallel_deletes_and_updates_of_one_policy_never_fail_otherwise():
 
 @pytest.mark.usefixtures("slow_writes")
 def test_parallel_modifies_of_different_fields_keep_each_others_changes():
-    policy = BackupPolicyFactory(tenant=TenantFactory(), payload=valid_payload(tags=[]))
+    policy = make_policy(TenantFactory(), payload=valid_payload(tags=[]))
     bodies = [
         {"scheduled_policy": {"status": "OFF"}},
         {"scheduled_policy": {"rentention_num": 5}},

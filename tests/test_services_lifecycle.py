@@ -10,8 +10,8 @@ from policies.domain.changes import ordered_changes
 from policies.domain.parse import parse_policy, parse_policy_update
 from policies.domain.specs import Tag
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.helpers.factories import BackupPolicyFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 
 @pytest.fixture
@@ -21,8 +21,7 @@ def actor(user):
 
 @pytest.fixture
 def policy(tenant, actor):
-    spec = parse_policy(valid_payload(tags=[{"key": "env", "value": "prod"}, {"key": "team", "value": "a"}]))
-    return services.policy_create(tenant=tenant, spec=spec.spec, actor=actor)
+    return make_policy(tenant, "policy_01", tags=[("env", "prod"), ("team", "a")], actor=actor)
 
 
 def modify(policy, body, actor):
@@ -101,7 +100,7 @@ def test_delete_removes_policy_and_tags_and_records_before(policy, actor):
 
 
 def test_delete_frees_a_place_under_the_quota(tenant, actor):
-    policies = [BackupPolicyFactory(tenant=tenant) for _ in range(10)]
+    policies = [make_policy(tenant) for _ in range(10)]
     spec = parse_policy(valid_payload(backup_policy_name="eleventh")).spec
     with pytest.raises(services.PolicyQuotaExceeded):
         services.policy_create(tenant=tenant, spec=spec, actor=actor)
@@ -213,7 +212,7 @@ def test_audit_survives_the_user_and_the_tenant(policy, user, tenant):
 
 
 def test_deleting_a_tenant_records_the_delete_of_each_policy(policy, tenant, actor):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
     assert services.tenant_delete(tenant=tenant, actor=actor) == 2
     deletes = AuditEvent.objects.filter(action="delete")
     assert sorted(deletes.values_list("policy_name", flat=True)) == ["policy_01", "second"]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from policies import services
 from policies.models import ApiToken, BackupPolicy, PolicyTag
 from tests.helpers.api import ContractClient, assert_policy_id, create_url, error_of, stored_counts
-from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, UserFactory
+from tests.helpers.factories import MembershipFactory, UserFactory
 from tests.helpers.payloads import ERROR_ROWS, EVERY_DAY, every_day, valid_payload
-from tests.helpers.policies import fill
+from tests.helpers.policies import fill, make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -287,12 +287,12 @@ def test_a_full_project_refuses_even_an_invalid_request_with_its_validation_code
 
 @pytest.mark.parametrize("name", ["Nightly", "nightly", "NIGHTLY", "nIgHtLy"])
 def test_a_name_already_used_in_the_project_ignoring_case_is_409_0230(api, tenant, name):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="Nightly"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="Nightly"))
     error_of(api.post(create_url(tenant), valid_payload(backup_policy_name=name)), 409, "AutoBackup.0230")
 
 
 def test_a_name_used_in_another_project_is_accepted(api, tenant, other_tenant):
-    BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="nightly"))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="nightly"))
     response = api.post(create_url(tenant), valid_payload(backup_policy_name="nightly"))
     assert response.status_code == HTTPStatus.OK
 

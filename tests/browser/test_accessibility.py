@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers.browser import blocking_violations, fill_the_founding_example, form_url, list_url
-from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def test_the_login_page_has_no_serious_or_critical_violations(page, screen):
 @SCREENS
 def test_the_policy_list_has_no_serious_or_critical_violations(signed_in_page, tenant, screen):
     signed_in_page.set_viewport_size(screen)
-    BackupPolicyFactory(tenant=tenant)  # the table, not the empty state
+    make_policy(tenant)  # the table, not the empty state
     signed_in_page.goto(list_url(tenant))
     expect(signed_in_page.get_by_role("table")).to_be_visible()
 

@@ -17,7 +17,8 @@ from tests.helpers.browser import (
     tick_local_hours,
     utc_preview,
 )
-from tests.helpers.factories import BackupPolicyFactory, MembershipFactory, TenantFactory
+from tests.helpers.factories import MembershipFactory, TenantFactory
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.browser
 
@@ -132,8 +133,8 @@ def test_loading_the_form_asks_for_nothing_missing(signed_in_page, tenant):
 def test_on_a_phone_the_policies_are_cards_without_sideways_scrolling(signed_in_page, tenant, screenshot):
     page = signed_in_page
     page.set_viewport_size(PHONE)
-    BackupPolicyFactory(tenant=tenant)
-    BackupPolicyFactory(tenant=tenant)
+    make_policy(tenant)
+    make_policy(tenant)
     page.goto(list_url(tenant))
 
     table = page.get_by_role("table")
@@ -147,7 +148,7 @@ def test_on_a_phone_the_policies_are_cards_without_sideways_scrolling(signed_in_
 
 def test_on_a_desktop_the_policies_stay_a_table_with_column_headers(signed_in_page, tenant):
     page = signed_in_page
-    BackupPolicyFactory(tenant=tenant)
+    make_policy(tenant)
     page.goto(list_url(tenant))
     expect(page.get_by_role("columnheader", name="Retention")).to_be_visible()
     assert (

@@ -15,8 +15,8 @@ from tests.helpers.browser import (
     tick_local_hours,
     utc_preview,
 )
-from tests.helpers.dashboard import policy_from_payload
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +37,12 @@ def nightly(tenant):
         time_zone="UTC+02:00",
         tags=[{"key": "env", "value": "prod"}],
     )
-    return policy_from_payload(tenant, payload)
+    return make_policy(tenant, payload=payload)
 
 
 @pytest.fixture
 def weekly(tenant):
-    return policy_from_payload(tenant, valid_payload(backup_policy_name="weekly", tags=[]))
+    return make_policy(tenant, payload=valid_payload(backup_policy_name="weekly", tags=[]))
 
 
 def row_of(page, name: str):

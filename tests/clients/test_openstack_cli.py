@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from policies.models import BackupPolicy
-from tests.helpers.factories import BackupPolicyFactory
 from tests.helpers.identity_standin import REGION, USER, stored
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -74,7 +74,7 @@ DAILY_OFF = {
 def policy_id(tenant) -> str:
     """A policy made on the server side (each CLI command is a process: make fewer of them)."""
     body = {"backup_policy_name": "nightly", "scheduled_policy": DAILY_OFF}
-    return str(BackupPolicyFactory(tenant=tenant, payload=body).pk)
+    return str(make_policy(tenant, payload=body).pk)
 
 
 def test_create_with_tags_stores_the_policy(openstack):
@@ -98,9 +98,9 @@ def test_a_refused_create_fails_with_the_servers_message(openstack):
 
 
 def test_list_shows_the_projects_policies(openstack, tenant, other_tenant):
-    BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="theirs"))
-    first = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="first"))
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
+    first = make_policy(tenant, payload=valid_payload(backup_policy_name="first"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
     status, out, err = openstack("vbs", "policy", "list", "-f", "json")
     assert status == 0, err
     listed = json.loads(out)

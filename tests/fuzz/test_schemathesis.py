@@ -26,7 +26,7 @@ from schemathesis.engine import Status, events, from_schema
 from policies.domain import codes
 from policies.domain import volumes as volume_rules
 from policies.models import BackupPolicy
-from tests.helpers.factories import BackupPolicyFactory
+from tests.helpers.factories import FixedIdPolicyFactory
 from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -120,13 +120,13 @@ class World:
             if others.count() >= 5:
                 others.delete()
             BackupPolicy.objects.filter(pk=POLICY_ID).delete()
-            BackupPolicyFactory(
+            FixedIdPolicyFactory(
+                id=POLICY_ID,
                 tenant=self.tenant,
                 payload=valid_payload(
                     backup_policy_name="fuzz_world",
                     tags=[{"key": "env", "value": "prod"}, {"key": "action", "value": "x"}],
                 ),
-                id=POLICY_ID,
             )
         finally:
             connection.close()

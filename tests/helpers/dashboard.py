@@ -2,9 +2,6 @@
 
 from django.urls import reverse
 
-from policies import services
-from policies.domain import parse
-
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -34,10 +31,3 @@ def form_data(**overrides):
     }
     data.update(overrides)
     return data
-
-
-def policy_from_payload(tenant, payload):
-    """Store a policy as any entrance would: the core, then the service (quota, names)."""
-    result = parse.parse_policy(payload)
-    assert result.ok, result.problems
-    return services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())

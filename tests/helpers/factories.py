@@ -1,4 +1,10 @@
-"""Factories for the models; policies are made through the core so they are always valid."""
+"""factory-boy factories for the rows no request makes: users, tenants (projects) and memberships.
+
+Policies are made by ``tests.helpers.policies.make_policy``, through the core and the services
+as every entrance does; ``FixedIdPolicyFactory`` is the one exception (see its docstring). API
+tokens come from ``services.token_issue``, volumes from the provider's inventory
+(``tests.helpers.runs.make_volumes``).
+"""
 
 import factory
 from django.contrib.auth import get_user_model
@@ -6,7 +12,6 @@ from django.utils import timezone
 
 from policies.domain import parse
 from policies.models import BackupPolicy, Membership, PolicyTag, Tenant
-from tests.helpers.payloads import valid_payload
 
 PASSWORD = "correct-horse-battery"
 
@@ -37,23 +42,25 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
 
 
-class BackupPolicyFactory(factory.django.DjangoModelFactory):
-    """Build from a contract payload (``payload=...``), parsed by the core like every entrance."""
+class FixedIdPolicyFactory(factory.django.DjangoModelFactory):
+    """A policy with a primary key chosen in advance, which no service makes (they draw a new UUID).
+
+    Only the fuzz test's world needs one: schemathesis is given the policy's ID once, before any
+    request, and the world puts that same policy back after each request that changed it. The
+    payload is still parsed by the core, so the row is one an entrance could have stored; no audit
+    record is written. Every other test makes its policies with ``make_policy``.
+    """
 
     class Meta:
         model = BackupPolicy
         # No Meta.exclude for payload: factory_boy would drop it before _create, which needs it.
 
-    tenant = factory.SubFactory(TenantFactory)
-    payload = factory.Sequence(lambda n: valid_payload(backup_policy_name=f"policy_{n:03d}", tags=[]))
-
     @classmethod
-    def _create(cls, model_class, *args, tenant, payload=None, now=None, **kwargs):
-        # ``now``: the time of the request, which a time_zone_name is read at.
-        result = parse.parse_policy(payload, now=now or timezone.now())
+    def _create(cls, model_class, *args, id, tenant, payload, **kwargs):
+        result = parse.parse_policy(payload, now=timezone.now())
         assert result.ok, result.problems
         policy = model_class.objects.create(
-            tenant=tenant, **BackupPolicy.fields_from_spec(result.spec), **kwargs
+            id=id, tenant=tenant, **BackupPolicy.fields_from_spec(result.spec)
         )
         for index, tag in enumerate(result.spec.tags):
             PolicyTag.objects.create(policy=policy, key=tag.key, value=tag.value, position=index)

@@ -1,6 +1,5 @@
 """Volumes of the local provider, and policies that hold them, for the tests of runs."""
 
-import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,10 +8,8 @@ from django.conf import settings
 from policies import services, volumes
 from policies.domain.volumes import ResourceItem
 from policies.models import Volume
-from tests.helpers.factories import BackupPolicyFactory
 from tests.helpers.payloads import schedule_payload
-
-_NAMES = itertools.count(1)
+from tests.helpers.policies import fresh_name, make_policy
 
 # A Monday, 00:00 UTC: the simulated weeks start here.
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
@@ -50,10 +47,10 @@ def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -
     fields.update(scheduled)
     fields = {name: value for name, value in fields.items() if value is not None}  # None: leave out
     payload = schedule_payload(**fields)
-    payload["backup_policy_name"] = f"policy_{next(_NAMES):03d}"
+    payload["backup_policy_name"] = fresh_name()
     payload.pop("time_zone")
     payload["tags"] = []
-    policy = BackupPolicyFactory(tenant=tenant, payload=payload)
+    policy = make_policy(tenant, payload=payload)
     from policies import runs
 
     policy.next_run_at = runs.first_run_from(policy, now)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.helpers.dashboard import policy_from_payload
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def make_policies(tenant):
 
     def make(n, *, into=None, prefix="existing"):
         return [
-            policy_from_payload(into or tenant, valid_payload(backup_policy_name=f"{prefix}_{i:02d}"))
+            make_policy(into or tenant, payload=valid_payload(backup_policy_name=f"{prefix}_{i:02d}"))
             for i in range(n)
         ]
 

@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 
 from policies import runs
 from policies.models import BackupTask, Volume
-from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,7 @@ def test_sign_in_leads_to_the_dashboard(client, user, tenant):
 def test_the_project_list_shows_policies_volumes_and_the_last_run(member, user, tenant):
     second = TenantFactory(project_id="tenant-c", name="Tenant C")
     MembershipFactory(user=user, tenant=second)
-    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="nightly"))
+    policy = make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
     disks = make_volumes(tenant, {"disk-a": b"a", "disk-b": b"b"})
     Volume.objects.filter(pk=disks[0].pk).update(policy=policy)
     member.post(url("policy_list", tenant) + f"policy/{policy.pk}/run")

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -144,9 +145,9 @@ def test_without_javascript_the_preview_button_shows_the_forecast_in_the_page(me
 
 
 def test_the_edit_form_shows_the_forecast_of_the_stored_policy(member, tenant, frozen):
-    policy = policy_from_payload(
+    policy = make_policy(
         tenant,
-        valid_payload(
+        payload=valid_payload(
             scheduled_policy={
                 "start_time": "01:00",
                 "week_frequency": ["MON"],
@@ -174,7 +175,7 @@ def test_the_list_shows_each_policy_s_next_run_in_local_time(member, tenant, fro
         },
         time_zone="UTC+01:00",
     )
-    policy_from_payload(tenant, payload)
+    make_policy(tenant, payload=payload)
     body = member.get(url("policy_list", tenant)).content.decode()
     following = JANUARY.replace(hour=1) + timedelta(weeks=1)  # 12 Jan's 01:00 UTC run is past
     local = following.astimezone(ZoneInfo("Etc/GMT-1"))  # UTC+01:00 (the Etc sign is inverted)
@@ -187,17 +188,17 @@ def test_the_list_says_a_policy_that_is_off_has_no_next_run(member, tenant, froz
     paused = valid_payload(
         scheduled_policy={"start_time": "01:00", "frequency": 1, "rentention_num": 7, "status": "OFF"}
     )
-    policy_from_payload(tenant, paused)
+    make_policy(tenant, payload=paused)
     assert "No next run: the policy is off" in member.get(url("policy_list", tenant)).content.decode()
 
 
 def test_the_list_s_next_runs_cost_no_query_per_policy(member, tenant, frozen, django_assert_max_num_queries):
-    policy_from_payload(tenant, valid_payload(backup_policy_name="first"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="first"))
     member.get(url("policy_list", tenant))  # the session and the user are loaded once
     with CaptureQueriesContext(connection) as one:
         member.get(url("policy_list", tenant))
     for n in range(2, 6):
-        policy_from_payload(tenant, valid_payload(backup_policy_name=f"more_{n}"))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"more_{n}"))
     with django_assert_max_num_queries(len(one.captured_queries)):
         body = member.get(url("policy_list", tenant)).content.decode()
     assert body.count("Next run:") == 5

@@ -7,9 +7,10 @@ from django.test import Client
 from django.urls import reverse
 
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.helpers.dashboard import HTMX, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, url
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,8 @@ def policy_url(name, policy):
 
 @pytest.fixture
 def nightly(tenant):
-    return policy_from_payload(
-        tenant, valid_payload(backup_policy_name="nightly", tags=[{"key": "env", "value": "prod"}])
+    return make_policy(
+        tenant, payload=valid_payload(backup_policy_name="nightly", tags=[{"key": "env", "value": "prod"}])
     )
 
 
@@ -96,7 +97,7 @@ def test_a_policy_deleted_meanwhile_is_not_found(member, nightly):
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_another_tenants_policy_is_not_found_and_not_deleted(member, other_tenant, method, headers):
-    theirs = policy_from_payload(other_tenant, valid_payload(backup_policy_name="theirs"))
+    theirs = make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
     response = getattr(member, method)(policy_url("policy_delete", theirs), **headers)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert exists(theirs)
@@ -138,7 +139,7 @@ def test_each_row_of_the_list_links_its_edit_and_delete_pages(member, tenant, ni
 def test_a_policy_of_another_of_ones_projects_is_not_found_under_this_one(member, user, tenant):
     second = TenantFactory(project_id="tenant-c")
     MembershipFactory(user=user, tenant=second)
-    theirs = policy_from_payload(second, valid_payload(backup_policy_name="theirs"))
+    theirs = make_policy(second, payload=valid_payload(backup_policy_name="theirs"))
     target = reverse(
         "policies:policy_delete", kwargs={"project_id": tenant.project_id, "policy_id": theirs.pk}
     )

@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from policies.domain import codes, parse, specs
 from policies.models import AuditEvent, BackupPolicy
-from tests.helpers.dashboard import HTMX, form_data, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def edit_data(**overrides):
 
 @pytest.fixture
 def nightly(tenant):
-    return policy_from_payload(tenant, NIGHTLY)
+    return make_policy(tenant, payload=NIGHTLY)
 
 
 def stored(policy) -> specs.PolicySpec:
@@ -94,7 +95,7 @@ def test_a_policy_of_every_n_days_with_retention_days_is_prefilled_as_such(membe
         time_zone="UTC+08:00",
         tags=[],
     )
-    policy = policy_from_payload(tenant, payload)
+    policy = make_policy(tenant, payload=payload)
     response = member.get(policy_url("policy_edit", policy))
     body = response.content.decode()
     assert re.search(r'name="schedule_kind" value="days" id="[^"]+" required checked', body)
@@ -111,7 +112,7 @@ def test_a_stored_fixed_offset_is_explained_as_fixed(member, nightly):
 
 def test_a_policy_without_time_zone_has_no_offset_note(member, tenant):
     no_zone = {**NIGHTLY["scheduled_policy"], "start_time": "00:00,02:00"}
-    policy = policy_from_payload(tenant, {**NIGHTLY, "scheduled_policy": no_zone, "time_zone": None})
+    policy = make_policy(tenant, payload={**NIGHTLY, "scheduled_policy": no_zone, "time_zone": None})
     body = member.get(policy_url("policy_edit", policy)).content.decode()
     assert re.search(r'<input type="text" name="time_zone"(?![^>]*value=)[^>]*>', body)
     assert "stored-zone-note" not in body
@@ -209,7 +210,7 @@ def test_a_refused_change_is_shown_at_its_field_and_nothing_is_saved(member, nig
 
 
 def test_a_rename_onto_another_policys_name_is_refused_at_the_name_field(member, tenant, nightly):
-    policy_from_payload(tenant, valid_payload(backup_policy_name="Weekly", tags=[]))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="Weekly", tags=[]))
     before = stored(nightly)
     data = edit_data(name="WEEKLY", tag_key=["env", "team"], tag_value=["prod", "ops"])
     response = member.post(policy_url("policy_edit", nightly), data)
@@ -322,7 +323,7 @@ def test_anonymous_is_sent_to_sign_in(client, nightly, name, method):
 )
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_another_tenants_policy_is_not_found_and_not_changed(member, other_tenant, name, method, headers):
-    theirs = policy_from_payload(other_tenant, NIGHTLY)
+    theirs = make_policy(other_tenant, payload=NIGHTLY)
     before = stored(theirs)
     data = edit_data(name="taken_over") if method == "post" else None
     response = getattr(member, method)(policy_url(name, theirs), data, **headers)
@@ -334,7 +335,7 @@ def test_another_tenants_policy_is_not_found_under_ones_own_project_either(membe
     # The user is a member of both projects: the policy ID must still belong to the project in the URL.
     second = TenantFactory(project_id="tenant-c")
     MembershipFactory(user=user, tenant=second)
-    theirs = policy_from_payload(second, NIGHTLY)
+    theirs = make_policy(second, payload=NIGHTLY)
     target = reverse("policies:policy_edit", kwargs={"project_id": tenant.project_id, "policy_id": theirs.pk})
     assert member.get(target).status_code == HTTPStatus.NOT_FOUND
     assert member.post(target, edit_data(name="moved")).status_code == HTTPStatus.NOT_FOUND

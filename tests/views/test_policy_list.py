@@ -4,16 +4,17 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.helpers.dashboard import HTMX, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, url
 from tests.helpers.payloads import schedule_payload, valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_list_shows_each_policy_in_local_time_and_in_utc(member, tenant):
-    policy_from_payload(
+    make_policy(
         tenant,
-        valid_payload(
+        payload=valid_payload(
             backup_policy_name="nightly",
             scheduled_policy={
                 "start_time": "22:00,00:00,02:00",
@@ -38,9 +39,9 @@ def test_the_list_shows_each_policy_in_local_time_and_in_utc(member, tenant):
 
 
 def test_a_schedule_of_every_n_days_reads_as_such(member, tenant):
-    policy_from_payload(
+    make_policy(
         tenant,
-        schedule_payload(start_time="20:00,21:00", frequency=2, rentention_day=30, status="ON"),
+        payload=schedule_payload(start_time="20:00,21:00", frequency=2, rentention_day=30, status="ON"),
     )
     body = member.get(url("policy_list", tenant)).content.decode()
     assert "Every 2 days at 04:00, 05:00 (UTC+08:00)" in body
@@ -49,8 +50,8 @@ def test_a_schedule_of_every_n_days_reads_as_such(member, tenant):
 
 
 def test_the_list_shows_only_the_tenants_own_policies(member, tenant, other_tenant):
-    policy_from_payload(other_tenant, valid_payload(backup_policy_name="theirs"))
-    policy_from_payload(tenant, valid_payload(backup_policy_name="ours"))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="ours"))
     body = member.get(url("policy_list", tenant)).content.decode()
     assert "ours" in body
     assert "theirs" not in body

@@ -8,9 +8,10 @@ from django.urls import reverse
 
 from policies import runs
 from policies.models import AuditEvent, BackupTask, Volume
-from tests.helpers.dashboard import HTMX, policy_from_payload
+from tests.helpers.dashboard import HTMX
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def nightly(tenant):
-    return policy_from_payload(tenant, valid_payload(backup_policy_name="nightly"))
+    return make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from django.urls import reverse
 from policies import services
 from policies.domain import codes, specs
 from policies.models import AuditEvent, BackupPolicy
-from tests.helpers.dashboard import form_data, policy_from_payload
+from tests.helpers.dashboard import form_data
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def tagged(tenant):
         time_zone="UTC+02:00",
         tags=TAGS,
     )
-    return policy_from_payload(tenant, payload)
+    return make_policy(tenant, payload=payload)
 
 
 def tags_of(policy) -> list[tuple[str, str]]:
@@ -58,7 +59,7 @@ def test_the_edit_page_shows_each_stored_tag_in_order_and_a_spare_row(member, ta
 
 def test_with_ten_tags_no_row_is_spare_and_add_tag_is_disabled(member, tenant):
     ten = [{"key": f"k{i}", "value": str(i)} for i in range(10)]
-    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="full", tags=ten))
+    policy = make_policy(tenant, payload=valid_payload(backup_policy_name="full", tags=ten))
     body = member.get(edit_url(policy)).content.decode()
     assert len(re.findall(r'name="tag_key" id="tag-key-\d+"', body)) == 10
     assert "data-add-tag disabled" in body

@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from policies.domain import codes
 from policies.models import AuditEvent, BackupPolicy
-from tests.helpers.dashboard import HTMX, policy_from_payload, url
+from tests.helpers.dashboard import HTMX, url
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def toggle_url(policy):
 
 @pytest.fixture
 def nightly(tenant):
-    return policy_from_payload(tenant, valid_payload(backup_policy_name="nightly"))
+    return make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
 
 
 def status(policy) -> str:
@@ -127,7 +128,7 @@ def test_without_javascript_a_refused_status_comes_back_as_an_error_message(memb
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_another_tenants_policy_is_not_found_and_not_changed(member, other_tenant, headers):
-    theirs = policy_from_payload(other_tenant, valid_payload(backup_policy_name="theirs"))
+    theirs = make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
     response = member.post(toggle_url(theirs), {"status": "OFF"}, **headers)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert status(theirs) == "ON"
@@ -162,7 +163,7 @@ def test_the_switch_needs_the_csrf_token_and_works_with_the_one_on_the_page(user
 def test_a_policy_of_another_of_ones_projects_is_not_found_under_this_one(member, user, tenant):
     second = TenantFactory(project_id="tenant-c")
     MembershipFactory(user=user, tenant=second)
-    theirs = policy_from_payload(second, valid_payload(backup_policy_name="theirs"))
+    theirs = make_policy(second, payload=valid_payload(backup_policy_name="theirs"))
     target = reverse(
         "policies:policy_toggle", kwargs={"project_id": tenant.project_id, "policy_id": theirs.pk}
     )
