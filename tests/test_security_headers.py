@@ -3,17 +3,17 @@
 import json
 import re
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 
 from config.security_headers import CONTENT_SECURITY_POLICY
+from config.settings import BASE_DIR
 from tests.helpers.api import ContractClient, create_url
 from tests.helpers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = BASE_DIR / "templates"
 
 
 def assert_scanner_headers(response) -> None:

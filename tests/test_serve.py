@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import BASE_DIR
 from tests.helpers.real_parts import require
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = BASE_DIR
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 

@@ -3,11 +3,12 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from config.settings import BASE_DIR
+
+ROOT = BASE_DIR
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
