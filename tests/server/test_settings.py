@@ -60,7 +60,7 @@ STRONG_KEY = "".join(chr(33 + (index * 7) % 90) for index in range(60))  # built
         ("django-insecure-" + STRONG_KEY, "starts with 'django-insecure-'"),
         (STRONG_KEY[:49], "too weak: 49 characters"),
         ("ab" * 40, "2 different ones"),
-        (COMMITTED_KEY, "appears in tests/test_settings.py"),
+        (COMMITTED_KEY, "appears in tests/server/test_settings.py"),
     ],
     ids=["django-insecure", "too-short", "low-variety", "in-the-repository"],
 )
