@@ -1,5 +1,6 @@
 """Every dashboard view: anonymous, another tenant's project, wrong method, htmx or not."""
 
+import html
 import re
 from http import HTTPStatus
 
@@ -134,6 +135,16 @@ def test_the_switcher_links_the_other_projects_of_the_member(member, user, tenan
     assert '<details class="tenant-switcher">' in body  # in the header's navigation
     assert f'href="{url("policy_list", tenant)}" aria-current="page"' in body
     assert f'href="{url("policy_list", second)}"' in body
+
+
+def test_the_project_switcher_is_a_disclosure_naming_the_current_project(member, tenant, user):
+    for _ in range(12):
+        MembershipFactory(user=user, tenant=TenantFactory())
+    body = member.get(url("policy_list", tenant)).content.decode()
+    switcher = body[body.index('<details class="tenant-switcher"') : body.index("</details>")]
+    assert "open" not in switcher.split(">", 1)[0]
+    assert re.search(rf"<summary>Project: <strong>{re.escape(str(tenant))}</strong>", html.unescape(switcher))
+    assert "13 projects" in switcher
 
 
 def test_sign_in_leads_to_the_dashboard(client, user, tenant):

@@ -1,5 +1,6 @@
 """The create form: page, htmx partial, invalid and valid submissions, quota and name conflicts."""
 
+import html
 import re
 from http import HTTPStatus
 
@@ -7,7 +8,7 @@ import pytest
 
 from policies.domain import codes, words
 from policies.models import BackupPolicy, PolicyTag
-from tests.helpers.dashboard import HTMX, form_data, url
+from tests.helpers.dashboard import HTMX, error_items, form_data, url, verdict_of
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +215,115 @@ def test_after_a_refusal_the_ticks_and_tag_rows_are_kept_with_spare_rows(member,
     assert 'id="day-MON" checked' in body
     assert 'name="tag_key" id="tag-key-1" value="env"' in body
     assert body.count('name="tag_key"') == 1 + 2 + 1  # the filled row, two spare, the template
+
+
+def test_create_policy_is_the_first_submit_button_and_preview_still_posts_its_flag(member, tenant):
+    body = member.get(url("policy_create", tenant)).content.decode()
+    buttons = re.findall(r'<button type="submit"[^>]*>([^<]+)</button>', body)
+    assert buttons[-2:] == ["Create policy", "Preview"]  # after the top bar's "Sign out"
+    assert '<button type="submit" name="preview" value="1" class="secondary">Preview</button>' in body
+
+
+def test_two_messages_at_the_hour_grid_are_separate_items(member, tenant):
+    # At UTC+05:30 the local times ticked at UTC+02:00 are no full UTC hour: they are unticked
+    # (one message), and then no start time is left (another).
+    moved = form_data(time_zone="UTC+05:30", grid_offset="120", preview="1")
+    body = member.post(url("policy_create", tenant), moved).content.decode()
+    items = error_items(body, "hours-errors")
+    assert len(items) == 2
+    assert items[0].startswith("Local 00:00, 02:00, 04:00 is no full UTC hour at UTC+05:30")
+    assert items[1] == "Tick at least one start time."
+    # Whitespace between the items: a description read aloud keeps the sentences apart.
+    assert re.search(r"</li>\s+<li>", body)
+    assert 'id="hour-grid" class="hour-grid" aria-describedby="hours-errors"' in body
+
+
+def test_two_messages_at_the_name_are_separate_items(member, tenant):
+    body = member.post(url("policy_create", tenant), form_data(name="a!" * 40)).content.decode()
+    items = error_items(body, "name-errors")
+    assert items[0] == "The name is 80 characters long; shorten it to 64 at most."
+    assert items[1].startswith("The name contains '!'")
+
+
+def test_a_zone_changed_under_the_ticks_is_not_saved_but_shown_again(member, tenant):
+    # The grid was drawn at UTC+02:00 (local 00:00, 02:00, 04:00 ticked); the zone is now +01:00.
+    moved = form_data(time_zone="UTC+01:00", grid_offset="120")
+    response = member.post(url("policy_create", tenant), moved)
+    assert response.status_code == HTTPStatus.OK
+    assert not BackupPolicy.objects.exists()
+    body = response.content.decode()
+    assert error_items(body, "hours-errors") == [
+        "The time zone changed: the start times are now shown at UTC+01:00; check them and press "
+        "Create policy again."
+    ]
+    assert "<legend>Start times, local time at UTC+01:00</legend>" in body
+    assert '<input type="hidden" name="grid_offset" value="60">' in body
+    assert re.search(r'value="23" id="hour-23" checked>\s*<label for="hour-23">00:00</label>', body)
+    assert verdict_of(body)[0] == "refused"
+
+
+def test_pressing_create_again_after_the_redrawn_grid_saves(member, tenant):
+    member.post(url("policy_create", tenant), form_data(time_zone="UTC+01:00", grid_offset="120"))
+    again = form_data(time_zone="UTC+01:00", grid_offset="60", hours=["23", "1", "3"])
+    member.post(url("policy_create", tenant), again)
+    policy = BackupPolicy.objects.get(tenant=tenant)
+    assert (policy.start_time, policy.time_zone) == ("23:00,01:00,03:00", "UTC+01:00")
+
+
+def test_an_htmx_create_with_a_moved_grid_is_held_too(member, tenant):
+    moved = form_data(time_zone="UTC+01:00", grid_offset="120")
+    response = member.post(url("policy_create", tenant), moved, **HTMX)
+    assert "HX-Redirect" not in response
+    assert not BackupPolicy.objects.exists()
+
+
+def test_a_zone_change_without_ticks_needs_no_second_look(member, tenant):
+    data = form_data(time_zone="UTC+01:00", grid_offset="120", hours=[])
+    form = member.post(url("policy_create", tenant), data).context["form"]
+    assert form.errors["hours"] == ["Tick at least one start time."]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"week_days": []}, "week_days", "Tick at least one day."),
+        ({"hours": []}, "hours", "Tick at least one start time."),
+        ({"name": ""}, "name", "Enter a name of 1 to 64 characters."),
+        (
+            {"schedule_kind": "days", "frequency": "15"},
+            "frequency",
+            "Enter a whole number of days from 1 to 14.",
+        ),
+        (
+            {"retention_num": ""},
+            "retention_num",
+            "Enter how many backups to keep: a whole number from 2 to 14.",
+        ),
+        (
+            {"retention_kind": "day", "retention_day": "", "retention_num": ""},
+            "retention_day",
+            "Enter for how many days to keep backups: 2 to 99999.",
+        ),
+    ],
+)
+def test_each_problem_reads_as_a_fix_in_the_forms_words(member, tenant, overrides, field, message):
+    form = member.post(url("policy_create", tenant), form_data(**overrides)).context["form"]
+    assert form.errors[field] == [message]
+
+
+def test_no_message_starts_mid_sentence(member, tenant):
+    data = form_data(name="", hours=[], week_days=[], retention_num="", time_zone="UTC+05:15")
+    body = member.post(url("policy_create", tenant), data, **{"HTTP_ACCEPT": "text/html"}).content.decode()
+    messages = [html.unescape(m) for m in re.findall(r"<li>([^<]+)</li>", body)]
+    assert messages
+    for message in messages:
+        assert not re.match(r"(Is|Has|Must|Contains) ", message), message
+    assert "The time zone 'UTC+05:15' has minutes 15" in html.unescape(body)
+
+
+def test_the_pages_link_a_favicon_and_favicon_ico_finds_it(member, tenant, client):
+    body = member.get(url("policy_create", tenant)).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in body
+    response = client.get("/favicon.ico")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/static/favicon.svg"

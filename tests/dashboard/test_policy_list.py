@@ -1,5 +1,6 @@
 """The per-tenant policy list."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -102,3 +103,19 @@ def test_the_list_reads_a_fixed_number_of_queries_however_many_policies(
     make_policies(8, prefix="more")
     with django_assert_max_num_queries(len(one.captured_queries)):
         member.get(url("policy_list", tenant))
+
+
+def test_each_table_cell_carries_its_column_name_for_the_phone_cards(member, tenant, make_policies):
+    make_policies(1)
+    body = member.get(url("policy_list", tenant)).content.decode()
+    labels = re.findall(r'<td data-label="([^"]+)"', body)
+    assert labels == [
+        "Schedule (local time)",
+        "Schedule (UTC)",
+        "Retention",
+        "Status",
+        "Tags",
+        "Volumes",
+        "Last run",
+    ]
+    assert '<th scope="col">Schedule (local time)</th>' in body

@@ -12,7 +12,7 @@ from django.urls import reverse
 from policies.domain import codes, parse
 from policies.forms import PolicyForm
 from policies.models import BackupPolicy
-from tests.helpers.dashboard import HTMX, form_data, url
+from tests.helpers.dashboard import HTMX, form_data, url, verdict_of
 
 pytestmark = pytest.mark.django_db
 
@@ -246,3 +246,91 @@ def test_the_preview_of_an_edit_keeping_its_own_name_in_another_case_is_ready(me
     )
     body = html.unescape(member.post(target, data, **HTMX).content.decode())
     assert "Ready to save: nothing to fix." in body
+
+
+# --- The verdict: every problem shown counts, and the untouched form is neutral ------------------
+
+
+def test_a_name_in_use_is_no_accepted_policy_in_the_preview(member, tenant):
+    member.post(url("policy_create", tenant), form_data())
+    body = member.post(url("policy_create", tenant), form_data()).content.decode()
+    assert verdict_of(body) == ("refused", "Not saved: 1 problem to fix.")
+    assert "Ready to save: nothing to fix." not in body
+    assert codes.NAME_TAKEN in body
+
+
+def test_the_quota_is_no_accepted_policy_in_the_preview(member, tenant, make_policies):
+    make_policies(10)
+    body = member.post(url("policy_create", tenant), form_data()).content.decode()
+    assert verdict_of(body) == ("refused", "Not saved: 1 problem to fix.")
+    assert codes.QUOTA in body
+
+
+def test_a_valid_preview_still_says_the_contract_accepts_it(member, tenant):
+    body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
+    assert verdict_of(body) == ("ok", "Ready to save: nothing to fix.")
+
+
+def test_the_preview_says_the_forms_words_and_keeps_the_code_in_the_api_section(member, tenant):
+    body = member.post(url("policy_preview", tenant), form_data(week_days=[]), **HTMX).content.decode()
+    assert "<li><strong>Days of the week:</strong> Tick at least one day.</li>" in body
+    api_section = body[body.index('<details class="api-request"') : body.index("</details>")]
+    assert f"<li><code>{codes.FREQUENCY}</code> (Days of the week)</li>" in api_section
+    assert body.count(codes.FREQUENCY) == 1
+
+
+def test_a_preview_of_the_untouched_form_lists_what_is_missing_neutrally(member, tenant):
+    data = {"time_zone": "UTC", "grid_offset": "0", "schedule_kind": "week", "retention_kind": "num",
+            "retention_num": "7", "status": "ON", "pristine": "1"}  # fmt: skip
+    body = member.post(url("policy_preview", tenant), data, **HTMX).content.decode()
+    assert verdict_of(body) == ("pending", "To fill in: 3 things before the policy can be saved.")
+    assert '<ul class="problems pending">' in body
+    assert "<h3>Still to do</h3>" in body
+
+
+def test_once_the_person_changed_something_problems_are_problems(member, tenant):
+    data = form_data(name="", pristine="")
+    data.pop("pristine")
+    body = member.post(url("policy_preview", tenant), data, **HTMX).content.decode()
+    assert verdict_of(body)[0] == "refused"
+
+
+def test_a_plain_create_ignores_the_pristine_flag(member, tenant):
+    body = member.post(url("policy_create", tenant), form_data(name="", pristine="1")).content.decode()
+    assert verdict_of(body)[0] == "refused"
+
+
+def test_the_htmx_preview_updates_the_phone_summary_bar_out_of_band(member, tenant):
+    body = member.post(url("policy_preview", tenant), form_data(), **HTMX).content.decode()
+    bar = body[body.index('<div id="preview-bar"') :]
+    assert bar.startswith('<div id="preview-bar" class="preview-bar" hx-swap-oob="true">')
+    assert '<a href="#utc-preview">' in bar
+    assert "<code>22:00,00:00,02:00</code>" in bar
+    assert "Ready to save" in bar
+
+
+# --- What the preview says of the zone and the hour grid -----------------------------------------
+
+
+def test_the_tinted_hours_have_a_legend_when_some_are_tinted(member, tenant):
+    shifted = member.post(url("policy_create", tenant), form_data(preview="1")).content.decode()
+    assert "Tinted boxes run on the UTC day before or after the local day" in shifted
+    plain = member.post(url("policy_create", tenant), form_data(preview="1", time_zone="", grid_offset="0"))
+    assert "Tinted boxes" not in plain.content.decode()
+
+
+def test_the_zone_utc_is_worded_as_itself(member, tenant):
+    data = form_data(time_zone="UTC", grid_offset="0", hours=["0"])
+    body = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
+    assert "<code>UTC+00:00</code></dd>" in body
+    assert "UTC today" not in body
+    assert "UTC has no daylight saving" in body
+    assert "keeps its offset" not in body
+
+
+def test_a_named_zone_names_where_its_offset_comes_from(member, tenant):
+    data = form_data(time_zone="Asia/Kolkata", grid_offset="330", hours=["0"])
+    body = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
+    assert "<dd>UTC+05:30 (the offset of Asia/Kolkata today; the policy keeps its local times" in body
+    assert "<dt>Named zone</dt><dd>Asia/Kolkata</dd>" in body
+    assert "Asia/Kolkata keeps this offset for the next 12 months" in body

@@ -9,7 +9,7 @@ from django.urls import reverse
 from policies import services
 from policies.domain import codes, specs
 from policies.models import AuditEvent, BackupPolicy
-from tests.helpers.dashboard import form_data
+from tests.helpers.dashboard import error_items, form_data, input_tag, url
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 
@@ -132,3 +132,45 @@ def test_the_service_stores_the_modify_and_the_tags_together_or_not_at_all(tagge
         )
     assert BackupPolicy.objects.get(pk=tagged.pk).name == "nightly"
     assert not AuditEvent.objects.filter(entrance="dashboard").exists()
+
+
+def test_an_invalid_key_with_an_empty_value_marks_only_the_key(member, tenant):
+    data = form_data(tag_key=["bad key"], tag_value=[""])
+    body = member.post(url("policy_create", tenant), data).content.decode()
+    assert 'aria-invalid="true"' in input_tag(body, "tag-key-1")
+    assert "aria-invalid" not in input_tag(body, "tag-value-1")
+    assert error_items(body, "tag-errors-1")[0].startswith("The key 'bad key' ")
+
+
+def test_an_invalid_value_marks_only_the_value(member, tenant):
+    data = form_data(tag_key=["env"], tag_value=["pro d"])
+    body = member.post(url("policy_create", tenant), data).content.decode()
+    assert "aria-invalid" not in input_tag(body, "tag-key-1")
+    assert 'aria-invalid="true"' in input_tag(body, "tag-value-1")
+
+
+def test_a_value_without_a_key_asks_for_a_key(member, tenant):
+    data = form_data(tag_key=[""], tag_value=["prod"])
+    body = member.post(url("policy_create", tenant), data).content.decode()
+    assert error_items(body, "tag-errors-1") == ["Enter a key for this tag (1 to 36 characters)."]
+
+
+def test_eleven_tags_say_how_many_to_remove(member, tenant):
+    keys = [f"k{i}" for i in range(11)]
+    body = member.post(url("policy_create", tenant), form_data(tag_key=keys, tag_value=[""] * 11)).content
+    assert error_items(body.decode(), "tags-errors") == ["A policy has at most 10 tags; remove 1."]
+
+
+def test_add_tag_is_disabled_with_the_reason_at_ten_rows(member, tenant):
+    keys = [f"k{i}" for i in range(10)]
+    body = member.post(url("policy_create", tenant), form_data(name="", tag_key=keys, tag_value=[""] * 10))
+    body = body.content.decode()
+    assert body.count('name="tag_key"') == 10 + 1  # no spare row; the template
+    assert 'data-add-tag disabled aria-describedby="tags-full"' in body
+    assert '<p class="help" id="tags-full" data-tags-full>A policy has at most 10 tags' in body
+
+
+def test_add_tag_is_enabled_below_ten_rows(member, tenant):
+    body = member.get(url("policy_create", tenant)).content.decode()
+    assert 'data-add-tag aria-describedby="tags-full"' in body
+    assert "data-tags-full hidden>" in body

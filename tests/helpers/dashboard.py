@@ -1,4 +1,7 @@
-"""Helpers of the dashboard's view tests: URLs, and the form data a person sends."""
+"""Helpers of the dashboard's view tests: URLs, the form data a person sends, and reading the page."""
+
+import html
+import re
 
 from django.urls import reverse
 
@@ -31,3 +34,20 @@ def form_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def verdict_of(body: str) -> tuple[str, str]:
+    """The preview's verdict: its kind (``ok``, ``refused``, ``pending``) and its sentence."""
+    kind, text = re.search(r'<p class="verdict (\w+)">([^<]*)</p>', body).groups()
+    return kind, html.unescape(text)
+
+
+def error_items(body: str, error_id: str) -> list[str]:
+    """The messages listed at a field (the ``<ul class="field-errors">`` with this id)."""
+    block = re.search(rf'<ul class="field-errors" id="{error_id}">(.*?)</ul>', body, re.S)[1]
+    return [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", block)]
+
+
+def input_tag(body: str, element_id: str) -> str:
+    """The ``<input>`` element with this id, as written in the page."""
+    return re.search(rf'<input [^>]*id="{element_id}"[^>]*>', body)[0]
