@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.utils.html import format_html
+
 from .domain import codes
 
 TAG_SUBJECTS: Mapping[str | None, str] = {"key": "The key", "value": "The value", None: "The tag"}
@@ -121,5 +123,12 @@ ADMIN = Places(
 
 
 def admin_sentence(problem: codes.Problem, subject: str) -> str:
-    """Say a problem in the admin: the sentence, then its contract code."""
-    return f"{sentence(problem, subject, quote_takes_subject=False)} ({problem.code})"
+    """Say a problem in the admin: the sentence, with the API's error code as its tooltip.
+
+    Staff read the words; the code is there for one who matches it with what an API client got.
+    """
+    return format_html(
+        '<span title="API error code {}">{}</span>',
+        problem.code,
+        sentence(problem, subject, quote_takes_subject=False),
+    )

@@ -72,6 +72,24 @@ def policy_not_found_problem(policy_id) -> codes.Problem:
     )
 
 
+def policy_save_problems(*, tenant, spec: specs.PolicySpec, policy=None) -> list[codes.Problem]:
+    """Say before saving what saving would refuse: a full project, else a name taken (ignoring case).
+
+    Read-only questions to the selectors, for a form to show at its fields, in the order the
+    services ask them (a new policy in a full project is refused for that alone). policy_create
+    and policy_update ask again under the tenant's lock, so a policy saved meanwhile is still refused.
+    """
+    if (
+        policy is None
+        and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT
+    ):
+        return [quota_problem()]
+    clash = selectors.name_clash_for_tenant(
+        tenant=tenant, name=spec.name, exclude=policy.pk if policy else None
+    )
+    return [] if clash is None else [name_taken_problem(spec.name, clash)]
+
+
 class PolicyNotFound(ServiceError):
     pass
 

@@ -426,6 +426,17 @@ def parse_policy_edit(payload: Any, current: PolicySpec, *, now: datetime | None
     return ParseResult(replace(update.spec, tags=created.spec.tags), ())
 
 
+def parse_tags(value: Any) -> tuple[tuple[Tag, ...], tuple[Problem, ...]]:
+    """Read a policy's list of tags alone, with the rules ``parse_policy`` reads its ``tags`` by.
+
+    For an entrance that edits the tags apart from the other fields (the admin's tag rows): the
+    problems name ``tags[i].key`` and the like, as in a create body.
+    """
+    check = Checker()
+    tags = check.tags(value)
+    return tags, tuple(sort_problems(check.problems))
+
+
 def tag_count_problem(count: int) -> Problem:
     """The refusal of a tag change that would leave a policy with ``count`` (> 10) tags."""
     return Problem(

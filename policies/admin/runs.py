@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from . import volumes
-from .models import Backup, BackupTask, Volume
-from .providers import get_provider
+from .. import volumes
+from ..models import Backup, BackupTask, Volume
+from ..providers import get_provider
 
 
 class ReadOnly(admin.ModelAdmin):
