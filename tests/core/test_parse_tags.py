@@ -4,7 +4,7 @@ import pytest
 
 from policies import services
 from policies.domain import codes, contract, parse
-from tests.factories import valid_payload
+from tests.helpers.payloads import valid_payload
 
 TAG_LISTS = [
     [],
