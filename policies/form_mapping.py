@@ -26,6 +26,24 @@ def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if "backup_policy_name" in payload:
         data["name"] = str(payload["backup_policy_name"])
+    offset = _zone_data(payload, data)
+    _repeat_data(scheduled, data)
+    if "start_time" in scheduled:
+        data["hours"] = _hours(scheduled["start_time"])
+        data["grid_offset"] = str(offset)
+    _retention_data(scheduled, data)
+    if scheduled.get("remain_first_backup_of_curMonth") == "Y":
+        data["keep_first"] = "on"
+    if "status" in scheduled:
+        data["status"] = str(scheduled["status"])
+    tags = payload.get("tags") or []
+    data["tag_key"] = [str(tag.get("key", "")) for tag in tags]
+    data["tag_value"] = [str(tag.get("value", "")) for tag in tags]
+    return data
+
+
+def _zone_data(payload: Mapping[str, Any], data: dict[str, Any]) -> int:
+    """Fill the zone picker; return the offset the hour grid is drawn for."""
     time_zone = payload.get("time_zone")
     offset = 0
     if time_zone is not None:
@@ -36,35 +54,39 @@ def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
             offset = 0
     if payload.get("time_zone_name") is not None:
         data["time_zone"] = str(payload["time_zone_name"])  # the picker opens on the zone's name
-    if "frequency" in scheduled and "week_frequency" in scheduled:
-        raise ValueError("the form sends frequency or week_frequency, not both")
+    return offset
+
+
+def _one_of(scheduled: Mapping[str, Any], first: str, second: str) -> None:
+    if first in scheduled and second in scheduled:
+        raise ValueError(f"the form sends {first} or {second}, not both")
+
+
+def _repeat_data(scheduled: Mapping[str, Any], data: dict[str, Any]) -> None:
+    _one_of(scheduled, "frequency", "week_frequency")
     if "week_frequency" in scheduled:
         data["schedule_kind"] = "week"
         data["week_days"] = [str(day) for day in scheduled["week_frequency"]]
     else:
         data["schedule_kind"] = "days"
         data["frequency"] = str(scheduled.get("frequency", ""))
-    if "start_time" in scheduled:
-        hours = []
-        for part in str(scheduled["start_time"]).split(","):
-            hour, _, minute = part.strip().partition(":")
-            if minute != "00" or not hour.isdigit():
-                raise ValueError(f"the form has only full hours, not {part!r}")
-            hours.append(str(int(hour)))
-        data["hours"] = hours
-        data["grid_offset"] = str(offset)
-    if "rentention_num" in scheduled and "rentention_day" in scheduled:
-        raise ValueError("the form sends rentention_num or rentention_day, not both")
+
+
+def _hours(start_time: Any) -> list[str]:
+    """The grid's boxes (UTC hours) for ``start_time``; only full hours can be ticked."""
+    hours = []
+    for part in str(start_time).split(","):
+        hour, _, minute = part.strip().partition(":")
+        if minute != "00" or not hour.isdigit():
+            raise ValueError(f"the form has only full hours, not {part!r}")
+        hours.append(str(int(hour)))
+    return hours
+
+
+def _retention_data(scheduled: Mapping[str, Any], data: dict[str, Any]) -> None:
+    _one_of(scheduled, "rentention_num", "rentention_day")
     if "rentention_day" in scheduled:
         data["retention_kind"], data["retention_day"] = "day", str(scheduled["rentention_day"])
     else:
         data["retention_kind"] = "num"
         data["retention_num"] = str(scheduled.get("rentention_num", ""))
-    if scheduled.get("remain_first_backup_of_curMonth") == "Y":
-        data["keep_first"] = "on"
-    if "status" in scheduled:
-        data["status"] = str(scheduled["status"])
-    tags = payload.get("tags") or []
-    data["tag_key"] = [str(tag.get("key", "")) for tag in tags]
-    data["tag_value"] = [str(tag.get("value", "")) for tag in tags]
-    return data

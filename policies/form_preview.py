@@ -27,7 +27,7 @@ class Preview:
     schedule_spec: specs.PolicySpec | None
     zone: Zone
     problems: list[tuple[str, str, str]]  # (label of the form field, message, code)
-    dst_notes: list[zones.DstNote]
+    dst_notes: list[zones.LocalTimeChange]
     now: datetime
     pristine: bool = False
     editing: bool = False
@@ -157,19 +157,16 @@ def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
     """
     if not form.is_bound:
         return None
-    form.is_valid()
-    assert form.payload is not None
-    assert form.result is not None
+    reading = form.reading
     # Show the runs as soon as the schedule itself is right, even while the name is missing:
     # the core is asked again about the schedule alone (with a name it accepts, no tags).
-    probe = {**form.payload, "backup_policy_name": "preview"}
+    probe = {**reading.payload, "backup_policy_name": "preview"}
     probe.pop("tags", None)
     schedule_result = parse.parse_policy(probe, now=form.now)
-    notes: list[zones.DstNote] = []
-    if form.zone.name and form.zone.offset is not None:
-        notes = zones.dst_notes(
-            form.zone.name, stored_minutes=form.zone.offset, now=form.now, keeps_local=True
-        )
+    zone = reading.zone
+    notes: list[zones.LocalTimeChange] = []
+    if zone.name and zone.offset is not None:
+        notes = zones.dst_notes(zone.name, stored_minutes=zone.offset, now=form.now, keeps_local=True)
     labels = {name: str(form.fields[name].label) for name in form.fields}
     problems = list(form.problem_messages)
     # Problems of the form itself (a tick it cannot read, a zone changed under the grid).
@@ -178,10 +175,10 @@ def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
             if not any(message == text for _, text, _ in problems):
                 problems.append((labels[name], message, ""))
     return Preview(
-        payload=form.payload,
-        result=form.result,
+        payload=reading.payload,
+        result=reading.result,
         schedule_spec=schedule_result.spec,
-        zone=form.zone,
+        zone=zone,
         problems=problems,
         dst_notes=notes,
         now=form.now,

@@ -108,6 +108,24 @@ def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
     return named, fixed
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the form read from its fields: the zone, the contract payload and the core's answer.
+
+    ``PolicyForm.clean`` makes it once (fields -> payload -> core) and keeps it in
+    ``cleaned_data["reading"]``; the form's problems are its errors (``add_error``).
+    """
+
+    zone: Zone
+    payload: dict[str, Any]
+    result: specs.ParseResult
+    checked_hours: tuple[int, ...]  # the UTC hours of the ticks kept, in local order
+    grid_offset: int  # the offset the hour grid is drawn for
+
+
+_NO_READING = Reading(Zone("", None, 0), {}, specs.ParseResult(None, ()), (), 0)
+
+
 def resolve_zone(value: str, *, now: datetime) -> Zone:
     """Return the payload's time_zone for the picker's value: a named zone stores today's offset."""
     if not value:
@@ -123,6 +141,29 @@ def resolve_zone(value: str, *, now: datetime) -> Zone:
         # Not an offset: a zone name the core does not know ('Berlin'); it suggests the closest.
         return Zone(value, None, None, value)
     return Zone(value, value, offset)
+
+
+def _scheduled_policy(data: Mapping[str, Any], start_time: str) -> dict[str, Any]:
+    """The ``scheduled_policy`` of the payload: the member of each pair the form's kind picks."""
+    scheduled: dict[str, Any] = {}
+    if start_time:
+        scheduled["start_time"] = start_time
+    if data.get("schedule_kind") == "days":
+        frequency = json_number(data.get("frequency") or "")
+        if frequency is not None:
+            scheduled["frequency"] = frequency
+    else:
+        scheduled["week_frequency"] = list(data.get("week_days") or [])
+    if data.get("retention_kind") == "day":
+        number, key = json_number(data.get("retention_day") or ""), "rentention_day"
+    else:
+        number, key = json_number(data.get("retention_num") or ""), "rentention_num"
+    if number is not None:
+        scheduled[key] = number
+    scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first") else "N"
+    if data.get("status"):
+        scheduled["status"] = data["status"]
+    return scheduled
 
 
 class PolicyForm(forms.Form):
@@ -192,11 +233,6 @@ class PolicyForm(forms.Form):
         self.problems: list[codes.Problem] = []
         # (label of the form field, message in the form's words, contract code) per problem.
         self.problem_messages: list[tuple[str, str, str]] = []
-        self.payload: dict[str, Any] | None = None
-        self.result: specs.ParseResult | None = None
-        self.zone = Zone("", None, 0)
-        self.checked_hours: list[int] = []
-        self.grid_offset_shown = 0  # the offset the hour grid is drawn for (set by _start_time)
         self.tag_rows = self._tag_rows()
 
     # -- reading the UI
@@ -219,20 +255,25 @@ class PolicyForm(forms.Form):
         value = self.data.get(name, [])  # a plain dict (tests, form_data_from_payload)
         return list(value) if isinstance(value, list | tuple) else [value]
 
-    def _start_time(self, ticked: list[str], grid_offset: int | None) -> str | None:
-        """Return start_time for the ticked boxes, keeping each tick's local time.
-
-        A tick's value is a UTC hour of the grid drawn for ``grid_offset``; when the zone changed
-        since, the person meant the local time on the label, so that is kept. Local times that
-        are no full UTC hour at the new offset are dropped, with an error at the grid.
-        """
+    def _ticked_hours(self, ticked: list[str]) -> list[int]:
+        """The UTC hours of the ticked boxes; a value that is none is an error at the grid."""
         hours = []
         for value in ticked:
             if not INTEGER.fullmatch(value) or not 0 <= int(value) <= 23:
                 self.add_error("hours", f"{value!r} is not a start time of the grid; tick the times again.")
                 continue
             hours.append(int(value))
-        offset = self.zone.offset
+        return hours
+
+    def _start_time(self, ticked: list[str], grid_offset: int | None, offset: int | None) -> tuple[str, int]:
+        """Return start_time for the ticked boxes at ``offset``, keeping each tick's local time, and
+        the offset the grid is then drawn for.
+
+        A tick's value is a UTC hour of the grid drawn for ``grid_offset``; when the zone changed
+        since, the person meant the local time on the label, so that is kept. Local times that
+        are no full UTC hour at the new offset are dropped, with an error at the grid.
+        """
+        hours = self._ticked_hours(ticked)
         grid = grid_offset if grid_offset is not None else offset
         if grid is None:  # neither offset is known: keep the ticks in UTC order
             grid = 0
@@ -252,38 +293,18 @@ class PolicyForm(forms.Form):
                 f"Local {', '.join(dropped)} is no full UTC hour at {offsets.format_offset(target)}, "
                 "so it was unticked; tick the local times again.",
             )
-        start_time = offsets.start_time_for_local_minutes(local_minutes, target)
-        self.checked_hours = [int(part[:2]) for part in start_time.split(",")] if start_time else []
-        self.grid_offset_shown = target
-        return start_time or None
+        return offsets.start_time_for_local_minutes(local_minutes, target), target
 
-    def _build_payload(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        self.zone = resolve_zone(data.get("time_zone") or "", now=self.now)
-        no_zone = self.zone.time_zone is None and self.zone.name is None
+    def _zone(self, data: Mapping[str, Any]) -> Zone:
+        zone = resolve_zone(data.get("time_zone") or "", now=self.now)
+        no_zone = zone.time_zone is None and zone.name is None
         if no_zone and self.current is not None and self.current.time_zone:
-            self.zone = Zone(self.zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
-        scheduled: dict[str, Any] = {}
-        grid_text = (data.get("grid_offset") or "").strip()
-        grid_offset = int(grid_text) if INTEGER.fullmatch(grid_text) else None
-        start_time = self._start_time(data.get("hours") or [], grid_offset)
-        if start_time is not None:
-            scheduled["start_time"] = start_time
-        if data.get("schedule_kind") == "days":
-            frequency = json_number(data.get("frequency") or "")
-            if frequency is not None:
-                scheduled["frequency"] = frequency
-        else:
-            scheduled["week_frequency"] = list(data.get("week_days") or [])
-        if data.get("retention_kind") == "day":
-            number, key = json_number(data.get("retention_day") or ""), "rentention_day"
-        else:
-            number, key = json_number(data.get("retention_num") or ""), "rentention_num"
-        if number is not None:
-            scheduled[key] = number
-        scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first") else "N"
-        if data.get("status"):
-            scheduled["status"] = data["status"]
+            return Zone(zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
+        return zone
 
+    def _payload(self, data: Mapping[str, Any], zone: Zone, start_time: str) -> dict[str, Any]:
+        """The contract payload an API client would send for the form's fields."""
+        scheduled = _scheduled_policy(data, start_time)
         payload: dict[str, Any] = {}
         if data.get("name"):
             payload["backup_policy_name"] = data["name"]
@@ -291,26 +312,58 @@ class PolicyForm(forms.Form):
         filled = [row for row in self.tag_rows if not row.blank]
         if filled:
             payload["tags"] = [{"key": row.key, "value": row.value} for row in filled]
-        if self.zone.name is not None:
+        if zone.name is not None:
             # The core takes the zone's offset now; the scheduler keeps the local times after.
-            payload["time_zone_name"] = self.zone.name
-        elif self.zone.time_zone is not None:
-            payload["time_zone"] = self.zone.time_zone
+            payload["time_zone_name"] = zone.name
+        elif zone.time_zone is not None:
+            payload["time_zone"] = zone.time_zone
         return payload
 
     # -- the core's answer
 
     def clean(self) -> dict[str, Any]:
+        """Fields -> payload -> core: keep the :class:`Reading`, and add each problem as an error."""
         data = super().clean()
-        self.payload = self._build_payload(data)
+        zone = self._zone(data)
+        grid_text = (data.get("grid_offset") or "").strip()
+        grid_offset = int(grid_text) if INTEGER.fullmatch(grid_text) else None
+        start_time, grid = self._start_time(data.get("hours") or [], grid_offset, zone.offset)
+        payload = self._payload(data, zone, start_time)
         if self.current is None:
-            self.result = parse.parse_policy(self.payload, now=self.now)
+            result = parse.parse_policy(payload, now=self.now)
         else:
             # Checked whole as a create, then merged as the API merges a PUT (one merge).
-            self.result = parse.parse_policy_edit(self.payload, self.current, now=self.now)
-        for problem in self.result.problems:
+            result = parse.parse_policy_edit(payload, self.current, now=self.now)
+        checked = tuple(int(part[:2]) for part in start_time.split(",")) if start_time else ()
+        data["reading"] = Reading(zone, payload, result, checked, grid)
+        for problem in result.problems:
             self.add_problem(problem)
         return data
+
+    @property
+    def reading(self) -> Reading:
+        """What the form read (cleaning it first); an unbound form has read nothing."""
+        if not self.is_bound:
+            return _NO_READING
+        if self._errors is None:
+            self.full_clean()
+        return self.cleaned_data.get("reading", _NO_READING)
+
+    @property
+    def zone(self) -> Zone:
+        return self.reading.zone
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.reading.payload
+
+    @property
+    def result(self) -> specs.ParseResult:
+        return self.reading.result
+
+    @property
+    def checked_hours(self) -> list[int]:
+        return list(self.reading.checked_hours)
 
     def _field_for(self, problem: codes.Problem) -> str | None:
         """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
@@ -430,7 +483,7 @@ class PolicyForm(forms.Form):
 
     @property
     def spec(self) -> specs.PolicySpec | None:
-        return self.result.spec if self.result is not None else None
+        return self.result.spec
 
     # -- what the template draws
 
@@ -466,9 +519,7 @@ class PolicyForm(forms.Form):
     def grid_offset_value(self) -> int:
         if not self.is_bound:
             return 0
-        if self._errors is None:
-            self.full_clean()
-        return self.grid_offset_shown
+        return self.reading.grid_offset
 
     @property
     def grid_moved(self) -> bool:

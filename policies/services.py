@@ -63,15 +63,6 @@ def name_taken_problem(name: str, existing: str | None = None) -> codes.Problem:
     )
 
 
-def policy_not_found_problem(policy_id) -> codes.Problem:
-    return codes.Problem(
-        "policy_id",
-        codes.POLICY_NOT_FOUND,
-        f"the project has no backup policy {str(policy_id)!r}; list the project's policies for their IDs",
-        codes.STATEMENT,
-    )
-
-
 def policy_save_problems(*, tenant, spec: specs.PolicySpec, policy=None) -> list[codes.Problem]:
     """Say before saving what saving would refuse: a full project, else a name taken (ignoring case).
 
@@ -209,7 +200,7 @@ def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
         .first()
     )
     if locked is None:
-        raise PolicyNotFound(policy_not_found_problem(policy.pk))
+        raise PolicyNotFound(codes.policy_not_found_problem(policy.pk))
     return locked
 
 

@@ -56,7 +56,7 @@ def next_runs_json(spec: specs.PolicySpec, query: queries.NextRunsQuery) -> dict
                 "local_times": change.local_times,
                 "chosen_local_times": change.chosen_times,
                 "first_run": _run_json(change.first_run),
-                "message": change.sentence,
+                "message": words.local_time_change_words(change),
             }
             for change in nextruns.local_time_changes(
                 spec, query.zone, start=query.start, zone_name=query.zone_name
@@ -78,13 +78,13 @@ def _steady_json(steady: longrun.SteadyState | None) -> dict | None:
         "oldest_restore_point": {
             "min_age_minutes": steady.oldest_min_minutes,
             "max_age_minutes": steady.oldest_max_minutes,
-            "text": steady.oldest_words,
+            "text": words.steady_oldest_words(steady),
         },
         "longest_gap": {
             "minutes": steady.longest_gap_minutes,
             "from": _when(steady.longest_gap_from),
             "until": _when(steady.longest_gap_until),
-            "text": steady.gap_words,
+            "text": words.steady_gap_words(steady),
         },
     }
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from ..domain.codes import PREDICATE, QUERY_PARAM, QUOTE, STATEMENT, Problem
+from ..domain.query import single_values
 from ..domain.retention import DEFAULT_WEEKS, MAX_RETENTION_BACKUPS, backups_per_week_at_most
 from ..domain.specs import PolicySpec
 from ..domain.values import show
@@ -62,22 +63,6 @@ def _problem(name: str, detail: str, kind: str = PREDICATE) -> Problem:
     return Problem(name, QUERY_PARAM, detail, kind)
 
 
-def _single(params: Mapping[str, Sequence[str]], known: tuple[str, ...]) -> tuple[dict[str, str], list]:
-    values, problems = {}, []
-    for name, given in params.items():
-        if name not in known:
-            match = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
-            hint = f"did you mean '{match[0]}'? " if match else ""
-            problems.append(
-                _problem(name, f"is not a query parameter here; {hint}known ones are {', '.join(known)}")
-            )
-        elif len(given) != 1:
-            problems.append(_problem(name, f"is given {len(given)} times; give it once"))
-        else:
-            values[name] = given[0]
-    return values, problems
-
-
 def _whole(
     values: dict[str, str], name: str, bounds: tuple[int, int], default: int, problems: list
 ) -> int | None:
@@ -102,7 +87,7 @@ def parse_next_runs_query(
     params: Mapping[str, Sequence[str]], *, now: datetime
 ) -> tuple[NextRunsQuery | None, tuple[Problem, ...]]:
     """Read ``count``, ``from`` and ``zone``; return the query or every problem (code 0013)."""
-    values, problems = _single(params, ("count", "from", "zone"))
+    values, problems = single_values(params, ("count", "from", "zone"))
     count = _whole(values, "count", COUNT_RANGE, DEFAULT_COUNT, problems)
     start = now
     if "from" in values:
@@ -167,7 +152,7 @@ def parse_retention_query(
     params: Mapping[str, Sequence[str]], *, today: date
 ) -> tuple[RetentionQuery | None, tuple[Problem, ...]]:
     """Read ``start`` and ``weeks``; return the query or every problem (code 0013)."""
-    values, problems = _single(params, ("start", "weeks"))
+    values, problems = single_values(params, ("start", "weeks"))
     weeks = _whole(values, "weeks", WEEKS_RANGE, DEFAULT_WEEKS, problems)
     start: date | None = today
     if "start" in values:

@@ -42,7 +42,7 @@ def policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
     policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
     if policy is None:
         shown = policy_id if len(policy_id) <= 64 else policy_id[:63] + "…"
-        raise ContractError([services.policy_not_found_problem(shown)], status_code=HTTPStatus.NOT_FOUND)
+        raise ContractError([codes.policy_not_found_problem(shown)], status_code=HTTPStatus.NOT_FOUND)
     return policy
 
 

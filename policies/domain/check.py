@@ -1,4 +1,9 @@
-"""The field checker: each field group of a body checked against the contract's rules."""
+"""The field checks: each field group of a body checked against the contract's rules.
+
+Every check is a plain function of the value sent that returns ``Checked(value, problems)``: the
+clean value (None, or the group's empty value, when refused) and every problem found, in the
+order found. :func:`collect` adds a check's problems to a caller's list and hands back the value.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,13 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from .codes import (
     BAD_FIELD,
     FREQUENCY,
     NAME_CHARS,
     NAME_LENGTH,
-    PREDICATE,
     QUOTE,
     REQUEST,
     RETENTION,
@@ -67,333 +71,379 @@ def suggest(path: str, name: str, here: tuple[str, ...], elsewhere: Mapping[str,
     return f"{message}; known fields here are {', '.join(here)}"
 
 
-class Checker:
-    """Collects problems while reading one payload; each ``_field`` method returns a clean value."""
+T = TypeVar("T")
 
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
 
-    def refuse(self, field_path: str, code: str, detail: str, kind: str = PREDICATE) -> None:
-        self.problems.append(Problem(field_path, code, detail, kind))
+class Checked(NamedTuple, Generic[T]):
+    """What one check found: the clean value, and the problems (none when it is accepted)."""
 
-    # -- top level
+    value: T
+    problems: tuple[Problem, ...] = ()
 
-    def unknown_fields(
-        self, body: Mapping[str, Any], path: str, here: tuple[str, ...], elsewhere: Mapping[str, str]
-    ) -> None:
-        for name in body:
-            if name not in here:
-                full = f"{path}.{field_name_shown(name)}" if path else field_name_shown(name)
-                self.problems.append(
-                    Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere), REQUEST)
-                )
 
-    def _string(self, value: Any, path: str, code: str, how: str, like: str) -> str | None:
-        """Return a required string field, or refuse it as missing or of another type."""
-        if value is MISSING or value is None:
-            self.refuse(path, code, f"is required; {how}")
-            return None
-        if not isinstance(value, str):
-            self.refuse(path, code, f"must be a string{like}, not {describe(value)}")
-            return None
-        return value
+def collect(into: list[Problem], checked: Checked[T]) -> T:
+    """Add a check's problems to ``into``; return its value."""
+    into.extend(checked.problems)
+    return checked.value
 
-    def name(self, value: Any) -> str | None:
-        path = "backup_policy_name"
-        value = self._string(value, path, NAME_LENGTH, "give a name of 1 to 64 characters", "")
-        if value is None:
-            return None
-        ok = True
-        if not 1 <= len(value) <= NAME_MAX:
-            self.refuse(path, NAME_LENGTH, f"has {len(value)} characters; use 1 to {NAME_MAX}")
-            ok = False
-        if not _NAME_CHARS.fullmatch(value):
-            bad = sorted({ch for ch in value if not _NAME_CHARS.fullmatch(ch)})
-            shown = ", ".join(char_name(ch) for ch in bad[:5]) + (" and more" if len(bad) > 5 else "")
-            self.refuse(
-                path,
-                NAME_CHARS,
-                f"contains {shown}; use only {ASCII_SET}",
+
+# -- top level
+
+
+def unknown_fields(
+    body: Mapping[str, Any], path: str, here: tuple[str, ...], elsewhere: Mapping[str, str]
+) -> list[Problem]:
+    """Refuse every field of ``body`` not in ``here``, suggesting the closest known name."""
+    problems = []
+    for name in body:
+        if name not in here:
+            full = f"{path}.{field_name_shown(name)}" if path else field_name_shown(name)
+            problems.append(Problem(full, BAD_FIELD, suggest(path, str(name), here, elsewhere), REQUEST))
+    return problems
+
+
+def _string(value: Any, path: str, code: str, how: str, like: str) -> Checked[str | None]:
+    """Return a required string field, or refuse it as missing or of another type."""
+    if value is MISSING or value is None:
+        return Checked(None, (Problem(path, code, f"is required; {how}"),))
+    if not isinstance(value, str):
+        return Checked(None, (Problem(path, code, f"must be a string{like}, not {describe(value)}"),))
+    return Checked(value)
+
+
+def _name_chars_problem(value: str) -> Problem | None:
+    path = "backup_policy_name"
+    if not _NAME_CHARS.fullmatch(value):
+        bad = sorted({ch for ch in value if not _NAME_CHARS.fullmatch(ch)})
+        shown = ", ".join(char_name(ch) for ch in bad[:5]) + (" and more" if len(bad) > 5 else "")
+        return Problem(path, NAME_CHARS, f"contains {shown}; use only {ASCII_SET}")
+    if value.lower().startswith("default"):
+        return Problem(
+            path,
+            NAME_CHARS,
+            f"{show(value)} starts with 'default', which is reserved; choose another name",
+            QUOTE,
+        )
+    return None
+
+
+def policy_name(value: Any) -> Checked[str | None]:
+    """Check ``backup_policy_name``: 1 to 64 ASCII letters, digits, '_' and '-', not 'default...'."""
+    path = "backup_policy_name"
+    value, problems = _string(value, path, NAME_LENGTH, "give a name of 1 to 64 characters", "")
+    if value is None:
+        return Checked(None, problems)
+    found = []
+    if not 1 <= len(value) <= NAME_MAX:
+        found.append(Problem(path, NAME_LENGTH, f"has {len(value)} characters; use 1 to {NAME_MAX}"))
+    chars = _name_chars_problem(value)
+    if chars is not None:
+        found.append(chars)
+    return Checked(None if found else value, tuple(found))
+
+
+def time_zone(value: Any) -> Checked[tuple[str | None, int | None]]:
+    """Return (canonical time_zone or None, offset or None when invalid)."""
+    if value is MISSING or value is None:
+        return Checked((None, 0))
+    path = "time_zone"
+    if not isinstance(value, str):
+        return Checked(
+            (None, None),
+            (Problem(path, TIME_ZONE, f"must be a string like 'UTC+08:00', not {describe(value)}"),),
+        )
+    try:
+        offset = parse_offset(value)
+    except ValueError as exc:
+        # The error starts with the text quoted.
+        return Checked((None, None), (Problem(path, TIME_ZONE, str(exc), QUOTE),))
+    return Checked((format_offset(offset), offset))
+
+
+_NO_ZONE: tuple[None, None, None] = (None, None, None)
+
+
+def _zone_name_problem(value: Any, now: datetime | None) -> Problem | None:
+    """Refuse a named zone that is not one, or whose offsets cannot keep full-hour start times."""
+    path = "time_zone_name"
+    if not isinstance(value, str):
+        return Problem(
+            path, TIME_ZONE, f"must be an IANA zone name like 'Europe/Berlin', not {describe(value)}"
+        )
+    if value not in iana_zone_names():
+        close = difflib.get_close_matches(value, sorted(iana_zone_names()), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else " (e.g. 'Europe/Berlin', 'America/New_York')"
+        return Problem(path, TIME_ZONE, f"{show(value)} is not a zone of the tz database{hint}", QUOTE)
+    if now is None:
+        return Problem(path, TIME_ZONE, "cannot be read without the time of the request")
+    ahead = zone_offsets_ahead(value, now=now)
+    if any((other - ahead[0]) % 60 for other in ahead):
+        return Problem(
+            path,
+            TIME_ZONE,
+            f"{value} moves its clocks by part of an hour ({', '.join(map(format_offset, ahead))}); "
+            "start times are full UTC hours, so its local times cannot be kept: send a fixed "
+            "time_zone instead",
+            STATEMENT,
+        )
+    return None
+
+
+def time_zone_name(
+    value: Any,
+    time_zone: str | None,
+    *,
+    sent_offset: bool,
+    now: datetime | None,
+    offset_refused: bool = False,
+) -> Checked[tuple[str | None, str | None, int | None]]:
+    """Check a named zone against ``time_zone``; return (name, time_zone, offset).
+
+    Without ``time_zone`` the offset is the zone's at ``now`` (the time of the request); when
+    both are sent (``sent_offset``) they must agree at ``now``.
+    """
+    if value is MISSING or value is None:
+        offset = None if offset_refused else (parse_offset(time_zone) if time_zone else 0)
+        return Checked((None, time_zone, offset))
+    problem = _zone_name_problem(value, now)
+    if problem is not None:
+        return Checked(_NO_ZONE, (problem,))
+    assert now is not None  # _zone_name_problem refuses a zone without it
+    if offset_refused:
+        return Checked(_NO_ZONE)
+    now_text = format_offset(zone_offsets_ahead(value, now=now)[0])
+    if sent_offset and time_zone is not None and time_zone != now_text:
+        return Checked(
+            _NO_ZONE,
+            (
+                Problem(
+                    "time_zone_name",
+                    TIME_ZONE,
+                    f"time_zone {time_zone!r} and time_zone_name {value!r} disagree: {value} is at "
+                    f"{now_text} now ({now:%Y-%m-%d %H:%M} UTC); send time_zone {now_text!r} or leave "
+                    "time_zone out",
+                    STATEMENT,
+                ),
+            ),
+        )
+    if time_zone is None:
+        time_zone = now_text
+    return Checked((value, time_zone, parse_offset(time_zone)))
+
+
+def tags(value: Any) -> Checked[tuple[Tag, ...]]:
+    """Check ``tags``: at most 10 tags, each key once."""
+    if value is MISSING or value is None:
+        return Checked(())
+    if not isinstance(value, list):
+        return Checked(
+            (),
+            (Problem("tags", TAG, f'must be a list of {{"key", "value"}} objects, not {describe(value)}'),),
+        )
+    problems: list[Problem] = []
+    if len(value) > MAX_TAGS:
+        problems.append(Problem("tags", TAG_COUNT, f"has {len(value)} tags; a policy has at most {MAX_TAGS}"))
+    found, seen = [], set()
+    for index, item in enumerate(value):
+        one = collect(problems, tag(item, f"tags[{index}]"))
+        if one is None:
+            continue
+        if one.key in seen:
+            problems.append(
+                Problem(f"tags[{index}].key", TAG, f"repeats the key {show(one.key)}; give each key once")
             )
-            ok = False
-        elif value.lower().startswith("default"):
-            self.refuse(
-                path,
-                NAME_CHARS,
-                f"{show(value)} starts with 'default', which is reserved; choose another name",
-                QUOTE,
-            )
-            ok = False
-        return value if ok else None
+            continue
+        seen.add(one.key)
+        found.append(one)
+    return Checked(tuple(found), tuple(problems))
 
-    def time_zone(self, value: Any) -> tuple[str | None, int | None]:
-        """Return (canonical time_zone or None, offset or None when invalid)."""
-        if value is MISSING or value is None:
-            return None, 0
-        path = "time_zone"
-        if not isinstance(value, str):
-            self.refuse(path, TIME_ZONE, f"must be a string like 'UTC+08:00', not {describe(value)}")
-            return None, None
-        try:
-            offset = parse_offset(value)
-        except ValueError as exc:
-            self.refuse(path, TIME_ZONE, str(exc), QUOTE)  # it starts with the text quoted
-            return None, None
-        return format_offset(offset), offset
 
-    def time_zone_name(
-        self,
-        value: Any,
-        time_zone: str | None,
-        *,
-        sent_offset: bool,
-        now: datetime | None,
-        offset_refused: bool = False,
-    ) -> tuple[str | None, str | None, int | None]:
-        """Check a named zone against ``time_zone``; return (name, time_zone, offset).
-
-        Without ``time_zone`` the offset is the zone's at ``now`` (the time of the request); when
-        both are sent (``sent_offset``) they must agree at ``now``.
-        """
-        path = "time_zone_name"
-        if value is MISSING or value is None:
-            return None, time_zone, None if offset_refused else (parse_offset(time_zone) if time_zone else 0)
-        if not isinstance(value, str):
-            self.refuse(
-                path, TIME_ZONE, f"must be an IANA zone name like 'Europe/Berlin', not {describe(value)}"
-            )
-            return None, None, None
-        if value not in iana_zone_names():
-            close = difflib.get_close_matches(value, sorted(iana_zone_names()), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else " (e.g. 'Europe/Berlin', 'America/New_York')"
-            self.refuse(path, TIME_ZONE, f"{show(value)} is not a zone of the tz database{hint}", QUOTE)
-            return None, None, None
-        if now is None:
-            self.refuse(path, TIME_ZONE, "cannot be read without the time of the request")
-            return None, None, None
-        ahead = zone_offsets_ahead(value, now=now)
-        if any((other - ahead[0]) % 60 for other in ahead):
-            self.refuse(
-                path,
-                TIME_ZONE,
-                f"{value} moves its clocks by part of an hour ({', '.join(map(format_offset, ahead))}); "
-                "start times are full UTC hours, so its local times cannot be kept: send a fixed "
-                "time_zone instead",
-                STATEMENT,
-            )
-            return None, None, None
-        now_text = format_offset(ahead[0])
-        if offset_refused:
-            return None, None, None
-        if sent_offset and time_zone is not None and time_zone != now_text:
-            self.refuse(
-                path,
-                TIME_ZONE,
-                f"time_zone {time_zone!r} and time_zone_name {value!r} disagree: {value} is at "
-                f"{now_text} now ({now:%Y-%m-%d %H:%M} UTC); send time_zone {now_text!r} or leave "
-                "time_zone out",
-                STATEMENT,
-            )
-            return None, None, None
-        if time_zone is None:
-            time_zone = now_text
-        return value, time_zone, parse_offset(time_zone)
-
-    def tags(self, value: Any) -> tuple[Tag, ...]:
-        if value is MISSING or value is None:
-            return ()
-        if not isinstance(value, list):
-            self.refuse("tags", TAG, f'must be a list of {{"key", "value"}} objects, not {describe(value)}')
-            return ()
-        if len(value) > MAX_TAGS:
-            self.refuse("tags", TAG_COUNT, f"has {len(value)} tags; a policy has at most {MAX_TAGS}")
-        tags, seen = [], set()
-        for index, item in enumerate(value):
-            tag = self.tag(item, f"tags[{index}]")
-            if tag is None:
-                continue
-            if tag.key in seen:
-                self.refuse(f"tags[{index}].key", TAG, f"repeats the key {show(tag.key)}; give each key once")
-                continue
-            seen.add(tag.key)
-            tags.append(tag)
-        return tuple(tags)
-
-    def tag(self, item: Any, path: str) -> Tag | None:
-        if not isinstance(item, Mapping):
-            self.refuse(path, TAG, f'must be an object {{"key": ..., "value": ...}}, not {describe(item)}')
-            return None
-        ok = True
-        for name in item:
-            if name not in TAG_FIELDS:
-                match = difflib.get_close_matches(str(name).lower(), TAG_FIELDS, n=1, cutoff=0.6)
-                hint = f"did you mean '{match[0]}'? " if match else ""
-                self.refuse(
+def tag(item: Any, path: str) -> Checked[Tag | None]:
+    """Check one tag ``{"key": ..., "value": ...}`` at ``path``."""
+    if not isinstance(item, Mapping):
+        return Checked(
+            None,
+            (Problem(path, TAG, f'must be an object {{"key": ..., "value": ...}}, not {describe(item)}'),),
+        )
+    problems = []
+    for name in item:
+        if name not in TAG_FIELDS:
+            match = difflib.get_close_matches(str(name).lower(), TAG_FIELDS, n=1, cutoff=0.6)
+            hint = f"did you mean '{match[0]}'? " if match else ""
+            problems.append(
+                Problem(
                     f"{path}.{field_name_shown(name)}",
                     TAG,
                     f"is not a tag field; {hint}a tag has only 'key' and 'value'",
                 )
-                ok = False
-        key = self._tag_text(item.get("key", MISSING), f"{path}.key", 1, TAG_KEY_MAX)
-        value = self._tag_text(item.get("value", MISSING), f"{path}.value", 0, TAG_VALUE_MAX)
-        if key is None or value is None or not ok:
-            return None
-        return Tag(key, value)
+            )
+    ok = not problems
+    key = collect(problems, _tag_text(item.get("key", MISSING), f"{path}.key", 1, TAG_KEY_MAX))
+    value = collect(problems, _tag_text(item.get("value", MISSING), f"{path}.value", 0, TAG_VALUE_MAX))
+    if key is None or value is None or not ok:
+        return Checked(None, tuple(problems))
+    return Checked(Tag(key, value), tuple(problems))
 
-    def _tag_text(self, value: Any, path: str, low: int, high: int) -> str | None:
-        if value is MISSING or value is None:
-            hint = " (an empty string is allowed)" if low == 0 else ""
-            self.refuse(path, TAG, f"is required{hint}")
-            return None
-        if not isinstance(value, str):
-            self.refuse(path, TAG, f"must be a string, not {describe(value)}")
-            return None
-        ok = True
-        if not low <= len(value) <= high:
-            self.refuse(path, TAG, f"has {len(value)} characters; use {low} to {high}")
-            ok = False
-        if not _NAME_CHARS.fullmatch(value):
-            self.refuse(path, TAG, f"{show(value)} may contain only {ASCII_SET}", QUOTE)
-            ok = False
-        return value if ok else None
 
-    # -- scheduled_policy
+def _tag_text(value: Any, path: str, low: int, high: int) -> Checked[str | None]:
+    if value is MISSING or value is None:
+        hint = " (an empty string is allowed)" if low == 0 else ""
+        return Checked(None, (Problem(path, TAG, f"is required{hint}"),))
+    if not isinstance(value, str):
+        return Checked(None, (Problem(path, TAG, f"must be a string, not {describe(value)}"),))
+    problems = []
+    if not low <= len(value) <= high:
+        problems.append(Problem(path, TAG, f"has {len(value)} characters; use {low} to {high}"))
+    if not _NAME_CHARS.fullmatch(value):
+        problems.append(Problem(path, TAG, f"{show(value)} may contain only {ASCII_SET}", QUOTE))
+    return Checked(None if problems else value, tuple(problems))
 
-    def start_time(self, value: Any) -> tuple[int, ...] | None:
-        path = "scheduled_policy.start_time"
-        value = self._string(
-            value,
+
+# -- scheduled_policy
+
+
+def _hour_problem(text: str, hours: list[int]) -> Problem | None:
+    """Refuse one part of start_time that is not a new full hour HH:00."""
+    path = "scheduled_policy.start_time"
+    match = _HOUR.fullmatch(text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        what = "an empty time" if not text else show(text)
+        return Problem(
             path,
             START_TIME,
-            "give UTC full hours like '02:00' or '22:00,00:00'",
-            " like '02:00,14:00'",
+            f"{what} is not a time HH:mm; use two-digit full hours from 00:00 to 23:00, separated by commas",
+            QUOTE if text else STATEMENT,
         )
-        if value is None:
-            return None
-        hours: list[int] = []
-        ok = True
-        for part in value.split(","):
-            text = part.strip(" \t\r\n")
-            match = _HOUR.fullmatch(text)
-            if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-                what = "an empty time" if not text else show(text)
-                self.refuse(
-                    path,
-                    START_TIME,
-                    f"{what} is not a time HH:mm; use two-digit full hours from 00:00 to 23:00, separated by commas",
-                    QUOTE if text else STATEMENT,
-                )
-                ok = False
-                continue
-            hour, minute = int(match.group(1)), int(match.group(2))
-            if minute:
-                self.refuse(path, START_TIME, f"{show(text)} is not a full hour; use {hour:02d}:00", QUOTE)
-                ok = False
-                continue
-            if hour in hours:
-                self.refuse(path, START_TIME, f"{show(text)} is given twice; list each time once", QUOTE)
-                ok = False
-                continue
-            hours.append(hour)
-        return tuple(hours) if ok else None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if minute:
+        return Problem(path, START_TIME, f"{show(text)} is not a full hour; use {hour:02d}:00", QUOTE)
+    if hour in hours:
+        return Problem(path, START_TIME, f"{show(text)} is given twice; list each time once", QUOTE)
+    return None
 
-    def local_order(self, hours: tuple[int, ...], offset: int, time_zone: str | None) -> bool:
-        locals_ = [local_minute(hour, offset) for hour in hours]
-        for before, after, hour_before, hour in zip(locals_, locals_[1:], hours, hours[1:], strict=False):
-            if after <= before:
-                zone = f" at {time_zone}" if time_zone else " (no time_zone: local time is UTC)"
-                ordered = ",".join(
-                    f"{h:02d}:00" for h, _ in sorted(zip(hours, locals_, strict=True), key=lambda p: p[1])
-                )
-                self.refuse(
-                    "scheduled_policy.start_time",
-                    START_TIME,
-                    f"{hour:02d}:00 UTC (local {format_minutes(after)}) comes after {hour_before:02d}:00 UTC "
-                    f"(local {format_minutes(before)}){zone}; list the times in ascending local order: '{ordered}'",
-                    STATEMENT,
-                )
-                return False
-        return True
 
-    def choice(
-        self, value: Any, path: str, code: str, choices: tuple[str, ...], *, required: bool
-    ) -> str | None:
-        if value is MISSING or value is None:
-            if required:
-                self.refuse(path, code, f"is required; use {' or '.join(repr(c) for c in choices)}")
-            return None
-        if value not in choices or not isinstance(value, str):
-            self.refuse(
-                path,
-                code,
-                f"{show(value)} is not allowed; use {' or '.join(repr(c) for c in choices)}",
-                kind_of_shown(value),
+def start_time(value: Any) -> Checked[tuple[int, ...] | None]:
+    """Check ``start_time``: distinct full UTC hours, comma-separated; return the hours."""
+    value, problems = _string(
+        value,
+        "scheduled_policy.start_time",
+        START_TIME,
+        "give UTC full hours like '02:00' or '22:00,00:00'",
+        " like '02:00,14:00'",
+    )
+    if value is None:
+        return Checked(None, problems)
+    hours: list[int] = []
+    found = []
+    for part in value.split(","):
+        text = part.strip(" \t\r\n")
+        problem = _hour_problem(text, hours)
+        if problem is None:
+            hours.append(int(text[:2]))
+        else:
+            found.append(problem)
+    return Checked(None if found else tuple(hours), tuple(found))
+
+
+def local_order(hours: tuple[int, ...], offset: int, time_zone: str | None) -> Problem | None:
+    """Refuse start times that are not in ascending local order at ``offset``."""
+    locals_ = [local_minute(hour, offset) for hour in hours]
+    for before, after, hour_before, hour in zip(locals_, locals_[1:], hours, hours[1:], strict=False):
+        if after <= before:
+            zone = f" at {time_zone}" if time_zone else " (no time_zone: local time is UTC)"
+            ordered = ",".join(
+                f"{h:02d}:00" for h, _ in sorted(zip(hours, locals_, strict=True), key=lambda p: p[1])
             )
-            return None
-        return value
-
-    def integer(self, value: Any, path: str, code: str, bounds: tuple[int, int]) -> int | None:
-        low, high = bounds
-        if isinstance(value, float) and not math.isfinite(value):
-            self.refuse(path, code, f"is a number far out of range; use {low} to {high}")
-            return None
-        if not is_int(value):
-            hint = " (write integers without a fraction)" if isinstance(value, float) else ""
-            self.refuse(path, code, f"must be an integer from {low} to {high}, not {describe(value)}{hint}")
-            return None
-        if not low <= value <= high:
-            self.refuse(path, code, f"{show(value)} is out of range; use {low} to {high}", STATEMENT)
-            return None
-        return value
-
-    def retention_day(self, value: Any) -> int | None:
-        path = "scheduled_policy.rentention_day"
-        low, high = RETENTION_DAY_RANGE
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            self.refuse(
-                path, RETENTION, f"must be a number of days from {low} to {high}, not {describe(value)}"
+            return Problem(
+                "scheduled_policy.start_time",
+                START_TIME,
+                f"{hour:02d}:00 UTC (local {format_minutes(after)}) comes after {hour_before:02d}:00 UTC "
+                f"(local {format_minutes(before)}){zone}; list the times in ascending local order: '{ordered}'",
+                STATEMENT,
             )
-            return None
-        if isinstance(value, float) and math.isfinite(value):
-            # The VBS documentation: a fraction is rounded down first, then range-checked.
-            value = math.floor(value)
-        return self.integer(value, path, RETENTION, (low, high))
+    return None
 
-    def week_frequency(self, value: Any) -> tuple[str, ...] | None:
-        path = "scheduled_policy.week_frequency"
-        allowed = " ".join(WEEKDAYS)
-        if not isinstance(value, list) or not value:
-            what = "an empty list" if isinstance(value, list) else describe(value)
-            self.refuse(path, FREQUENCY, f"must be a non-empty list of days from {allowed}, not {what}")
-            return None
-        days, ok = set(), True
-        for index, day in enumerate(value):
-            if not isinstance(day, str) or day not in WEEKDAYS:
-                hint = (
-                    f"; did you mean {day.upper()[:3]!r}?"
-                    if isinstance(day, str) and day.upper()[:3] in WEEKDAYS
-                    else ""
-                )
-                self.refuse(
-                    f"{path}[{index}]",
-                    FREQUENCY,
-                    f"{show(day)} is not a weekday code; use {allowed} (upper case){hint}",
-                    kind_of_shown(day),
-                )
-                ok = False
-            elif day in days:
-                self.refuse(
-                    f"{path}[{index}]", FREQUENCY, f"{day} is given twice; list each day once", STATEMENT
-                )
-                ok = False
-            else:
-                days.add(day)
-        return tuple(day for day in WEEKDAYS if day in days) if ok else None
+
+def choice(
+    value: Any, path: str, code: str, choices: tuple[str, ...], *, required: bool
+) -> Checked[str | None]:
+    """Check a field that takes one of ``choices``."""
+    allowed = " or ".join(repr(c) for c in choices)
+    if value is MISSING or value is None:
+        return Checked(None, (Problem(path, code, f"is required; use {allowed}"),) if required else ())
+    if value not in choices or not isinstance(value, str):
+        return Checked(
+            None, (Problem(path, code, f"{show(value)} is not allowed; use {allowed}", kind_of_shown(value)),)
+        )
+    return Checked(value)
+
+
+def integer(value: Any, path: str, code: str, bounds: tuple[int, int]) -> Checked[int | None]:
+    """Check an integer field within ``bounds`` (inclusive)."""
+    low, high = bounds
+    if isinstance(value, float) and not math.isfinite(value):
+        return Checked(None, (Problem(path, code, f"is a number far out of range; use {low} to {high}"),))
+    if not is_int(value):
+        hint = " (write integers without a fraction)" if isinstance(value, float) else ""
+        detail = f"must be an integer from {low} to {high}, not {describe(value)}{hint}"
+        return Checked(None, (Problem(path, code, detail),))
+    if not low <= value <= high:
+        return Checked(
+            None, (Problem(path, code, f"{show(value)} is out of range; use {low} to {high}", STATEMENT),)
+        )
+    return Checked(value)
+
+
+def retention_day(value: Any) -> Checked[int | None]:
+    """Check ``rentention_day``: a number of days, a fraction rounded down."""
+    path = "scheduled_policy.rentention_day"
+    low, high = RETENTION_DAY_RANGE
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        detail = f"must be a number of days from {low} to {high}, not {describe(value)}"
+        return Checked(None, (Problem(path, RETENTION, detail),))
+    if isinstance(value, float) and math.isfinite(value):
+        # The VBS documentation: a fraction is rounded down first, then range-checked.
+        value = math.floor(value)
+    return integer(value, path, RETENTION, (low, high))
+
+
+def _weekday_problem(day: Any, path: str, days: set[str]) -> Problem | None:
+    if not isinstance(day, str) or day not in WEEKDAYS:
+        hint = (
+            f"; did you mean {day.upper()[:3]!r}?"
+            if isinstance(day, str) and day.upper()[:3] in WEEKDAYS
+            else ""
+        )
+        return Problem(
+            path,
+            FREQUENCY,
+            f"{show(day)} is not a weekday code; use {' '.join(WEEKDAYS)} (upper case){hint}",
+            kind_of_shown(day),
+        )
+    if day in days:
+        return Problem(path, FREQUENCY, f"{day} is given twice; list each day once", STATEMENT)
+    return None
+
+
+def week_frequency(value: Any) -> Checked[tuple[str, ...] | None]:
+    """Check ``week_frequency``: a non-empty list of distinct weekday codes; return them in week order."""
+    path = "scheduled_policy.week_frequency"
+    if not isinstance(value, list) or not value:
+        what = "an empty list" if isinstance(value, list) else describe(value)
+        detail = f"must be a non-empty list of days from {' '.join(WEEKDAYS)}, not {what}"
+        return Checked(None, (Problem(path, FREQUENCY, detail),))
+    days: set[str] = set()
+    problems = []
+    for index, day in enumerate(value):
+        problem = _weekday_problem(day, f"{path}[{index}]", days)
+        if problem is None:
+            days.add(day)
+        else:
+            problems.append(problem)
+    return Checked(None if problems else tuple(day for day in WEEKDAYS if day in days), tuple(problems))
 
 
 def check_tag_text(value: Any, path: str, *, key: bool) -> tuple[str | None, tuple[Problem, ...]]:
     """Check one tag key (``key=True``) or value by the tag rules; return it, or its problems."""
-    check = Checker()
     low, high = (1, TAG_KEY_MAX) if key else (0, TAG_VALUE_MAX)
-    text = check._tag_text(MISSING if value is None else value, path, low, high)
-    return text, tuple(check.problems)
+    return tuple(_tag_text(MISSING if value is None else value, path, low, high))

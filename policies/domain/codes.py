@@ -82,6 +82,16 @@ class Problem:
         return {"field": self.field, "code": self.code, "message": self.message}
 
 
+def policy_not_found_problem(policy_id: object) -> Problem:
+    """The refusal of a policy ID the project does not have (a route's path names it)."""
+    return Problem(
+        "policy_id",
+        POLICY_NOT_FOUND,
+        f"the project has no backup policy {str(policy_id)!r}; list the project's policies for their IDs",
+        STATEMENT,
+    )
+
+
 def kind_of_shown(value: object) -> str:
     """The kind of a detail that starts with the value itself: a string is shown in quotes."""
     return QUOTE if isinstance(value, str) else STATEMENT

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .nextruns import LocalTimeChange, NextRun, local_time_changes, next_runs
+from .nextruns import NextRun, local_time_changes, next_runs
 from .retention import DEFAULT_WEEKS, RetentionForecast, simulate_retention
 from .specs import PolicySpec
 from .timeline import require_aware, schedule_tz
+from .zones import LocalTimeChange
 
 # --- The dashboard's answer ---------------------------------------------------------------------
 

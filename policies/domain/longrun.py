@@ -11,7 +11,6 @@ from .contract import MINUTES_PER_DAY, MINUTES_PER_WEEK
 from .rule import Rule
 from .specs import PolicySpec
 from .timeline import RunCalendar, add_months, utc_at
-from .words import duration_words
 
 STEADY_MONTHS = 12
 
@@ -32,17 +31,6 @@ class SteadyState:
     longest_gap_minutes: int
     longest_gap_from: datetime
     longest_gap_until: datetime
-
-    @property
-    def oldest_words(self) -> str:
-        if self.oldest_min_minutes is None or self.oldest_max_minutes is None:
-            return "no backup exists"
-        low, high = duration_words(self.oldest_min_minutes), duration_words(self.oldest_max_minutes)
-        return low if low == high else f"between {low} and {high}"
-
-    @property
-    def gap_words(self) -> str:
-        return duration_words(self.longest_gap_minutes)
 
 
 # --- The steady state -------------------------------------------------------------------------

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 from . import localtimes
-from .offsets import format_minutes, format_offset
 from .specs import PolicySpec
 from .timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
-from .words import duration_words
-from .zones import OffsetChange, offset_changes
+from .zones import LocalTimeChange, offset_changes
 
 # How far ahead the dashboard and the API look for a zone's offset changes.
 CHANGES_HORIZON_DAYS = 366
@@ -47,30 +45,6 @@ class NextRun:
         """How much later (positive) the run happens in the named zone than at the stored offset."""
         zone = self.zone_offset_minutes
         return 0 if zone is None else zone - self.offset_minutes
-
-    @property
-    def local_words(self) -> str:
-        return f"{self.local:%a %d %b %Y %H:%M}"
-
-    # A table of runs: the local date once, then each clock; another day is named (Sun 23:00).
-    @property
-    def date_words(self) -> str:
-        return f"{self.local:%a %d %b %Y}"
-
-    @property
-    def time_words(self) -> str:
-        return f"{self.local:%H:%M}"
-
-    def _clock(self, moment: datetime) -> str:
-        return f"{moment:%H:%M}" if moment.date() == self.local.date() else f"{moment:%a %H:%M}"
-
-    @property
-    def zone_time_words(self) -> str:
-        return "" if self.zone_local is None else self._clock(self.zone_local)
-
-    @property
-    def utc_time_words(self) -> str:
-        return self._clock(self.utc)
 
 
 def _offset_of(moment: datetime) -> int:
@@ -114,72 +88,6 @@ def next_run(spec: PolicySpec, *, start: datetime) -> NextRun | None:
     """Return the first run at or after ``start``, or None for a policy that is OFF."""
     runs = next_runs(spec, start=start, count=1)
     return runs[0] if runs else None
-
-
-@dataclass(frozen=True)
-class LocalTimeChange:
-    """A named zone changes its offset: from ``first_run`` on, the runs happen at other local times."""
-
-    zone_name: str
-    change: OffsetChange
-    stored_minutes: int
-    first_run: NextRun
-    day_minutes: tuple[int, ...]  # the chosen local times (at the stored offset)
-    # For a policy that keeps its local times in this zone: what it stores after its re-base.
-    rebased_time_zone: str | None = None
-    rebased_start_time: str | None = None
-
-    @property
-    def shift_minutes(self) -> int:
-        return self.change.after_minutes - self.stored_minutes
-
-    @property
-    def stale(self) -> bool:
-        return self.shift_minutes != 0
-
-    @property
-    def local_times(self) -> list[str]:
-        """The zone's local times of one run day from ``first_run`` on.
-
-        Listed in the order of :attr:`chosen_times`, each under the time it was chosen as, so
-        that the sentence pairs them: chosen 23:00 shifted an hour later is 00:00, last.
-        """
-        return [format_minutes(minute + self.shift_minutes) for minute in self.day_minutes]
-
-    @property
-    def chosen_times(self) -> list[str]:
-        return [format_minutes(minute) for minute in self.day_minutes]
-
-    @property
-    def from_date(self) -> date:
-        """The zone's local date of the first run affected."""
-        assert self.first_run.zone_local is not None
-        return self.first_run.zone_local.date()
-
-    @property
-    def sentence(self) -> str:
-        when = f"{self.change.at.astimezone(ZoneInfo(self.zone_name)):%a %d %b %Y}"
-        after = format_offset(self.change.after_minutes)
-        first = f"{self.from_date:%a %d %b %Y}"
-        times = ", ".join(self.local_times)
-        if self.rebased_time_zone is not None:
-            return (
-                f"From {first}, the runs stay at {times} in {self.zone_name}: the zone moves to {after} "
-                f"on {when}, and the policy is re-based before its first run at the new offset "
-                f"(stored offset {self.rebased_time_zone}, UTC start times {self.rebased_start_time})."
-            )
-        if not self.stale:
-            return (
-                f"From {first}, the runs happen at {times} in {self.zone_name} again, as chosen: "
-                f"the zone is back at {after} from {when}."
-            )
-        later = "later" if self.shift_minutes > 0 else "earlier"
-        return (
-            f"From {first}, the runs happen at {times} in {self.zone_name}, "
-            f"{duration_words(abs(self.shift_minutes))} {later} than chosen ({', '.join(self.chosen_times)}): "
-            f"the zone moves to {after} on {when}, the policy keeps "
-            f"{format_offset(self.stored_minutes)}."
-        )
 
 
 def local_time_changes(

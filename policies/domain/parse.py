@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from .check import MISSING, Checker
+from . import check
+from .check import MISSING, Checked, collect
 from .codes import (
     BAD_FIELD,
     BODY_EMPTY,
@@ -50,7 +51,6 @@ def parse_policy(body: Any, *, now: datetime | None = None, stored_zone: bool = 
     ``stored_zone``: the body's zone is the stored policy's (a modify that sent none), so
     ``time_zone`` is not checked against the zone's offset now.
     """
-    check = Checker()
     if not isinstance(body, Mapping):
         what = "empty" if body is None else describe(body)
         return ParseResult(
@@ -58,115 +58,139 @@ def parse_policy(body: Any, *, now: datetime | None = None, stored_zone: bool = 
         )
 
     inner_names = {name: f"'scheduled_policy.{name}'" for name in SCHEDULE_FIELDS}
-    check.unknown_fields(body, "", TOP_LEVEL_FIELDS, inner_names)
+    problems = check.unknown_fields(body, "", TOP_LEVEL_FIELDS, inner_names)
 
-    name = check.name(body.get("backup_policy_name", MISSING))
-    time_zone, offset = check.time_zone(body.get("time_zone", MISSING))
+    name = collect(problems, check.policy_name(body.get("backup_policy_name", MISSING)))
+    time_zone, offset = collect(problems, check.time_zone(body.get("time_zone", MISSING)))
     sent_offset = body.get("time_zone") is not None and not stored_zone
-    zone_name, time_zone, offset = check.time_zone_name(
-        body.get("time_zone_name", MISSING),
-        time_zone,
-        sent_offset=sent_offset,
-        now=now,
-        offset_refused=offset is None,
+    zone_name, time_zone, offset = collect(
+        problems,
+        check.time_zone_name(
+            body.get("time_zone_name", MISSING),
+            time_zone,
+            sent_offset=sent_offset,
+            now=now,
+            offset_refused=offset is None,
+        ),
     )
-    tags = check.tags(body.get("tags", MISSING))
+    tags = collect(problems, check.tags(body.get("tags", MISSING)))
 
     schedule = body.get("scheduled_policy", MISSING)
     fields: dict[str, Any] = {}
     if not isinstance(schedule, Mapping):
         what = "missing" if schedule is MISSING else f"{describe(schedule)}, not an object"
-        check.refuse(
-            "scheduled_policy",
-            BAD_FIELD,
-            f"is {what}; send an object with start_time, status, frequency or week_frequency, "
-            "and rentention_num or rentention_day",
+        problems.append(
+            Problem(
+                "scheduled_policy",
+                BAD_FIELD,
+                f"is {what}; send an object with start_time, status, frequency or week_frequency, "
+                "and rentention_num or rentention_day",
+            )
         )
     else:
-        check.unknown_fields(
+        problems += check.unknown_fields(
             schedule,
             "scheduled_policy",
             SCHEDULE_FIELDS,
             {"time_zone": "the top-level 'time_zone' (it goes beside scheduled_policy, not inside it)"},
         )
-        fields = _parse_schedule(check, schedule, offset, time_zone)
-        if fields and zone_name is not None and fields["frequency"] is not None and now is not None:
-            _zone_day_shift(check, fields["start_hours"], offset, zone_name, now)
+        fields = collect(problems, _parse_schedule(schedule, offset, time_zone))
+        # The fields of a schedule are checked against the zone's changes only when all else is sound.
+        if not problems and zone_name is not None and fields["frequency"] is not None and now is not None:
+            problems += _zone_day_shift(fields["start_hours"], offset, zone_name, now)
 
-    if check.problems or name is None or not fields:
-        return ParseResult(None, tuple(sort_problems(check.problems)))
+    if problems or name is None or not fields:
+        return ParseResult(None, tuple(sort_problems(problems)))
     spec = PolicySpec(name=name, time_zone=time_zone, tags=tags, time_zone_name=zone_name, **fields)
     return ParseResult(spec, ())
 
 
-def _zone_day_shift(
-    check: Checker, hours: tuple[int, ...], offset: int, zone_name: str, now: datetime
-) -> None:
+def _zone_day_shift(hours: tuple[int, ...], offset: int, zone_name: str, now: datetime) -> list[Problem]:
     """Every N days needs the local times on one UTC day at every offset the zone will take."""
     minutes = [local_minute(hour, offset) for hour in hours]
     for other in zone_offsets_ahead(zone_name, now=now)[1:]:
         moved = [((minute - other) % MINUTES_PER_DAY) // 60 for minute in minutes]
         if has_day_shift(moved, other):
-            check.refuse(
-                "scheduled_policy.frequency",
-                TIME_ZONE,
-                f"when {zone_name} moves to {format_offset(other)} these local times fall on different "
-                "UTC days; use week_frequency with the local days instead of frequency",
-                STATEMENT,
-            )
-            return
+            return [
+                Problem(
+                    "scheduled_policy.frequency",
+                    TIME_ZONE,
+                    f"when {zone_name} moves to {format_offset(other)} these local times fall on different "
+                    "UTC days; use week_frequency with the local days instead of frequency",
+                    STATEMENT,
+                )
+            ]
+    return []
 
 
 def _parse_schedule(
-    check: Checker, schedule: Mapping[str, Any], offset: int | None, time_zone: str | None
-) -> dict[str, Any]:
+    schedule: Mapping[str, Any], offset: int | None, time_zone: str | None
+) -> Checked[dict[str, Any]]:
+    """Check the fields of ``scheduled_policy``; the fields of the spec, or ``{}`` when refused."""
+
     def get(key: str) -> Any:
         value = schedule.get(key, MISSING)
         return MISSING if value is None else value  # null means absent for every optional field
 
-    hours = check.start_time(schedule.get("start_time", MISSING))
-    status = check.choice(
-        schedule.get("status", MISSING), "scheduled_policy.status", STATUS, ("ON", "OFF"), required=True
+    problems: list[Problem] = []
+    hours = collect(problems, check.start_time(schedule.get("start_time", MISSING)))
+    status = collect(
+        problems,
+        check.choice(
+            schedule.get("status", MISSING), "scheduled_policy.status", STATUS, ("ON", "OFF"), required=True
+        ),
     )
-    keep_first = check.choice(
-        get("remain_first_backup_of_curMonth"),
-        "scheduled_policy.remain_first_backup_of_curMonth",
-        KEEP_FIRST,
-        ("Y", "N"),
-        required=False,
+    keep_first = collect(
+        problems,
+        check.choice(
+            get("remain_first_backup_of_curMonth"),
+            "scheduled_policy.remain_first_backup_of_curMonth",
+            KEEP_FIRST,
+            ("Y", "N"),
+            required=False,
+        ),
     )
 
     raw_frequency, raw_week = get("frequency"), get("week_frequency")
-    frequency, week = _pair(
-        check,
-        (raw_frequency, raw_week),
-        (
-            lambda raw: check.integer(raw, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE),
-            check.week_frequency,
+    frequency, week = collect(
+        problems,
+        _pair(
+            (raw_frequency, raw_week),
+            (
+                lambda raw: check.integer(raw, "scheduled_policy.frequency", FREQUENCY, FREQUENCY_RANGE),
+                check.week_frequency,
+            ),
+            "scheduled_policy.frequency",
+            FREQUENCY,
+            'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
         ),
-        "scheduled_policy.frequency",
-        FREQUENCY,
-        'is missing; give frequency (every 1 to 14 days) or week_frequency (a list of days such as ["MON", "THU"])',
     )
-    retention_num, retention_day = _pair(
-        check,
-        (get("rentention_num"), get("rentention_day")),
-        (
-            lambda raw: check.integer(raw, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE),
-            check.retention_day,
+    retention_num, retention_day = collect(
+        problems,
+        _pair(
+            (get("rentention_num"), get("rentention_day")),
+            (
+                lambda raw: check.integer(
+                    raw, "scheduled_policy.rentention_num", RETENTION, RETENTION_NUM_RANGE
+                ),
+                check.retention_day,
+            ),
+            "scheduled_policy.rentention_num",
+            RETENTION,
+            "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
         ),
-        "scheduled_policy.rentention_num",
-        RETENTION,
-        "is missing; give rentention_num (keep 2 to 14 backups) or rentention_day (keep for 2 to 99999 days)",
     )
-    in_order = hours is not None and offset is not None and check.local_order(hours, offset, time_zone)
-    if in_order and raw_frequency is not MISSING and has_day_shift(hours, offset):
-        _refuse_day_shift(check, hours, offset, time_zone, both=raw_week is not MISSING)
+    if hours is not None and offset is not None:
+        disorder = check.local_order(hours, offset, time_zone)
+        if disorder is not None:
+            problems.append(disorder)
+        elif raw_frequency is not MISSING and has_day_shift(hours, offset):
+            problems.append(_day_shift_problem(hours, offset, time_zone, both=raw_week is not MISSING))
 
-    if check.problems or hours is None or status is None:
-        return {}
+    if problems or hours is None or status is None:
+        return Checked({}, tuple(problems))
     # Of each pair, only the member that runs is kept (frequency and rentention_num win).
-    return {
+    fields = {
         "start_hours": hours,
         "status": status,
         "frequency": frequency,
@@ -175,26 +199,26 @@ def _parse_schedule(
         "retention_day": None if retention_num is not None else retention_day,
         "keep_first_of_month": keep_first == "Y",
     }
+    return Checked(fields)
 
 
 def _pair(
-    check: Checker,
     raws: tuple[Any, Any],
-    readers: tuple[Callable[[Any], Any], ...],
+    readers: tuple[Callable[[Any], Checked[Any]], ...],
     path: str,
     code: str,
     detail: str,
-) -> tuple[Any, Any]:
+) -> Checked[tuple[Any, Any]]:
     """Check a pair of which one member must be given (each member checked when it is)."""
-    if all(raw is MISSING for raw in raws):
-        check.refuse(path, code, detail)
-    first, second = (None if raw is MISSING else read(raw) for raw, read in zip(raws, readers, strict=True))
-    return first, second
+    problems = [Problem(path, code, detail)] if all(raw is MISSING for raw in raws) else []
+    first, second = (
+        None if raw is MISSING else collect(problems, read(raw))
+        for raw, read in zip(raws, readers, strict=True)
+    )
+    return Checked((first, second), tuple(problems))
 
 
-def _refuse_day_shift(
-    check: Checker, hours: tuple[int, ...], offset: int, time_zone: str | None, *, both: bool
-) -> None:
+def _day_shift_problem(hours: tuple[int, ...], offset: int, time_zone: str | None, *, both: bool) -> Problem:
     """Refuse frequency for start times that fall on two UTC days: only weekdays can say which."""
     runs = ", ".join(
         f"local {format_minutes(local_minute(h, offset))} is {h:02d}:00 UTC "
@@ -202,7 +226,7 @@ def _refuse_day_shift(
         for h in hours
     )
     also = " (frequency wins when both are given: drop it)" if both else ""
-    check.refuse(
+    return Problem(
         "scheduled_policy.frequency",
         TIME_ZONE,
         f"the start times fall on different UTC days at {time_zone} ({runs}); "
@@ -337,16 +361,17 @@ def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
     empty = _body_problem(body, '{"tag": {"key": ..., "value": ...}}')
     if empty:
         return None, (empty,)
-    check = Checker()
-    check.unknown_fields(body, "", ("tag",), {"key": "'tag.key'", "value": "'tag.value'", "tags": "'tag'"})
+    problems = check.unknown_fields(
+        body, "", ("tag",), {"key": "'tag.key'", "value": "'tag.value'", "tags": "'tag'"}
+    )
     raw = body.get("tag", MISSING)
     tag = None
     if raw is MISSING or raw is None:
-        check.refuse("tag", TAG, 'is required; send {"tag": {"key": ..., "value": ...}}')
+        problems.append(Problem("tag", TAG, 'is required; send {"tag": {"key": ..., "value": ...}}'))
     else:
-        tag = check.tag(raw, "tag")
-    if check.problems:
-        return None, tuple(sort_problems(check.problems))
+        tag = collect(problems, check.tag(raw, "tag"))
+    if problems:
+        return None, tuple(sort_problems(problems))
     return tag, ()
 
 
@@ -362,18 +387,21 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
     empty = _body_problem(body, '{"action": "create", "update" or "delete", "tags": [...]}')
     if empty:
         return None, (empty,)
-    check = Checker()
-    check.unknown_fields(body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"})
+    problems = check.unknown_fields(
+        body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"}
+    )
     action = body.get("action", MISSING)
     if action is MISSING or action is None:
-        check.refuse("action", TAG_ACTION, f"is required; use {_ACTION_WORDS}")
+        problems.append(Problem("action", TAG_ACTION, f"is required; use {_ACTION_WORDS}"))
         action = None
     elif action not in TAG_ACTIONS or not isinstance(action, str):
-        check.refuse(
-            "action",
-            TAG_ACTION,
-            f"{show(action)} is not an action; use {_ACTION_WORDS}",
-            kind_of_shown(action),
+        problems.append(
+            Problem(
+                "action",
+                TAG_ACTION,
+                f"{show(action)} is not an action; use {_ACTION_WORDS}",
+                kind_of_shown(action),
+            )
         )
         action = None
 
@@ -387,19 +415,19 @@ def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
         found: list[Tag] = []
         for index, item in enumerate(raw):
             if isinstance(item, Mapping) and item.get("value") is None and "key" in item:
-                probe = check.tag({**item, "value": ""}, f"tags[{index}]")
+                probe = collect(problems, check.tag({**item, "value": ""}, f"tags[{index}]"))
                 if probe is not None:
                     any_value.add(probe.key)
                     found.append(probe)
             else:
-                tag = check.tag(item, f"tags[{index}]")
+                tag = collect(problems, check.tag(item, f"tags[{index}]"))
                 if tag is not None:
                     found.append(tag)
         tags = tuple(found)
     else:
-        tags = check.tags(raw)
-    if check.problems or action is None:
-        return None, tuple(sort_problems(check.problems))
+        tags = collect(problems, check.tags(raw))
+    if problems or action is None:
+        return None, tuple(sort_problems(problems))
     return TagAction(action, tags, frozenset(any_value)), ()
 
 
@@ -432,9 +460,8 @@ def parse_tags(value: Any) -> tuple[tuple[Tag, ...], tuple[Problem, ...]]:
     For an entrance that edits the tags apart from the other fields (the admin's tag rows): the
     problems name ``tags[i].key`` and the like, as in a create body.
     """
-    check = Checker()
-    tags = check.tags(value)
-    return tags, tuple(sort_problems(check.problems))
+    tags, problems = check.tags(value)
+    return tags, tuple(sort_problems(problems))
 
 
 def tag_count_problem(count: int) -> Problem:

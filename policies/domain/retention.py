@@ -194,19 +194,6 @@ class Backup:
     def kept(self) -> bool:
         return self.deleted_at is None
 
-    # Words at the stored offset (a template's date filter would move them to the server's zone).
-    @property
-    def created_words(self) -> str:
-        return f"{self.local_created:%a %d %b %H:%M}"
-
-    @property
-    def time_words(self) -> str:
-        return f"{self.local_created:%H:%M}"
-
-    @property
-    def deleted_words(self) -> str:
-        return "" if self.local_deleted is None else f"{self.local_deleted:%a %d %b}"
-
 
 @dataclass(frozen=True)
 class RetentionDay:
@@ -258,26 +245,6 @@ class RetentionForecast:
     def event_days(self) -> list[RetentionDay]:
         """The days on which a backup is made or deleted (the others change nothing)."""
         return [day for day in self.days if day.created or day.deleted]
-
-    @property
-    def summary(self) -> str:
-        """The picture in one paragraph, for people who do not see it."""
-        if not self.enabled:
-            return self.note
-        span = f"{self.weeks} week{'s' if self.weeks != 1 else ''} from {self.start:%a %d %b %Y}"
-        made = len(self.backups)
-        text = (
-            f"Over {span} the policy makes {made} backup{'s' if made != 1 else ''}; "
-            f"{len(self.deleted)} of them {'is' if len(self.deleted) == 1 else 'are'} deleted within the "
-            f"span and {len(self.kept)} exist{'s' if len(self.kept) == 1 else ''} at its end."
-        )
-        oldest = self.oldest_kept
-        if oldest is not None:
-            text += f" The oldest backup at the end was made on {oldest.local_created:%a %d %b %Y %H:%M}."
-        firsts = [backup for backup in self.backups if backup.first_of_month]
-        if firsts and self.spec.keep_first_of_month:
-            text += f" {len(firsts)} first-of-the-month backup{'s are' if len(firsts) != 1 else ' is'} kept while the month lasts."
-        return text
 
     def calendar(self) -> list[list[CalendarCell]]:
         """Return the span as weeks (Sunday first) of day cells, for the picture."""

@@ -84,6 +84,21 @@ class _Reader:
     def refuse(self, path: str, code: str, message: str) -> None:
         self.problems.append(Problem(path, code, f"{path}: {message}"))
 
+    def item_object(self, item: Any, path: str, code: str, shape: str, fields: tuple[str, str]) -> bool:
+        """Refuse a list item that is no object, or each field of it not in ``fields``."""
+        if not isinstance(item, Mapping):
+            self.refuse(path, code, f"must be an object {shape}, not {describe(item)}")
+            return False
+        for field_name in item:
+            if field_name not in fields:
+                hint = " (a list: 'values')" if field_name == "value" and "values" in fields else ""
+                self.refuse(
+                    f"{path}.{field_name}",
+                    code,
+                    f"is not a field here{hint}; give '{fields[0]}' and '{fields[1]}'",
+                )
+        return True
+
     def tag_list(self, raw: Any, name: str) -> tuple[TagFilter, ...]:
         if raw is None:
             return ()
@@ -98,15 +113,8 @@ class _Reader:
         seen: set[str] = set()
         for index, item in enumerate(raw):
             path = f"{name}[{index}]"
-            if not isinstance(item, Mapping):
-                self.refuse(path, TAG, f"must be an object {shape}, not {describe(item)}")
+            if not self.item_object(item, path, TAG, shape, ("key", "values")):
                 continue
-            for field_name in item:
-                if field_name not in ("key", "values"):
-                    hint = " (a list: 'values')" if field_name == "value" else ""
-                    self.refuse(
-                        f"{path}.{field_name}", TAG, f"is not a field here{hint}; give 'key' and 'values'"
-                    )
             key, problems = check_tag_text(item.get("key"), f"{path}.key", key=True)
             self.problems.extend(problems)
             values = self.values(item.get("values"), f"{path}.values")
@@ -148,14 +156,8 @@ class _Reader:
         parts: list[str] = []
         for index, item in enumerate(raw):
             path = f"matches[{index}]"
-            if not isinstance(item, Mapping):
-                self.refuse(path, BAD_FIELD, f"must be an object {shape}, not {describe(item)}")
+            if not self.item_object(item, path, BAD_FIELD, shape, ("key", "value")):
                 continue
-            for field_name in item:
-                if field_name not in ("key", "value"):
-                    self.refuse(
-                        f"{path}.{field_name}", BAD_FIELD, "is not a field here; give 'key' and 'value'"
-                    )
             key, value = item.get("key"), item.get("value")
             if key not in MATCH_KEYS or not isinstance(key, str):
                 self.refuse(f"{path}.key", BAD_FIELD, f"{show(key)} cannot be matched; use 'resource_name'")

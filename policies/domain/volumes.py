@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import codes
+from .query import single_values
 from .values import field_name_shown, show
 
 MISSING_POLICY_ID = "AutoBackup.0006"
@@ -224,21 +225,7 @@ def _query_problem(name: str, message: str) -> codes.Problem:
 
 def parse_task_query(params: Mapping[str, Sequence[str]]) -> tuple[TaskQuery | None, list[codes.Problem]]:
     """Read the query string of GET .../backuptasks (every parameter at most once)."""
-    values, problems = {}, []
-    for name, given in params.items():
-        if name not in TASK_QUERY_PARAMS:
-            match = difflib.get_close_matches(name, TASK_QUERY_PARAMS, n=1, cutoff=0.5)
-            hint = f"did you mean '{match[0]}'? " if match else ""
-            problems.append(
-                _query_problem(
-                    name,
-                    f"is not a query parameter here; {hint}known ones are {', '.join(TASK_QUERY_PARAMS)}",
-                )
-            )
-        elif len(given) != 1:
-            problems.append(_query_problem(name, f"is given {len(given)} times; give it once"))
-        else:
-            values[name] = given[0]
+    values, problems = single_values(params, TASK_QUERY_PARAMS)
     sort_dir = values.get("sort_dir", "desc")
     if sort_dir not in ("asc", "desc"):
         problems.append(_query_problem("sort_dir", f"{show(sort_dir)} is not asc or desc"))

@@ -1,16 +1,26 @@
-"""Every English phrase of the core's maths: durations, day shifts, schedules, retention rules."""
+"""Every English phrase of the core's maths: durations, day shifts, schedules, retention rules,
+runs, backups, the long run and a zone's daylight-saving changes.
+
+The maths modules (nextruns, retention, longrun, zones) return values and hold no words; the
+API, the dashboard's views and its templates (``policies/templatetags/forecast_words.py``) say
+those values through the functions here, so each thing is said one way everywhere.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from .contract import MINUTES_PER_DAY, WEEKDAYS
-from .offsets import Run, format_minutes, runs_of_day, utc_week
+from .offsets import Run, format_minutes, format_offset, runs_of_day, utc_week
 
 if TYPE_CHECKING:
-    from .retention import SimulatedBackup
+    from .longrun import SteadyState
+    from .nextruns import NextRun
+    from .retention import Backup, RetentionForecast, SimulatedBackup
     from .specs import PolicySpec
     from .timeline import RunCalendar
+    from .zones import LocalTimeChange
 
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                 "October", "November", "December")  # fmt: skip
@@ -125,3 +135,141 @@ def explain(item: SimulatedBackup, spec: PolicySpec, calendar: RunCalendar) -> s
 
 
 OFF_NOTE = "The policy is OFF: it makes no runs and creates no backups until its status is ON."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+# --- Runs: dates and clocks at the stored offset (a template's date filter would move them to
+# the server's zone). A table of runs says the local date once, then each clock; a clock on
+# another day than the local one is named with its weekday (Sun 23:00).
+
+
+def run_local_words(run: NextRun) -> str:
+    """``Mon 02 Mar 2026 02:00``: the run's local date and time."""
+    return f"{run.local:%a %d %b %Y %H:%M}"
+
+
+def run_date_words(run: NextRun) -> str:
+    return f"{run.local:%a %d %b %Y}"
+
+
+def run_time_words(run: NextRun) -> str:
+    return f"{run.local:%H:%M}"
+
+
+def _clock(run: NextRun, moment: datetime) -> str:
+    return f"{moment:%H:%M}" if moment.date() == run.local.date() else f"{moment:%a %H:%M}"
+
+
+def run_zone_time_words(run: NextRun) -> str:
+    return "" if run.zone_local is None else _clock(run, run.zone_local)
+
+
+def run_utc_time_words(run: NextRun) -> str:
+    return _clock(run, run.utc)
+
+
+# --- Backups of the retention simulation
+
+
+def backup_created_words(backup: Backup) -> str:
+    return f"{backup.local_created:%a %d %b %H:%M}"
+
+
+def backup_time_words(backup: Backup) -> str:
+    return f"{backup.local_created:%H:%M}"
+
+
+def backup_deleted_words(backup: Backup) -> str:
+    return "" if backup.local_deleted is None else f"{backup.local_deleted:%a %d %b}"
+
+
+def retention_summary(result: RetentionForecast) -> str:
+    """The retention picture in one paragraph, for people who do not see it."""
+    if not result.enabled:
+        return result.note
+    span = f"{_plural(result.weeks, 'week')} from {result.start:%a %d %b %Y}"
+    deleted, kept = len(result.deleted), len(result.kept)
+    text = (
+        f"Over {span} the policy makes {_plural(len(result.backups), 'backup')}; "
+        f"{deleted} of them {'is' if deleted == 1 else 'are'} deleted within the "
+        f"span and {kept} exist{'s' if kept == 1 else ''} at its end."
+    )
+    oldest = result.oldest_kept
+    if oldest is not None:
+        text += f" The oldest backup at the end was made on {oldest.local_created:%a %d %b %Y %H:%M}."
+    firsts = [backup for backup in result.backups if backup.first_of_month]
+    if firsts and result.spec.keep_first_of_month:
+        text += f" {len(firsts)} first-of-the-month backup{'s are' if len(firsts) != 1 else ' is'} kept while the month lasts."
+    return text
+
+
+# --- The long run
+
+
+def steady_oldest_words(steady: SteadyState) -> str:
+    """How old the oldest restore point is: ``between 42 days and 49 days``."""
+    if steady.oldest_min_minutes is None or steady.oldest_max_minutes is None:
+        return "no backup exists"
+    low, high = duration_words(steady.oldest_min_minutes), duration_words(steady.oldest_max_minutes)
+    return low if low == high else f"between {low} and {high}"
+
+
+def steady_gap_words(steady: SteadyState) -> str:
+    return duration_words(steady.longest_gap_minutes)
+
+
+# --- A named zone's daylight-saving change
+
+
+def _date_words(moment: date) -> str:
+    return f"{moment:%a %d %b %Y}"
+
+
+def local_time_change_words(change: LocalTimeChange) -> str:
+    """Say a zone's offset change: with the first run it moves when a schedule is known."""
+    if change.first_run is None:
+        return _zone_change_words(change)
+    when = _date_words(change.local_day)
+    after = format_offset(change.change.after_minutes)
+    first = _date_words(change.from_date)
+    times = ", ".join(change.local_times)
+    if change.rebased_time_zone is not None:
+        return (
+            f"From {first}, the runs stay at {times} in {change.zone_name}: the zone moves to {after} "
+            f"on {when}, and the policy is re-based before its first run at the new offset "
+            f"(stored offset {change.rebased_time_zone}, UTC start times {change.rebased_start_time})."
+        )
+    if not change.stale:
+        return (
+            f"From {first}, the runs happen at {times} in {change.zone_name} again, as chosen: "
+            f"the zone is back at {after} from {when}."
+        )
+    later = "later" if change.shift_minutes > 0 else "earlier"
+    return (
+        f"From {first}, the runs happen at {times} in {change.zone_name}, "
+        f"{duration_words(abs(change.shift_minutes))} {later} than chosen ({', '.join(change.chosen_times)}): "
+        f"the zone moves to {after} on {when}, the policy keeps "
+        f"{format_offset(change.stored_minutes)}."
+    )
+
+
+def _zone_change_words(change: LocalTimeChange) -> str:
+    """The change told by the zone alone, before the runs are known."""
+    after = format_offset(change.change.after_minutes)
+    when = f"From {_date_words(change.local_day)} ({change.change.at:%H:%M} UTC), {change.zone_name} is at {after}"
+    if change.keeps_local:
+        return (
+            f"{when}: the policy keeps its local times, re-based to {after} before its first run "
+            "at the new offset (its UTC times change)."
+        )
+    if change.shift_minutes == 0:
+        return f"{when} again: the runs happen at the local times shown."
+    direction = "later" if change.shift_minutes > 0 else "earlier"
+    return (
+        f"{when}, but the policy keeps {format_offset(change.stored_minutes)}: its runs then happen "
+        f"{duration_words(abs(change.shift_minutes))} {direction} in local time than shown "
+        "(the UTC times do not change)."
+    )

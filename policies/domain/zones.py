@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .offsets import format_offset
-from .words import duration_words
+from .offsets import format_minutes
+
+if TYPE_CHECKING:
+    from .nextruns import NextRun
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,6 @@ def offset_changes(zone: ZoneInfo, *, now: datetime, days: int = 365) -> list[Of
             current = offset
         before = after
     return changes
-
-
-# --- Parsing -------------------------------------------------------------------------------
 
 
 # --- Named zones and words for people (the dashboard's needs; still pure) ------------------
@@ -114,13 +114,24 @@ def is_named_zone(name: str) -> bool:
 
 
 @dataclass(frozen=True)
-class DstNote:
-    """A named zone's offset change, told against the fixed offset a policy stores."""
+class LocalTimeChange:
+    """A named zone changes its UTC offset, told against the fixed offset a policy stores.
+
+    One type for every telling of a daylight-saving change: the zone alone (:func:`dst_notes`,
+    the form's note before a schedule is known) leaves the run fields empty; a schedule's
+    forecast (``nextruns.local_time_changes``) adds the first run the change moves, the local
+    times chosen and, for a policy that keeps its local times there, what it stores after its
+    re-base. The words are ``words.local_time_change_words``.
+    """
 
     zone_name: str
     change: OffsetChange
     stored_minutes: int
     keeps_local: bool = False  # a policy with this named zone: re-based, its local times stay
+    first_run: NextRun | None = None
+    day_minutes: tuple[int, ...] = ()  # the chosen local times (at the stored offset)
+    rebased_time_zone: str | None = None
+    rebased_start_time: str | None = None
 
     @property
     def shift_minutes(self) -> int:
@@ -128,35 +139,41 @@ class DstNote:
         return self.change.after_minutes - self.stored_minutes
 
     @property
-    def local_date(self) -> str:
-        return self.change.at.astimezone(ZoneInfo(self.zone_name)).strftime("%a %d %b %Y")
+    def stale(self) -> bool:
+        return self.shift_minutes != 0
 
     @property
-    def sentence(self) -> str:
-        after = format_offset(self.change.after_minutes)
-        when = f"From {self.local_date} ({self.change.at:%H:%M} UTC), {self.zone_name} is at {after}"
-        stored = format_offset(self.stored_minutes)
-        if self.keeps_local:
-            return (
-                f"{when}: the policy keeps its local times, re-based to {after} before its first run "
-                "at the new offset (its UTC times change)."
-            )
-        if self.shift_minutes == 0:
-            return f"{when} again: the runs happen at the local times shown."
-        direction = "later" if self.shift_minutes > 0 else "earlier"
-        return (
-            f"{when}, but the policy keeps {stored}: its runs then happen "
-            f"{duration_words(abs(self.shift_minutes))} {direction} in local time than shown "
-            "(the UTC times do not change)."
-        )
+    def local_times(self) -> list[str]:
+        """The zone's local times of one run day from ``first_run`` on.
+
+        Listed in the order of :attr:`chosen_times`, each under the time it was chosen as, so
+        that the sentence pairs them: chosen 23:00 shifted an hour later is 00:00, last.
+        """
+        return [format_minutes(minute + self.shift_minutes) for minute in self.day_minutes]
+
+    @property
+    def chosen_times(self) -> list[str]:
+        return [format_minutes(minute) for minute in self.day_minutes]
+
+    @property
+    def local_day(self) -> date:
+        """The zone's local date of the change itself."""
+        return self.change.at.astimezone(ZoneInfo(self.zone_name)).date()
+
+    @property
+    def from_date(self) -> date:
+        """The zone's local date of the first run affected."""
+        assert self.first_run is not None
+        assert self.first_run.zone_local is not None
+        return self.first_run.zone_local.date()
 
 
 def dst_notes(
     zone_name: str, *, stored_minutes: int, now: datetime, days: int = 365, keeps_local: bool = False
-) -> list[DstNote]:
+) -> list[LocalTimeChange]:
     """Return the zone's offset changes in the next ``days``, told against the stored offset."""
     zone = ZoneInfo(zone_name)
     return [
-        DstNote(zone_name, change, stored_minutes, keeps_local)
+        LocalTimeChange(zone_name, change, stored_minutes, keeps_local)
         for change in offset_changes(zone, now=now, days=days)
     ]

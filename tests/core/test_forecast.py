@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.domain import nextruns, offsets, parse, specs, timeline
+from policies.domain import nextruns, offsets, parse, specs, timeline, words
 
 
 def spec(
@@ -160,7 +160,9 @@ def test_in_berlin_a_winter_policy_runs_an_hour_later_from_the_monday_after_the_
         ["03:00"],
     )
     assert spring.stale
-    assert spring.sentence.startswith("From Mon 30 Mar 2026, the runs happen at 03:00 in Europe/Berlin")
+    assert words.local_time_change_words(spring).startswith(
+        "From Mon 30 Mar 2026, the runs happen at 03:00 in Europe/Berlin"
+    )
     assert (autumn.from_date.isoformat(), autumn.local_times, autumn.stale) == (
         "2026-10-26",
         ["02:00"],
@@ -183,7 +185,7 @@ def test_in_berlin_a_summer_policy_runs_an_hour_earlier_after_the_autumn_change(
         ["01:00"],
         -60,
     )
-    assert "1 hour earlier than chosen (02:00)" in autumn.sentence
+    assert "1 hour earlier than chosen (02:00)" in words.local_time_change_words(autumn)
     assert (spring.from_date.isoformat(), spring.stale) == ("2027-03-29", False)
 
 
@@ -235,5 +237,5 @@ def test_a_shift_past_midnight_lists_each_zone_time_in_the_place_of_the_time_cho
     assert spring.chosen_times == ["01:00", "03:00", "23:00"]
     assert spring.local_times == ["02:00", "04:00", "00:00"]
     assert "at 02:00, 04:00, 00:00 in Europe/Berlin, 1 hour later than chosen (01:00, 03:00, 23:00)" in (
-        spring.sentence
+        words.local_time_change_words(spring)
     )

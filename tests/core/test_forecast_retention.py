@@ -151,7 +151,7 @@ def test_a_policy_that_is_off_creates_no_backups_and_says_so():
     assert result.backups == ()
     assert result.steady is None
     assert result.note == words.OFF_NOTE
-    assert result.summary == words.OFF_NOTE
+    assert words.retention_summary(result) == words.OFF_NOTE
 
 
 def test_the_span_starts_at_local_midnight_of_the_start_date():
@@ -216,7 +216,7 @@ def test_steady_state_of_a_weekly_policy_keeping_seven():
     assert (steady.max_backups, steady.min_backups) == (7, 7)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (6 * WEEK, 7 * WEEK)
     assert steady.longest_gap_minutes == WEEK
-    assert steady.oldest_words == "between 42 days and 49 days"
+    assert words.steady_oldest_words(steady) == "between 42 days and 49 days"
 
 
 def test_steady_state_of_a_daily_policy_keeping_seven_days():
@@ -320,9 +320,15 @@ def test_the_summary_agrees_in_number():
     three = retention.simulate_retention(
         spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=3
     )
-    assert "makes 3 backups; 1 of them is deleted within the span and 2 exist at its end." in three.summary
+    assert (
+        "makes 3 backups; 1 of them is deleted within the span and 2 exist at its end."
+        in words.retention_summary(three)
+    )
     # Over one week: one backup, none deleted, one exists.
     one = retention.simulate_retention(
         spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=1
     )
-    assert "makes 1 backup; 0 of them are deleted within the span and 1 exists at its end." in one.summary
+    assert (
+        "makes 1 backup; 0 of them are deleted within the span and 1 exists at its end."
+        in words.retention_summary(one)
+    )

@@ -1,0 +1,57 @@
+"""The maths modules of the core return values; every sentence about them is in domain/words.py."""
+
+import ast
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.template import Context, Template
+
+from policies.domain import longrun, nextruns, retention, words, zones
+
+DOMAIN = Path(words.__file__).parent
+
+
+@pytest.mark.parametrize("module", ["nextruns", "zones", "longrun", "forecast", "timeline", "localtimes"])
+def test_a_maths_module_does_not_import_the_words(module):
+    tree = ast.parse((DOMAIN / f"{module}.py").read_text())
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names
+    } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "words" not in imported
+
+
+@pytest.mark.parametrize(
+    "value_type", [nextruns.NextRun, retention.Backup, longrun.SteadyState, zones.LocalTimeChange]
+)
+def test_a_value_object_has_no_property_that_speaks(value_type):
+    speaking = [
+        name
+        for name, member in vars(value_type).items()
+        if isinstance(member, property) and (name.endswith("_words") or name in ("sentence", "summary"))
+    ]
+    assert speaking == []
+
+
+def test_one_type_tells_a_daylight_saving_change():
+    assert nextruns.LocalTimeChange is zones.LocalTimeChange
+    assert not hasattr(zones, "DstNote")
+    fields = {field.name for field in dataclasses.fields(zones.LocalTimeChange)}
+    assert {"zone_name", "change", "stored_minutes", "keeps_local", "first_run"} <= fields
+
+
+def test_each_word_filter_is_the_core_function_of_the_same_name():
+    from policies.templatetags import forecast_words
+
+    for name, function in forecast_words.register.filters.items():
+        assert function is getattr(words, name)
+
+
+def test_a_template_says_a_duration_as_the_api_does():
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    steady = longrun.SteadyState(at, at, 2, 1, 60, 120, 90, at, at)
+    rendered = Template("{% load forecast_words %}{{ steady|steady_gap_words }}").render(
+        Context({"steady": steady})
+    )
+    assert rendered == words.steady_gap_words(steady) == words.duration_words(90) == "1 hour 30 minutes"
