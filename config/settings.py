@@ -208,7 +208,7 @@ REST_FRAMEWORK = {
 # The largest API body read (bytes); a create body is well under 4 KiB. Larger: 413.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
 
-# The OpenAPI description (policies/api/schema.py), served at /api/schema/ and /api/docs/.
+# The OpenAPI description (policies/api/openapi/), served at /api/schema/ and /api/docs/.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backup Policy Console API (VBS v2)",
     "DESCRIPTION": (
@@ -232,7 +232,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "policies.api.schema.add_components",
+        "policies.api.openapi.finish",
     ],
 }
 

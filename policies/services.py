@@ -1,25 +1,38 @@
-"""Every write of the product, each in one transaction.
+"""The writes of policies and their tags, each in one transaction with its audit record.
 
 Services take a valid :class:`specs.PolicySpec` (the core has already checked every field
 rule) and enforce what needs the database: the ten-policy quota and unique names per tenant.
+The writes of tenants, members and API tokens are in ``accounts``, the ``Actor`` and the audit
+records in ``audit``; both are re-exported here so that every entrance keeps calling
+``services.<entity>_<action>`` (and a test that patches ``services._record`` still reaches every
+policy write).
 """
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from . import runs, selectors
+from .accounts import (  # noqa: F401 (re-exported: services.token_issue, ...)
+    LAST_USED_RESOLUTION,
+    TOKEN_PREFIX,
+    membership_add,
+    tenant_get_or_create,
+    token_issue,
+    token_record_use,
+    token_revoke,
+    user_get_or_create,
+)
+from .audit import Actor, record_event  # noqa: F401 (re-exported: services.Actor, services.record_event)
+from .audit import record_change as _record
 from .domain import codes, contract, localtimes, parse, specs
 from .domain.changes import audit_changes
-from .models import ApiToken, AuditEvent, BackupPolicy, Membership, PolicyTag, Tenant, hash_token
+from .models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -99,74 +112,6 @@ class PolicyInvalid(ServiceError):
     def __init__(self, problems) -> None:
         super().__init__(problems[0])
         self.problems = tuple(problems)
-
-
-# --- Who changed what ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is writing, and through which entrance: what the audit trail records."""
-
-    entrance: str
-    user: Any = None
-    token: ApiToken | None = None
-
-    @classmethod
-    def api(cls, user, token: ApiToken | None) -> "Actor":
-        return cls(AuditEvent.Entrance.API, user, token)
-
-    @classmethod
-    def dashboard(cls, user) -> "Actor":
-        return cls(AuditEvent.Entrance.DASHBOARD, user)
-
-    @classmethod
-    def admin(cls, user) -> "Actor":
-        return cls(AuditEvent.Entrance.ADMIN, user)
-
-    @classmethod
-    def command(cls, user=None) -> "Actor":
-        return cls(AuditEvent.Entrance.COMMAND, user)
-
-    @classmethod
-    def scheduler(cls) -> "Actor":
-        return cls(AuditEvent.Entrance.SCHEDULER)
-
-
-def _record(
-    actor: Actor,
-    action: str,
-    policy: BackupPolicy,
-    before: specs.PolicySpec | None,
-    after: specs.PolicySpec | None,
-    changes: dict | None = None,
-) -> AuditEvent | None:
-    # ``changes`` may be worked out before the transaction, to keep the locks short.
-    if changes is None:
-        changes = audit_changes(before, after)
-    if not changes:
-        return None
-    return record_event(actor, action, policy, changes, name=(after or before).name)
-
-
-def record_event(
-    actor: Actor, action: str, policy: BackupPolicy, changes: dict, name: str = ""
-) -> AuditEvent:
-    """Write one audit record of ``policy`` (its tenant loaded) in the caller's transaction."""
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
-    return AuditEvent.objects.create(
-        user=user,
-        username=user.get_username() if user else "",
-        token=actor.token,
-        token_prefix=actor.token.prefix if actor.token else "",
-        entrance=actor.entrance,
-        action=action,
-        tenant_id=policy.tenant_id,
-        project_id=policy.tenant.project_id,
-        policy_id=policy.pk,
-        policy_name=name or policy.name,
-        changes=changes,
-    )
 
 
 # The stored fields that decide when a policy runs: a change of any of them moves next_run_at.
@@ -424,14 +369,7 @@ def policy_tags_batch(*, policy: BackupPolicy, batch: specs.TagAction, actor: Ac
     return _change_tags(policy, actor, change)
 
 
-# --- Tenants and tokens ---------------------------------------------------------------------
-
-
-def tenant_get_or_create(*, project_id: str, name: str = "") -> tuple[Tenant, bool]:
-    """Create the tenant if it does not exist; an existing one is left as it is."""
-    tenant = Tenant(project_id=project_id, name=name)
-    tenant.full_clean(validate_unique=False)
-    return Tenant.objects.get_or_create(project_id=project_id, defaults={"name": name})
+# --- A tenant's end: its policies go with it, each recorded --------------------------------
 
 
 def tenant_delete(*, tenant: Tenant, actor: Actor) -> int:
@@ -444,89 +382,6 @@ def tenant_delete(*, tenant: Tenant, actor: Actor) -> int:
         tenant.delete()
     logger.info("project %s deleted with %d policies", tenant.project_id, len(policies))
     return len(policies)
-
-
-def membership_add(*, user, tenant: Tenant) -> None:
-    Membership.objects.get_or_create(user=user, tenant=tenant)
-
-
-TOKEN_PREFIX = "bpc_"
-
-
-def _record_token(actor: Actor, action: str, token: ApiToken, tenant: Tenant | None = None) -> AuditEvent:
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
-    return AuditEvent.objects.create(
-        user=user,
-        username=user.get_username() if user else "",
-        token=token,
-        token_prefix=token.prefix,
-        entrance=actor.entrance,
-        action=action,
-        tenant=tenant,
-        project_id=tenant.project_id if tenant else "",
-    )
-
-
-def token_issue(
-    *,
-    user,
-    expires_in: timedelta | None = None,
-    actor: Actor | None = None,
-    tenant: Tenant | None = None,
-) -> tuple[ApiToken, str]:
-    """Issue a new API token; return it with the raw token, which is stored nowhere.
-
-    Every entrance passes its ``actor``, and the issue is recorded in the audit trail; without one
-    (test fixtures, benchmarks) nothing is recorded. ``tenant``: the project it was issued from
-    (the dashboard's example request), for the record; a token acts as its user on every project
-    the user is a member of.
-    """
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now = timezone.now()
-    with transaction.atomic():
-        token = ApiToken.objects.create(
-            user=user,
-            digest=hash_token(raw),
-            prefix=raw[:10],
-            created_at=now,
-            expires_at=now + expires_in if expires_in else None,
-        )
-        if actor is not None:
-            _record_token(actor, AuditEvent.Action.TOKEN_ISSUE, token, tenant)
-    return token, raw
-
-
-# Recording every use of a token would turn each API read into a write; once a minute is enough
-# to tell an operator which tokens are alive.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def token_record_use(*, token: ApiToken, now) -> None:
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-
-
-def token_revoke(*, token: ApiToken, actor: Actor | None = None) -> bool:
-    """Revoke the token (it stops working at once); False if it already was.
-
-    Recorded in the audit trail when an ``actor`` is given, as every entrance does.
-    """
-    with transaction.atomic():
-        # The row, not the copy in hand: two revokes at once record one event.
-        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        token.refresh_from_db(fields=["revoked_at"])
-        if revoked and actor is not None:
-            _record_token(actor, AuditEvent.Action.TOKEN_REVOKE, token)
-    return bool(revoked)
-
-
-def user_get_or_create(*, username: str):
-    user_model = get_user_model()
-    user, _ = user_model.objects.get_or_create(username=username)
-    return user
 
 
 # --- Named zones: the re-base -------------------------------------------------------------------

@@ -6,12 +6,12 @@ answer is the core's, turned into JSON here.
 """
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..domain import codes, longrun, nextruns, offsets, parse, retention, specs, words
-from . import queries, schema
+from ..domain import longrun, nextruns, offsets, parse, retention, specs, words
+from . import queries
+from .openapi import forecasts as described
 from .views import ContractView, json_body, policy_or_404, refuse_problems, tenant_or_403
 
 
@@ -135,140 +135,6 @@ def retention_json(spec: specs.PolicySpec, query: queries.RetentionQuery) -> dic
     return body
 
 
-# --- The OpenAPI description -------------------------------------------------------------------
-
-FORECASTS = "forecasts (our extension)"
-_QUERY = (codes.QUERY_PARAM,)
-_BODY_400 = (
-    *schema.POLICY_BODY_CODES,
-    codes.TAG,
-    codes.TAG_COUNT,
-    codes.TIME_ZONE,
-    codes.QUERY_PARAM,
-)
-NEXT_RUNS_PARAMETERS = [
-    OpenApiParameter(
-        "count",
-        {"type": "integer", "minimum": queries.COUNT_RANGE[0], "maximum": queries.COUNT_RANGE[1]},
-        OpenApiParameter.QUERY,
-        description=f"How many runs, {queries.COUNT_RANGE[0]} to {queries.COUNT_RANGE[1]} "
-        f"(default {queries.DEFAULT_COUNT}).",
-    ),
-    OpenApiParameter(
-        "from",
-        {"type": "string", "format": "date-time"},
-        OpenApiParameter.QUERY,
-        description="The runs at or after this instant (RFC 3339, with its offset: `Z` or "
-        f"`%2B01:00`), in the years {queries.YEAR_RANGE[0]} to {queries.YEAR_RANGE[1]}; default: now.",
-    ),
-    OpenApiParameter(
-        "zone",
-        {"type": "string", "pattern": "^[A-Za-z0-9_+/-]{1,64}$"},
-        OpenApiParameter.QUERY,
-        description="An IANA zone name (`Europe/Berlin`): each run is also told in its real local "
-        "time, flagged `offset_stale` when the zone's offset then differs from the stored one.",
-    ),
-]
-RETENTION_PARAMETERS = [
-    OpenApiParameter(
-        "start",
-        {"type": "string", "format": "date"},
-        OpenApiParameter.QUERY,
-        description="The first day (YYYY-MM-DD, local to the policy's offset), in the years "
-        f"{queries.YEAR_RANGE[0]} to {queries.YEAR_RANGE[1]}; default: today in UTC.",
-    ),
-    OpenApiParameter(
-        "weeks",
-        {"type": "integer", "minimum": queries.WEEKS_RANGE[0], "maximum": queries.WEEKS_RANGE[1]},
-        OpenApiParameter.QUERY,
-        description=f"How many weeks, {queries.WEEKS_RANGE[0]} to {queries.WEEKS_RANGE[1]} "
-        f"(default {retention.DEFAULT_WEEKS}).",
-    ),
-]
-_NEXT_RUNS_ANSWER = {
-    "type": "object",
-    "required": ["status", "from", "count", "time_zone", "zone", "runs"],
-    "properties": {
-        "status": {"type": "string", "enum": ["ON", "OFF"]},
-        "from": {"type": "string", "format": "date-time"},
-        "count": {"type": "integer"},
-        "time_zone": {"type": "string", "description": "The stored offset (UTC+00:00 when none)."},
-        "zone": {"type": "string", "nullable": True},
-        "runs": {
-            "type": "array",
-            "description": "Empty for a policy that is OFF (`note` says so).",
-            "items": {
-                "type": "object",
-                "required": ["utc", "local"],
-                "properties": {
-                    "utc": {"type": "string", "format": "date-time"},
-                    "local": {"type": "string", "format": "date-time"},
-                    "zone_local": {"type": "string", "format": "date-time"},
-                    "offset_stale": {"type": "boolean"},
-                },
-            },
-        },
-        "local_time_changes": {"type": "array", "items": {"type": "object"}},
-        "note": {"type": "string"},
-    },
-}
-_RETENTION_ANSWER = {
-    "type": "object",
-    "required": ["status", "start", "weeks", "backups", "days", "steady_state"],
-    "properties": {
-        "status": {"type": "string", "enum": ["ON", "OFF"]},
-        "start": {"type": "string", "format": "date"},
-        "weeks": {"type": "integer"},
-        "rule": {"type": "string"},
-        "backups": {"type": "array", "items": {"type": "object"}},
-        "days": {"type": "array", "items": {"type": "object"}},
-        "steady_state": {"type": "object", "nullable": True},
-        "note": {"type": "string"},
-    },
-}
-
-_describe_next_runs_payload = schema.operation(
-    operation_id="previewNextRuns",
-    summary="Next runs of an unsaved policy",
-    description="The next runs of the policy this create body describes, in UTC, at the stored "
-    "offset and (with `zone`) in the zone's real local time. Nothing is saved.",
-    tag=FORECASTS,
-    request={"application/json": schema.ref("BackupPolicyCreate")},
-    success=(200, _NEXT_RUNS_ANSWER, "The next runs."),
-    refusals={400: _BODY_400},
-    parameters=[schema.PROJECT_ID, *NEXT_RUNS_PARAMETERS],
-)
-_describe_next_runs_policy = schema.operation(
-    operation_id="policyNextRuns",
-    summary="Next runs of a stored policy",
-    description="As the preview route, for a policy of the project.",
-    tag=FORECASTS,
-    success=(200, _NEXT_RUNS_ANSWER, "The next runs."),
-    refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
-    parameters=[*schema.POLICY_PATH, *NEXT_RUNS_PARAMETERS],
-)
-_describe_retention_payload = schema.operation(
-    operation_id="previewRetention",
-    summary="Retention simulation of an unsaved policy",
-    description="The backups the policy makes from `start` over `weeks` weeks, when each is "
-    "deleted and why, and the steady state. Nothing is saved.",
-    tag=FORECASTS,
-    request={"application/json": schema.ref("BackupPolicyCreate")},
-    success=(200, _RETENTION_ANSWER, "The simulation."),
-    refusals={400: _BODY_400},
-    parameters=[schema.PROJECT_ID, *RETENTION_PARAMETERS],
-)
-_describe_retention_policy = schema.operation(
-    operation_id="policyRetention",
-    summary="Retention simulation of a stored policy",
-    description="As the preview route, for a policy of the project.",
-    tag=FORECASTS,
-    success=(200, _RETENTION_ANSWER, "The simulation."),
-    refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
-    parameters=[*schema.POLICY_PATH, *RETENTION_PARAMETERS],
-)
-
-
 # --- The views ---------------------------------------------------------------------------------
 
 
@@ -283,7 +149,7 @@ def _payload_spec(request: Request, query_problems) -> specs.PolicySpec:
 class NextRunsPreview(ContractView):
     """``POST /v2/{project_id}/backuppolicy/nextruns``."""
 
-    @_describe_next_runs_payload
+    @described.next_runs_preview
     def post(self, request: Request, project_id: str) -> Response:
         tenant_or_403(request, project_id)
         query, problems = queries.parse_next_runs_query(
@@ -296,7 +162,7 @@ class NextRunsPreview(ContractView):
 class PolicyNextRuns(ContractView):
     """``GET /v2/{project_id}/backuppolicy/{policy_id}/nextruns``."""
 
-    @_describe_next_runs_policy
+    @described.policy_next_runs
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         query, problems = queries.parse_next_runs_query(
@@ -309,7 +175,7 @@ class PolicyNextRuns(ContractView):
 class RetentionPreview(ContractView):
     """``POST /v2/{project_id}/backuppolicy/retention``."""
 
-    @_describe_retention_payload
+    @described.retention_preview
     def post(self, request: Request, project_id: str) -> Response:
         tenant_or_403(request, project_id)
         query, problems = queries.parse_retention_query(_params(request), today=timezone.now().date())
@@ -321,7 +187,7 @@ class RetentionPreview(ContractView):
 class PolicyRetention(ContractView):
     """``GET /v2/{project_id}/backuppolicy/{policy_id}/retention``."""
 
-    @_describe_retention_policy
+    @described.policy_retention
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         query, problems = queries.parse_retention_query(_params(request), today=timezone.now().date())

@@ -16,8 +16,8 @@ from .. import volumes
 from ..domain import codes
 from ..domain import volumes as volume_rules
 from ..models import BackupTask
-from . import runs_schema
 from .errors import ContractError
+from .openapi import runs as described
 from .views import ContractView, actor, json_body, policy_or_404, refuse_problems, tenant_or_403
 
 
@@ -39,7 +39,7 @@ def success_item(volume) -> dict:
 class PolicyResources(ContractView):
     """``POST /v2/{project_id}/backuppolicyresources``: associate volumes with a policy."""
 
-    @runs_schema.associate
+    @described.associate
     def post(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
         policy_id, items, problems = volume_rules.parse_associate_body(json_body(request))
@@ -57,7 +57,7 @@ class PolicyResources(ContractView):
 class DeletedResources(ContractView):
     """``POST /v2/{project_id}/backuppolicyresources/{policy_id}/deleted_resources``."""
 
-    @runs_schema.disassociate
+    @described.disassociate
     def post(self, request: Request, project_id: str, policy_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
         items, problems = volume_rules.parse_disassociate_body(json_body(request))
@@ -75,7 +75,7 @@ class DeletedResources(ContractView):
 class PolicyAction(ContractView):
     """``POST /v2/{project_id}/backuppolicy/{policy_id}/action``: execute the policy now."""
 
-    @runs_schema.execute
+    @described.execute
     def post(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         if request.stream is not None:  # no body, or an empty JSON object
@@ -108,7 +108,7 @@ def task_item(task: BackupTask) -> dict:
 class BackupTasks(ContractView):
     """``GET /v2/{project_id}/backuppolicy/{policy_id}/backuptasks``: the policy's task history."""
 
-    @runs_schema.backup_tasks
+    @described.backup_tasks
     def get(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         query, problems = volume_rules.parse_task_query(dict(request.query_params.lists()))
@@ -142,7 +142,7 @@ class BackupTasks(ContractView):
 class VolumeInventory(ContractView):
     """``GET /v2/{project_id}/volumes``: the project's volumes, to find the IDs to associate."""
 
-    @runs_schema.list_volumes
+    @described.list_volumes
     def get(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
         return Response(

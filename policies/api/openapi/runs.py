@@ -1,48 +1,44 @@
 """The OpenAPI description of the volume and run operations (docs/api.md, "Volumes and runs").
 
-Built with the helpers of ``schema.py`` (its envelope, its common refusals); the components and
-codes are added to that module's tables, so the served document is one.
+Associate, disassociate, execute now, a policy's backup tasks and the project's volumes: their
+bodies, their in-band results (a volume's failure is reported inside a 200) and their refusals.
 """
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 
-from ..domain import codes
-from ..domain import volumes as volume_rules
-from . import schema
-from .schema import POLICY_ID, POLICY_PATH, PROJECT_ID, operation, ref
+from ...domain import codes
+from ...domain import volumes as volume_rules
+from .builders import BODY_CODES, CODE, POLICY_PATH, PROJECT_ID, UUID, components, operation, ref
 
-schema.CODES.update(
-    {
-        volume_rules.MISSING_POLICY_ID: "`backup_policy_id` missing or not a string",
-        volume_rules.RESOURCE_LIMIT: "the policy would hold more than 64 volumes",
-        volume_rules.NO_RESOURCES: "`resources` missing or empty; or (execute) the policy has no volumes",
-        volume_rules.NO_RESOURCE_ID: "an item of `resources` without a `resource_id` string",
-        volume_rules.RUN_IN_PROGRESS: "a run of the policy is still executing (tasks WAITING or RUNNING)",
-    }
-)
-
-_UUID = {"type": "string", "format": "uuid"}
 _TIMESTAMP = {
     "type": "string",
     "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$",
     "description": "UTC, millisecond precision, no zone suffix.",
 }
-# Not blank: the API strips the ID and refuses an empty one (AutoBackup.0209).
-_RESOURCE_ID = {"type": "string", "minLength": 1, "pattern": r"\S", "description": "The volume's UUID."}
+# Not blank: the API strips the ID (Python's str.strip) and refuses an empty one (AutoBackup.0209).
+# Its whitespace is listed, not written \s: ECMA-262's \s (the schema's regex dialect) lacks
+# U+001C-U+001F and U+0085, which strip() removes, and holds U+FEFF, which strip() keeps.
+BLANK = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_RESOURCE_ID = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": rf"[^{BLANK}]",
+    "description": "The volume's UUID.",
+}
 _FAIL_ITEM = {
     "type": "object",
     "required": ["resource_id", "code", "message"],
     "properties": {
         "resource_id": {"type": "string"},
         "resource_type": {"type": "string"},
-        "code": {"type": "string", "pattern": r"^AutoBackup\.[0-9]{4}$"},
+        "code": CODE,
         "message": {"type": "string", "minLength": 1},
     },
 }
 
-schema.COMPONENTS.update(
+components(
     {
         "AssociateBody": {
             "type": "object",
@@ -80,7 +76,7 @@ schema.COMPONENTS.update(
                         "additionalProperties": False,
                         "required": ["resource_id", "resource_type", "availability_zone", "os_vol_host_attr"],
                         "properties": {
-                            "resource_id": _UUID,
+                            "resource_id": UUID,
                             "resource_type": {"type": "string", "enum": ["volume"]},
                             "availability_zone": {"type": "string"},
                             "os_vol_host_attr": {"type": "string"},
@@ -152,12 +148,12 @@ schema.COMPONENTS.update(
                             "resource_type",
                         ],
                         "properties": {
-                            "job_id": _UUID,
+                            "job_id": UUID,
                             "status": {"type": "string", "enum": list(volume_rules.TASK_STATUSES)},
                             "created_at": _TIMESTAMP,
                             "finished_at": _TIMESTAMP,
                             "backup_name": {"type": "string", "pattern": "^autobk_[0-9a-f]+$"},
-                            "resource_id": _UUID,
+                            "resource_id": UUID,
                             "resource_type": {"type": "string", "enum": ["volume"]},
                         },
                     },
@@ -177,7 +173,7 @@ schema.COMPONENTS.update(
                         "additionalProperties": False,
                         "required": ["id", "name", "size", "status", "availability_zone", "backup_policy_id"],
                         "properties": {
-                            "id": _UUID,
+                            "id": UUID,
                             "name": {"type": "string"},
                             "size": {
                                 "type": "number",
@@ -186,7 +182,7 @@ schema.COMPONENTS.update(
                             },
                             "status": {"type": "string"},
                             "availability_zone": {"type": "string"},
-                            "backup_policy_id": {**_UUID, "nullable": True},
+                            "backup_policy_id": {**UUID, "nullable": True},
                         },
                     },
                 }
@@ -196,7 +192,6 @@ schema.COMPONENTS.update(
 )
 
 RUNS = "volumes and runs"
-_BODY = (codes.BODY_EMPTY, codes.BAD_JSON, codes.BAD_FIELD)
 
 associate = operation(
     operation_id="associateVolumes",
@@ -210,7 +205,7 @@ associate = operation(
     success=(200, ref("AssociateResult"), "Each volume's outcome."),
     refusals={
         400: (
-            *_BODY,
+            *BODY_CODES,
             volume_rules.MISSING_POLICY_ID,
             volume_rules.NO_RESOURCES,
             volume_rules.NO_RESOURCE_ID,
@@ -230,7 +225,7 @@ disassociate = operation(
     request={"application/json": ref("DisassociateBody")},
     success=(200, ref("DisassociateResult"), "Each volume's outcome."),
     refusals={
-        400: (*_BODY, volume_rules.NO_RESOURCES, volume_rules.NO_RESOURCE_ID),
+        400: (*BODY_CODES, volume_rules.NO_RESOURCES, volume_rules.NO_RESOURCE_ID),
         404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
@@ -243,9 +238,11 @@ execute = operation(
     "No body, or `{}`.",
     tag=RUNS,
     request={"application/json": ref("ExecuteBody")},
+    # No body at all is the usual call: the body is optional, and `{}` alone is allowed.
+    body_optional=True,
     success=(204, None, "Queued; the answer has no body."),
     refusals={
-        400: (*_BODY, volume_rules.NO_RESOURCES),
+        400: (*BODY_CODES, volume_rules.NO_RESOURCES),
         404: (codes.POLICY_NOT_FOUND,),
         409: (volume_rules.RUN_IN_PROGRESS,),
     },
@@ -263,9 +260,9 @@ _TASK_QUERY = [
     ),
     OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, OpenApiParameter.QUERY),
     OpenApiParameter(
-        "marker", _UUID, OpenApiParameter.QUERY, description="A job_id: the page starts after that task."
+        "marker", UUID, OpenApiParameter.QUERY, description="A job_id: the page starts after that task."
     ),
-    OpenApiParameter("job_id", _UUID, OpenApiParameter.QUERY),
+    OpenApiParameter("job_id", UUID, OpenApiParameter.QUERY),
     OpenApiParameter(
         "status", {"type": "string", "enum": list(volume_rules.TASK_STATUSES)}, OpenApiParameter.QUERY
     ),
@@ -294,5 +291,3 @@ list_volumes = operation(
     refusals={},
     parameters=[PROJECT_ID],
 )
-
-__all__ = ["POLICY_ID", "associate", "backup_tasks", "disassociate", "execute", "list_volumes"]
