@@ -89,9 +89,12 @@ class Preview:
     def spec(self) -> specs.PolicySpec | None:
         return self.result.spec
 
-    @property
+    @functools.cached_property
     def shown(self) -> dict[str, Any]:
-        """The scheduled fields that will be stored (or, while refused, the ones sent)."""
+        """The scheduled fields that will be stored (or, while refused, the ones sent).
+
+        Cached, as ``runs`` and ``every``: the template reads each several times per answer.
+        """
         if self.schedule_spec is not None:
             body = self.schedule_spec.scheduled_policy()
             body["time_zone"] = self.schedule_spec.time_zone
@@ -111,7 +114,7 @@ class Preview:
         )
         return shown
 
-    @property
+    @functools.cached_property
     def runs(self) -> list[str]:
         spec = self.schedule_spec
         if spec is None:
@@ -127,7 +130,7 @@ class Preview:
             for run in offsets.runs_of_day(spec)
         ]
 
-    @property
+    @functools.cached_property
     def every(self) -> str:
         spec = self.schedule_spec
         if spec is None or spec.frequency is None:

@@ -7,7 +7,18 @@ from collections import defaultdict
 from functools import reduce
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -217,6 +228,18 @@ def name_clash_for_tenant(*, tenant: Tenant, name: str, exclude=None) -> str | N
     if exclude is not None:
         policies = policies.exclude(pk=exclude)
     return policies.values_list("name", flat=True).first()
+
+
+def policy_count_and_name_clash_for_tenant(*, tenant: Tenant, name: str) -> tuple[int, str | None]:
+    """Return how many policies the tenant holds and the stored name ``name`` clashes with, in one query.
+
+    The create's two save checks (the quota, a name taken ignoring case): the preview asks them
+    before saving, the service again under the tenant's lock.
+    """
+    found = BackupPolicy.objects.filter(tenant=tenant).aggregate(
+        count=Count("pk"), clash=Max("name", filter=Q(name__iexact=name))
+    )
+    return found["count"], found["clash"]
 
 
 def _tag_holds(tag_filter: TagFilter) -> Exists:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from . import runs, selectors
@@ -155,11 +154,8 @@ def _name_clash(tenant: Tenant, name: str, exclude=None) -> str | None:
 
 
 def _count_and_name_clash(tenant: Tenant, name: str) -> tuple[int, str | None]:
-    """Return how many policies the tenant holds and the stored name ``name`` clashes with, in one query."""
-    found = BackupPolicy.objects.filter(tenant=tenant).aggregate(
-        count=Count("pk"), clash=Max("name", filter=Q(name__iexact=name))
-    )
-    return found["count"], found["clash"]
+    # The preview's two save checks too (selectors): asked here again under the tenant's lock.
+    return selectors.policy_count_and_name_clash_for_tenant(tenant=tenant, name=name)
 
 
 def _is_name_constraint(exc: IntegrityError) -> bool:

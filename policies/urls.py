@@ -13,12 +13,19 @@ urlpatterns = [
     path("p/<str:project_id>/", views.policy_list, name="policy_list"),
     path("p/<str:project_id>/new", views.policy_create, name="policy_create"),
     path("p/<str:project_id>/preview", views.policy_preview, name="policy_preview"),
+    # The parts of the live preview's forecast the page asks for (calendar, days): live_preview.py.
+    path("p/<str:project_id>/preview/<str:part>", views.policy_preview_part, name="policy_preview_part"),
     # <str:>, not <uuid:>: a malformed ID is the view's 404 (after sign-in), like an unknown one.
     path("p/<str:project_id>/policy/<str:policy_id>/edit", views.policy_edit, name="policy_edit"),
     path(
         "p/<str:project_id>/policy/<str:policy_id>/preview",
         views.policy_edit_preview,
         name="policy_edit_preview",
+    ),
+    path(
+        "p/<str:project_id>/policy/<str:policy_id>/preview/<str:part>",
+        views.policy_edit_preview_part,
+        name="policy_edit_preview_part",
     ),
     # A policy's volumes and runs (views_runs.py).
     path("p/<str:project_id>/policy/<str:policy_id>/", views_runs.policy_detail, name="policy_detail"),

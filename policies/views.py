@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -17,9 +16,8 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import selectors, services, volumes
-from .domain import codes, contract, localtimes, nextruns, offsets, specs, words
-from .domain.changes import audit_changes, ordered_changes
+from . import live_preview, selectors, services, volumes
+from .domain import contract, localtimes, nextruns, offsets, specs, words
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
@@ -170,28 +168,6 @@ def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy | None) -> None:
-    """Say before saving what only saving would find: a name taken (ignoring case), a full project.
-
-    Read-only questions to the selectors; the services ask again under the tenant's lock, so a
-    policy created meanwhile is still refused at save.
-    """
-    if not form.is_bound or not form.is_valid() or form.spec is None:
-        return
-    if any(problem.code in (codes.NAME_TAKEN, codes.QUOTA) for problem in form.problems):
-        return  # the service already said it (a refused save)
-    clash = selectors.name_clash_for_tenant(
-        tenant=tenant, name=form.spec.name, exclude=policy.pk if policy else None
-    )
-    if clash is not None:
-        form.add_problem(services.name_taken_problem(form.spec.name, clash))
-    if (
-        policy is None
-        and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT
-    ):
-        form.add_problem(services.quota_problem())
-
-
 def _form_context(
     request: HttpRequest,
     tenant: Tenant,
@@ -201,7 +177,7 @@ def _form_context(
     policy: BackupPolicy | None = None,
     quota: bool = True,
 ) -> dict:
-    _check_against_project(form, tenant, policy)
+    live_preview.check_against_project(form, tenant, policy)
     preview = form.preview(pristine=pristine)
     context = {
         "tenant": tenant,
@@ -220,56 +196,8 @@ def _form_context(
         context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
         context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
         context["list_url"] = _list_url(tenant)
-        context["changes"] = _changes(form, preview)
+        context["changes"] = live_preview.changes(form, preview)
     return context
-
-
-def _changes(form: PolicyForm, preview) -> list[tuple[str, str, str]]:
-    """What saving would change, field by field, in the form's words (empty while refused)."""
-    if preview is None or not preview.accepted or form.current is None:
-        return []
-    changes = audit_changes(form.current, preview.spec)
-    return [
-        (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
-        for path, before, after in ordered_changes(changes)
-    ]
-
-
-def preview_html(
-    request: HttpRequest, form: PolicyForm, *, tenant: Tenant | None, policy: BackupPolicy | None = None
-) -> str:
-    """Render the dashboard's preview of ``form``: also what the admin's policy form shows."""
-    if tenant is not None:
-        _check_against_project(form, tenant, policy)
-    preview = form.preview()
-    context = {"form": form, "preview": preview, "policy": policy, "changes": _changes(form, preview)}
-    return render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
-
-
-# The audit trail's JSON paths, in the form's words (the paths stay in the admin's audit trail).
-CHANGE_LABELS = {
-    "backup_policy_name": "Name",
-    "scheduled_policy.start_time": "Start times in UTC",
-    "scheduled_policy.frequency": "Every N days",
-    "scheduled_policy.week_frequency": "Days of the week",
-    "scheduled_policy.rentention_num": "Backups to keep",
-    "scheduled_policy.rentention_day": "Days to keep backups",
-    "scheduled_policy.remain_first_backup_of_curMonth": "Keep the first backup of each month",
-    "scheduled_policy.status": "Status",
-    "time_zone": "Time zone",
-    "tags": "Tags",
-}
-
-
-def _shown(value: object) -> str:
-    """Write a stored value the way the API's JSON reads it, shortly: ["MON", "WED"] -> MON,WED."""
-    if value is None or value == []:
-        return "(none)"
-    if isinstance(value, list):
-        return ", ".join(
-            f"{item['key']}={item['value']}" if isinstance(item, dict) else str(item) for item in value
-        )
-    return str(value)
 
 
 @require_http_methods(["GET", "POST"])
@@ -316,27 +244,41 @@ def _preview_response(
         return render(request, FORM_TEMPLATE, _form_context(request, tenant, form, policy=policy))
     # The script sends "pristine" while the person has changed nothing (it only preselected
     # their zone): what is missing then reads as still to do, not as mistakes in red.
-    # The partials below show no quota: its count is not read.
+    # The partials of the answer show no quota: its count is not read.
     context = _form_context(
         request, tenant, form, pristine="pristine" in request.POST, policy=policy, quota=False
     )
-    # The key of the forecast the page shows: an unchanged forecast is not sent again.
-    context["forecast_shown"] = request.POST.get("forecast_shown", "")
-    html = render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
-    # The phone's summary bar sits outside the preview; it follows it out of band.
-    html += render_to_string(f"{FORM_TEMPLATE}#preview-bar", {**context, "bar_oob": True}, request=request)
-    if form.grid_moved:
-        # The zone's offset changed: the hour labels change too (ticks keep their local time).
-        context["grid_oob"] = True
-        html += render_to_string(f"{FORM_TEMPLATE}#hour-grid", context, request=request)
-    # Compressed (when the browser accepts gzip) because these partials hold no secret: no CSRF
-    # token and no session value, only the person's own form read back (BREACH needs a secret
-    # beside the reflected input). The whole pages above carry the CSRF token: never compressed.
-    return _GZIP.process_response(request, HttpResponse(html))
+    return live_preview.live_answer(request, context, parts_urls=_parts_urls(tenant, policy))
 
 
-# Used for its process_response only (Django's, with its random padding against BREACH).
-_GZIP = GZipMiddleware(lambda request: HttpResponse())
+def _parts_urls(tenant: Tenant, policy: BackupPolicy | None) -> dict[str, str]:
+    if policy is None:
+        name, ids = "policies:policy_preview_part", {"project_id": tenant.project_id}
+    else:
+        name, ids = (
+            "policies:policy_edit_preview_part",
+            {"project_id": tenant.project_id, "policy_id": policy.pk},
+        )
+    return {part: reverse(name, kwargs={**ids, "part": part}) for part in live_preview.FORECAST_PARTS}
+
+
+@require_POST
+@login_required
+def policy_preview_part(request: HttpRequest, project_id: str, part: str) -> HttpResponse:
+    """A part of the live preview's forecast the page asks for (the calendar, the table of days)."""
+    _tenant_or_404(request, project_id)
+    return live_preview.forecast_part_answer(request, PolicyForm(request.POST, now=timezone.now()), part)
+
+
+@require_POST
+@login_required
+def policy_edit_preview_part(
+    request: HttpRequest, project_id: str, policy_id: str, part: str
+) -> HttpResponse:
+    tenant = _tenant_or_404(request, project_id)
+    # The stored policy matters: "no time zone" while editing one that has one reads as UTC+00:00.
+    form = PolicyForm(request.POST, now=timezone.now(), current=_policy_or_404(tenant, policy_id).to_spec())
+    return live_preview.forecast_part_answer(request, form, part)
 
 
 @require_http_methods(["GET", "POST"])

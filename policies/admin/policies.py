@@ -23,10 +23,8 @@ from django.urls import path as url_path
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .. import selectors, services, views
+from .. import live_preview, selectors, services
 from ..domain import contract, specs, words
-from ..form_mapping import form_data_from_payload
-from ..forms import PolicyForm
 from ..models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 from ..problem_display import ADMIN, admin_sentence
 from .audit import AUDIT_VIEW_PERM, audit_list_url, change_summary, when_words, who_words
@@ -262,7 +260,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(audit_list_url(policy_id=object_id))
         return super().history_view(request, object_id, extra_context)
 
-    # -- the live preview: the dashboard's own (views.preview_html), for the payload of this form
+    # -- the live preview: the dashboard's own (live_preview.preview_html), for the payload of this form
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -289,14 +287,15 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         admin_form.is_valid()  # builds the payload an API client would send
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         try:
-            data = form_data_from_payload(admin_form.payload or {})
+            form = live_preview.form_for_payload(
+                admin_form.payload or {}, current=policy.to_spec() if policy else None
+            )
         except ValueError as exc:
             # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
             return render(
                 request, "admin/policies/backuppolicy/preview_unavailable.html", {"reason": str(exc)}
             )
-        form = PolicyForm(data, current=policy.to_spec() if policy else None)
-        return HttpResponse(views.preview_html(request, form, tenant=tenant, policy=policy))
+        return HttpResponse(live_preview.preview_html(request, form, tenant=tenant, policy=policy))
 
     # -- writing, through the services. Django saves the policy (save_model), then what relates to
     # it (save_related). The contract writes a policy and its tags together, in one transaction

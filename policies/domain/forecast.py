@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,15 +33,19 @@ class PolicyForecast:
     def enabled(self) -> bool:
         return self.spec.enabled
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """A digest of everything shown, ``now`` aside: two forecasts with one key read the same.
 
         The dashboard's live preview sends back the key of the forecast on the screen and gets
         no new one while the key stays (a name or a tag changed, the clock moved within an hour).
-        Every part is a frozen dataclass of values, whose repr is stable.
+        Every part is a frozen dataclass of values, whose repr is stable. The retention's days
+        are left out of the digest: they are its backups counted day by day over its span
+        (``retention._days``), so the backups, the span and the spec decide them; their repr
+        was most of the digest's cost. Cached: a template asks twice.
         """
-        shown = (self.spec, self.zone_name, self.count, self.runs, self.changes, self.retention)
+        retention = replace(self.retention, days=())
+        shown = (self.spec, self.zone_name, self.count, self.runs, self.changes, retention)
         return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 

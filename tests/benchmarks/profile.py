@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.profile [create|list|preview|healthz] [--requests N] [--postgres]
                                        [--change "name changed"|"retention changed"]
+                                       [--part calendar|days]
 
 Production settings (debug off, collected static files, the same middleware), a throw-away
 database (SQLite; with --postgres one made on BENCH_POSTGRES_URL or TEST_POSTGRES_URL's server),
@@ -54,6 +55,7 @@ def _environ(method: str, path: str, headers: dict[str, str], body: bytes = b"")
 # Where the time goes, inclusive of what each calls (so the rows overlap): (label, file, function).
 BUCKETS = [
     ("the view (the dashboard's, or DRF's dispatch)", "policies/views.py", "policy_preview"),
+    ("the view (the dashboard's, or DRF's dispatch)", "policies/views.py", "policy_preview_part"),
     ("the view (the dashboard's, or DRF's dispatch)", "rest_framework/views.py", "dispatch"),
     ("the view (the dashboard's, or DRF's dispatch)", "config/views.py", "healthz"),
     ("database connection opened (each request with SQLite)", "django/db/backends/base/base.py", "connect"),
@@ -135,6 +137,11 @@ def main() -> None:
         choices=["name changed", "retention changed"],
         help="the preview's change of one field (default: the name, which leaves the forecast)",
     )
+    parser.add_argument(
+        "--part",
+        choices=["calendar", "days"],
+        help="the preview: profile the part of the changed forecast the page asks for instead",
+    )
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
     parser.add_argument("--postgres", action="store_true", help="on PostgreSQL instead of SQLite")
     parser.add_argument("--all", action="store_true", help="show library frames too")
@@ -191,6 +198,7 @@ def main() -> None:
     creates = [line.split("\t") for line in (folder / "create.tsv").read_text().splitlines()]
     lists = [line.split("\t") for line in (folder / "list.tsv").read_text().splitlines()]
     preview_form = seeded["form"]
+    preview_target = [seeded["preview_path"]]
 
     def environ_for(index: int) -> dict:
         if options.kind == "healthz":
@@ -209,7 +217,7 @@ def main() -> None:
             )
         return _environ(
             "POST",
-            seeded["preview_path"],
+            preview_target[0],
             {
                 "Cookie": seeded["cookie"],
                 "X-CSRFToken": seeded["csrf"],
@@ -241,6 +249,8 @@ def main() -> None:
             **load.PREVIEW_CHANGES[options.change][1],
             **({"forecast_shown": found[1]} if found else {}),
         }
+        if options.part:
+            preview_target[0] += f"/{options.part}"
     for index in range(10):  # warm up: imports, templates, the first connection
         send(options.requests + index)
     # First without the profiler, which slows deep call stacks (templates) more than flat ones.

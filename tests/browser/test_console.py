@@ -331,6 +331,8 @@ def test_on_a_phone_the_calendar_and_the_json_need_no_sideways_scrolling(signed_
     page.goto(form_url(tenant))
     fill_the_founding_example(page)
     page.locator("details.api-request summary").click()
+    # The last change's calendar is asked for after its answer: measured once it is drawn.
+    expect(page.locator("#forecast .retention-calendar .cal-day").first).to_be_visible()
 
     for selector in ("pre.json", ".retention-calendar"):
         width = page.evaluate(
