@@ -17,7 +17,8 @@ from .domain import offsets, parse, specs, words, zones
 from .domain.forecast import PolicyForecast, policy_forecast
 
 if TYPE_CHECKING:
-    from .forms import PolicyForm, Zone
+    from .form_reading import Zone
+    from .forms import PolicyForm
 
 
 @dataclass

@@ -6,9 +6,9 @@ the very payload an API client would send, hands it to :func:`parse.parse_policy
 each :class:`codes.Problem` at the form field it names. The preview is the core's own answer
 for the current form state.
 
-Editing uses the same form, pre-filled from the stored policy (``form_mapping``); the preview is
-``form_preview``. The
-form shows every field, so its payload (tags aside) is a complete modify body: it goes through
+The payload and the :class:`Reading` kept of it are built in ``form_reading``. Editing uses the
+same form, pre-filled from the stored policy (``form_mapping``); the preview is ``form_preview``.
+The form shows every field, so its payload (tags aside) is a complete modify body: it goes through
 :func:`parse.parse_policy_update` against the stored policy, the merge code the API uses.
 """
 
@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
 
 from . import form_preview
 from .domain import codes, contract, offsets, parse, specs, words, zones
-from .form_input import INTEGER, json_number
+from .form_input import INTEGER
+from .form_reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
 from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 
 SCHEDULE_KINDS = (("week", "Days of the week"), ("days", "Every N days"))
@@ -82,18 +82,6 @@ class HourCell:
         return words.DAY_SHIFT_WORDS[self.day_shift] if self.day_shift else ""
 
 
-@dataclass
-class Zone:
-    """The time zone picked in the form, resolved against ``now``."""
-
-    value: str  # what the picker sent
-    time_zone: str | None  # what the payload carries (None: no time_zone)
-    offset: int | None  # None when the core will refuse time_zone
-    name: str | None = None  # the IANA name, for a named zone
-    # "No time zone" picked while editing a policy that has one (sent as UTC+00:00).
-    cleared: bool = False
-
-
 @functools.lru_cache(maxsize=4)
 def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
     # ~500 zones: computed once a minute, not on every keystroke of the live preview.
@@ -106,64 +94,6 @@ def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
     )
     fixed = tuple((text, text) for text in map(offsets.format_offset, offsets.all_offsets()))
     return named, fixed
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the form read from its fields: the zone, the contract payload and the core's answer.
-
-    ``PolicyForm.clean`` makes it once (fields -> payload -> core) and keeps it in
-    ``cleaned_data["reading"]``; the form's problems are its errors (``add_error``).
-    """
-
-    zone: Zone
-    payload: dict[str, Any]
-    result: specs.ParseResult
-    checked_hours: tuple[int, ...]  # the UTC hours of the ticks kept, in local order
-    grid_offset: int  # the offset the hour grid is drawn for
-
-
-_NO_READING = Reading(Zone("", None, 0), {}, specs.ParseResult(None, ()), (), 0)
-
-
-def resolve_zone(value: str, *, now: datetime) -> Zone:
-    """Return the payload's time_zone for the picker's value: a named zone stores today's offset."""
-    if not value:
-        return Zone(value, None, 0)
-    if zones.is_named_zone(value):
-        offset = zones.zone_offset_minutes(ZoneInfo(value), now)
-        return Zone(value, offsets.format_offset(offset), offset, value)
-    try:
-        offset = offsets.parse_offset(value)
-    except ValueError:
-        if value.upper().startswith("UTC"):
-            return Zone(value, value, None)  # sent as it is: the core says what is wrong
-        # Not an offset: a zone name the core does not know ('Berlin'); it suggests the closest.
-        return Zone(value, None, None, value)
-    return Zone(value, value, offset)
-
-
-def _scheduled_policy(data: Mapping[str, Any], start_time: str) -> dict[str, Any]:
-    """The ``scheduled_policy`` of the payload: the member of each pair the form's kind picks."""
-    scheduled: dict[str, Any] = {}
-    if start_time:
-        scheduled["start_time"] = start_time
-    if data.get("schedule_kind") == "days":
-        frequency = json_number(data.get("frequency") or "")
-        if frequency is not None:
-            scheduled["frequency"] = frequency
-    else:
-        scheduled["week_frequency"] = list(data.get("week_days") or [])
-    if data.get("retention_kind") == "day":
-        number, key = json_number(data.get("retention_day") or ""), "rentention_day"
-    else:
-        number, key = json_number(data.get("retention_num") or ""), "rentention_num"
-    if number is not None:
-        scheduled[key] = number
-    scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first") else "N"
-    if data.get("status"):
-        scheduled["status"] = data["status"]
-    return scheduled
 
 
 class PolicyForm(forms.Form):
@@ -302,23 +232,6 @@ class PolicyForm(forms.Form):
             return Zone(zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
         return zone
 
-    def _payload(self, data: Mapping[str, Any], zone: Zone, start_time: str) -> dict[str, Any]:
-        """The contract payload an API client would send for the form's fields."""
-        scheduled = _scheduled_policy(data, start_time)
-        payload: dict[str, Any] = {}
-        if data.get("name"):
-            payload["backup_policy_name"] = data["name"]
-        payload["scheduled_policy"] = scheduled
-        filled = [row for row in self.tag_rows if not row.blank]
-        if filled:
-            payload["tags"] = [{"key": row.key, "value": row.value} for row in filled]
-        if zone.name is not None:
-            # The core takes the zone's offset now; the scheduler keeps the local times after.
-            payload["time_zone_name"] = zone.name
-        elif zone.time_zone is not None:
-            payload["time_zone"] = zone.time_zone
-        return payload
-
     # -- the core's answer
 
     def clean(self) -> dict[str, Any]:
@@ -328,7 +241,8 @@ class PolicyForm(forms.Form):
         grid_text = (data.get("grid_offset") or "").strip()
         grid_offset = int(grid_text) if INTEGER.fullmatch(grid_text) else None
         start_time, grid = self._start_time(data.get("hours") or [], grid_offset, zone.offset)
-        payload = self._payload(data, zone, start_time)
+        filled = [(row.key, row.value) for row in self.tag_rows if not row.blank]
+        payload = policy_payload(data, zone, start_time, filled)
         if self.current is None:
             result = parse.parse_policy(payload, now=self.now)
         else:
@@ -344,10 +258,10 @@ class PolicyForm(forms.Form):
     def reading(self) -> Reading:
         """What the form read (cleaning it first); an unbound form has read nothing."""
         if not self.is_bound:
-            return _NO_READING
+            return NO_READING
         if self._errors is None:
             self.full_clean()
-        return self.cleaned_data.get("reading", _NO_READING)
+        return self.cleaned_data.get("reading", NO_READING)
 
     @property
     def zone(self) -> Zone:

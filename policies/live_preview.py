@@ -21,8 +21,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
-from . import selectors, services
-from .domain import codes, contract, specs
+from . import services
+from .domain import codes, specs
 from .domain.changes import audit_changes, ordered_changes
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
@@ -52,27 +52,19 @@ CHANGE_LABELS = {
 
 
 def check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy | None) -> None:
-    """Say before saving what only saving would find: a name taken (ignoring case), a full project.
+    """Say before saving what only saving would find: a full project, else a name taken (ignoring case).
 
-    Read-only questions to the selectors; the services ask again under the tenant's lock, so a
-    policy created meanwhile is still refused at save.
+    The admin's policy form asks the same read-only question (:func:`services.policy_save_problems`),
+    so every entrance reports the one problem the service would refuse for (a full project, even
+    when the name is taken too). The services ask again under the tenant's lock, so a policy
+    created meanwhile is still refused at save.
     """
     if not form.is_bound or not form.is_valid() or form.spec is None:
         return
     if any(problem.code in (codes.NAME_TAKEN, codes.QUOTA) for problem in form.problems):
         return  # the service already said it (a refused save)
-    if policy is None:
-        # A new policy: the quota and the name in one query, as the service asks them.
-        count, clash = selectors.policy_count_and_name_clash_for_tenant(tenant=tenant, name=form.spec.name)
-    else:
-        count, clash = (
-            0,
-            selectors.name_clash_for_tenant(tenant=tenant, name=form.spec.name, exclude=policy.pk),
-        )
-    if clash is not None:
-        form.add_problem(services.name_taken_problem(form.spec.name, clash))
-    if policy is None and count >= contract.MAX_POLICIES_PER_TENANT:
-        form.add_problem(services.quota_problem())
+    for problem in services.policy_save_problems(tenant=tenant, spec=form.spec, policy=policy):
+        form.add_problem(problem)
 
 
 def changes(form: PolicyForm, preview: Preview | None) -> list[tuple[str, str, str]]:

@@ -82,14 +82,13 @@ def policy_save_problems(*, tenant, spec: specs.PolicySpec, policy=None) -> list
     services ask them (a new policy in a full project is refused for that alone). policy_create
     and policy_update ask again under the tenant's lock, so a policy saved meanwhile is still refused.
     """
-    if (
-        policy is None
-        and selectors.policy_count_for_tenant(tenant=tenant) >= contract.MAX_POLICIES_PER_TENANT
-    ):
-        return [quota_problem()]
-    clash = selectors.name_clash_for_tenant(
-        tenant=tenant, name=spec.name, exclude=policy.pk if policy else None
-    )
+    if policy is None:
+        # A new policy: the quota and the name in one query, the very one policy_create asks.
+        count, clash = _count_and_name_clash(tenant, spec.name)
+        if count >= contract.MAX_POLICIES_PER_TENANT:
+            return [quota_problem()]
+    else:
+        clash = _name_clash(tenant, spec.name, exclude=policy.pk)
     return [] if clash is None else [name_taken_problem(spec.name, clash)]
 
 

@@ -7,6 +7,7 @@ locked before the policy, an audit record in the same transaction.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -167,81 +168,127 @@ def policy_volumes_associate(
     tenant lock, so two requests at once cannot both pass the cap.
     """
     result = AssociateResult()
-    wanted: dict = {}
+    wanted = _well_formed_items(items, result)
+    ids = {rid: volume_rules.volume_uuid(rid) for rid in wanted}
+    _sync_if_unknown(policy, ids, sync_unknown=sync_unknown)
+    with transaction.atomic():
+        current = services._lock_policy(policy)
+        volumes = _lock_volumes(current, ids)
+        plan = _plan_association(current, wanted, ids, volumes, result)
+        if plan.added:
+            _move_volumes(current, plan, actor)
+    return result
+
+
+@dataclass
+class _AssociationPlan:
+    """The volumes that join the policy, and those among them leaving another policy (by its id)."""
+
+    added: list[Volume] = field(default_factory=list)
+    moved_from: dict[int, tuple[BackupPolicy, list[Volume]]] = field(default_factory=dict)
+
+
+def _well_formed_items(items: list[ResourceItem], result: AssociateResult) -> dict[str, ResourceItem]:
+    """The items whose body is right, by resource id; each other one is a failure in ``result``."""
+    wanted: dict[str, ResourceItem] = {}
     for item in items:
         failure = volume_rules.item_failure(item)
         if failure is not None:
             result.failures.append(failure)
         else:
             wanted[item.resource_id] = item
-    ids = {rid: volume_rules.volume_uuid(rid) for rid in wanted}
+    return wanted
+
+
+def _sync_if_unknown(policy: BackupPolicy, ids: dict[str, uuid.UUID | None], *, sync_unknown: bool) -> None:
+    """A volume made since the last sync: ask the provider once before calling it unknown."""
     known = set(
         Volume.objects.filter(
             tenant_id=policy.tenant_id, resource_id__in=[u for u in ids.values() if u]
         ).values_list("resource_id", flat=True)
     )
     if sync_unknown and any(u is None or u not in known for u in ids.values()) and any(ids.values()):
-        # A volume made since the last sync: ask the provider once before calling it unknown.
         try:
             volumes_sync(tenant=policy.tenant)
         except ProviderError as exc:
             logger.warning("volume sync of %s failed: %s", policy.tenant.project_id, exc)
-    with transaction.atomic():
-        current = services._lock_policy(policy)
-        volumes = {
-            volume.resource_id: volume
-            for volume in Volume.objects.select_for_update(of=("self",))
-            .select_related("policy")
-            .filter(tenant_id=current.tenant_id, resource_id__in=[u for u in ids.values() if u])
-        }
-        added, moved_from = [], {}
-        for rid, item in wanted.items():
-            volume = volumes.get(ids[rid]) if ids[rid] else None
-            if volume is None:
-                result.failures.append(volume_rules.unknown_volume(item))
-            elif volume.status not in Volume.BACKUP_STATUSES:
-                result.failures.append(volume_rules.volume_state(item, volume.status))
-            else:
-                result.success.append(volume)
-                if volume.policy_id != current.pk:
-                    added.append(volume)
-                    if volume.policy_id is not None:
-                        moved_from.setdefault(volume.policy_id, (volume.policy, []))[1].append(volume)
-        if added:
-            total = Volume.objects.filter(policy=current).count() + len(added)
-            if total > volume_rules.MAX_VOLUMES_PER_POLICY:
-                raise VolumeLimitExceeded(volume_rules.resource_limit_problem(total))
-            before = _volume_ids(Volume.objects.filter(policy=current))
-            for other, moving in moved_from.values():
-                other_before = _volume_ids(Volume.objects.filter(policy=other))
-                other.tenant = current.tenant
-                services.record_event(
-                    actor,
-                    AuditEvent.Action.DISASSOCIATE,
-                    other,
-                    {
-                        "resources": {
-                            "before": other_before,
-                            "after": sorted(set(other_before) - {str(v.resource_id) for v in moving}),
-                        },
-                        "moved_to": {"before": None, "after": str(current.pk)},
-                    },
-                )
-            Volume.objects.filter(pk__in=[volume.pk for volume in added]).update(policy=current)
-            services.record_event(
-                actor,
-                AuditEvent.Action.ASSOCIATE,
-                current,
-                {
-                    "resources": {
-                        "before": before,
-                        "after": sorted({*before, *(str(v.resource_id) for v in added)}),
-                    }
-                },
-            )
-            for volume in added:
-                volume.policy = current
-    return result
+
+
+def _lock_volumes(current: BackupPolicy, ids: dict[str, uuid.UUID | None]) -> dict[uuid.UUID, Volume]:
+    """The project's volumes named by ``ids``, locked, by resource id, with their policy."""
+    return {
+        volume.resource_id: volume
+        for volume in Volume.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .filter(tenant_id=current.tenant_id, resource_id__in=[u for u in ids.values() if u])
+    }
+
+
+def _plan_association(
+    current: BackupPolicy,
+    wanted: dict[str, ResourceItem],
+    ids: dict[str, uuid.UUID | None],
+    volumes: dict[uuid.UUID, Volume],
+    result: AssociateResult,
+) -> _AssociationPlan:
+    """Each wanted volume: a failure (unknown, wrong state) or a success, and what must move."""
+    plan = _AssociationPlan()
+    for rid, item in wanted.items():
+        volume = volumes.get(ids[rid]) if ids[rid] else None
+        if volume is None:
+            result.failures.append(volume_rules.unknown_volume(item))
+        elif volume.status not in Volume.BACKUP_STATUSES:
+            result.failures.append(volume_rules.volume_state(item, volume.status))
+        else:
+            result.success.append(volume)
+            if volume.policy_id != current.pk:
+                plan.added.append(volume)
+                if volume.policy_id is not None:
+                    plan.moved_from.setdefault(volume.policy_id, (volume.policy, []))[1].append(volume)
+    return plan
+
+
+def _move_volumes(current: BackupPolicy, plan: _AssociationPlan, actor: services.Actor) -> None:
+    """Past the cap refuse all; else audit each policy a volume leaves, move them, audit the gain."""
+    total = Volume.objects.filter(policy=current).count() + len(plan.added)
+    if total > volume_rules.MAX_VOLUMES_PER_POLICY:
+        raise VolumeLimitExceeded(volume_rules.resource_limit_problem(total))
+    before = _volume_ids(Volume.objects.filter(policy=current))
+    for other, moving in plan.moved_from.values():
+        _record_moved_away(other, moving, current, actor)
+    Volume.objects.filter(pk__in=[volume.pk for volume in plan.added]).update(policy=current)
+    services.record_event(
+        actor,
+        AuditEvent.Action.ASSOCIATE,
+        current,
+        {
+            "resources": {
+                "before": before,
+                "after": sorted({*before, *(str(v.resource_id) for v in plan.added)}),
+            }
+        },
+    )
+    for volume in plan.added:
+        volume.policy = current
+
+
+def _record_moved_away(
+    other: BackupPolicy, moving: list[Volume], current: BackupPolicy, actor: services.Actor
+) -> None:
+    other_before = _volume_ids(Volume.objects.filter(policy=other))
+    other.tenant = current.tenant
+    services.record_event(
+        actor,
+        AuditEvent.Action.DISASSOCIATE,
+        other,
+        {
+            "resources": {
+                "before": other_before,
+                "after": sorted(set(other_before) - {str(v.resource_id) for v in moving}),
+            },
+            "moved_to": {"before": None, "after": str(current.pk)},
+        },
+    )
 
 
 @dataclass

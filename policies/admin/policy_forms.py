@@ -16,6 +16,7 @@ service's. Neither fills the instance in: the services write the policy (``admin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -102,6 +103,18 @@ class PolicyTagFormSet(BaseInlineFormSet):
         return rows
 
 
+@dataclass(frozen=True)
+class PolicyReading:
+    """What the admin's policy form read: the payload of its fields and the core's answer.
+
+    ``BackupPolicyAdminForm.clean`` makes it once and keeps it in ``cleaned_data["reading"]``, as
+    the dashboard's form keeps its ``form_reading.Reading``; the problems are the form's errors.
+    """
+
+    payload: dict[str, Any]
+    result: specs.ParseResult
+
+
 class NumberText(forms.CharField):
     """A number's box, sent as typed (json_number); it is unchanged while it shows the stored number."""
 
@@ -166,8 +179,6 @@ class BackupPolicyAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **_shown(kwargs, PAYLOAD_FIELDS))
         self.now = timezone.now()
-        self.payload: dict[str, Any] | None = None
-        self.result: specs.ParseResult | None = None
 
     @property
     def current(self) -> specs.PolicySpec | None:
@@ -177,6 +188,19 @@ class BackupPolicyAdminForm(forms.ModelForm):
         if not hasattr(self, "_current"):
             self._current = self.instance.to_spec()
         return self._current
+
+    @property
+    def reading(self) -> PolicyReading | None:
+        """What ``clean`` read (None before the form is cleaned)."""
+        return getattr(self, "cleaned_data", {}).get("reading")
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        return self.reading.payload if self.reading is not None else None
+
+    @property
+    def result(self) -> specs.ParseResult | None:
+        return self.reading.result if self.reading is not None else None
 
     @property
     def spec(self) -> specs.PolicySpec | None:
@@ -222,13 +246,15 @@ class BackupPolicyAdminForm(forms.ModelForm):
     # -- the core's answer
 
     def clean(self) -> dict[str, Any]:
+        """Fields -> payload -> core: keep the :class:`PolicyReading`, add each problem as an error."""
         data = super().clean()
-        self.payload = self.build_payload(data)
+        payload = self.build_payload(data)
         if self.current is None:
-            self.result = parse.parse_policy(self.payload, now=self.now)
+            result = parse.parse_policy(payload, now=self.now)
         else:
-            self.result = parse.parse_policy_edit(self.payload, self.current, now=self.now)
-        for problem in self.result.problems:
+            result = parse.parse_policy_edit(payload, self.current, now=self.now)
+        data["reading"] = PolicyReading(payload, result)
+        for problem in result.problems:
             self.add_problem(problem)
         tenant = data.get("tenant") if self.current is None else self.instance.tenant
         if self.spec is not None and tenant is not None:

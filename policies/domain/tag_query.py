@@ -16,7 +16,7 @@ from .check import ASCII_SET, check_tag_text, suggest
 from .codes import BAD_FIELD, BODY_EMPTY, TAG, TAG_ACTION, Problem, sort_problems
 from .contract import NAME_MAX
 from .specs import Tag
-from .values import describe, show
+from .values import describe, field_name_shown, show
 
 ACTIONS: tuple[str, ...] = ("filter", "count")
 TAG_LISTS: tuple[str, ...] = ("tags", "tags_any", "not_tags", "not_tags_any")
@@ -93,7 +93,7 @@ class _Reader:
             if field_name not in fields:
                 hint = " (a list: 'values')" if field_name == "value" and "values" in fields else ""
                 self.refuse(
-                    f"{path}.{field_name}",
+                    f"{path}.{field_name_shown(field_name)}",  # a client's name: escaped, never raw
                     code,
                     f"is not a field here{hint}; give '{fields[0]}' and '{fields[1]}'",
                 )
@@ -203,7 +203,8 @@ def parse_tag_query(body: Any) -> tuple[TagQuery | None, tuple[Problem, ...]]:
     read = _Reader()
     for name in body:
         if name not in FIELDS:
-            read.problems.append(Problem(str(name), BAD_FIELD, suggest("", str(name), FIELDS, {})))
+            shown = field_name_shown(name)  # a client's name: escaped, never raw
+            read.problems.append(Problem(shown, BAD_FIELD, suggest("", str(name), FIELDS, {})))
     action = body.get("action")
     if action is None:
         read.refuse("action", TAG_ACTION, "is required; use 'filter' or 'count'")

@@ -1,0 +1,109 @@
+"""What the dashboard's policy form reads from its fields: the zone, the payload, the core's answer.
+
+``PolicyForm.clean`` (``forms.py``) turns the boxes into the contract payload an API client would
+send (:func:`policy_payload`), asks the core, and keeps all of it in one frozen :class:`Reading`.
+The other direction, the form's data for a payload, is ``form_mapping``; a box's text as a JSON
+value is ``form_input``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .domain import offsets, specs, zones
+from .form_input import json_number
+
+
+@dataclass
+class Zone:
+    """The time zone picked in the form, resolved against ``now``."""
+
+    value: str  # what the picker sent
+    time_zone: str | None  # what the payload carries (None: no time_zone)
+    offset: int | None  # None when the core will refuse time_zone
+    name: str | None = None  # the IANA name, for a named zone
+    # "No time zone" picked while editing a policy that has one (sent as UTC+00:00).
+    cleared: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the form read from its fields: the zone, the contract payload and the core's answer.
+
+    ``PolicyForm.clean`` makes it once (fields -> payload -> core) and keeps it in
+    ``cleaned_data["reading"]``; the form's problems are its errors (``add_error``).
+    """
+
+    zone: Zone
+    payload: dict[str, Any]
+    result: specs.ParseResult
+    checked_hours: tuple[int, ...]  # the UTC hours of the ticks kept, in local order
+    grid_offset: int  # the offset the hour grid is drawn for
+
+
+NO_READING = Reading(Zone("", None, 0), {}, specs.ParseResult(None, ()), (), 0)
+
+
+def resolve_zone(value: str, *, now: datetime) -> Zone:
+    """Return the payload's time_zone for the picker's value: a named zone stores today's offset."""
+    if not value:
+        return Zone(value, None, 0)
+    if zones.is_named_zone(value):
+        offset = zones.zone_offset_minutes(ZoneInfo(value), now)
+        return Zone(value, offsets.format_offset(offset), offset, value)
+    try:
+        offset = offsets.parse_offset(value)
+    except ValueError:
+        if value.upper().startswith("UTC"):
+            return Zone(value, value, None)  # sent as it is: the core says what is wrong
+        # Not an offset: a zone name the core does not know ('Berlin'); it suggests the closest.
+        return Zone(value, None, None, value)
+    return Zone(value, value, offset)
+
+
+def scheduled_policy(data: Mapping[str, Any], start_time: str) -> dict[str, Any]:
+    """The ``scheduled_policy`` of the payload: the member of each pair the form's kind picks."""
+    scheduled: dict[str, Any] = {}
+    if start_time:
+        scheduled["start_time"] = start_time
+    if data.get("schedule_kind") == "days":
+        frequency = json_number(data.get("frequency") or "")
+        if frequency is not None:
+            scheduled["frequency"] = frequency
+    else:
+        scheduled["week_frequency"] = list(data.get("week_days") or [])
+    if data.get("retention_kind") == "day":
+        number, key = json_number(data.get("retention_day") or ""), "rentention_day"
+    else:
+        number, key = json_number(data.get("retention_num") or ""), "rentention_num"
+    if number is not None:
+        scheduled[key] = number
+    scheduled["remain_first_backup_of_curMonth"] = "Y" if data.get("keep_first") else "N"
+    if data.get("status"):
+        scheduled["status"] = data["status"]
+    return scheduled
+
+
+def policy_payload(
+    data: Mapping[str, Any], zone: Zone, start_time: str, tags: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """The contract payload an API client would send for the form's fields.
+
+    ``data``: the form's cleaned fields; ``tags``: the (key, value) of each filled tag row.
+    """
+    payload: dict[str, Any] = {}
+    if data.get("name"):
+        payload["backup_policy_name"] = data["name"]
+    payload["scheduled_policy"] = scheduled_policy(data, start_time)
+    if tags:
+        payload["tags"] = [{"key": key, "value": value} for key, value in tags]
+    if zone.name is not None:
+        # The core takes the zone's offset now; the scheduler keeps the local times after.
+        payload["time_zone_name"] = zone.name
+    elif zone.time_zone is not None:
+        payload["time_zone"] = zone.time_zone
+    return payload
