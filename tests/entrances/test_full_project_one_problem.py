@@ -15,9 +15,10 @@ from policies import services
 from policies.domain import codes, contract, parse
 from policies.form_mapping import form_data_from_payload
 from policies.models import BackupPolicy
-from tests.factories import UserFactory, valid_payload
-
-from .conftest import create_url
+from tests.helpers.api import create_url
+from tests.helpers.factories import UserFactory
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def full(tenant):
     """The tenant at its quota, one of its policies named like the new one (ignoring case)."""
     for index in range(contract.MAX_POLICIES_PER_TENANT):
-        spec = parse.parse_policy(valid_payload(backup_policy_name=f"existing_{index:02d}")).spec
-        services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"existing_{index:02d}"))
     return tenant
 
 
