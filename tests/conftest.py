@@ -1,25 +1,13 @@
-"""Shared fixtures: users, tenants, tokens, and an API client that speaks the contract."""
+"""Shared fixtures: users, tenants, tokens, and an API client that speaks the contract.
 
-import json
-import os
+Helpers (builders, clients, payloads) are in tests/helpers/; this file holds fixtures only.
+"""
 
 import pytest
-from rest_framework.test import APIClient
 
 from policies import services
-
-from .factories import MembershipFactory, TenantFactory, UserFactory
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip a test that lacks a real part on a developer's machine; in CI, fail instead."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}: CI must run every test", pytrace=False)
-    pytest.skip(reason)
+from tests.helpers.api import ContractClient
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 
 
 @pytest.fixture
@@ -45,34 +33,9 @@ def token(user):
     return raw
 
 
-class ContractClient:
-    """Send raw JSON bodies with X-Auth-Token, as an API client would."""
-
-    def __init__(self, token: str | None) -> None:
-        self.client = APIClient()
-        self.token = token
-
-    def _headers(self, extra):
-        headers = {"HTTP_X_AUTH_TOKEN": self.token} if self.token else {}
-        headers.update(extra)
-        return headers
-
-    def post(self, url, body=None, *, raw=None, content_type="application/json", **extra):
-        data = raw if raw is not None else ("" if body is None else json.dumps(body))
-        return self.client.generic("POST", url, data, content_type=content_type, **self._headers(extra))
-
-    def request(self, method, url, **extra):
-        return self.client.generic(method, url, "", **self._headers(extra))
-
-
 @pytest.fixture
 def api(token):
     return ContractClient(token)
-
-
-def create_url(project_id) -> str:
-    project_id = getattr(project_id, "project_id", project_id)
-    return f"/v2/{project_id}/backuppolicy"
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,9 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent
-from tests.factories import UserFactory
-
-from .conftest import admin_url, make_policy, page_data, staff_with
+from tests.helpers.admin import admin_url, page_data, staff_with
+from tests.helpers.factories import UserFactory
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 

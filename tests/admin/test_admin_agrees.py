@@ -1,6 +1,6 @@
 """The admin accepts and refuses the entrances' table of payloads as the API does.
 
-``tests/test_entrances_agree.py`` sends each payload to the API and to the dashboard's form; this
+``tests/entrances/test_entrances_agree.py`` sends each payload to the API and to the dashboard's form; this
 sends it to the admin's add page too, as the fields a member of staff would fill in.
 """
 
@@ -10,11 +10,10 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import BackupPolicy
-from tests.conftest import create_url
-from tests.factories import TenantFactory
-from tests.test_entrances_agree import ROWS, _api_codes, _store
-
-from .conftest import admin_url, page_data, set_tags
+from tests.helpers.admin import admin_url, page_data, set_tags
+from tests.helpers.api import create_url
+from tests.helpers.entrances import ROWS, api_codes, store_existing
+from tests.helpers.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,11 +59,11 @@ def admin_codes(response) -> list[str]:
 )
 def test_the_api_and_the_admin_accept_and_refuse_alike(api, admin_client, tenant, payload, existing, codes):
     staff_tenant = TenantFactory(project_id="tenant-admin", name="Admin entrance")
-    _store(tenant, existing)
-    _store(staff_tenant, existing)
+    store_existing(tenant, existing)
+    store_existing(staff_tenant, existing)
     before = BackupPolicy.objects.filter(tenant=staff_tenant).count()
     api_response = api.post(create_url(tenant), payload)
-    assert _api_codes(api_response) == codes
+    assert api_codes(api_response) == codes
 
     data = page_data(admin_client.get(ADD))
     data.update(admin_fields(payload), tenant=str(staff_tenant.pk))

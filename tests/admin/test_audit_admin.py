@@ -7,8 +7,8 @@ import pytest
 from policies import services
 from policies.domain import parse
 from policies.models import AuditEvent
-
-from .conftest import admin_url, make_policy
+from tests.helpers.admin import admin_url
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,7 @@ import pytest
 
 from policies.domain import codes
 from policies.models import AuditEvent, BackupPolicy
-
-from .conftest import admin_url
-from .test_policy_admin import add_data, errors_at
+from tests.helpers.admin import add_data, admin_url, errors_at
 
 pytestmark = pytest.mark.django_db
 

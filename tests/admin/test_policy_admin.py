@@ -8,9 +8,9 @@ import pytest
 from policies import services
 from policies.domain import codes, contract, parse, words
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-from tests.factories import TenantFactory
-
-from .conftest import admin_url, make_policy, page_data, set_tags
+from tests.helpers.admin import add_data, admin_url, errors_at, page_data, set_tags
+from tests.helpers.factories import TenantFactory
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -25,31 +25,6 @@ def listed(response) -> list[str]:
 
 def tags_of(policy) -> list[tuple[str, str]]:
     return list(PolicyTag.objects.filter(policy=policy).values_list("key", "value"))
-
-
-def add_data(admin_client, tenant, **fields) -> dict:
-    """The add page filled in: local Monday 00:00, 02:00, 04:00 at UTC+02:00, 7 backups kept."""
-    data = page_data(admin_client.get(ADD))
-    data.update(
-        {
-            "tenant": str(tenant.pk),
-            "name": "nightly",
-            "status": "ON",
-            "start_time": "22:00,00:00,02:00",
-            "time_zone": "UTC+02:00",
-            "frequency": "",
-            "week_frequency": "MON",
-            "retention_num": "7",
-            "retention_day": "",
-        }
-    )
-    data.update(fields)
-    return data
-
-
-def errors_at(response, field: str) -> list[str]:
-    assert response.status_code == HTTPStatus.OK, "a refused form is drawn again, not a 500"
-    return response.context["adminform"].form.errors.get(field, [])
 
 
 def tag_form(response, index: int):

@@ -17,8 +17,8 @@ from django.utils.html import strip_tags
 from policies import services
 from policies.domain import codes, contract
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-
-from .conftest import admin_url, make_policy, page_data, set_tags
+from tests.helpers.admin import admin_url, page_data, set_tags
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from policies.models import BackupPolicy
-from tests.factories import valid_payload
-from tests.views.helpers import HTMX, policy_from_payload
+from tests.helpers.dashboard import HTMX
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +44,13 @@ def test_the_add_form_previews_its_fields_with_the_dashboards_partial(admin_clie
 
 
 def test_the_admin_preview_says_a_name_taken_ignoring_case(admin_client, tenant):
-    policy_from_payload(tenant, valid_payload(backup_policy_name="Nightly"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="Nightly"))
     body = html.unescape(admin_client.post(ADD_PREVIEW, fields(tenant), **HTMX).content.decode())
     assert "already has a policy named 'Nightly'" in body
 
 
 def test_the_change_form_previews_what_saving_would_change(admin_client, tenant):
-    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="nightly"))
+    policy = make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
     target = reverse("admin:policies_backuppolicy_preview_change", args=[policy.pk])
     data = fields(tenant, start_time=policy.start_time, time_zone=policy.time_zone, retention_num="9")
     body = html.unescape(admin_client.post(target, data, **HTMX).content.decode())

@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies.domain import contract
-from tests.factories import TenantFactory
-
-from .conftest import admin_url, make_policy
+from tests.helpers.admin import admin_url
+from tests.helpers.factories import TenantFactory
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 

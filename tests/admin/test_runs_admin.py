@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from policies import runs, services, volumes
 from policies.models import Backup, BackupTask, Volume
-from tests.runs.conftest import associate, daily_policy, make_volumes
+from tests.helpers.runs import associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from policies import services
 from policies.models import ApiToken, AuditEvent, hash_token
-from tests.conftest import ContractClient, create_url
-from tests.factories import UserFactory, valid_payload
-
-from .conftest import admin_url
+from tests.helpers.admin import admin_url
+from tests.helpers.api import ContractClient, create_url
+from tests.helpers.factories import UserFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,9 @@ import pytest
 
 from policies.api.errors import MAX_DETAILS
 from policies.domain.retention import MAX_RETENTION_BACKUPS
-from tests.factories import valid_payload
-
-from ..conftest import create_url
-from .conftest import assert_envelope, fill, policy_url, send
+from tests.helpers.api import assert_envelope, create_url, policy_url, send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import fill
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,9 @@ import pytest
 
 from policies import services
 from policies.domain import codes
-
-from ..conftest import ContractClient, create_url
-from ..factories import BackupPolicyFactory, MembershipFactory, UserFactory
-from .conftest import assert_envelope
+from tests.helpers.api import ContractClient, assert_envelope, create_url
+from tests.helpers.factories import MembershipFactory, UserFactory
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def payload(**scheduled) -> dict:
 
 @pytest.fixture
 def stored(tenant):
-    return BackupPolicyFactory(tenant=tenant, payload=BERLIN_MONDAY)
+    return make_policy(tenant, payload=BERLIN_MONDAY)
 
 
 # --- next runs -----------------------------------------------------------------------------------
@@ -248,7 +247,7 @@ def test_a_bad_body_and_a_bad_query_are_reported_together_the_body_first(api, te
 
 @pytest.mark.parametrize("route", ["nextruns", "retention"])
 def test_another_tenants_policy_is_404_0205(api, other_tenant, tenant, route):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=BERLIN_MONDAY)
+    theirs = make_policy(other_tenant, payload=BERLIN_MONDAY)
     for policy in (theirs, uuid.uuid4(), "not-a-uuid"):
         response = api.request("GET", url(tenant, route, policy))
         assert_envelope(404, body_of(response, HTTPStatus.NOT_FOUND), codes.POLICY_NOT_FOUND)

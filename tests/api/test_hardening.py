@@ -7,10 +7,9 @@ from http import HTTPStatus
 import pytest
 
 from policies import selectors
-from tests.factories import valid_payload
-
-from ..conftest import create_url
-from .conftest import assert_envelope, fill, policy_url, send
+from tests.helpers.api import assert_envelope, create_url, error_of, policy_url, send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import fill
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +75,11 @@ def test_a_nul_byte_in_the_project_id_is_the_403_of_any_other_project(api, tenan
 def test_a_nul_byte_in_the_project_id_of_a_create_is_403(api, tenant):
     response = api.post(f"/v2/{tenant.project_id}%00/backuppolicy", valid_payload())
     assert_envelope(response.status_code, response.json(), "AutoBackup.0213")
+
+
+def test_a_very_long_project_id_is_not_echoed_in_full(api, tenant):
+    error = error_of(api.post(create_url("p" * 5000), valid_payload()), 403, "AutoBackup.0213")
+    assert len(error["message"]) < 200
 
 
 def test_the_log_line_of_an_unexpected_error_escapes_the_path(api, tenant, monkeypatch, caplog):

@@ -4,58 +4,20 @@ Django's test client calls the app in-process; these tests go through a socket, 
 and separate database connections per request, as a real client does.
 """
 
-import http.client
-import json
 import threading
-from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from ..factories import valid_payload
-from .cases import ERROR_ROWS
-from .conftest import assert_envelope, assert_policy_id, fill
+from tests.helpers.api import assert_policy_id, create_url
+from tests.helpers.live_http import Answer, send
+from tests.helpers.payloads import ERROR_ROWS, valid_payload
+from tests.helpers.policies import fill
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 PARALLEL = 8
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    raw: bytes
-
-    @property
-    def body(self):
-        return json.loads(self.raw)
-
-    def error(self, status: int, code: str) -> dict:
-        assert self.status == status, (self.status, self.raw)
-        assert self.headers["Content-Type"].startswith("application/json")
-        return assert_envelope(status, self.body, code)
-
-
-def send(live_server, method: str, path: str, body=None, *, token=None, headers=None) -> Answer:
-    """Send one request on a new connection; never follow a redirect."""
-    address = urlsplit(live_server.url)
-    raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    sent = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token is not None:
-        sent["X-Auth-Token"] = token
-    sent.update(headers or {})
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
-    try:
-        connection.request(method, path, body=raw, headers=sent)
-        response = connection.getresponse()
-        return Answer(response.status, response.headers, response.read())
-    finally:
-        connection.close()
 
 
 def test_a_valid_policy_is_created_over_http(live_server, tenant, token):

@@ -4,8 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.conftest import create_url
-from tests.factories import valid_payload
+from tests.helpers.api import create_url
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.django_db
 

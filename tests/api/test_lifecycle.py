@@ -6,11 +6,10 @@ from http import HTTPStatus
 import pytest
 
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
-
-from ..factories import BackupPolicyFactory, MembershipFactory, valid_payload
-from .cases import EVERY_DAY
-from .conftest import assert_policy_id, policy_url, send
-from .test_create import error_of
+from tests.helpers.api import assert_policy_id, error_of, policy_url, send
+from tests.helpers.factories import MembershipFactory
+from tests.helpers.payloads import EVERY_DAY, valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +20,13 @@ UNKNOWN_ID = "0b5e9c1e-8f43-4c6b-a1d2-93e6f0c4b7aa"
 @pytest.fixture
 def policy(tenant):
     """The founding example: weekdays SUN,WED at 12:00 UTC, 30 days, UTC+08:00, one tag."""
-    return BackupPolicyFactory(tenant=tenant, payload=valid_payload())
+    return make_policy(tenant, payload=valid_payload())
 
 
 @pytest.fixture
 def every_day_policy(tenant):
     body = valid_payload(backup_policy_name="daily", scheduled_policy=EVERY_DAY, time_zone=None, tags=[])
-    return BackupPolicyFactory(tenant=tenant, payload=body)
+    return make_policy(tenant, payload=body)
 
 
 def modify(api, policy, body=None, **kwargs):
@@ -114,7 +113,7 @@ def test_switching_a_day_shifted_weekday_policy_to_frequency_is_0226(api, tenant
     # At UTC-03:00, 23:00 and 00:00 UTC are local 20:00 and 21:00 of one day but two UTC days.
     schedule = {**EVERY_DAY, "start_time": "23:00,00:00", "frequency": None, "week_frequency": ["MON"]}
     body = valid_payload(scheduled_policy=schedule, time_zone="UTC-03:00")
-    policy = BackupPolicyFactory(tenant=tenant, payload=body)
+    policy = make_policy(tenant, payload=body)
     error_of(modify(api, policy, {"scheduled_policy": {"frequency": 1}}), 400, "AutoBackup.0226")
     assert stored(policy)["scheduled_policy"]["week_frequency"] == ["MON"]
 
@@ -130,7 +129,7 @@ def test_the_same_day_shift_with_week_frequency_is_accepted(api, every_day_polic
 
 def test_a_new_time_zone_is_checked_against_the_stored_start_times(api, tenant):
     body = valid_payload(scheduled_policy={**EVERY_DAY, "start_time": "01:00,02:00"}, time_zone=None)
-    policy = BackupPolicyFactory(tenant=tenant, payload=body)
+    policy = make_policy(tenant, payload=body)
     # At UTC-01:30, 01:00 and 02:00 UTC are local 23:30 and 00:30: no longer ascending.
     error_of(modify(api, policy, {"time_zone": "UTC-01:30"}), 400, "AutoBackup.0103")
 
@@ -186,13 +185,13 @@ def test_renaming_only_the_case_of_the_policys_own_name_is_allowed(api, policy):
 
 @pytest.mark.parametrize("name", ["other", "OTHER", "Other"])
 def test_a_rename_onto_another_policys_name_is_409_0230(api, tenant, policy, name):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="other"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="other"))
     error_of(modify(api, policy, {"backup_policy_name": name}), 409, "AutoBackup.0230")
     assert BackupPolicy.objects.get(pk=policy.pk).name == "policy_01"
 
 
 def test_a_rename_onto_a_name_of_another_project_is_allowed(api, other_tenant, policy):
-    BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="other"))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="other"))
     assert modify(api, policy, {"backup_policy_name": "other"}).status_code == HTTPStatus.OK
 
 
@@ -253,7 +252,7 @@ def test_a_modify_body_repeating_the_policy_id_of_the_path_is_accepted(api, poli
 
 
 def test_a_modify_body_naming_another_policy_is_0001_and_changes_nothing(api, tenant, policy):
-    other = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="other"))
+    other = make_policy(tenant, payload=valid_payload(backup_policy_name="other"))
     before = stored(policy)
     body = {"backup_policy_id": str(other.pk), "scheduled_policy": {"status": "OFF"}}
     error = error_of(modify(api, policy, body), 400, "AutoBackup.0001")
@@ -283,14 +282,14 @@ def test_a_modify_body_over_the_size_limit_is_413(api, policy, settings):
 
 
 def test_another_projects_policy_is_404_0205_through_your_own_project(api, tenant, other_tenant):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload())
+    theirs = make_policy(other_tenant, payload=valid_payload())
     url = policy_url(tenant, theirs)
     error_of(send(api, "PUT", url, {"backup_policy_name": "mine"}), 404, "AutoBackup.0205")
     assert BackupPolicy.objects.get(pk=theirs.pk).name == "policy_01"
 
 
 def test_another_projects_policy_through_their_project_is_403_0213(api, other_tenant):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload())
+    theirs = make_policy(other_tenant, payload=valid_payload())
     error_of(modify(api, theirs, {"backup_policy_name": "mine"}), 403, "AutoBackup.0213")
 
 
@@ -306,7 +305,7 @@ def test_the_policy_is_looked_up_before_the_body_is_read(api, tenant):
 
 def test_a_member_of_both_projects_modifies_in_the_policys_own_project(api, user, other_tenant):
     MembershipFactory(user=user, tenant=other_tenant)
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload())
+    theirs = make_policy(other_tenant, payload=valid_payload())
     assert modify(api, theirs, {"backup_policy_name": "shared"}).status_code == HTTPStatus.OK
 
 
@@ -343,7 +342,7 @@ def test_a_deleted_policy_is_404_0205_the_second_time(api, policy):
 
 
 def test_deleting_a_policy_frees_a_place_in_a_full_project(api, tenant):
-    from .conftest import fill
+    from tests.helpers.policies import fill
 
     policies = fill(tenant, 10)
     send(api, "DELETE", policy_url(tenant, policies[0]))
@@ -351,7 +350,7 @@ def test_deleting_a_policy_frees_a_place_in_a_full_project(api, tenant):
 
 
 def test_another_projects_policy_is_not_deleted(api, tenant, other_tenant):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload())
+    theirs = make_policy(other_tenant, payload=valid_payload())
     error_of(send(api, "DELETE", policy_url(tenant, theirs)), 404, "AutoBackup.0205")
     error_of(send(api, "DELETE", policy_url(other_tenant, theirs)), 403, "AutoBackup.0213")
     assert BackupPolicy.objects.filter(pk=theirs.pk).exists()

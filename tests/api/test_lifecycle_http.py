@@ -7,18 +7,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import assert_policy_id, policy_url, project_tags_url
-from .test_http import send
+from tests.helpers.api import assert_policy_id, create_url, policy_url, project_tags_url
+from tests.helpers.live_http import send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 @pytest.fixture
 def policy(tenant):
-    return BackupPolicyFactory(tenant=tenant, payload=valid_payload())
+    return make_policy(tenant, payload=valid_payload())
 
 
 def raw_exchange(live_server, request: bytes) -> bytes:
@@ -119,7 +118,7 @@ def test_a_wrong_method_on_a_policy_is_405_over_http(live_server, tenant, policy
 
 
 def test_another_projects_policy_is_404_over_http(live_server, tenant, other_tenant, token):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload())
+    theirs = make_policy(other_tenant, payload=valid_payload())
     send(live_server, "DELETE", policy_url(tenant, theirs), token=token).error(404, "AutoBackup.0205")
     assert BackupPolicy.objects.filter(pk=theirs.pk).exists()
 

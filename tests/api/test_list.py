@@ -7,12 +7,9 @@ import pytest
 from django.utils import timezone
 
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from ..factories import BackupPolicyFactory, valid_payload
-from .cases import EVERY_DAY
-from .conftest import send
-from .test_create import error_of
+from tests.helpers.api import create_url, error_of, send
+from tests.helpers.payloads import EVERY_DAY, valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +61,7 @@ def test_a_policy_created_through_the_api_is_listed_as_stored(api, tenant):
 
 
 def test_the_founding_example_is_listed_with_its_weekdays_and_rentention_day(api, tenant):
-    policy = BackupPolicyFactory(tenant=tenant, payload=valid_payload())
+    policy = make_policy(tenant, payload=valid_payload())
     (item,) = listed(api, tenant)
     assert item["scheduled_policy"] == {
         "start_time": "12:00",
@@ -78,7 +75,7 @@ def test_the_founding_example_is_listed_with_its_weekdays_and_rentention_day(api
 
 
 def test_time_zone_is_absent_when_the_policy_has_none(api, tenant):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(time_zone=None, scheduled_policy=EVERY_DAY))
+    make_policy(tenant, payload=valid_payload(time_zone=None, scheduled_policy=EVERY_DAY))
     (item,) = listed(api, tenant)
     assert "time_zone" not in item
     assert list(item) == [
@@ -92,9 +89,7 @@ def test_time_zone_is_absent_when_the_policy_has_none(api, tenant):
 
 def test_each_listed_policy_is_what_its_create_body_reads_back(api, tenant):
     for index, zone in enumerate(["UTC+08:00", None, "UTC-03:30"]):
-        BackupPolicyFactory(
-            tenant=tenant, payload=valid_payload(backup_policy_name=f"p{index}", time_zone=zone)
-        )
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"p{index}", time_zone=zone))
     for item in listed(api, tenant):
         spec = BackupPolicy.objects.get(pk=item["backup_policy_id"]).to_spec()
         payload = spec.to_payload()
@@ -107,24 +102,23 @@ def test_policies_are_listed_in_creation_order_not_by_name_or_id(api, tenant):
     start = timezone.now()
     names = ["zeta", "alpha", "Mid", "beta"]
     for index, name in enumerate(names):
-        BackupPolicyFactory(
-            tenant=tenant,
-            payload=valid_payload(backup_policy_name=name),
-            created_at=start - timedelta(minutes=len(names) - index),
-        )
+        policy = make_policy(tenant, payload=valid_payload(backup_policy_name=name))
+        # Minutes apart: creates within one clock tick would tie, and ties fall back to the id.
+        moment = start - timedelta(minutes=len(names) - index)
+        BackupPolicy.objects.filter(pk=policy.pk).update(created_at=moment)
     assert [item["backup_policy_name"] for item in listed(api, tenant)] == names
 
 
 def test_a_modify_does_not_move_a_policy_in_the_list(api, tenant):
-    first = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="first"))
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="second"))
+    first = make_policy(tenant, payload=valid_payload(backup_policy_name="first"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="second"))
     send(api, "PUT", f"{create_url(tenant)}/{first.pk}", {"backup_policy_name": "renamed"})
     assert [item["backup_policy_name"] for item in listed(api, tenant)] == ["renamed", "second"]
 
 
 def test_only_the_projects_own_policies_are_listed(api, tenant, other_tenant):
-    BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="theirs"))
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="mine"))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="mine"))
     assert [item["backup_policy_name"] for item in listed(api, tenant)] == ["mine"]
 
 
@@ -140,7 +134,7 @@ def test_a_body_on_the_list_request_is_ignored(api, tenant):
 def make(tenant, count: int) -> None:
     for index in range(count):
         tags = [{"key": f"k{i}", "value": "v"} for i in range(index % 4)]
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"p{index}", tags=tags))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"p{index}", tags=tags))
 
 
 @pytest.mark.parametrize("count", [1, 10])

@@ -3,11 +3,9 @@
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..conftest import ContractClient
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import send
-from .test_create import error_of
+from tests.helpers.api import ContractClient, error_of, send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +49,7 @@ ALLOWED = {
 @pytest.fixture
 def policy(tenant):
     tags = [{"key": "key", "value": "v"}, {"key": "action", "value": "a"}]
-    return BackupPolicyFactory(tenant=tenant, payload=valid_payload(tags=tags))
+    return make_policy(tenant, payload=valid_payload(tags=tags))
 
 
 def url(tenant, path: str, policy=None) -> str:
@@ -134,7 +132,7 @@ def test_a_project_not_of_the_token_is_403_0213_on_every_route(
 def test_the_policy_of_another_project_is_404_0205_on_every_policy_route(
     api, tenant, other_tenant, method, path, body
 ):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload())
+    theirs = make_policy(other_tenant, payload=valid_payload())
     error_of(send(api, method, url(tenant, path, theirs), body), 404, "AutoBackup.0205")
     assert BackupPolicy.objects.get(pk=theirs.pk).to_spec().to_payload() == valid_payload()
 

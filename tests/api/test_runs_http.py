@@ -11,10 +11,11 @@ from django.conf import settings
 
 from policies import runs, volumes
 from policies.models import AuditEvent, BackupTask, Volume
-
-from ..factories import BackupPolicyFactory, TenantFactory, valid_payload
-from ..runs.conftest import make_volumes
-from .test_http import send
+from tests.helpers.factories import TenantFactory
+from tests.helpers.live_http import send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
+from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -29,7 +30,7 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
 
 @pytest.fixture
 def policy(tenant):
-    return BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="nightly"))
+    return make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_a_volume_listed_twice_counts_once_and_one_already_there_changes_nothing
 def test_a_volume_in_another_policy_moves_and_both_sides_are_audited(
     live_server, token, tenant, policy, disks
 ):
-    other = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="weekly"))
+    other = make_policy(tenant, payload=valid_payload(backup_policy_name="weekly"))
     associate(live_server, token, tenant, other, items(disks[0]))
 
     answer = associate(live_server, token, tenant, policy, items(disks[0]))
@@ -395,7 +396,7 @@ def test_the_volume_inventory_lists_ids_sizes_and_policies(live_server, token, t
 
 def test_the_policy_list_counts_each_policys_volumes(live_server, token, tenant, policy, disks):
     associate(live_server, token, tenant, policy, items(*disks[:2]))
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="empty"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="empty"))
 
     body = send(live_server, "GET", f"/v2/{tenant.project_id}/backuppolicy", token=token).body
 

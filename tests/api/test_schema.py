@@ -17,8 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from policies.domain import codes, contract, offsets, parse
-
-from .cases import ERROR_ROWS
+from tests.helpers.payloads import ERROR_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,9 @@ import pytest
 
 from policies import selectors
 from policies.domain.tag_query import matches, parse_tag_query
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import send
-from .test_create import error_of
+from tests.helpers.api import error_of, send
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def query_url(tenant) -> str:
 
 def make(tenant, name: str, **tags: str):
     body = valid_payload(backup_policy_name=name, tags=[{"key": k, "value": v} for k, v in tags.items()])
-    return BackupPolicyFactory(tenant=tenant, payload=body)
+    return make_policy(tenant, payload=body)
 
 
 @pytest.fixture

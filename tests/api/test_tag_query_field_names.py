@@ -9,8 +9,7 @@ from http import HTTPStatus
 import pytest
 
 from policies.domain import codes
-
-from .conftest import assert_envelope, send
+from tests.helpers.api import assert_envelope, send
 
 pytestmark = pytest.mark.django_db
 

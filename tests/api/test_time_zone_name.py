@@ -9,9 +9,8 @@ import pytest
 
 from policies.domain import codes
 from policies.models import BackupPolicy
-
-from ..conftest import create_url
-from .conftest import assert_envelope as envelope
+from tests.helpers.api import assert_envelope as envelope
+from tests.helpers.api import create_url
 
 pytestmark = pytest.mark.django_db
 

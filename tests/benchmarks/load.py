@@ -113,7 +113,7 @@ def seed(folder: Path) -> dict:
     from policies.domain import contract, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
-    from tests.factories import valid_payload
+    from tests.helpers.payloads import valid_payload
 
     user_model = get_user_model()
     now = timezone.now()

@@ -56,7 +56,8 @@ def main() -> None:
     from policies import services
     from policies.domain import parse
     from policies.models import BackupPolicy
-    from tests.factories import TenantFactory, UserFactory, valid_payload
+    from tests.helpers.factories import TenantFactory, UserFactory
+    from tests.helpers.payloads import valid_payload
 
     call_command("migrate", verbosity=0)
     print(f"database: {django.db.connection.vendor}  rounds: {ROUNDS}")

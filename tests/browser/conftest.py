@@ -1,18 +1,17 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API against pytest-django's live server.
 
 Every test here is marked ``@pytest.mark.browser``. A missing Chromium skips on a developer's
-machine and fails with CI=true (``tests.conftest.require``): CI must run these tests, never skip them.
+machine and fails with CI=true (``tests.helpers.real_parts.require``): CI must run these tests, never skip them.
 """
 
 import os
-import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 
-from ..conftest import require
-from ..factories import PASSWORD
+from tests.helpers.browser import note_csp_violation, sign_in
+from tests.helpers.real_parts import require
 
 # Playwright's sync API drives an asyncio event loop in the main thread (through greenlets), and it
 # stays "running" there for as long as Playwright is started. Django sees that loop and refuses ORM
@@ -101,12 +100,6 @@ def new_page(chromium_browser, live_server):
     assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
-def note_csp_violation(message, violations: list[str]) -> None:
-    """Keep a console message in which Chromium reports something the page's CSP refused."""
-    if "Content Security Policy" in message.text:
-        violations.append(message.text)
-
-
 @pytest.fixture
 def page(new_page):
     """A fresh page with JavaScript, in the browser zone UTC."""
@@ -117,20 +110,6 @@ def page(new_page):
 def no_js_page(new_page):
     """A fresh page with JavaScript disabled: htmx never loads, plain form posts only."""
     return new_page(java_script=False)
-
-
-def submit_login_form(page, username: str, password: str = PASSWORD) -> None:
-    """Fill the login form on the current page by its accessible names and press Sign in."""
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def sign_in(page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the real login form; return once the browser has left the login page."""
-    page.goto("/accounts/login/")
-    submit_login_form(page, username, password)
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 @pytest.fixture

@@ -1,32 +1,18 @@
 """axe-core (shipped offline by axe-playwright-python) finds no serious or critical violations."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from ..factories import BackupPolicyFactory
-from .dashboard import fill_the_founding_example, form_url, list_url
+from tests.helpers.browser import blocking_violations, fill_the_founding_example, form_url, list_url
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.browser
 
-BLOCKING = {"serious", "critical"}
 # Some rules only bite at one width: a table or code block that scrolls sideways on a phone must be
 # reachable by keyboard (scrollable-region-focusable), which a desktop width never shows.
 SCREENS = pytest.mark.parametrize(
     "screen", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
 )
-
-
-def blocking_violations(page) -> list[str]:
-    """Run axe on the page as it is now; describe each serious or critical violation, node by node."""
-    results = Axe().run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] not in BLOCKING:
-            continue
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-        found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
-    return found
 
 
 def test_the_check_reports_a_critical_violation_when_there_is_one(page):
@@ -48,7 +34,7 @@ def test_the_login_page_has_no_serious_or_critical_violations(page, screen):
 @SCREENS
 def test_the_policy_list_has_no_serious_or_critical_violations(signed_in_page, tenant, screen):
     signed_in_page.set_viewport_size(screen)
-    BackupPolicyFactory(tenant=tenant)  # the table, not the empty state
+    make_policy(tenant)  # the table, not the empty state
     signed_in_page.goto(list_url(tenant))
     expect(signed_in_page.get_by_role("table")).to_be_visible()
 

@@ -10,20 +10,20 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import ApiToken, AuditEvent
-from tests.factories import BackupPolicyFactory, MembershipFactory, TenantFactory, UserFactory, valid_payload
-from tests.runs.conftest import associate, make_volumes
-from tests.views.helpers import policy_from_payload
-
-from .conftest import sign_in
-from .dashboard import (
+from tests.helpers.browser import (
+    blocking_violations,
     fill_the_founding_example,
     form_url,
     list_url,
     preview_answer,
+    sign_in,
     tick,
     utc_preview,
 )
-from .test_accessibility import blocking_violations
+from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
+from tests.helpers.runs import associate, make_volumes
 
 pytestmark = pytest.mark.browser
 
@@ -106,7 +106,7 @@ def test_without_javascript_the_pair_follows_the_radio_and_saves_the_chosen_one(
 
 def test_no_page_shows_the_apis_names_or_codes_outside_the_api_section(signed_in_page, tenant, user):
     page = signed_in_page
-    policy = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="nightly"))
+    policy = make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
     pages = [
         "/tokens/",
         list_url(tenant),
@@ -135,7 +135,7 @@ def test_no_page_shows_the_apis_names_or_codes_outside_the_api_section(signed_in
 
 
 def test_the_preview_warns_of_a_name_taken_ignoring_case_before_the_button(signed_in_page, tenant):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="Nightly"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="Nightly"))
     page = signed_in_page
     page.goto(form_url(tenant))
     fill_the_founding_example(page)
@@ -148,7 +148,7 @@ def test_the_preview_warns_of_a_name_taken_ignoring_case_before_the_button(signe
 
 def test_the_preview_warns_of_a_full_project_before_the_button(signed_in_page, tenant):
     for n in range(10):
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"p{n}"))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"p{n}"))
     page = signed_in_page
     page.goto(form_url(tenant))
     with preview_answer(page):
@@ -211,7 +211,7 @@ def test_the_header_links_projects_tokens_docs_and_for_staff_the_admin(page, ten
     second = TenantFactory(project_id="tenant-c", name="Tenant C")
     MembershipFactory(user=staff, tenant=second)
     for n in range(3):
-        BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name=f"p{n}"))
+        make_policy(tenant, payload=valid_payload(backup_policy_name=f"p{n}"))
     sign_in(page, "sam")
     page.goto("/")
 
@@ -245,14 +245,14 @@ def test_a_member_who_is_not_staff_sees_no_admin_link(signed_in_page, tenant):
 def admin_page(page, tenant):
     UserFactory(username="root", is_staff=True, is_superuser=True)
     for n in range(4):
-        BackupPolicyFactory(
-            tenant=tenant,
+        make_policy(
+            tenant,
             payload=valid_payload(
                 backup_policy_name=f"long_policy_name_number_{n}",
                 tags=[{"key": "environment", "value": "production"}, {"key": "team", "value": "storage"}],
             ),
         )
-    policy_from_payload(tenant, valid_payload(backup_policy_name="audited"))  # through the services: audited
+    make_policy(tenant, payload=valid_payload(backup_policy_name="audited"))  # through the services: audited
     page.goto("/admin/login/")
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill("correct-horse-battery")
@@ -346,7 +346,7 @@ def test_on_a_phone_the_calendar_and_the_json_need_no_sideways_scrolling(signed_
 
 
 def test_on_a_phone_the_policy_page_scrolls_its_tables_not_the_page(signed_in_page, tenant, screenshot):
-    policy = policy_from_payload(tenant, valid_payload(backup_policy_name="nightly", tags=[]))
+    policy = make_policy(tenant, payload=valid_payload(backup_policy_name="nightly", tags=[]))
     associate(policy, make_volumes(tenant, {"db-data.img": b"d", "web-root.img": b"w"}))
     page = signed_in_page
     page.set_viewport_size(PHONE)
@@ -360,7 +360,7 @@ def test_on_a_phone_the_policy_page_scrolls_its_tables_not_the_page(signed_in_pa
 
 
 def test_toggle_and_delete_confirm_in_the_same_place(signed_in_page, tenant):
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="nightly"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
     page = signed_in_page
     page.goto(list_url(tenant))
     page.get_by_role("switch", name="Runs on schedule: nightly").click()

@@ -10,9 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import UserFactory
-
-from .conftest import note_csp_violation, sign_in
+from tests.helpers.browser import note_csp_violation, sign_in
+from tests.helpers.factories import UserFactory
 
 pytestmark = pytest.mark.browser
 

@@ -6,9 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-
-from .conftest import sign_in
-from .dashboard import (
+from tests.helpers.browser import (
     FOUNDING_START_TIME,
     assert_not_reloaded,
     choose_zone,
@@ -18,6 +16,8 @@ from .dashboard import (
     list_url,
     mark_the_document,
     pick_zone,
+    preview_answer,
+    sign_in,
     tick,
     tick_local_hours,
     utc_preview,
@@ -34,6 +34,11 @@ def stored(tenant) -> list[tuple]:
             "name", "start_time", "week_frequency", "frequency", "time_zone", "retention_day"
         )
     )
+
+
+def name_times_and_zone(tenant) -> list[tuple]:
+    """The stored policies' name, start times and zone: what the Enter and zone tests check."""
+    return list(BackupPolicy.objects.filter(tenant=tenant).values_list("name", "start_time", "time_zone"))
 
 
 def test_ticking_local_hours_at_utc_plus_2_shows_the_utc_start_time_without_a_reload(
@@ -245,3 +250,101 @@ def test_without_javascript_the_plain_form_previews_and_creates_the_policy(signe
     expect(page).to_have_url(re.compile(rf"{re.escape(list_url(tenant))}$"))
     expect(page.get_by_role("status")).to_contain_text("no_script")
     assert stored(tenant) == [("no_script", FOUNDING_START_TIME, "MON", None, "UTC+02:00", None)]
+
+
+def test_enter_in_the_name_field_creates_the_policy(signed_in_page, tenant):
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    fill_the_founding_example(page)
+    page.get_by_label("Name", exact=True).fill("by_enter")
+
+    page.get_by_label("Name", exact=True).press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"{re.escape(list_url(tenant))}$"))
+    assert name_times_and_zone(tenant) == [("by_enter", FOUNDING_START_TIME, "UTC+02:00")]
+
+
+def test_the_tab_order_of_the_buttons_follows_what_is_seen(signed_in_page, tenant):
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    create = page.get_by_role("button", name="Create policy")
+    preview = page.get_by_role("button", name="Preview")
+    create.focus()
+    page.keyboard.press("Tab")
+    expect(preview).to_be_focused()
+    assert create.bounding_box()["x"] < preview.bounding_box()["x"]
+
+
+def test_two_errors_at_one_field_are_described_as_separate_sentences(signed_in_page, tenant):
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    fill_the_founding_example(page)
+    page.get_by_label("Name", exact=True).fill("a!" * 40)
+    page.get_by_role("button", name="Create policy").click()
+
+    name = page.get_by_label("Name", exact=True)
+    expect(name).to_have_accessible_description(re.compile(r"64 at most\.\s+\W*\s*The name contains"))
+
+
+def test_without_javascript_a_changed_zone_is_shown_before_it_is_saved(signed_in_no_js_page, tenant):
+    page = signed_in_no_js_page
+    page.goto(form_url(tenant))
+    page.get_by_label("Monday", exact=True).check()
+    tick(page, "00:00", "02:00")  # drawn at UTC: 00:00 and 02:00 UTC
+    page.get_by_label("Name", exact=True).fill("moved")
+    pick_zone(page, "UTC+01:00")
+
+    page.get_by_role("button", name="Create policy").click()
+
+    hours = page.get_by_role("group", name=re.compile(r"^Start times"))
+    expect(hours).to_contain_text("The time zone changed: the start times are now shown at UTC+01:00")
+    expect(hours).to_have_accessible_name("Start times, local time at UTC+01:00")
+    expect(page.get_by_label("00:00", exact=True)).to_be_checked()
+    assert name_times_and_zone(tenant) == []
+
+    page.get_by_role("button", name="Create policy").click()
+
+    expect(page).to_have_url(re.compile(rf"{re.escape(list_url(tenant))}$"))
+    assert name_times_and_zone(tenant) == [("moved", "23:00,01:00", "UTC+01:00")]
+
+
+def test_the_untouched_form_stays_neutral_until_the_person_changes_something(signed_in_page, tenant):
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    verdict = utc_preview(page).locator(".verdict")
+    # The browser's zone (UTC) was preselected and previewed: nothing is a mistake yet.
+    expect(verdict).to_have_class(re.compile(r"\bpending\b"))
+    expect(verdict).to_contain_text("To fill in")
+
+    page.get_by_label("Monday", exact=True).check()
+
+    expect(verdict).to_have_class(re.compile(r"\brefused\b"))
+    expect(verdict).to_contain_text("Not yet valid: 2 problems to fix.")
+
+
+def test_add_tag_is_disabled_at_ten_rows_and_enabled_again_below(signed_in_page, tenant):
+    page = signed_in_page
+    page.goto(form_url(tenant))
+    add = page.get_by_role("button", name="Add tag")
+    for _ in range(7):
+        add.click()
+    expect(page.get_by_label(re.compile(r"^Tag \d+ Key$"))).to_have_count(10)
+    expect(add).to_be_disabled()
+    expect(add).to_have_accessible_description(re.compile("at most 10 tags"))
+
+    page.get_by_role("button", name="Remove tag 10").click()
+
+    expect(add).to_be_enabled()
+    expect(page.get_by_text("A policy has at most 10 tags")).to_be_hidden()
+
+
+def test_loading_the_form_asks_for_nothing_missing(signed_in_page, tenant):
+    page = signed_in_page
+    failed = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    # The load event covers what the page links to, but not what the browser asks for after it:
+    # the preview of the preselected zone, and the tab's icon. Wait for each of those answers.
+    with page.expect_response(re.compile(r"/favicon\.")), preview_answer(page):
+        page.goto(form_url(tenant))
+    expect(utc_preview(page).locator(".verdict")).to_be_visible()
+    assert failed == []

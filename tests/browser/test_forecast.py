@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from .dashboard import (
+from tests.helpers.browser import (
+    blocking_violations,
     choose_zone,
     fill_the_founding_example,
     form_url,
@@ -16,7 +17,6 @@ from .dashboard import (
     tick_local_hours,
     utc_preview,
 )
-from .test_accessibility import blocking_violations
 
 pytestmark = pytest.mark.browser
 

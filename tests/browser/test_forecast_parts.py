@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from .dashboard import fill_the_founding_example, form_url, preview_answer
+from tests.helpers.browser import fill_the_founding_example, form_url, preview_answer
 
 pytestmark = pytest.mark.browser
 

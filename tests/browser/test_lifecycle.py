@@ -6,18 +6,17 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import BackupPolicy
-
-from ..factories import valid_payload
-from ..views.helpers import policy_from_payload
-from .dashboard import (
+from tests.helpers.browser import (
     FOUNDING_START_TIME,
     assert_not_reloaded,
+    blocking_violations,
     list_url,
     mark_the_document,
     tick_local_hours,
     utc_preview,
 )
-from .test_accessibility import blocking_violations
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.browser
 
@@ -38,12 +37,12 @@ def nightly(tenant):
         time_zone="UTC+02:00",
         tags=[{"key": "env", "value": "prod"}],
     )
-    return policy_from_payload(tenant, payload)
+    return make_policy(tenant, payload=payload)
 
 
 @pytest.fixture
 def weekly(tenant):
-    return policy_from_payload(tenant, valid_payload(backup_policy_name="weekly", tags=[]))
+    return make_policy(tenant, payload=valid_payload(backup_policy_name="weekly", tags=[]))
 
 
 def row_of(page, name: str):

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from ..factories import BackupPolicyFactory, valid_payload
-from .dashboard import list_url, utc_preview
+from tests.helpers.browser import list_url, utc_preview
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +31,7 @@ def named(tenant, name: str, zone: str, start_time: str):
         tags=[],
     )
     payload.pop("time_zone")
-    return BackupPolicyFactory(tenant=tenant, payload=payload, now=WINTER)
+    return make_policy(tenant, payload=payload, now=WINTER)
 
 
 def row_of(page, name: str):

@@ -8,19 +8,18 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.models import Backup, BackupTask
-
-from ..factories import valid_payload
-from ..runs.conftest import make_volumes
-from ..views.helpers import policy_from_payload
-from ..worker_process import start_worker, stop
-from .dashboard import assert_not_reloaded, list_url, mark_the_document
+from tests.helpers.browser import assert_not_reloaded, list_url, mark_the_document
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
+from tests.helpers.runs import make_volumes
+from tests.helpers.worker_process import start_worker, stop
 
 pytestmark = pytest.mark.browser
 
 
 def test_run_now_shows_the_task_reach_execute_success_without_a_reload(signed_in_page, tenant, screenshot):
     page = signed_in_page
-    policy_from_payload(tenant, valid_payload(backup_policy_name="nightly", tags=[]))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="nightly", tags=[]))
     make_volumes(tenant, {"db-data.img": b"payload" * 1000, "logs.img": b"l"})
     worker = start_worker("--no-scheduler")
     try:

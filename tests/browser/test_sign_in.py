@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import submit_login_form
+from tests.helpers.browser import submit_login_form
 
 pytestmark = pytest.mark.browser
 

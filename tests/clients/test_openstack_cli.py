@@ -1,7 +1,7 @@
 """The ``openstack vbs policy`` commands (python-openstackclient with the otcextensions plugin)
 against the live server, each run as its own process through the CLI's ``main()``.
 
-The commands sign in at the identity stand-in (conftest) and send every VBS request over HTTP
+The commands sign in at the identity stand-in (tests/helpers/identity_standin.py) and send every VBS request over HTTP
 to the real API; the tests read what the server then holds from the database.
 """
 
@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import REGION, USER, stored
+from tests.helpers.identity_standin import REGION, USER, stored
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -74,7 +74,7 @@ DAILY_OFF = {
 def policy_id(tenant) -> str:
     """A policy made on the server side (each CLI command is a process: make fewer of them)."""
     body = {"backup_policy_name": "nightly", "scheduled_policy": DAILY_OFF}
-    return str(BackupPolicyFactory(tenant=tenant, payload=body).pk)
+    return str(make_policy(tenant, payload=body).pk)
 
 
 def test_create_with_tags_stores_the_policy(openstack):
@@ -98,9 +98,9 @@ def test_a_refused_create_fails_with_the_servers_message(openstack):
 
 
 def test_list_shows_the_projects_policies(openstack, tenant, other_tenant):
-    BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="theirs"))
-    first = BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="first"))
-    BackupPolicyFactory(tenant=tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
+    first = make_policy(tenant, payload=valid_payload(backup_policy_name="first"))
+    make_policy(tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
     status, out, err = openstack("vbs", "policy", "list", "-f", "json")
     assert status == 0, err
     listed = json.loads(out)
@@ -162,8 +162,7 @@ def test_show_is_broken_in_the_client_itself(openstack, policy_id):
 
 def test_link_unlink_and_execute(openstack, tenant, policy_id):
     from policies.models import BackupTask, Volume
-
-    from ..runs.conftest import make_volumes
+    from tests.helpers.runs import make_volumes
 
     disks = [str(d.resource_id) for d in make_volumes(tenant, {"a.img": b"a", "b.img": b"b"})]
     status, _, err = openstack("vbs", "policy", "link", policy_id, "--volume", disks[0], "--volume", disks[1])

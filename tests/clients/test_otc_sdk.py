@@ -1,6 +1,6 @@
 """The OTC Python SDK (``otcextensions`` on ``openstacksdk``) against the live server.
 
-Every call goes over HTTP to the real API; only the identity catalog is a stand-in (conftest).
+Every call goes over HTTP to the real API; only the identity catalog is a stand-in (tests/helpers/identity_standin.py).
 What the server holds afterwards is read from the database, not from the SDK's own objects.
 """
 
@@ -8,9 +8,9 @@ import openstack.exceptions
 import pytest
 
 from policies.models import BackupPolicy
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import stored
+from tests.helpers.identity_standin import stored
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -54,7 +54,7 @@ def test_the_sdk_drops_the_fields_it_does_not_know_before_sending(vbs):
 
 
 def test_list_reads_every_policy_of_the_project_with_its_schedule_and_tags(vbs, tenant, other_tenant):
-    BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="theirs"))
+    make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
     first = create(vbs, name="first", tags=[{"key": "env", "value": "prod"}])
     create(vbs, name="second")
     listed = list(vbs.backup_policies())
@@ -111,7 +111,7 @@ def test_delete_removes_the_policy_and_a_second_delete_is_not_found(vbs):
 
 
 def test_another_projects_policy_cannot_be_touched(vbs, other_tenant):
-    theirs = BackupPolicyFactory(tenant=other_tenant, payload=valid_payload(backup_policy_name="theirs"))
+    theirs = make_policy(other_tenant, payload=valid_payload(backup_policy_name="theirs"))
     with pytest.raises(openstack.exceptions.NotFoundException):
         vbs.disable_policy(str(theirs.pk))
     with pytest.raises(openstack.exceptions.NotFoundException):
@@ -157,7 +157,7 @@ def test_without_an_identity_service_a_fixed_endpoint_and_token_work(
 
 @pytest.fixture
 def disks(tenant):
-    from ..runs.conftest import make_volumes
+    from tests.helpers.runs import make_volumes
 
     return make_volumes(tenant, {"disk-a.img": b"a" * 10, "disk-b.img": b"b" * 20})
 

@@ -31,8 +31,8 @@ from policies import runs
 from policies.domain import codes
 from policies.domain import volumes as volume_rules
 from policies.models import BackupPolicy, BackupTask, Volume
-
-from ..factories import BackupPolicyFactory, valid_payload
+from tests.helpers.factories import FixedIdPolicyFactory
+from tests.helpers.payloads import valid_payload
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -129,13 +129,13 @@ class World:
             BackupPolicy.objects.filter(pk=POLICY_ID).delete()
             # The tasks of the policies deleted meanwhile (each reset's included): a clean slate.
             BackupTask.objects.filter(tenant=self.tenant, policy__isnull=True).delete()
-            policy = BackupPolicyFactory(
+            policy = FixedIdPolicyFactory(
+                id=POLICY_ID,
                 tenant=self.tenant,
                 payload=valid_payload(
                     backup_policy_name="fuzz_world",
                     tags=[{"key": "env", "value": "prod"}, {"key": "action", "value": "x"}],
                 ),
-                id=POLICY_ID,
             )
             # Its volume (an execute then queues a run) and one finished run, whose job_id the
             # task list's links carry to its marker and job_id parameters.

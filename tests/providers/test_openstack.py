@@ -4,8 +4,7 @@ import pytest
 
 from policies.providers import ProviderError, ProviderTimeout, TransientProviderError
 from policies.providers.openstack import OpenStackProvider
-
-from .cinder_standin import PROJECT, Cinder, serve
+from tests.helpers.cinder_standin import PROJECT, Cinder, serve
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from django.core.management import CommandError, call_command
 
 from policies import runs, services, volumes
 from policies.models import Backup, Volume
-
-from .conftest import associate, daily_policy, make_volumes, write_volume
+from tests.helpers.runs import associate, daily_policy, make_volumes, write_volume
 
 pytestmark = pytest.mark.django_db
 

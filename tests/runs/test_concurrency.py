@@ -15,9 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from policies import runs
 from policies.domain import nextruns
 from policies.models import Backup, BackupTask
-
-from ..concurrency import in_parallel
-from .conftest import MONDAY, associate, daily_policy, make_volumes
+from tests.helpers.concurrency import in_parallel
+from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,7 @@ from policies import runs
 from policies.models import Backup, BackupTask, Volume
 from policies.providers import ProviderError, TransientProviderError
 from policies.providers.local import LocalProvider
-
-from .conftest import MONDAY, associate, daily_policy, write_volume
+from tests.helpers.runs import MONDAY, associate, daily_policy, write_volume
 
 pytestmark = pytest.mark.django_db
 

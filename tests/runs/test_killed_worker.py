@@ -9,9 +9,8 @@ from django.conf import settings
 
 from policies import runs, services, volumes
 from policies.models import Backup, BackupTask
-
-from ..worker_process import start_worker, stop, wait_until
-from .conftest import associate, daily_policy, make_volumes
+from tests.helpers.runs import associate, daily_policy, make_volumes
+from tests.helpers.worker_process import start_worker, stop, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,9 @@ import pytest
 
 from policies import runs
 from policies.models import AuditEvent, BackupTask
-
-from ..factories import BackupPolicyFactory, valid_payload
-from .conftest import associate
+from tests.helpers.payloads import valid_payload
+from tests.helpers.policies import make_policy
+from tests.helpers.runs import associate
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_ticks_through_the_spring_change_run_at_two_berlin_time_and_rebase_once(
         tags=[],
     )
     payload.pop("time_zone")
-    policy = BackupPolicyFactory(tenant=tenant, payload=payload, now=WINTER)
+    policy = make_policy(tenant, payload=payload, now=WINTER)
     associate(policy, two_volumes[:1])
     start = datetime(2027, 3, 21, tzinfo=UTC)
     policy.next_run_at = runs.first_run_from(policy, start)

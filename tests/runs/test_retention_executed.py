@@ -9,8 +9,7 @@ from django.conf import settings
 from policies import runs
 from policies.domain import retention
 from policies.models import Backup, BackupTask
-
-from .conftest import MONDAY, associate, daily_policy
+from tests.helpers.runs import MONDAY, associate, daily_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django_tasks_db.models import DBTaskResult
 from policies import runs, services, volumes
 from policies.domain.volumes import ResourceItem
 from policies.models import BackupPolicy, BackupTask
-
-from .conftest import MONDAY, associate, daily_policy
+from tests.helpers.runs import MONDAY, associate, daily_policy
 
 pytestmark = pytest.mark.django_db
 

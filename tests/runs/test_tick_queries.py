@@ -9,20 +9,25 @@ from django_tasks_db.models import DBTaskResult
 
 from policies import runs
 from policies.models import BackupTask
-
-from .conftest import MONDAY, associate, daily_policy, make_volumes
+from tests.helpers.factories import TenantFactory
+from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 
 Status = BackupTask.Status
 
 
-def _due_policies(tenant, count: int, start_time: str, prefix: str):
-    disks = make_volumes(tenant, {f"{prefix}-{index:02d}.img": b"x" * 64 for index in range(2 * count)})
+def _due_policies(count: int, start_time: str, prefix: str):
+    """``count`` due policies with two volumes each, each in a project of its own.
+
+    A project holds at most 10 policies, and the tick reads due policies whatever their project.
+    """
     policies = []
     for index in range(count):
+        tenant = TenantFactory(project_id=f"{prefix}-{index:02d}")
+        disks = make_volumes(tenant, {f"{prefix}-{index:02d}-{disk}.img": b"x" * 64 for disk in "ab"})
         policy = daily_policy(tenant, start_time=start_time)
-        associate(policy, disks[2 * index : 2 * index + 2])
+        associate(policy, disks)
         policies.append(policy)
     return policies
 
@@ -33,9 +38,9 @@ def _tick_queries(now) -> tuple[int, runs.TickResult]:
     return len(queries), result
 
 
-def test_the_queries_of_a_tick_do_not_grow_with_the_due_policies(tenant):
-    _due_policies(tenant, 2, "06:00", "few")
-    _due_policies(tenant, 20, "09:00", "many")
+def test_the_queries_of_a_tick_do_not_grow_with_the_due_policies():
+    _due_policies(2, "06:00", "few")
+    _due_policies(20, "09:00", "many")
 
     few, few_result = _tick_queries(MONDAY + timedelta(hours=6))
     many, many_result = _tick_queries(MONDAY + timedelta(hours=9))
@@ -46,10 +51,10 @@ def test_the_queries_of_a_tick_do_not_grow_with_the_due_policies(tenant):
     assert DBTaskResult.objects.count() == 44
 
 
-def test_the_queries_grow_only_per_batch_of_due_policies(tenant, monkeypatch):
+def test_the_queries_grow_only_per_batch_of_due_policies(monkeypatch):
     monkeypatch.setattr(runs, "TICK_BATCH", 4)
-    _due_policies(tenant, 4, "06:00", "one")  # one full batch, then an empty look
-    _due_policies(tenant, 8, "09:00", "two")  # two full batches, then an empty look
+    _due_policies(4, "06:00", "one")  # one full batch, then an empty look
+    _due_policies(8, "09:00", "two")  # two full batches, then an empty look
 
     one, _ = _tick_queries(MONDAY + timedelta(hours=6))
     two, result = _tick_queries(MONDAY + timedelta(hours=9))
@@ -59,9 +64,9 @@ def test_the_queries_grow_only_per_batch_of_due_policies(tenant, monkeypatch):
     assert 0 < per_batch <= 12, (one, two)
 
 
-def test_missed_runs_of_many_policies_are_recorded_in_bulk(tenant, settings):
+def test_missed_runs_of_many_policies_are_recorded_in_bulk(settings):
     settings.BACKUP_MISSED_RUN_WINDOW_MINUTES = 360
-    policies = _due_policies(tenant, 3, "00:00,12:00", "late")
+    policies = _due_policies(3, "00:00,12:00", "late")
 
     result = runs.scheduler_tick(now=MONDAY + timedelta(days=1, hours=15))
 
@@ -83,8 +88,8 @@ def test_missed_runs_of_many_policies_are_recorded_in_bulk(tenant, settings):
     assert DBTaskResult.objects.count() == 6
 
 
-def test_a_run_another_scheduler_stored_first_is_neither_counted_nor_queued_again(tenant):
-    policy, other = _due_policies(tenant, 2, "06:00", "race")
+def test_a_run_another_scheduler_stored_first_is_neither_counted_nor_queued_again():
+    policy, other = _due_policies(2, "06:00", "race")
     volume = policy.volumes.order_by("name").first()
     # Another scheduler stored (and queued) this run first; this tick still sees the policy due.
     theirs = runs.new_task(policy, volume, MONDAY + timedelta(hours=6))
@@ -102,8 +107,8 @@ def test_a_run_another_scheduler_stored_first_is_neither_counted_nor_queued_agai
     assert len(queued) == len(set(queued)) == 4
 
 
-def test_a_bulk_queued_task_runs_like_one_queued_alone(tenant):
-    (policy,) = _due_policies(tenant, 1, "06:00", "entry")
+def test_a_bulk_queued_task_runs_like_one_queued_alone():
+    (policy,) = _due_policies(1, "06:00", "entry")
     runs.scheduler_tick(now=MONDAY + timedelta(hours=6))
     alone = runs.new_task(policy, policy.volumes.first(), MONDAY + timedelta(days=9))
     alone.save(force_insert=True)

@@ -1,0 +1,41 @@
+"""Send requests over a real socket to pytest-django's ``live_server``, as a remote client does."""
+
+import http.client
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tests.helpers.api import assert_envelope
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    raw: bytes
+
+    @property
+    def body(self):
+        return json.loads(self.raw)
+
+    def error(self, status: int, code: str) -> dict:
+        assert self.status == status, (self.status, self.raw)
+        assert self.headers["Content-Type"].startswith("application/json")
+        return assert_envelope(status, self.body, code)
+
+
+def send(live_server, method: str, path: str, body=None, *, token=None, headers=None) -> Answer:
+    """Send one request on a new connection; never follow a redirect."""
+    address = urlsplit(live_server.url)
+    raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token is not None:
+        sent["X-Auth-Token"] = token
+    sent.update(headers or {})
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    try:
+        connection.request(method, path, body=raw, headers=sent)
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        connection.close()
