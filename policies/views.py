@@ -44,6 +44,14 @@ def _policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
     return policy
 
 
+def _tenant_and_policy_or_404(
+    request: HttpRequest, project_id: str, policy_id: str
+) -> tuple[Tenant, BackupPolicy]:
+    """The project and its policy that a policy page's path names (either unknown: 404)."""
+    tenant = _tenant_or_404(request, project_id)
+    return tenant, _policy_or_404(tenant, policy_id)
+
+
 def _list_url(tenant: Tenant) -> str:
     return reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
 
@@ -285,8 +293,7 @@ def policy_edit_preview_part(
 @login_required
 @vary_on_headers("HX-Request")
 def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
-    policy = _policy_or_404(tenant, policy_id)
+    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     current = policy.to_spec()
     now = timezone.now()
     if request.method == "POST":
@@ -319,8 +326,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
 @login_required
 @vary_on_headers("HX-Request")
 def policy_edit_preview(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
-    policy = _policy_or_404(tenant, policy_id)
+    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     form = PolicyForm(request.POST, now=timezone.now(), current=policy.to_spec())
     return _preview_response(request, tenant, form, policy)
 
@@ -329,8 +335,7 @@ def policy_edit_preview(request: HttpRequest, project_id: str, policy_id: str) -
 @login_required
 @vary_on_headers("HX-Request")
 def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
-    policy = _policy_or_404(tenant, policy_id)
+    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     if request.method == "POST":
         try:
             services.policy_delete(policy=policy, actor=services.Actor.dashboard(request.user))
@@ -355,8 +360,7 @@ STATUS_WORDS = {"ON": "on: it runs on schedule", "OFF": "off: it does not run un
 @vary_on_headers("HX-Request")
 def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
     """Turn a policy on or off: the same merge and refusals as an API client's modify of the status."""
-    tenant = _tenant_or_404(request, project_id)
-    policy = _policy_or_404(tenant, policy_id)
+    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     # The switch posts the status it turns to, not "toggle": a double submit cannot flip it back.
     problem = None
     try:

@@ -104,6 +104,11 @@ def nullable(schema: dict) -> dict:
     return {**schema, "nullable": True}
 
 
+def integer_in(bounds: tuple[int, int], **more) -> dict:
+    """An integer from ``bounds[0]`` to ``bounds[1]``, both included (a range of the contract)."""
+    return {"type": "integer", "minimum": bounds[0], "maximum": bounds[1], **more}
+
+
 UUID = {"type": "string", "format": "uuid"}
 CODE = {"type": "string", "pattern": r"^AutoBackup\.[0-9]{4}$"}
 # A policy's name and a tag's key; a tag's value may be empty.
@@ -196,6 +201,8 @@ POLICY_ID = OpenApiParameter(
     "not a UUID is 404 `AutoBackup.0205`.",
 )
 POLICY_PATH = [PROJECT_ID, POLICY_ID]
+# What every operation with ``policy_id`` in its path adds to its own 404 codes (see POLICY_ID).
+_UNKNOWN_POLICY = (codes.POLICY_NOT_FOUND,)
 
 # Every operation: the gate (401, 403), the protocol (404 for a path that matches no route,
 # 406, and 400 for what Django refuses before the API), 500, and 503 in an outage.
@@ -233,6 +240,8 @@ def operation(
     """``extend_schema`` for one operation: its success and every refusal with its codes."""
     if body_optional:
         OPTIONAL_BODIES.add(operation_id)
+    if POLICY_ID in parameters:
+        refusals = {**refusals, 404: (*refusals.get(404, ()), *_UNKNOWN_POLICY)}
     status, body, success_description = success
     codes: dict[int, tuple[str, ...]] = {status: tuple(c) for status, c in _COMMON.items()}
     if request is not None:

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from ...domain import codes, retention
 from .. import queries
-from .builders import POLICY_BODY_CODES, POLICY_PATH, PROJECT_ID, operation, ref
+from .builders import POLICY_BODY_CODES, POLICY_PATH, PROJECT_ID, integer_in, operation, ref
 
 FORECASTS = "forecasts (our extension)"
 # The years the forecasts answer for, as the start of a date: 1900 to 9000.
@@ -27,7 +27,7 @@ _BODY_400 = (
 NEXT_RUNS_PARAMETERS = [
     OpenApiParameter(
         "count",
-        {"type": "integer", "minimum": queries.COUNT_RANGE[0], "maximum": queries.COUNT_RANGE[1]},
+        integer_in(queries.COUNT_RANGE),
         OpenApiParameter.QUERY,
         description=f"How many runs, {queries.COUNT_RANGE[0]} to {queries.COUNT_RANGE[1]} "
         f"(default {queries.DEFAULT_COUNT}).",
@@ -57,7 +57,7 @@ RETENTION_PARAMETERS = [
     ),
     OpenApiParameter(
         "weeks",
-        {"type": "integer", "minimum": queries.WEEKS_RANGE[0], "maximum": queries.WEEKS_RANGE[1]},
+        integer_in(queries.WEEKS_RANGE),
         OpenApiParameter.QUERY,
         description=f"How many weeks, {queries.WEEKS_RANGE[0]} to {queries.WEEKS_RANGE[1]} "
         f"(default {retention.DEFAULT_WEEKS}).",
@@ -105,43 +105,47 @@ _RETENTION_ANSWER = {
     },
 }
 
-next_runs_preview = operation(
-    operation_id="previewNextRuns",
-    summary="Next runs of an unsaved policy",
-    description="The next runs of the policy this create body describes, in UTC, at the stored "
+
+def _forecast(*, name: str, what: str, preview: str, parameters: list, answer: dict, answered: str):
+    """The two routes of one forecast: ``preview`` for a create body (nothing saved), and the
+    same for a stored policy of the project (its ``name``, e.g. ``policyNextRuns``)."""
+    of_body = operation(
+        operation_id=f"preview{name}",
+        summary=f"{what} of an unsaved policy",
+        description=preview,
+        tag=FORECASTS,
+        request={"application/json": ref("BackupPolicyCreate")},
+        success=(200, answer, answered),
+        refusals={400: _BODY_400},
+        parameters=[PROJECT_ID, *parameters],
+    )
+    of_policy = operation(
+        operation_id=f"policy{name}",
+        summary=f"{what} of a stored policy",
+        description="As the preview route, for a policy of the project.",
+        tag=FORECASTS,
+        success=(200, answer, answered),
+        refusals={400: _QUERY},
+        parameters=[*POLICY_PATH, *parameters],
+    )
+    return of_body, of_policy
+
+
+next_runs_preview, policy_next_runs = _forecast(
+    name="NextRuns",
+    what="Next runs",
+    preview="The next runs of the policy this create body describes, in UTC, at the stored "
     "offset and (with `zone`) in the zone's real local time. Nothing is saved.",
-    tag=FORECASTS,
-    request={"application/json": ref("BackupPolicyCreate")},
-    success=(200, _NEXT_RUNS_ANSWER, "The next runs."),
-    refusals={400: _BODY_400},
-    parameters=[PROJECT_ID, *NEXT_RUNS_PARAMETERS],
+    parameters=NEXT_RUNS_PARAMETERS,
+    answer=_NEXT_RUNS_ANSWER,
+    answered="The next runs.",
 )
-policy_next_runs = operation(
-    operation_id="policyNextRuns",
-    summary="Next runs of a stored policy",
-    description="As the preview route, for a policy of the project.",
-    tag=FORECASTS,
-    success=(200, _NEXT_RUNS_ANSWER, "The next runs."),
-    refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
-    parameters=[*POLICY_PATH, *NEXT_RUNS_PARAMETERS],
-)
-retention_preview = operation(
-    operation_id="previewRetention",
-    summary="Retention simulation of an unsaved policy",
-    description="The backups the policy makes from `start` over `weeks` weeks, when each is "
+retention_preview, policy_retention = _forecast(
+    name="Retention",
+    what="Retention simulation",
+    preview="The backups the policy makes from `start` over `weeks` weeks, when each is "
     "deleted and why, and the steady state. Nothing is saved.",
-    tag=FORECASTS,
-    request={"application/json": ref("BackupPolicyCreate")},
-    success=(200, _RETENTION_ANSWER, "The simulation."),
-    refusals={400: _BODY_400},
-    parameters=[PROJECT_ID, *RETENTION_PARAMETERS],
-)
-policy_retention = operation(
-    operation_id="policyRetention",
-    summary="Retention simulation of a stored policy",
-    description="As the preview route, for a policy of the project.",
-    tag=FORECASTS,
-    success=(200, _RETENTION_ANSWER, "The simulation."),
-    refusals={400: _QUERY, 404: (codes.POLICY_NOT_FOUND,)},
-    parameters=[*POLICY_PATH, *RETENTION_PARAMETERS],
+    parameters=RETENTION_PARAMETERS,
+    answer=_RETENTION_ANSWER,
+    answered="The simulation.",
 )

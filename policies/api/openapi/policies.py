@@ -14,6 +14,7 @@ from .builders import (
     POLICY_PATH,
     PROJECT_ID,
     components,
+    integer_in,
     nullable,
     operation,
     ref,
@@ -49,14 +50,12 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
         # made of the examples is accepted with `frequency` as with `week_frequency`.
         "example": "00:00,12:00",
     },
-    "frequency": {
-        "type": "integer",
-        "minimum": contract.FREQUENCY_RANGE[0],
-        "maximum": contract.FREQUENCY_RANGE[1],
-        "description": "Run every N days (a JSON integer: `2.0` is refused). Wins over "
+    "frequency": integer_in(
+        contract.FREQUENCY_RANGE,
+        description="Run every N days (a JSON integer: `2.0` is refused). Wins over "
         "`week_frequency`; refused with `AutoBackup.0226` when the start times fall on different "
         "UTC days (a day shift).",
-    },
+    ),
     "week_frequency": {
         "type": "array",
         "minItems": 1,
@@ -65,13 +64,11 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
         "items": {"type": "string", "enum": list(contract.WEEKDAYS)},
         "description": "The **local** weekdays to run on; stored in week order SUN ... SAT.",
     },
-    "rentention_num": {
-        "type": "integer",
-        "minimum": contract.RETENTION_NUM_RANGE[0],
-        "maximum": contract.RETENTION_NUM_RANGE[1],
-        "description": "Backups kept (a JSON integer). Wins over `rentention_day`. The misspelling "
+    "rentention_num": integer_in(
+        contract.RETENTION_NUM_RANGE,
+        description="Backups kept (a JSON integer). Wins over `rentention_day`. The misspelling "
         "is the contract's.",
-    },
+    ),
     "rentention_day": {
         "type": "number",
         "minimum": contract.RETENTION_DAY_RANGE[0],
@@ -248,11 +245,7 @@ components(
                 "frequency": _SCHEDULE_FIELDS["frequency"],
                 "week_frequency": _SCHEDULE_FIELDS["week_frequency"],
                 "rentention_num": _SCHEDULE_FIELDS["rentention_num"],
-                "rentention_day": {
-                    "type": "integer",
-                    "minimum": contract.RETENTION_DAY_RANGE[0],
-                    "maximum": contract.RETENTION_DAY_RANGE[1],
-                },
+                "rentention_day": integer_in(contract.RETENTION_DAY_RANGE),
                 "remain_first_backup_of_curMonth": {"type": "string", "enum": ["Y", "N"]},
                 "status": {"type": "string", "enum": ["ON", "OFF"]},
             },
@@ -353,7 +346,6 @@ modify_policy = operation(
     success=(200, ref("BackupPolicyId"), "Changed (or nothing to change): the policy's ID."),
     refusals={
         400: (*POLICY_BODY_CODES, codes.TIME_ZONE),
-        404: (codes.POLICY_NOT_FOUND,),
         409: (codes.NAME_TAKEN,),
     },
     parameters=POLICY_PATH,
@@ -365,6 +357,6 @@ delete_policy = operation(
     description="Deletes the policy and its tags. No body is needed; one sent is ignored.",
     tag=POLICIES,
     success=(204, None, "Deleted; the answer has no body."),
-    refusals={404: (codes.POLICY_NOT_FOUND,)},
+    refusals={},
     parameters=POLICY_PATH,
 )

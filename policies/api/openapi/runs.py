@@ -38,6 +38,42 @@ _FAIL_ITEM = {
     },
 }
 
+
+def _resources(more: dict) -> dict:
+    """A body's ``resources``: one or more volumes, each a ``resource_id`` and ``more``."""
+    return {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "object",
+            "required": ["resource_id"],
+            "properties": {"resource_id": _RESOURCE_ID, **more},
+        },
+    }
+
+
+def _results(success: dict, description: str) -> dict:
+    """An in-band answer: the volumes done (each with every one of ``success``) and those failed."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["success_resources", "fail_resources"],
+        "properties": {
+            "success_resources": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": list(success),
+                    "properties": success,
+                },
+            },
+            "fail_resources": {"type": "array", "items": _FAIL_ITEM},
+        },
+        "description": description,
+    }
+
+
 components(
     {
         "AssociateBody": {
@@ -46,83 +82,40 @@ components(
             "required": ["backup_policy_id", "resources"],
             "properties": {
                 "backup_policy_id": {"type": "string", "minLength": 1},
-                "resources": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["resource_id"],
-                        "properties": {
-                            "resource_id": _RESOURCE_ID,
-                            "resource_type": {
-                                # Any JSON value: one other than "volume" fails in-band (200).
-                                "description": "`volume` (the default); another type fails in-band with "
-                                "`AutoBackup.0211`.",
-                            },
+                "resources": _resources(
+                    {
+                        "resource_type": {
+                            # Any JSON value: one other than "volume" fails in-band (200).
+                            "description": "`volume` (the default); another type fails in-band with "
+                            "`AutoBackup.0211`.",
                         },
-                    },
-                },
+                    }
+                ),
             },
         },
-        "AssociateResult": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["success_resources", "fail_resources"],
-            "properties": {
-                "success_resources": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["resource_id", "resource_type", "availability_zone", "os_vol_host_attr"],
-                        "properties": {
-                            "resource_id": UUID,
-                            "resource_type": {"type": "string", "enum": ["volume"]},
-                            "availability_zone": {"type": "string"},
-                            "os_vol_host_attr": {"type": "string"},
-                        },
-                    },
-                },
-                "fail_resources": {"type": "array", "items": _FAIL_ITEM},
+        "AssociateResult": _results(
+            {
+                "resource_id": UUID,
+                "resource_type": {"type": "string", "enum": ["volume"]},
+                "availability_zone": {"type": "string"},
+                "os_vol_host_attr": {"type": "string"},
             },
-            "description": "Partial success is reported here with 200: `AutoBackup.1400` unknown "
+            "Partial success is reported here with 200: `AutoBackup.1400` unknown "
             "volume, `AutoBackup.0206` a volume that cannot be backed up, `AutoBackup.0211` a "
             "`resource_type` other than `volume`.",
-        },
+        ),
         "DisassociateBody": {
             "type": "object",
             "additionalProperties": False,
             "required": ["resources"],
             "properties": {
-                "resources": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["resource_id"],
-                        "properties": {"resource_id": _RESOURCE_ID},
-                    },
-                }
+                "resources": _resources({}),
             },
         },
-        "DisassociateResult": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["success_resources", "fail_resources"],
-            "properties": {
-                "success_resources": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["resource_id"],
-                        "properties": {"resource_id": {"type": "string"}},
-                    },
-                },
-                "fail_resources": {"type": "array", "items": _FAIL_ITEM},
-            },
-            "description": "A volume the policy does not hold fails in-band with `AutoBackup.0208`.",
-        },
+        "DisassociateResult": _results(
+            {"resource_id": {"type": "string"}},
+            "A volume the policy does not hold fails in-band with `AutoBackup.0208`.",
+        ),
         "ExecuteBody": {
             "type": "object",
             "additionalProperties": False,
@@ -226,7 +219,6 @@ disassociate = operation(
     success=(200, ref("DisassociateResult"), "Each volume's outcome."),
     refusals={
         400: (*BODY_CODES, volume_rules.NO_RESOURCES, volume_rules.NO_RESOURCE_ID),
-        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )
@@ -243,7 +235,6 @@ execute = operation(
     success=(204, None, "Queued; the answer has no body."),
     refusals={
         400: (*BODY_CODES, volume_rules.NO_RESOURCES),
-        404: (codes.POLICY_NOT_FOUND,),
         409: (volume_rules.RUN_IN_PROGRESS,),
     },
     parameters=POLICY_PATH,
@@ -276,7 +267,7 @@ backup_tasks = operation(
     "`AutoBackup.0013`.",
     tag=RUNS,
     success=(200, ref("BackupTaskList"), "The tasks."),
-    refusals={400: (codes.QUERY_PARAM,), 404: (codes.POLICY_NOT_FOUND,)},
+    refusals={400: (codes.QUERY_PARAM,)},
     parameters=[*POLICY_PATH, *_TASK_QUERY],
 )
 

@@ -279,7 +279,7 @@ policy_tags = operation(
     description="The policy's tags in the order they were added.",
     tag=TAGS,
     success=(200, ref("PolicyTags"), "The policy's tags."),
-    refusals={404: (codes.POLICY_NOT_FOUND,)},
+    refusals={},
     parameters=POLICY_PATH,
 )
 
@@ -293,7 +293,6 @@ put_tag = operation(
     success=(204, None, "Stored; the answer has no body."),
     refusals={
         400: (*BODY_CODES, codes.TAG, codes.TAG_COUNT),
-        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )
@@ -301,7 +300,7 @@ put_tag = operation(
 _REMOVE_TAG = {
     "tag": TAGS,
     "success": (204, None, "Removed; the answer has no body."),
-    "refusals": {404: (codes.TAG_NOT_FOUND, codes.POLICY_NOT_FOUND)},
+    "refusals": {404: (codes.TAG_NOT_FOUND,)},
 }
 
 remove_tag = operation(
@@ -332,7 +331,6 @@ tag_action = operation(
     success=(204, None, "Done; the answer has no body."),
     refusals={
         400: (*BODY_CODES, codes.TAG_ACTION, codes.TAG, codes.TAG_COUNT),
-        404: (codes.POLICY_NOT_FOUND,),
     },
     parameters=POLICY_PATH,
 )
