@@ -113,7 +113,7 @@ def seed(folder: Path) -> dict:
     from policies.domain import contract, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
-    from tests.helpers.payloads import valid_payload
+    from tests.helpers.payloads import founding_payload, valid_payload
 
     user_model = get_user_model()
     now = timezone.now()
@@ -160,17 +160,7 @@ def seed(folder: Path) -> dict:
     browser.force_login(person)
     session = browser.cookies[settings.SESSION_COOKIE_NAME].value
     csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
-    form = form_data_from_payload(
-        valid_payload(
-            scheduled_policy={
-                "start_time": "22:00,00:00,02:00",
-                "week_frequency": ["MON"],
-                "rentention_num": 7,
-                "status": "ON",
-            },
-            time_zone="UTC+02:00",
-        )
-    )
+    form = form_data_from_payload(founding_payload())
     path = reverse("policies:policy_preview", args=[PREVIEW_PROJECT])
     cookie = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
     # The preview rows' data files are written once the server runs (prepare_previews): their

@@ -57,7 +57,7 @@ def main() -> None:
     from policies.domain import parse
     from policies.models import BackupPolicy
     from tests.helpers.factories import TenantFactory, UserFactory
-    from tests.helpers.payloads import valid_payload
+    from tests.helpers.payloads import founding_payload, valid_payload
 
     call_command("migrate", verbosity=0)
     print(f"database: {django.db.connection.vendor}  rounds: {ROUNDS}")
@@ -95,17 +95,7 @@ def main() -> None:
 
         browser = Client(HTTP_HOST="localhost")
         browser.force_login(user)
-        data = form_data_from_payload(
-            valid_payload(
-                scheduled_policy={
-                    "start_time": "22:00,00:00,02:00",
-                    "week_frequency": ["MON"],
-                    "rentention_num": 7,
-                    "status": "ON",
-                },
-                time_zone="UTC+02:00",
-            )
-        )
+        data = form_data_from_payload(founding_payload())
         _report(
             "dashboard: htmx preview (UTC+02:00, 3 times)",
             _time(lambda: browser.post(preview_url, data, HTTP_HX_REQUEST="true")),

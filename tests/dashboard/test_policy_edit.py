@@ -12,23 +12,13 @@ from policies.domain import codes, parse, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.factories import MembershipFactory, TenantFactory
-from tests.helpers.payloads import valid_payload
+from tests.helpers.payloads import founding_payload, valid_payload
 from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
 # The contract's founding example, as the create form's helpers fill it in (see form_data).
-NIGHTLY = valid_payload(
-    backup_policy_name="nightly",
-    scheduled_policy={
-        "start_time": "22:00,00:00,02:00",
-        "week_frequency": ["MON"],
-        "rentention_num": 7,
-        "status": "ON",
-    },
-    time_zone="UTC+02:00",
-    tags=[{"key": "env", "value": "prod"}],
-)
+NIGHTLY = founding_payload(backup_policy_name="nightly", tags=[{"key": "env", "value": "prod"}])
 
 
 def policy_url(name, policy):

@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 
 from tests.helpers.dashboard import HTMX, url
-from tests.helpers.payloads import schedule_payload, valid_payload
+from tests.helpers.payloads import founding_payload, founding_schedule, schedule_payload, valid_payload
 from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
@@ -15,15 +15,9 @@ pytestmark = pytest.mark.django_db
 def test_the_list_shows_each_policy_in_local_time_and_in_utc(member, tenant):
     make_policy(
         tenant,
-        payload=valid_payload(
+        payload=founding_payload(
             backup_policy_name="nightly",
-            scheduled_policy={
-                "start_time": "22:00,00:00,02:00",
-                "week_frequency": ["MON"],
-                "rentention_num": 7,
-                "status": "OFF",
-            },
-            time_zone="UTC+02:00",
+            scheduled_policy=founding_schedule(status="OFF"),
             tags=[{"key": "env", "value": "prod"}],
         ),
     )

@@ -10,7 +10,7 @@ from policies import services
 from policies.domain import codes, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import error_items, form_data, input_tag, url
-from tests.helpers.payloads import valid_payload
+from tests.helpers.payloads import founding_payload, valid_payload
 from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
@@ -27,17 +27,7 @@ def edit_url(policy):
 @pytest.fixture
 def tagged(tenant):
     """The founding example (what form_data fills in) with three tags."""
-    payload = valid_payload(
-        backup_policy_name="nightly",
-        scheduled_policy={
-            "start_time": "22:00,00:00,02:00",
-            "week_frequency": ["MON"],
-            "rentention_num": 7,
-            "status": "ON",
-        },
-        time_zone="UTC+02:00",
-        tags=TAGS,
-    )
+    payload = founding_payload(backup_policy_name="nightly", tags=TAGS)
     return make_policy(tenant, payload=payload)
 
 

@@ -8,15 +8,10 @@ the refusal in the API's order (empty: accepted).
 from http import HTTPStatus
 
 from policies.domain import codes as error_codes
-from tests.helpers.payloads import schedule_payload, valid_payload
+from tests.helpers.payloads import founding_schedule, schedule_payload, valid_payload
 from tests.helpers.policies import make_policy
 
-BERLIN_WEEK = {
-    "start_time": "22:00,00:00,02:00",
-    "week_frequency": ["MON"],
-    "rentention_num": 7,
-    "status": "ON",
-}
+BERLIN_WEEK = founding_schedule()
 EVERY_3_DAYS = {"start_time": "20:00,21:00", "frequency": 3, "rentention_day": 30, "status": "ON"}
 
 

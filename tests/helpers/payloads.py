@@ -20,6 +20,22 @@ def valid_payload(**overrides) -> dict:
     return payload
 
 
+def founding_schedule(**changes) -> dict:
+    """The founding example's schedule: Mondays 22:00, 00:00 and 02:00 local, 7 backups kept."""
+    return {
+        "start_time": "22:00,00:00,02:00",
+        "week_frequency": ["MON"],
+        "rentention_num": 7,
+        "status": "ON",
+        **changes,
+    }
+
+
+def founding_payload(**overrides) -> dict:
+    """Return the founding example at UTC+02:00 as a create body; ``overrides`` replace top-level keys."""
+    return valid_payload(**{"scheduled_policy": founding_schedule(), "time_zone": "UTC+02:00", **overrides})
+
+
 def schedule_payload(**schedule_fields) -> dict:
     """Return a valid body whose ``scheduled_policy`` is exactly ``schedule_fields``."""
     return valid_payload(scheduled_policy=schedule_fields)
