@@ -130,6 +130,12 @@ class PolicyRow:
         last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
         return last.status if last else None
 
+    @property
+    def last_run_words(self) -> str:
+        """The last run's status in words ("Succeeded"); the list keeps the API's code in a tooltip."""
+        status = self.last_run_status
+        return RUN_STATUS_WORDS.get(status, status or "")
+
     @classmethod
     def of(cls, policy: BackupPolicy) -> "PolicyRow":
         return cls(policy, policy.to_spec(tags=list(policy.tags.all())))

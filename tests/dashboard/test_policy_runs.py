@@ -125,6 +125,8 @@ def test_the_list_shows_each_policys_volume_count_and_last_run(member, tenant, n
 
     assert '1<span class="visually-hidden"> volumes of nightly' in body
     assert "status-execute_success" in body
+    # The person reads the status in words; the API's code stays in the tooltip.
+    assert 'title="EXECUTE_SUCCESS">Succeeded</span>' in body
 
 
 @pytest.mark.parametrize(
