@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.helpers.dashboard import HTMX, form_data, url
-from tests.helpers.payloads import valid_payload
+from tests.helpers.payloads import founding_schedule, valid_payload
 from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
@@ -148,12 +148,7 @@ def test_the_edit_form_shows_the_forecast_of_the_stored_policy(member, tenant, f
     policy = make_policy(
         tenant,
         payload=valid_payload(
-            scheduled_policy={
-                "start_time": "01:00",
-                "week_frequency": ["MON"],
-                "rentention_num": 7,
-                "status": "ON",
-            },
+            scheduled_policy=founding_schedule(start_time="01:00"),
             time_zone="UTC+01:00",
             tags=[],
         ),
@@ -167,12 +162,7 @@ def test_the_edit_form_shows_the_forecast_of_the_stored_policy(member, tenant, f
 def test_the_list_shows_each_policy_s_next_run_in_local_time(member, tenant, frozen):
     payload = valid_payload(
         backup_policy_name="berlin",
-        scheduled_policy={
-            "start_time": "01:00",
-            "week_frequency": ["MON"],
-            "rentention_num": 7,
-            "status": "ON",
-        },
+        scheduled_policy=founding_schedule(start_time="01:00"),
         time_zone="UTC+01:00",
     )
     make_policy(tenant, payload=payload)

@@ -7,7 +7,7 @@ import pytest
 
 from policies import runs
 from policies.models import AuditEvent, BackupTask
-from tests.helpers.payloads import valid_payload
+from tests.helpers.payloads import founding_schedule, valid_payload
 from tests.helpers.policies import make_policy
 from tests.helpers.runs import associate
 
@@ -20,12 +20,7 @@ WINTER = datetime(2027, 1, 10, 12, tzinfo=UTC)
 def test_ticks_through_the_spring_change_run_at_two_berlin_time_and_rebase_once(tenant, two_volumes):
     payload = valid_payload(
         backup_policy_name="berlin",
-        scheduled_policy={
-            "start_time": "01:00",
-            "week_frequency": ["MON"],
-            "rentention_num": 7,
-            "status": "ON",
-        },
+        scheduled_policy=founding_schedule(start_time="01:00"),
         time_zone_name="Europe/Berlin",
         tags=[],
     )

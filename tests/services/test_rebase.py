@@ -12,7 +12,7 @@ from policies import services
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.concurrency import in_parallel
 from tests.helpers.factories import TenantFactory
-from tests.helpers.payloads import valid_payload
+from tests.helpers.payloads import founding_schedule, valid_payload
 from tests.helpers.policies import make_policy
 
 WINTER = datetime(2027, 1, 10, 12, tzinfo=UTC)
@@ -25,13 +25,7 @@ BEFORE_LAST_WINTER_RUN = datetime(2027, 3, 22, 0, 59, tzinfo=UTC)
 def berlin_monday_two(tenant, name="berlin", **schedule):
     payload = valid_payload(
         backup_policy_name=name,
-        scheduled_policy={
-            "start_time": "01:00",
-            "week_frequency": ["MON"],
-            "rentention_num": 7,
-            "status": "ON",
-            **schedule,
-        },
+        scheduled_policy=founding_schedule(start_time="01:00", **schedule),
         time_zone_name="Europe/Berlin",
         tags=[],
     )
