@@ -25,7 +25,7 @@ run: install
 		trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Production: one worker and the scheduler, in the foreground (run one per machine; README).
+# Production: one worker and the scheduler, in the foreground (docs/operations.md, "Workers").
 worker: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py worker
@@ -64,7 +64,7 @@ test-postgres: install
 	@test -n "$$TEST_POSTGRES_URL" || { echo "set TEST_POSTGRES_URL=postgresql://user:pass@host/db" >&2; exit 2; }
 	DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser" -p no:cacheprovider
 
-# In-process micro benchmarks, then wrk against gunicorn (docs/performance.md; needs wrk).
+# In-process micro benchmarks, wrk against make serve's stack (needs wrk), then the scheduler (docs/performance.md).
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
 	$(BIN)/python -m tests.benchmarks.load
