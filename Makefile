@@ -29,7 +29,7 @@ run: install
 		trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Production: one worker and the scheduler, in the foreground (run one per machine; README).
+# Production: one worker and the scheduler, in the foreground (docs/operations.md, "Workers").
 worker: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py worker
@@ -76,7 +76,7 @@ test-postgres: install
 test-python: install
 	$(BIN)/pytest -n $(JOBS) -m "not browser" -p no:cacheprovider
 
-# In-process micro benchmarks, then wrk against gunicorn (docs/performance.md; needs wrk).
+# In-process micro benchmarks, wrk against make serve's stack (needs wrk), then the scheduler (docs/performance.md).
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
 	$(BIN)/python -m tests.benchmarks.load

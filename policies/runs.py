@@ -8,7 +8,7 @@ PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and the queue 
 task (django-tasks-db) is written in that same transaction. Time is an argument (``now``), so a
 week of schedule can be played in a second.
 
-The decisions (docs/api.md, "Runs"):
+The decisions (docs/api.md, "Volumes and runs"):
 - A run is fired if it is at most ``BACKUP_MISSED_RUN_WINDOW_MINUTES`` late (360 by default):
   a scheduler that was down fires the latest missed run once, late; every older missed run (at
   most ``SKIP_RECORD_LIMIT`` instants per policy and tick) is recorded as ``SKIP``.

@@ -206,7 +206,7 @@ def run_in_progress_problem() -> codes.Problem:
     )
 
 
-# --- The backup tasks query (4.4) ------------------------------------------------------------
+# --- The backup tasks query ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
