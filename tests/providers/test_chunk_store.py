@@ -97,7 +97,8 @@ def test_a_backup_reads_back_byte_for_byte_with_the_volumes_sha256(tmp_path, sto
         assert stream.read() == data
     result = chunks.verify_backup(store / "a.index", store_root=store)
     assert result.ok
-    assert result.sha256 == stats.sha256
+    assert (result.sha256, result.chunks_sha256) == (stats.sha256, stats.chunks_sha256)
+    assert chunks.verify_backup(store / "a.index", store_root=store, whole=True).ok
 
 
 def test_a_backup_reads_from_an_open_descriptor_without_moving_it(tmp_path, store):
@@ -222,13 +223,34 @@ def test_a_truncated_chunk_is_written_again_by_the_next_backup_of_the_same_data(
     assert every_index_is_whole(store) == ["a.index", "b.index"]
 
 
-def test_an_index_whose_chunks_disagree_with_its_whole_digest_fails_verification(tmp_path, store):
-    volume = make_volume(tmp_path / "disk.img", 4)
-    backup(volume, store, "a")
-    body = json.loads((store / "a.index").read_bytes())
+def reorder_chunks(store: Path, name: str, *, recompute: bool) -> None:
+    body = json.loads((store / name).read_bytes())
     body["chunks"][0], body["chunks"][1] = body["chunks"][1], body["chunks"][0]
-    (store / "a.index").write_text(json.dumps(body))
-    assert not chunks.verify_backup(store / "a.index", store_root=store).whole_matches
+    if recompute:
+        index = chunks.Index(
+            body["chunk_size"], body["size"], body["sha256"], [tuple(c) for c in body["chunks"]]
+        )
+        body["chunks_sha256"] = index.chunks_sha256
+    (store / name).write_text(json.dumps(body))
+
+
+def test_an_index_whose_chunk_list_was_changed_is_refused(tmp_path, store):
+    backup(make_volume(tmp_path / "disk.img", 4), store, "a")
+    reorder_chunks(store, "a.index", recompute=False)
+    with pytest.raises(chunks.BadIndex, match="does not match its chunks_sha256"):
+        chunks.verify_backup(store / "a.index", store_root=store)
+    with pytest.raises(chunks.BadIndex, match="does not match its chunks_sha256"):
+        restored(store, "a")
+
+
+def test_a_chunk_list_rewritten_with_its_checksum_differs_from_the_recorded_one_and_fails_the_whole_digest(
+    tmp_path, store
+):
+    stats = backup(make_volume(tmp_path / "disk.img", 4), store, "a")
+    reorder_chunks(store, "a.index", recompute=True)
+    assert chunks.verify_backup(store / "a.index", store_root=store).chunks_sha256 != stats.chunks_sha256
+    whole = chunks.verify_backup(store / "a.index", store_root=store, whole=True)
+    assert (whole.whole_checked, whole.whole_matches, whole.ok) == (True, False, False)
     with pytest.raises(chunks.CorruptBackup, match="SHA-256 does not match"):
         restored(store, "a")
 
@@ -237,12 +259,14 @@ def test_an_index_whose_chunks_disagree_with_its_whole_digest_fails_verification
 
 
 def good_index_body() -> dict:
+    listed = [("b" * 64, 4), ("c" * 64, 2)]
     return {
         "format": chunks.FORMAT,
         "chunk_size": 4,
         "size": 6,
         "sha256": "a" * 64,
-        "chunks": [["b" * 64, 4], ["c" * 64, 2]],
+        "chunks": [list(entry) for entry in listed],
+        "chunks_sha256": chunks.Index(4, 6, "a" * 64, listed).chunks_sha256,
     }
 
 
@@ -261,6 +285,8 @@ def good_index_body() -> dict:
         ({"size": -1}, "positive integers"),
         ({"chunk_size": True}, "positive integers"),
         ({"format": "other/1"}, "format"),
+        ({"chunks_sha256": "d" * 64}, "does not match its chunks_sha256"),
+        ({"sha256": "e" * 64}, "does not match its chunks_sha256"),
     ],
 )
 def test_an_index_is_refused_unless_every_name_and_size_is_well_formed(change, problem):
