@@ -37,6 +37,7 @@ This module knows nothing of Django, projects or settings: the caller passes pat
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -63,6 +64,10 @@ INDEX_SUFFIX = ".index"
 # writer by this much: file times are set by the kernel's coarse clock (or a file server's),
 # which may lag the clock a writer read its start time from.
 GC_MARGIN_SECONDS = 300.0
+# A volume's metadata is trusted to say "unchanged" only when its last change is older than the
+# backup's start by this much: a write in the same tick of a coarse file clock as the backup's
+# look would leave the times as they were (git's "racy clean" case).
+SETTLED_SECONDS = 2.0
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _TMP_PREFIX = ".tmp-"
@@ -99,6 +104,7 @@ class BackupStats:
     chunks_written: int
     bytes_written: int
     chunk_size: int
+    from_parent: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,8 @@ class Index:
     size: int
     sha256: str
     chunks: list[tuple[str, int]]
+    # The source's (device, inode, size, mtime_ns, ctime_ns) when it was read, if they had settled.
+    source: tuple[int, int, int, int, int] | None = None
 
     @property
     def chunks_sha256(self) -> str:
@@ -367,11 +375,18 @@ def write_backup(
     chunk_size: int = CHUNK_SIZE,
     workers: int = _WORKERS,
     progress: Callable[[int], None] | None = None,
+    parent: str | os.PathLike[str] | None = None,
 ) -> BackupStats:
     """Store the volume read from ``source`` (an open descriptor, or a path) as a new backup.
 
     ``progress`` is called with the bytes read so far after each chunk; whatever it raises (a
     deadline passed) stops the backup, and no index is written. ``index_path`` must not exist.
+
+    ``parent``, the index of the previous backup of the same volume file, lets an unchanged file
+    go unread, as restic does: when the file's device, inode, size, mtime and ctime are those
+    recorded in the parent (recorded only once they had settled, and unchanged while it was
+    read), the new index names the parent's chunks, each found whole and refreshed first. A
+    process can set a file's mtime but not its ctime, and any write moves both.
     """
     if chunk_size <= 0:
         raise ValueError("chunk_size must be positive")
@@ -391,8 +406,34 @@ def write_backup(
             else:
                 source_fd = source
             try:
-                with _lease(store):
-                    stats, index = _write_chunks(store, source_fd, chunk_size, workers, progress)
+                with _lease(store) as started:
+                    before = os.fstat(source_fd)
+                    reused = (
+                        None
+                        if parent is None
+                        else _reuse_parent(store, parent, source_fd, before, chunk_size)
+                    )
+                    if reused is not None:
+                        index = reused
+                        stats = BackupStats(
+                            size=index.size,
+                            sha256=index.sha256,
+                            chunks_sha256=index.chunks_sha256,
+                            chunks=len(index.chunks),
+                            chunks_written=0,
+                            bytes_written=0,
+                            chunk_size=chunk_size,
+                            from_parent=True,
+                        )
+                    else:
+                        stats, index = _write_chunks(store, source_fd, chunk_size, workers, progress)
+                        settled = (
+                            stat.S_ISREG(before.st_mode)
+                            and max(before.st_mtime, before.st_ctime) < started - SETTLED_SECONDS
+                            and _fingerprint(os.fstat(source_fd)) == _fingerprint(before)
+                        )
+                        if settled:
+                            index = dataclasses.replace(index, source=_fingerprint(before))
                     _write_index(folder_fd, name, index)
             finally:
                 if own_fd is not None:
@@ -400,6 +441,28 @@ def write_backup(
         finally:
             os.close(folder_fd)
     return stats
+
+
+def _fingerprint(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _reuse_parent(
+    store: _Store, parent: str | os.PathLike[str], source_fd: int, before: os.stat_result, chunk_size: int
+) -> Index | None:
+    """Return the parent's index for the new backup if the source is unchanged and every chunk is there."""
+    try:
+        index = _load_index(store, parent)
+    except ChunkStoreError:
+        return None
+    if index.source is None or index.source != _fingerprint(before) or index.chunk_size != chunk_size:
+        return None
+    for digest, length in dict(index.chunks).items():
+        if not _refresh_chunk(store, digest, length):
+            return None
+    if _fingerprint(os.fstat(source_fd)) != index.source:
+        return None
+    return index
 
 
 def _exists(name: str, dir_fd: int) -> bool:
@@ -514,8 +577,8 @@ def _write_chunks(
     return stats, index
 
 
-def _put_chunk(store: _Store, digest: str, data: memoryview) -> bool:
-    """Make the chunk ``digest`` present and fresh; return True when it had to be written."""
+def _refresh_chunk(store: _Store, digest: str, length: int) -> bool:
+    """Return True when the chunk is present with its size, after making its time now."""
     folder = store.subdir(digest)
     # Shared with other writers, exclusive with the collector: between finding the chunk and
     # refreshing its time, the collector cannot remove it.
@@ -523,15 +586,22 @@ def _put_chunk(store: _Store, digest: str, data: memoryview) -> bool:
         try:
             fd = os.open(digest, _READ_FLAGS, dir_fd=folder)
         except FileNotFoundError:
-            pass
-        else:
-            try:
-                info = os.fstat(fd)
-                if stat.S_ISREG(info.st_mode) and info.st_size == len(data):
-                    os.utime(fd)
-                    return False
-            finally:
-                os.close(fd)
+            return False
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_size == length:
+                os.utime(fd)
+                return True
+            return False
+        finally:
+            os.close(fd)
+
+
+def _put_chunk(store: _Store, digest: str, data: memoryview) -> bool:
+    """Make the chunk ``digest`` present and fresh; return True when it had to be written."""
+    if _refresh_chunk(store, digest, len(data)):
+        return False
+    folder = store.subdir(digest)
     # Absent, or the wrong size (a truncated chunk is replaced, which repairs every backup naming it).
     tmp = f"{_TMP_PREFIX}{digest}-{secrets.token_hex(4)}"
     fd = os.open(tmp, _NEW_FLAGS, 0o600, dir_fd=folder)
@@ -562,6 +632,7 @@ def _write_index(folder_fd: int, name: str, index: Index) -> None:
             "sha256": index.sha256,
             "chunks": [[digest, length] for digest, length in index.chunks],
             "chunks_sha256": index.chunks_sha256,
+            "source": None if index.source is None else list(index.source),
         },
         separators=(",", ":"),
     ).encode()
@@ -624,7 +695,18 @@ def parse_index(body: bytes) -> Index:
         parsed.append((digest, length))
     if sum(length for _, length in parsed) != size:
         raise BadIndex("the index's chunk sizes do not add up to its size")
-    index = Index(chunk_size=chunk_size, size=size, sha256=whole, chunks=parsed)
+    source = data.get("source")
+    if source is not None and not (
+        isinstance(source, list) and len(source) == 5 and all(map(_is_int, source))
+    ):
+        raise BadIndex("the index's source is not five integers")
+    index = Index(
+        chunk_size=chunk_size,
+        size=size,
+        sha256=whole,
+        chunks=parsed,
+        source=None if source is None else (source[0], source[1], source[2], source[3], source[4]),
+    )
     if data.get("chunks_sha256") != index.chunks_sha256:
         raise BadIndex("the index's chunk list does not match its chunks_sha256")
     return index

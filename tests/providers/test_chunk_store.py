@@ -165,6 +165,66 @@ def test_a_backup_does_not_replace_an_existing_index(tmp_path, store):
     assert restored(store, "a") == volume.read_bytes()
 
 
+# -- an unchanged volume file need not be read (a parent backup given)
+
+
+@pytest.fixture
+def settled_at_once(monkeypatch):
+    """Trust a file's times at once: the tests' volumes are written a moment before their backup."""
+    monkeypatch.setattr(chunks, "SETTLED_SECONDS", -60.0)
+
+
+def test_an_unchanged_volume_with_its_parent_given_is_not_read(tmp_path, store, settled_at_once):
+    volume = make_volume(tmp_path / "disk.img", 10)
+    first = backup(volume, store, "a")
+    reads = []
+    again = backup(volume, store, "b", parent=store / "a.index", progress=reads.append)
+    assert (again.from_parent, again.bytes_written, reads) == (True, 0, [])
+    assert (again.sha256, again.chunks_sha256) == (first.sha256, first.chunks_sha256)
+    assert restored(store, "b") == volume.read_bytes()
+
+
+@pytest.mark.parametrize("change", ["content, mtime put back", "replaced by another file", "grown"])
+def test_a_changed_volume_is_read_in_full_even_with_its_parent_given(
+    tmp_path, store, settled_at_once, change
+):
+    volume = make_volume(tmp_path / "disk.img", 10)
+    backup(volume, store, "a")
+    before = volume.stat()
+    time.sleep(0.05)  # lets the file clock tick, so the change's ctime differs from the first look's
+    if change == "content, mtime put back":
+        change_chunks(volume, [4])
+        os.utime(volume, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif change == "replaced by another file":
+        data = bytearray(volume.read_bytes())
+        data[5] ^= 1
+        (tmp_path / "new.img").write_bytes(bytes(data))
+        (tmp_path / "new.img").replace(volume)
+    else:
+        with open(volume, "ab") as grown:
+            grown.write(b"more")
+    again = backup(volume, store, "b", parent=store / "a.index")
+    assert not again.from_parent
+    assert again.chunks_written == 1
+    assert restored(store, "b") == volume.read_bytes()
+
+
+def test_a_volume_changed_just_before_its_backup_is_read_in_full_next_time(tmp_path, store):
+    volume = make_volume(tmp_path / "disk.img", 4)
+    backup(volume, store, "a")
+    assert index_of(store, "a").source is None
+    assert not backup(volume, store, "b", parent=store / "a.index").from_parent
+
+
+def test_a_parent_missing_a_chunk_is_not_trusted(tmp_path, store, settled_at_once):
+    volume = make_volume(tmp_path / "disk.img", 4)
+    backup(volume, store, "a")
+    chunk_path(store, index_of(store, "a").chunks[2][0]).unlink()
+    again = backup(volume, store, "b", parent=store / "a.index")
+    assert (again.from_parent, again.chunks_written) == (False, 1)
+    assert every_index_is_whole(store) == ["a.index", "b.index"]
+
+
 # -- corruption is found and named
 
 
