@@ -14,14 +14,15 @@ Layout of a store root (the caller chooses the root and where under it the index
 
 What holds, whatever fails when:
 
-- An index is renamed into place only after every chunk it names is durable (each chunk file
-  and each chunk folder fsynced), itself fsynced first: a writer killed at any point leaves no
-  index naming a missing chunk, only unreferenced chunks and ``.tmp-`` files the garbage
-  collector removes.
+- An index is linked into place (never over another) only after every chunk it names is
+  durable (each chunk file and each chunk folder fsynced), itself fsynced first: a writer killed
+  at any point leaves no index naming a missing chunk, only unreferenced chunks and ``.tmp-``
+  files the garbage collector removes.
 - The volume is read once. A reader thread fills buffers, the calling thread hashes the whole
   volume and a pool hashes and writes each chunk, on the same buffers (hashlib releases the GIL
   on large buffers). A chunk already in the store is not written again; a chunk written is
-  checked once, by hashing the very buffer that is written, never read back.
+  checked once, by hashing the very buffer that is written, never read back. Given the
+  previous backup of the same file, an unchanged file is not read at all (``write_backup``).
 - Every path inside the store is opened relative to a folder opened with ``O_NOFOLLOW``, and
   every file with ``O_NOFOLLOW``; a chunk's path comes only from a digest this module computed or
   from an index whose every name was checked to be 64 hexadecimal digits.
