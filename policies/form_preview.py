@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .domain import offsets, parse, specs, words, zones
-from .domain.forecast import PolicyForecast, policy_forecast
+from policies.domain import words
+from policies.domain.contract import parse, specs
+from policies.domain.forecast import PolicyForecast, policy_forecast
+from policies.domain.schedule import offsets, zones
 
 if TYPE_CHECKING:
     from .form_reading import Zone

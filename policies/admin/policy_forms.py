@@ -24,8 +24,9 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, model_to_dict
 from django.utils import timezone
 
+from policies.domain.contract import codes, parse, specs
+
 from .. import services
-from ..domain import codes, parse, specs
 from ..form_input import json_number
 from ..models import BackupPolicy, PolicyTag
 from ..problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence

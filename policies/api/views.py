@@ -17,8 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.domain.contract import codes, parse, tag_query
+
 from .. import selectors, services
-from ..domain import codes, parse, tag_query
 from ..models import BackupPolicy, Tenant
 from . import schema
 from .errors import ContractError

@@ -1,11 +1,13 @@
-"""The core's next runs (policies.domain.nextruns): weekdays, every N days, month ends, offsets, named zones."""
+"""The core's next runs (policies.domain.schedule.nextruns): weekdays, every N days, month ends, offsets, named zones."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.domain import nextruns, offsets, parse, specs, timeline, words
+from policies.domain import words
+from policies.domain.contract import parse, specs
+from policies.domain.schedule import nextruns, offsets, timeline
 
 
 def spec(

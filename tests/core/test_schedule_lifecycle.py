@@ -2,10 +2,10 @@
 
 import pytest
 
-from policies.domain import codes as error_codes
-from policies.domain import parse, specs
-from policies.domain.parse import parse_policy, parse_policy_update, parse_tag_action, parse_tag_body
-from policies.domain.specs import Tag
+from policies.domain.contract import codes as error_codes
+from policies.domain.contract import parse, specs
+from policies.domain.contract.parse import parse_policy, parse_policy_update, parse_tag_action, parse_tag_body
+from policies.domain.contract.specs import Tag
 from tests.helpers.payloads import schedule_payload, valid_payload
 
 

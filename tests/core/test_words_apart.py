@@ -8,12 +8,25 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from policies.domain import longrun, nextruns, retention, words, zones
+from policies.domain import words
+from policies.domain.retention import simulation
+from policies.domain.retention.steady import SteadyState
+from policies.domain.schedule import nextruns, zones
 
 DOMAIN = Path(words.__file__).parent
 
 
-@pytest.mark.parametrize("module", ["nextruns", "zones", "longrun", "forecast", "timeline", "localtimes"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "schedule/nextruns",
+        "schedule/zones",
+        "retention/steady",
+        "forecast",
+        "schedule/timeline",
+        "schedule/localtimes",
+    ],
+)
 def test_a_maths_module_does_not_import_the_words(module):
     tree = ast.parse((DOMAIN / f"{module}.py").read_text())
     imported = {
@@ -23,7 +36,7 @@ def test_a_maths_module_does_not_import_the_words(module):
 
 
 @pytest.mark.parametrize(
-    "value_type", [nextruns.NextRun, retention.Backup, longrun.SteadyState, zones.LocalTimeChange]
+    "value_type", [nextruns.NextRun, simulation.Backup, SteadyState, zones.LocalTimeChange]
 )
 def test_a_value_object_has_no_property_that_speaks(value_type):
     speaking = [
@@ -50,7 +63,7 @@ def test_each_word_filter_is_the_core_function_of_the_same_name():
 
 def test_a_template_says_a_duration_as_the_api_does():
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    steady = longrun.SteadyState(at, at, 2, 1, 60, 120, 90, at, at)
+    steady = SteadyState(at, at, 2, 1, 60, 120, 90, at, at)
     rendered = Template("{% load forecast_words %}{{ steady|steady_gap_words }}").render(
         Context({"steady": steady})
     )

@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from . import check
-from .check import MISSING, Checked, collect
-from .codes import (
+from policies.domain.contract import check
+from policies.domain.contract.check import MISSING, Checked, collect
+from policies.domain.contract.codes import (
     BAD_FIELD,
     BODY_EMPTY,
     FREQUENCY,
@@ -28,7 +28,7 @@ from .codes import (
     kind_of_shown,
     sort_problems,
 )
-from .contract import (
+from policies.domain.contract.limits import (
     FREQUENCY_RANGE,
     MAX_TAGS,
     MINUTES_PER_DAY,
@@ -36,11 +36,17 @@ from .contract import (
     SCHEDULE_FIELDS,
     TOP_LEVEL_FIELDS,
 )
-from .localtimes import zone_offsets_ahead
-from .offsets import format_minutes, format_offset, has_day_shift, local_minute, utc_day_shift
-from .specs import TAG_ACTIONS, ParseResult, PolicySpec, Tag, TagAction
-from .values import describe, show
-from .words import DAY_SHIFT_WORDS
+from policies.domain.contract.specs import TAG_ACTIONS, ParseResult, PolicySpec, Tag, TagAction
+from policies.domain.contract.values import describe, show
+from policies.domain.schedule.localtimes import zone_offsets_ahead
+from policies.domain.schedule.offsets import (
+    format_minutes,
+    format_offset,
+    has_day_shift,
+    local_minute,
+    utc_day_shift,
+)
+from policies.domain.words import DAY_SHIFT_WORDS
 
 
 def parse_policy(body: Any, *, now: datetime | None = None, stored_zone: bool = False) -> ParseResult:

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .offsets import format_minutes
+from policies.domain.schedule.offsets import format_minutes
 
 if TYPE_CHECKING:
-    from .nextruns import NextRun
+    from policies.domain.schedule.nextruns import NextRun
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .contract import MINUTES_PER_DAY, MINUTES_PER_WEEK, OFFSET_MINUTES, OFFSET_RANGE, WEEKDAYS
-from .values import show
+from policies.domain.contract.limits import (
+    MINUTES_PER_DAY,
+    MINUTES_PER_WEEK,
+    OFFSET_MINUTES,
+    OFFSET_RANGE,
+    WEEKDAYS,
+)
+from policies.domain.contract.values import show
 
 if TYPE_CHECKING:
-    from .specs import PolicySpec
+    from policies.domain.contract.specs import PolicySpec
 
 _OFFSET = re.compile(r"UTC([+-])([0-9]{2}):([0-9]{2})")
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from . import localtimes
-from .specs import PolicySpec
-from .timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
-from .zones import LocalTimeChange, offset_changes
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.schedule import localtimes
+from policies.domain.schedule.timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
+from policies.domain.schedule.zones import LocalTimeChange, offset_changes
 
 # How far ahead the dashboard and the API look for a zone's offset changes.
 CHANGES_HORIZON_DAYS = 366

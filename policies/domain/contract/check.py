@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from .codes import (
+from policies.domain.contract.codes import (
     BAD_FIELD,
     FREQUENCY,
     NAME_CHARS,
@@ -30,7 +30,7 @@ from .codes import (
     Problem,
     kind_of_shown,
 )
-from .contract import (
+from policies.domain.contract.limits import (
     MAX_TAGS,
     NAME_MAX,
     RETENTION_DAY_RANGE,
@@ -39,10 +39,10 @@ from .contract import (
     TAG_VALUE_MAX,
     WEEKDAYS,
 )
-from .localtimes import iana_zone_names, zone_offsets_ahead
-from .offsets import format_minutes, format_offset, local_minute, parse_offset
-from .specs import Tag
-from .values import char_name, describe, field_name_shown, is_int, show
+from policies.domain.contract.specs import Tag
+from policies.domain.contract.values import char_name, describe, field_name_shown, is_int, show
+from policies.domain.schedule.localtimes import iana_zone_names, zone_offsets_ahead
+from policies.domain.schedule.offsets import format_minutes, format_offset, local_minute, parse_offset
 
 # Only ASCII: Python's \w and \d would also accept letters and digits of other scripts.
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]*")

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from .contract import MINUTES_PER_WEEK
-from .longrun import SteadyState, steady_state
-from .rule import Rule
-from .specs import PolicySpec
-from .timeline import ONE_DAY, RunCalendar, ZoneRunCalendar, minute_ceil, utc_at
-from .words import OFF_NOTE, explain, rule_words
+from policies.domain.contract.limits import MINUTES_PER_WEEK
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.retention.rule import Rule
+from policies.domain.retention.steady import SteadyState, steady_state
+from policies.domain.schedule.timeline import ONE_DAY, RunCalendar, ZoneRunCalendar, minute_ceil, utc_at
+from policies.domain.words import OFF_NOTE, explain, rule_words
 
 # --- Retention --------------------------------------------------------------------------------
 
