@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from policies.domain.contract import codes, limits, parse, specs
+from policies.domain.contract import codes, limits, parse, specs, tag_bodies
 from policies.domain.contract.changes import audit_changes
 from policies.domain.schedule import localtimes
 
@@ -214,7 +214,7 @@ def policy_update(*, policy: BackupPolicy, spec: specs.PolicySpec, actor: Actor)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
             if len(spec.tags) > limits.MAX_TAGS:
-                raise TagLimitExceeded(parse.tag_count_problem(len(spec.tags)))
+                raise TagLimitExceeded(tag_bodies.tag_count_problem(len(spec.tags)))
             changed = _store_change(current, before, spec)
             if changed:
                 _record(actor, AuditEvent.Action.CHANGE, current, before, spec)
@@ -312,7 +312,7 @@ def _change_tags(policy: BackupPolicy, actor: Actor, change) -> BackupPolicy:
         before = current.to_spec()
         tags = list(change(list(before.tags)))
         if len(tags) > limits.MAX_TAGS:
-            raise TagLimitExceeded(parse.tag_count_problem(len(tags)))
+            raise TagLimitExceeded(tag_bodies.tag_count_problem(len(tags)))
         if tags != list(before.tags):
             PolicyTag.objects.filter(policy=current).delete()
             _store_tags(current, tags)
@@ -337,7 +337,7 @@ def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> Backup
 
     def change(tags: list[specs.Tag]) -> list[specs.Tag]:
         if not any(tag.key == key for tag in tags):
-            raise TagNotFound(parse.tag_not_found_problem(key, (tag.key for tag in tags)))
+            raise TagNotFound(tag_bodies.tag_not_found_problem(key, (tag.key for tag in tags)))
         return [tag for tag in tags if tag.key != key]
 
     return _change_tags(policy, actor, change)

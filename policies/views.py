@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from policies.domain import words
 from policies.domain.contract import limits, specs
 from policies.domain.schedule import localtimes, nextruns, offsets
+from policies.domain.schedule.instants import NextRun
 
 from . import live_preview, selectors, services, volumes
 from .form_mapping import form_data_from_payload
@@ -116,7 +117,7 @@ class PolicyRow:
         )
 
     @property
-    def next_run(self) -> nextruns.NextRun | None:
+    def next_run(self) -> NextRun | None:
         """The next run, None when the policy is off: computed from the spec in hand, no query."""
         return nextruns.next_run(self.spec, start=timezone.now())
 

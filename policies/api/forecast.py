@@ -13,6 +13,7 @@ from policies.domain import words
 from policies.domain.contract import parse, specs
 from policies.domain.retention import simulation, steady
 from policies.domain.schedule import nextruns, offsets
+from policies.domain.schedule.instants import NextRun
 
 from . import queries
 from .openapi import forecasts as described
@@ -29,7 +30,7 @@ def _params(request: Request) -> dict[str, list[str]]:
     return dict(request.query_params.lists())
 
 
-def _run_json(run: nextruns.NextRun) -> dict:
+def _run_json(run: NextRun) -> dict:
     body = {"utc": _when(run.utc), "local": _when(run.local)}
     if run.zone_local is not None:
         body["zone_local"] = _when(run.zone_local)

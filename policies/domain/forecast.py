@@ -9,8 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from policies.domain.contract.specs import PolicySpec
-from policies.domain.retention.simulation import DEFAULT_WEEKS, RetentionForecast, simulate_retention
-from policies.domain.schedule.nextruns import NextRun, local_time_changes, next_runs
+from policies.domain.retention.results import RetentionForecast
+from policies.domain.retention.simulation import DEFAULT_WEEKS, simulate_retention
+from policies.domain.schedule.instants import NextRun
+from policies.domain.schedule.nextruns import local_time_changes, next_runs
 from policies.domain.schedule.timeline import require_aware, schedule_tz
 from policies.domain.schedule.zones import LocalTimeChange
 

@@ -12,13 +12,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from policies.domain.contract.limits import MINUTES_PER_DAY, WEEKDAYS
-from policies.domain.schedule.offsets import Run, format_minutes, format_offset, runs_of_day, utc_week
+from policies.domain.schedule.offsets import format_minutes, format_offset
+from policies.domain.schedule.week import Run, runs_of_day, utc_week
 
 if TYPE_CHECKING:
     from policies.domain.contract.specs import PolicySpec
-    from policies.domain.retention.simulation import Backup, RetentionForecast, SimulatedBackup
+    from policies.domain.retention.results import Backup, RetentionForecast, SimulatedBackup
     from policies.domain.retention.steady import SteadyState
-    from policies.domain.schedule.nextruns import NextRun
+    from policies.domain.schedule.instants import NextRun
     from policies.domain.schedule.timeline import RunCalendar
     from policies.domain.schedule.zones import LocalTimeChange
 

@@ -7,7 +7,7 @@ import pytest
 
 from policies import services
 from policies.domain import words
-from policies.domain.contract import codes, limits, parse
+from policies.domain.contract import codes, limits, parse, tag_bodies
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.admin import add_data, admin_url, errors_at, page_data, set_tags
 from tests.helpers.factories import TenantFactory
@@ -372,7 +372,7 @@ def test_a_tag_refused_by_the_service_rolls_back_the_policy_change(admin_client,
     events = AuditEvent.objects.count()
 
     def refuse(*args, **kwargs):
-        raise services.TagLimitExceeded(parse.tag_count_problem(11))
+        raise services.TagLimitExceeded(tag_bodies.tag_count_problem(11))
 
     monkeypatch.setattr(services, "_record", refuse)
     data = change_data(admin_client, policy, status="OFF")

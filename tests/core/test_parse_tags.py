@@ -3,7 +3,7 @@
 import pytest
 
 from policies import services
-from policies.domain.contract import codes, limits, parse
+from policies.domain.contract import codes, limits, parse, tag_bodies
 from tests.helpers.payloads import valid_payload
 
 TAG_LISTS = [
@@ -20,7 +20,7 @@ TAG_LISTS = [
 @pytest.mark.parametrize("tags", TAG_LISTS)
 def test_tags_alone_get_the_tags_and_problems_of_a_create_body(tags):
     created = parse.parse_policy(valid_payload(tags=tags))
-    alone, problems = parse.parse_tags(tags)
+    alone, problems = tag_bodies.parse_tags(tags)
     assert problems == created.problems
     if created.ok:
         assert alone == created.spec.tags

@@ -11,7 +11,8 @@ from policies.domain.contract import limits
 from policies.domain.contract.decode import BodyError, decode_body
 from policies.domain.contract.parse import parse_policy
 from policies.domain.contract.specs import PolicySpec, Tag
-from policies.domain.schedule.offsets import has_day_shift, runs_of_day, utc_week
+from policies.domain.schedule.offsets import has_day_shift
+from policies.domain.schedule.week import runs_of_day, utc_week
 from policies.domain.schedule.zones import offset_changes, zone_offset_minutes
 from tests.helpers.payloads import valid_payload
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from policies import services
-from policies.domain.contract import codes, parse
+from policies.domain.contract import codes, tag_bodies
 from policies.domain.contract.changes import ordered_changes
 from policies.domain.contract.parse import parse_policy, parse_policy_update
 from policies.domain.contract.specs import Tag
@@ -150,7 +150,7 @@ def test_tag_remove_and_unknown_key(policy, actor):
 
 
 def batch(body):
-    action, problems = parse.parse_tag_action(body)
+    action, problems = tag_bodies.parse_tag_action(body)
     assert not problems
     return action
 
