@@ -536,6 +536,52 @@ def test_gc_during_a_backup_never_removes_a_chunk_that_backup_reuses(tmp_path, s
     assert every_index_is_whole(store) == ["b.index"]
 
 
+def lock_is_free(store: Path, kind: int) -> bool:
+    fd = os.open(store / "lock", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_the_collector_removes_chunks_only_under_the_stores_lock_taken_exclusively(
+    tmp_path, store, monkeypatch
+):
+    backup(make_volume(tmp_path / "disk.img", 3), store, "a")
+    chunks.delete_index(store / "a.index", store_root=store)
+    age(all_chunks(store), 86400)
+    seen = []
+    real_unlink = os.unlink
+
+    def unlink(name, *, dir_fd=None):
+        seen.append(lock_is_free(store, fcntl.LOCK_SH))
+        real_unlink(name, dir_fd=dir_fd)
+
+    monkeypatch.setattr(chunks.os, "unlink", unlink)
+    assert chunks.collect_garbage(store).chunks_removed == 3
+    assert seen == [False, False, False]
+
+
+def test_a_writer_refreshes_a_chunk_it_reuses_under_the_stores_lock_taken_shared(
+    tmp_path, store, monkeypatch
+):
+    volume = make_volume(tmp_path / "disk.img", 3)
+    backup(volume, store, "a")
+    seen = []
+    real_utime = os.utime
+
+    def utime(fd, *args, **kwargs):
+        seen.append((lock_is_free(store, fcntl.LOCK_SH), lock_is_free(store, fcntl.LOCK_EX)))
+        real_utime(fd, *args, **kwargs)
+
+    monkeypatch.setattr(chunks.os, "utime", utime)
+    backup(volume, store, "b")
+    assert seen == [(True, False)] * 3
+
+
 # -- a writer killed at any point leaves no index naming a missing chunk
 
 
