@@ -225,6 +225,16 @@ def test_a_parent_missing_a_chunk_is_not_trusted(tmp_path, store, settled_at_onc
     assert every_index_is_whole(store) == ["a.index", "b.index"]
 
 
+def test_deleting_an_index_leaves_its_chunks_to_the_collector_and_a_missing_one_is_no_error(tmp_path, store):
+    backup(make_volume(tmp_path / "disk.img", 2), store, "a")
+    chunks.delete_index(store / "a.index", store_root=store)
+    chunks.delete_index(store / "a.index", store_root=store)
+    assert not (store / "a.index").exists()
+    assert len(all_chunks(store)) == 2
+    with pytest.raises(chunks.ChunkStoreError, match="not inside the chunk store"):
+        chunks.delete_index(tmp_path / "a.index", store_root=store)
+
+
 # -- corruption is found and named
 
 
