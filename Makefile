@@ -89,11 +89,13 @@ test-postgres: install
 test-python: install
 	$(BIN)/pytest -n $(JOBS) -m "not browser" -p no:cacheprovider
 
-# In-process micro benchmarks, wrk against make serve's stack (needs wrk), then the scheduler (docs/performance.md).
+# In-process micro benchmarks, wrk against make serve's stack (needs wrk), the scheduler, then the
+# chunk store beside cp (BENCH_RESTIC=1 adds restic) (docs/performance.md).
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
 	$(BIN)/python -m tests.benchmarks.load
 	$(BIN)/python -m tests.benchmarks.scheduler
+	$(BIN)/python -m tests.benchmarks.store
 
 clean:
 	rm -rf .venv .venv-* .pytest_cache .ruff_cache .pytest-db-* test-artifacts
