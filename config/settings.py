@@ -255,6 +255,10 @@ LOCAL_COPY_BYTES_PER_SECOND = env_int("LOCAL_COPY_BYTES_PER_SECOND", 0) or None
 OPENSTACK_CLOUDS = dict(item.split("=", 1) for item in env_list("OPENSTACK_CLOUDS", []) if "=" in item)
 # One backup may take this long before it is EXECUTE_TIMEOUT.
 BACKUP_TIMEOUT_SECONDS = env_int("BACKUP_TIMEOUT_SECONDS", 3600)
+# A RUNNING task's lease is its timeout plus this grace; past it, the sweep takes the task back.
+BACKUP_LEASE_GRACE_SECONDS = env_int("BACKUP_LEASE_GRACE_SECONDS", 120)
+# A worker tries to claim or record a backup this long while the database is unreachable.
+BACKUP_DB_RETRY_SECONDS = env_int("BACKUP_DB_RETRY_SECONDS", 600)
 # A transient provider failure is tried again, this many attempts in all, this far apart.
 BACKUP_MAX_ATTEMPTS = env_int("BACKUP_MAX_ATTEMPTS", 3)
 BACKUP_RETRY_DELAY_SECONDS = env_int("BACKUP_RETRY_DELAY_SECONDS", 30)
