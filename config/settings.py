@@ -248,6 +248,8 @@ if BACKUP_PROVIDER not in {"local", "openstack"}:
 # are verified copies under LOCAL_BACKUP_ROOT/<project_id>/.
 LOCAL_VOLUME_ROOT = Path(os.environ.get("LOCAL_VOLUME_ROOT", BASE_DIR / "var" / "volumes"))
 LOCAL_BACKUP_ROOT = Path(os.environ.get("LOCAL_BACKUP_ROOT", BASE_DIR / "var" / "backups"))
+# local: a backup that would leave less than this free on the backup disk is refused before it starts.
+LOCAL_BACKUP_MIN_FREE_BYTES = env_int("LOCAL_BACKUP_MIN_FREE_BYTES", 1024**3)
 # An optional limit of the local copy rate (bytes per second), to spare a shared disk.
 LOCAL_COPY_BYTES_PER_SECOND = env_int("LOCAL_COPY_BYTES_PER_SECOND", 0) or None
 # openstack: the clouds.yaml cloud of each project ("project_id=cloud,..."), else OS_CLOUD or
