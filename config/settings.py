@@ -261,6 +261,9 @@ BACKUP_TIMEOUT_SECONDS = env_int("BACKUP_TIMEOUT_SECONDS", 3600)
 BACKUP_LEASE_GRACE_SECONDS = env_int("BACKUP_LEASE_GRACE_SECONDS", 120)
 # A worker tries to claim or record a backup this long while the database is unreachable.
 BACKUP_DB_RETRY_SECONDS = env_int("BACKUP_DB_RETRY_SECONDS", 600)
+# The bytes of backups one project may hold (0: no limit); a backup that would pass it is refused
+# before it starts, so that one project cannot fill the store every project writes to.
+BACKUP_PROJECT_LIMIT_BYTES = env_int("BACKUP_PROJECT_LIMIT_BYTES", 0)
 # A transient provider failure is tried again, this many attempts in all, this far apart.
 BACKUP_MAX_ATTEMPTS = env_int("BACKUP_MAX_ATTEMPTS", 3)
 BACKUP_RETRY_DELAY_SECONDS = env_int("BACKUP_RETRY_DELAY_SECONDS", 30)

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from .domain import nextruns, retention
@@ -78,7 +78,7 @@ def lease_length() -> timedelta:
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
-def with_database_retry(action, *, what: str, sleep=time.sleep):
+def with_database_retry(action, *, what: str, sleep=None):
     """Run ``action()``; while the database is unreachable, try again with backoff, then give up.
 
     Between tries the broken connection is closed, so that the next try opens a fresh one. Only
@@ -94,7 +94,7 @@ def with_database_retry(action, *, what: str, sleep=time.sleep):
                 raise
             logger.warning("database unreachable while %s (%s); trying again in %.1f s", what, exc, pause)
             connection.close()
-            sleep(pause)
+            (sleep or time.sleep)(pause)
             pause = min(pause * 2, 10.0)
 
 
@@ -390,6 +390,12 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             task, attempt, status=Status.EXECUTE_FAIL, message=message, finished_at=clock(), lease_until=None
         )
         return Status.EXECUTE_FAIL
+    refusal = _storage_limit_refusal(task, volume)
+    if refusal:
+        _settle(
+            task, attempt, status=Status.EXECUTE_FAIL, message=refusal, finished_at=clock(), lease_until=None
+        )
+        return Status.EXECUTE_FAIL
     deadline = time.monotonic() + settings.BACKUP_TIMEOUT_SECONDS
     try:
         made = provider.create_backup(project_id, volume.locator, name, deadline=deadline)
@@ -431,6 +437,21 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             what=f"applying the retention of policy {task.policy_id}",
         )
     return Status.EXECUTE_SUCCESS
+
+
+def _storage_limit_refusal(task: BackupTask, volume: Volume) -> str:
+    """Why the project may not take this backup (its backups would pass its storage limit), or ""."""
+    limit = settings.BACKUP_PROJECT_LIMIT_BYTES
+    if not limit:
+        return ""
+    used = Backup.objects.filter(tenant_id=task.tenant_id).aggregate(total=Sum("size_bytes"))["total"] or 0
+    needed = round(volume.size_gib * 1024**3)
+    if used + needed <= limit:
+        return ""
+    return (
+        f"refused: the project's backups hold {used} bytes of its {limit}-byte storage limit, and this "
+        f"backup of {volume.name} needs {needed} more; delete backups or shorten retention"
+    )
 
 
 def _record_backup(task: BackupTask, attempt: int, volume: Volume, provider, made, finished) -> bool:

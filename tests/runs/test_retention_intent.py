@@ -9,7 +9,7 @@ from django.conf import settings
 from policies import runs, services, volumes
 from policies.domain.volumes import ResourceItem
 from policies.models import Backup, BackupTask
-from tests.helpers.runs import MONDAY, associate, daily_policy
+from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +137,38 @@ def test_orphan_retention_leaves_alone_the_backups_a_policy_still_holds(tenant, 
 
     assert runs.retain_orphaned_backups(now=MONDAY + timedelta(days=30)) == 0
     assert Backup.objects.count() == 1
+
+
+def test_a_backup_that_would_pass_the_projects_storage_limit_is_refused_before_it_starts(
+    tenant, two_volumes, settings
+):
+    settings.BACKUP_PROJECT_LIMIT_BYTES = 8000  # disk-a is 5000 bytes: room for one backup
+    policy = daily_policy(tenant, status="OFF")
+    associate(policy, two_volumes[:1])
+    press_run_now(policy, MONDAY)
+
+    [task] = volumes.policy_execute(
+        policy=policy, actor=services.Actor.command(), now=MONDAY + timedelta(hours=1)
+    )
+    assert runs.execute_task(task.pk) == Status.EXECUTE_FAIL
+
+    task.refresh_from_db()
+    assert "refused: the project's backups hold 5000 bytes of its 8000-byte storage limit" in task.message
+    assert Backup.objects.count() == 1
+    assert len(list(Path(settings.LOCAL_BACKUP_ROOT).rglob("autobk_*"))) == 1
+
+
+def test_another_projects_backups_do_not_count_toward_a_projects_limit(
+    tenant, other_tenant, two_volumes, settings
+):
+    settings.BACKUP_PROJECT_LIMIT_BYTES = 8000
+    policy = daily_policy(tenant, status="OFF")
+    associate(policy, two_volumes[:1])
+    other = daily_policy(other_tenant, status="OFF")
+
+    associate(other, make_volumes(other_tenant, {"b.img": b"b" * 7000}))
+    press_run_now(other, MONDAY)
+
+    press_run_now(policy, MONDAY)  # succeeds: tenant-a holds nothing yet
+
+    assert Backup.objects.filter(tenant=tenant).count() == 1
