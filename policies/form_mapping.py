@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .domain import offsets
+from policies.domain.schedule import offsets
 
 
 def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:

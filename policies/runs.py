@@ -8,7 +8,7 @@ PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and the queue 
 task (django-tasks-db) is written in that same transaction. Time is an argument (``now``), so a
 week of schedule can be played in a second.
 
-The decisions (docs/api.md, "Runs"):
+The decisions (docs/api.md, "Volumes and runs"):
 - A run is fired if it is at most ``BACKUP_MISSED_RUN_WINDOW_MINUTES`` late (360 by default):
   a scheduler that was down fires the latest missed run once, late; every older missed run (at
   most ``SKIP_RECORD_LIMIT`` instants per policy and tick) is recorded as ``SKIP``.
@@ -44,7 +44,9 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from .domain import nextruns, retention
+from policies.domain.retention import simulation
+from policies.domain.schedule import nextruns
+
 from .models import Backup, BackupPolicy, BackupTask, Volume
 from .providers import ProviderError, ProviderTimeout, TransientProviderError, get_provider
 
@@ -623,7 +625,7 @@ def _retain(backups, spec, *, now: datetime, provider) -> int:
             backup.pk,
             backup.locator,
         )
-    keeps = retention.retention_keeps(spec, [backup.taken_at for backup in present], now=now)
+    keeps = simulation.retention_keeps(spec, [backup.taken_at for backup in present], now=now)
     gone = [backup for backup, kept in zip(present, keeps, strict=True) if not kept]
     for backup in gone:
         # The file first: a crash between leaves a row whose file is gone (deleted again next

@@ -110,7 +110,7 @@ def seed(folder: Path) -> dict:
     from django.utils import timezone
 
     from policies import services
-    from policies.domain import contract, parse
+    from policies.domain.contract import limits, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
     from tests.helpers.payloads import founding_payload, valid_payload
@@ -142,7 +142,7 @@ def seed(folder: Path) -> dict:
 
     listed = tenants_with_tokens("bench-list", LIST_TENANTS)
     for tenant, _ in listed:
-        for index in range(contract.MAX_POLICIES_PER_TENANT):
+        for index in range(limits.MAX_POLICIES_PER_TENANT):
             payload = valid_payload(
                 backup_policy_name=f"listed_{index}",
                 tags=[{"key": f"key{n}", "value": f"value{n}"} for n in range(index % 4)],

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from policies import runs, services, volumes
-from policies.domain.volumes import ResourceItem
+from policies.domain.contract.volumes import ResourceItem
 from policies.models import Backup, BackupTask
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 

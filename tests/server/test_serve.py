@@ -39,7 +39,7 @@ def production_env(folder: Path, **extra: str) -> dict[str, str]:
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        # Plain HTTP on loopback; behind a TLS proxy this stays on (README, "Configuration").
+        # Plain HTTP on loopback; behind a TLS proxy this stays on (docs/operations.md, "Settings").
         DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"sqlite:///{folder / 'serve.sqlite3'}",
         DJANGO_STATIC_ROOT=str(folder / "static"),
