@@ -156,6 +156,7 @@ class TickResult:
     swept: int = 0
     rebased: int = 0
     queued_ids: list[uuid.UUID] = field(default_factory=list)
+    unplanned: list[uuid.UUID] = field(default_factory=list)
 
 
 def _missed_window() -> timedelta:
@@ -257,9 +258,20 @@ def enqueue_many(tasks: list[BackupTask]) -> None:
 def _fire_batch(policies: list[BackupPolicy], now: datetime, result: TickResult) -> None:
     """Store the due runs of a batch of locked policies, queue the new ones, move their next runs."""
     tasks: list[BackupTask] = []
+    planned_policies = []
     for policy in policies:
-        planned, policy.next_run_at = _plan_policy(policy, now)
+        try:
+            planned, next_run_at = _plan_policy(policy, now)
+        except Exception:
+            # One policy that cannot be planned (a stored value no reading accepts) waits, logged
+            # at each tick; the other policies' runs go on.
+            logger.exception("the runs of policy %s could not be planned; it is left due", policy.pk)
+            result.unplanned.append(policy.pk)
+            continue
+        policy.next_run_at = next_run_at
+        planned_policies.append(policy)
         tasks += planned
+    policies = planned_policies
     inserted = _insert_many(tasks)
     fired = []
     for task in tasks:
@@ -296,6 +308,7 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             due = list(
                 BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=BackupPolicy.Status.ON, next_run_at__lte=now)
+                .exclude(pk__in=result.unplanned)
                 .order_by("next_run_at", "pk")
                 .prefetch_related("volumes")[:TICK_BATCH]
             )

@@ -13,7 +13,7 @@ from policies import runs, services, volumes
 from policies.management.commands.worker import Scheduler
 from policies.models import Backup, BackupTask, Volume
 from tests.helpers.api import ContractClient
-from tests.helpers.runs import associate, daily_policy, make_volumes
+from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,28 @@ def test_associating_an_unknown_id_beside_an_odd_file_answers_in_band(tenant, to
 
     assert response.status_code == 200
     assert [item["resource_id"] for item in response.json()["fail_resources"]] == [unknown]
+
+
+def test_a_policy_that_cannot_be_planned_waits_and_the_others_run(
+    tenant, other_tenant, two_volumes, monkeypatch
+):
+    broken = daily_policy(tenant)
+    associate(broken, two_volumes[:1])
+    healthy = daily_policy(other_tenant)
+    associate(healthy, make_volumes(other_tenant, {"b.img": b"b"}))
+    real = runs._plan_policy
+
+    def plan(policy, now):
+        if policy.pk == broken.pk:
+            raise ValueError("a stored value no reading accepts")
+        return real(policy, now)
+
+    monkeypatch.setattr(runs, "_plan_policy", plan)
+
+    result = runs.scheduler_tick(now=MONDAY)
+
+    assert result.unplanned == [broken.pk]
+    assert BackupTask.objects.filter(policy=healthy).count() == 1
+    assert not BackupTask.objects.filter(policy=broken).exists()
+    broken.refresh_from_db()
+    assert broken.next_run_at == MONDAY  # still due: planned again at the next tick
