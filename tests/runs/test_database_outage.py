@@ -89,6 +89,15 @@ def test_workers_survive_a_database_outage_and_record_the_copy_made_during_it(se
         server.start()
 
         wait_until(lambda: succeeded(server) == 1, timeout=180, what="the copy to be recorded")
+        # The schedulers tick again: a policy made due now is moved on to its next run.
+        server.query(
+            "UPDATE policies_backuppolicy SET status = 'ON', next_run_at = now() - interval '1 second' RETURNING 1"
+        )
+        wait_until(
+            lambda: server.query("SELECT next_run_at > now() FROM policies_backuppolicy") == [(True,)],
+            timeout=180,
+            what="a scheduler tick after the outage",
+        )
         [(locator, sha256)] = server.query("SELECT locator, sha256 FROM policies_backup")
         assert (Path(settings.LOCAL_BACKUP_ROOT) / locator).read_bytes() == CONTENT
         assert sha256

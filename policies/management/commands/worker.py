@@ -33,7 +33,10 @@ class Scheduler(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopping.is_set():
-                close_old_connections()
+                try:
+                    close_old_connections()
+                except Exception:  # closing a connection the database dropped may fail too
+                    logger.exception("closing the scheduler's old database connection failed")
                 self.failures = 0 if self.step() else self.failures + 1
                 self.stopping.wait(self.pause())
         finally:
