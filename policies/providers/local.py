@@ -361,7 +361,10 @@ def _check_restore_target(to: Path) -> None:
 
 def _write_aside(source: int, to: Path, *, expected: str, what: str) -> int:
     """Copy ``source`` into a new file beside ``to``; rename it over ``to`` only if its SHA-256 is ``expected``."""
-    folder = os.open(to.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        folder = os.open(to.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ProviderError(f"cannot write into {to.parent}: {exc.strerror}") from exc
     with _opened(folder):
         aside = f".{to.name}.restore-{secrets.token_hex(4)}"
         digest = hashlib.sha256()

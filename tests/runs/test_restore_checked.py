@@ -2,6 +2,8 @@
 
 import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from django.core.management import CommandError, call_command
 from policies import runs, services, volumes
 from policies.models import Backup
 from tests.helpers.runs import associate, daily_policy, make_volumes
+from tests.helpers.worker_process import ROOT, database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +130,39 @@ def test_a_hard_linked_path_is_refused(backup, tmp_path, target):
 def test_an_unknown_name_is_refused(backup, target):
     with pytest.raises(CommandError, match="no backup 'autobk_nope'"):
         restore("autobk_nope", target)
+
+
+def test_a_path_in_a_missing_folder_is_refused_with_a_message(backup, tmp_path):
+    with pytest.raises(CommandError, match="cannot write into .*: No such file or directory"):
+        restore(str(backup.pk), tmp_path / "nowhere" / "out.img")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_exits_non_zero_on_a_damaged_backup(backup, target):
+    stored(backup).write_bytes(b"x" * 100)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LOCAL_VOLUME_ROOT": str(settings.LOCAL_VOLUME_ROOT),
+        "LOCAL_BACKUP_ROOT": str(settings.LOCAL_BACKUP_ROOT),
+    }
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "restore_backup",
+            str(backup.pk),
+            "--to",
+            str(target),
+            "--force",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 1
+    assert "is damaged" in done.stderr
+    assert target.read_bytes() == OLD
