@@ -34,11 +34,11 @@ def run_now(tenant) -> BackupTask:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_paused_past_its_lease_leaves_the_backup_of_the_attempt_that_replaced_it(tenant):
     task = run_now(tenant)
-    # 4 KiB/s: the copy would take ~25 s; its deadline (4 s) passes while the worker is stopped.
+    # 4 KiB/s: the copy would take ~25 s; its deadline (8 s) passes while the worker is stopped.
     slow = start_worker(
         "--no-scheduler",
         LOCAL_COPY_BYTES_PER_SECOND="4096",
-        BACKUP_TIMEOUT_SECONDS="4",
+        BACKUP_TIMEOUT_SECONDS="8",
         BACKUP_LEASE_GRACE_SECONDS="1",
     )
     fast = None
