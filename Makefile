@@ -21,28 +21,41 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $(STAMP)
 
+# Procfile (web and worker) and Procfile.serve (proxy and app) run under honcho, which starts
+# the processes together, prefixes their output, and stops them all when one stops.
+HONCHO := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho --no-colour
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	@# One worker with the scheduler beside it, in the background, stopped when the server stops.
-	@$(BIN)/python manage.py worker & WORKER=$$!; \
-		trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
-		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) $(HONCHO) start -f Procfile -p $(PORT)
 
 # Production: one worker and the scheduler, in the foreground (docs/operations.md, "Workers").
 worker: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py worker
 
-# The production configuration: debug off, nginx on HOST:PORT in front of gunicorn
-# (config/serve.py fills config/nginx.conf.template; config/gunicorn.conf.py: WORKERS, THREADS),
-# static files collected and served by WhiteNoise. Needs nginx (apt-get install nginx-light),
-# DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (docs/operations.md); refuses to start without a safe
-# key. SERVE_PROXY=none runs gunicorn alone, for a deployment with its own equivalent proxy.
+# The production configuration: debug off, nginx on HOST:PORT in front of gunicorn on a loopback
+# port (GUNICORN_PORT, default PORT + 1; config/serve.py fills config/nginx.conf.template;
+# config/gunicorn.conf.py: WORKERS, THREADS), static files collected and served by WhiteNoise.
+# Needs nginx (apt-get install nginx-light), DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS
+# (docs/operations.md); refuses to start without a safe key. SERVE_PROXY=none runs gunicorn alone
+# on HOST:PORT, for a deployment with its own equivalent proxy. Behind nginx every request comes
+# from nginx, so the sign-in lockout reads the client's address from the X-Forwarded-For that
+# nginx overwrites (never appends to).
+GUNICORN_PORT ?= $(shell echo $$(($(PORT) + 1)))
+SERVE_PROXY ?= nginx
+
 serve: install
 	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m config.serve
+	@case "$(SERVE_PROXY)" in \
+	  none) DJANGO_DEBUG=0 HOST=$(HOST) PORT=$(PORT) exec $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi ;; \
+	  nginx) DJANGO_DEBUG=0 HOST=$(HOST) BIND=127.0.0.1:$(GUNICORN_PORT) \
+	    AXES_IPWARE_META_PRECEDENCE_ORDER="$${AXES_IPWARE_META_PRECEDENCE_ORDER:-HTTP_X_FORWARDED_FOR,REMOTE_ADDR}" \
+	    $(HONCHO) start -f Procfile.serve -p $(PORT) ;; \
+	  *) echo "SERVE_PROXY=$(SERVE_PROXY): use nginx or none" >&2; exit 2 ;; \
+	esac
 
 lint: install
 	$(BIN)/ruff check .
