@@ -375,6 +375,12 @@ class Backup(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     # The instant the retention rule counts from: the run's scheduled instant.
     taken_at = models.DateTimeField()
+    # Made by "execute now": retention never counts or deletes it (docs/operations.md, "Retention").
+    manual = models.BooleanField(default=False)
+    # The policy that made it, kept when that policy is deleted, and that policy's stored fields as
+    # they stood then: what retains the backup once no policy holds its volume.
+    origin_policy_id = models.UUIDField(null=True, blank=True, editable=False)
+    retention = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -15,9 +15,18 @@ The decisions (docs/api.md, "Volumes and runs"):
 - A task runs through its provider with a deadline (``BACKUP_TIMEOUT_SECONDS``, then
   ``EXECUTE_TIMEOUT``). A transient failure is tried again up to ``BACKUP_MAX_ATTEMPTS``
   attempts in all, ``BACKUP_RETRY_DELAY_SECONDS`` apart; each attempt is counted on the task.
-- A RUNNING task holds a lease (its timeout plus ``LEASE_GRACE``). A worker killed mid-backup
-  leaves its lease to expire: the sweep (every scheduler tick) discards what the attempt left
-  with the provider and queues the task again, or fails it once its attempts are spent.
+- A RUNNING task holds a lease (its timeout plus ``BACKUP_LEASE_GRACE_SECONDS``). A worker killed
+  mid-backup leaves its lease to expire: the sweep (every scheduler tick) discards what the
+  attempt left with the provider and queues the task again, or fails it once its attempts are
+  spent.
+- Fencing: each attempt writes under its own name (``attempt_name``: the task's backup name and
+  the attempt's number), and the attempt's number is its token. An attempt settles (a Backup row,
+  a status) only while the task, locked, is still RUNNING at its number, and it deletes only what
+  carries its own name. A worker that was paused past its lease and resumes therefore finds the
+  task taken, removes its own copy, and never touches the copy of the attempt that replaced it.
+- A database outage does not lose a finished copy: the claim and the settle are tried again,
+  with backoff, for up to ``BACKUP_DB_RETRY_SECONDS``; a copy never settled carries its attempt's
+  name, which the sweep discards when it takes the task back.
 - A scheduled task whose policy is gone, OFF, or no longer holds the volume when a worker takes
   it is ``SKIP``: delete, disassociate and OFF take effect before the next run.
 """
@@ -31,18 +40,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from policies.domain.retention import simulation
 from policies.domain.schedule import nextruns
 
 from .models import Backup, BackupPolicy, BackupTask, Volume
-from .providers import ProviderError, ProviderTimeout, get_provider
+from .providers import ProviderError, ProviderTimeout, TransientProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 
-LEASE_GRACE = timedelta(minutes=2)
 SKIP_RECORD_LIMIT = 24
 # At most this many due policies per transaction of a tick; a tick loops until none is due.
 TICK_BATCH = 200
@@ -55,6 +64,40 @@ Status = BackupTask.Status
 def backup_name_for(job_id: uuid.UUID) -> str:
     """Return the name of a task's backup: ``autobk_`` and a short unique suffix."""
     return f"autobk_{job_id.hex[:12]}"
+
+
+def attempt_name(backup_name: str, attempt: int) -> str:
+    """Return the provider-side name of one attempt of a task: what that attempt alone may delete."""
+    return f"{backup_name}-{attempt}"
+
+
+def lease_length() -> timedelta:
+    """How long a RUNNING attempt is trusted before the sweep takes its task back."""
+    return timedelta(seconds=settings.BACKUP_TIMEOUT_SECONDS + settings.BACKUP_LEASE_GRACE_SECONDS)
+
+
+# The database errors that mean "not reachable now" (a restart, a failover, a cut connection).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def with_database_retry(action, *, what: str, sleep=None):
+    """Run ``action()``; while the database is unreachable, try again with backoff, then give up.
+
+    Between tries the broken connection is closed, so that the next try opens a fresh one. Only
+    for work outside any transaction: a transaction cannot outlive its connection.
+    """
+    give_up = time.monotonic() + settings.BACKUP_DB_RETRY_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            return action()
+        except DATABASE_DOWN as exc:
+            if time.monotonic() + pause > give_up:
+                raise
+            logger.warning("database unreachable while %s (%s); trying again in %.1f s", what, exc, pause)
+            connection.close()
+            (sleep or time.sleep)(pause)
+            pause = min(pause * 2, 10.0)
 
 
 def next_run_after(policy: BackupPolicy, moment: datetime) -> datetime | None:
@@ -113,6 +156,7 @@ class TickResult:
     swept: int = 0
     rebased: int = 0
     queued_ids: list[uuid.UUID] = field(default_factory=list)
+    unplanned: list[uuid.UUID] = field(default_factory=list)
 
 
 def _missed_window() -> timedelta:
@@ -214,9 +258,20 @@ def enqueue_many(tasks: list[BackupTask]) -> None:
 def _fire_batch(policies: list[BackupPolicy], now: datetime, result: TickResult) -> None:
     """Store the due runs of a batch of locked policies, queue the new ones, move their next runs."""
     tasks: list[BackupTask] = []
+    planned_policies = []
     for policy in policies:
-        planned, policy.next_run_at = _plan_policy(policy, now)
+        try:
+            planned, next_run_at = _plan_policy(policy, now)
+        except Exception:
+            # One policy that cannot be planned (a stored value no reading accepts) waits, logged
+            # at each tick; the other policies' runs go on.
+            logger.exception("the runs of policy %s could not be planned; it is left due", policy.pk)
+            result.unplanned.append(policy.pk)
+            continue
+        policy.next_run_at = next_run_at
+        planned_policies.append(policy)
         tasks += planned
+    policies = planned_policies
     inserted = _insert_many(tasks)
     fired = []
     for task in tasks:
@@ -253,6 +308,7 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             due = list(
                 BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=BackupPolicy.Status.ON, next_run_at__lte=now)
+                .exclude(pk__in=result.unplanned)
                 .order_by("next_run_at", "pk")
                 .prefetch_related("volumes")[:TICK_BATCH]
             )
@@ -278,7 +334,7 @@ def _place_unscheduled(now: datetime) -> None:
 
 
 def _claim(job_id, now: datetime) -> BackupTask | None:
-    lease = timedelta(seconds=settings.BACKUP_TIMEOUT_SECONDS) + LEASE_GRACE
+    lease = lease_length()
     with transaction.atomic():
         task = (
             BackupTask.objects.select_for_update(skip_locked=True, of=("self",))
@@ -321,7 +377,11 @@ def _finish(task: BackupTask, status: str, message: str, now: datetime) -> None:
 
 
 def _settle(task: BackupTask, attempt: int, **changes) -> bool:
-    """Write the outcome of an attempt, unless the sweep took the task back meanwhile."""
+    """Write the outcome of an attempt, unless the sweep took the task back meanwhile.
+
+    The attempt's number is its fencing token: one conditional UPDATE, which holds the task's
+    row lock while it checks, writes the outcome only while the task is RUNNING at that attempt.
+    """
     return bool(
         BackupTask.objects.filter(pk=task.pk, status=Status.RUNNING, attempts=attempt).update(**changes)
     )
@@ -330,12 +390,13 @@ def _settle(task: BackupTask, attempt: int, **changes) -> bool:
 def execute_task(job_id, *, now=None, provider=None) -> str | None:
     """Run one task's backup through its provider; return the status it ended in (None: not ours)."""
     clock = (lambda: now) if now is not None else timezone.now
-    task = _claim(job_id, clock())
+    task = with_database_retry(lambda: _claim(job_id, clock()), what=f"claiming task {job_id}")
     if task is None:
         return None
     provider = provider or get_provider(task.volume.provider if task.volume else None)
     volume = task.volume
     attempt = task.attempts
+    name = attempt_name(task.backup_name, attempt)
     project_id = task.tenant.project_id
     if volume is None or volume.status not in Volume.BACKUP_STATUSES:
         state = "deleted" if volume is None else volume.status
@@ -344,11 +405,20 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             task, attempt, status=Status.EXECUTE_FAIL, message=message, finished_at=clock(), lease_until=None
         )
         return Status.EXECUTE_FAIL
+    refusal = _storage_limit_refusal(task, volume)
+    if refusal:
+        _settle(
+            task, attempt, status=Status.EXECUTE_FAIL, message=refusal, finished_at=clock(), lease_until=None
+        )
+        return Status.EXECUTE_FAIL
     deadline = time.monotonic() + settings.BACKUP_TIMEOUT_SECONDS
     try:
-        made = provider.create_backup(project_id, volume.locator, task.backup_name, deadline=deadline)
+        made = provider.create_backup(project_id, volume.locator, name, deadline=deadline)
+        if not provider.check_backup(project_id, made.locator):
+            # A row is made only for bytes that exist.
+            raise TransientProviderError("the backup was written but is gone before it was recorded")
     except ProviderTimeout as exc:
-        provider.discard(project_id, task.backup_name)
+        provider.discard(project_id, name)  # this attempt's name: never another attempt's copy
         _settle(
             task,
             attempt,
@@ -359,15 +429,48 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
         )
         return Status.EXECUTE_TIMEOUT
     except ProviderError as exc:
-        provider.discard(project_id, task.backup_name)
+        provider.discard(project_id, name)
         return _failed(task, attempt, str(exc), exc.transient, clock())
     except Exception:
         logger.exception("backup task %s failed unexpectedly", task.pk)
-        provider.discard(project_id, task.backup_name)
+        provider.discard(project_id, name)
         return _failed(
             task, attempt, "the backup failed with an internal error; see the worker's log", False, clock()
         )
-    finished = clock()
+    settled = with_database_retry(
+        lambda: _record_backup(task, attempt, volume, provider, made, clock()),
+        what=f"recording the backup of task {task.pk}",
+    )
+    if not settled:
+        # The sweep gave this attempt up for dead: the task is another attempt's now. What this
+        # attempt made carries its own name, so deleting it touches nothing of the other's.
+        provider.delete_backup(project_id, made.locator)
+        return None
+    if task.policy_id is not None and not task.manual:
+        with_database_retry(
+            lambda: apply_retention(policy_id=task.policy_id, volume=volume, now=clock(), provider=provider),
+            what=f"applying the retention of policy {task.policy_id}",
+        )
+    return Status.EXECUTE_SUCCESS
+
+
+def _storage_limit_refusal(task: BackupTask, volume: Volume) -> str:
+    """Why the project may not take this backup (its backups would pass its storage limit), or ""."""
+    limit = settings.BACKUP_PROJECT_LIMIT_BYTES
+    if not limit:
+        return ""
+    used = Backup.objects.filter(tenant_id=task.tenant_id).aggregate(total=Sum("size_bytes"))["total"] or 0
+    needed = round(volume.size_gib * 1024**3)
+    if used + needed <= limit:
+        return ""
+    return (
+        f"refused: the project's backups hold {used} bytes of its {limit}-byte storage limit, and this "
+        f"backup of {volume.name} needs {needed} more; delete backups or shorten retention"
+    )
+
+
+def _record_backup(task: BackupTask, attempt: int, volume: Volume, provider, made, finished) -> bool:
+    """Settle a successful attempt and record its backup, if the task is still this attempt's."""
     with transaction.atomic():
         if not _settle(
             task,
@@ -377,9 +480,7 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             finished_at=finished,
             lease_until=None,
         ):
-            # The sweep gave this attempt up for dead: the task is another attempt's now.
-            provider.delete_backup(project_id, made.locator)
-            return None
+            return False
         Backup.objects.create(
             tenant_id=task.tenant_id,
             policy_id=task.policy_id,
@@ -393,17 +494,19 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             size_bytes=made.size_bytes,
             sha256=made.sha256,
             taken_at=task.scheduled_at,
+            manual=task.manual,
+            origin_policy_id=task.policy_id,
+            retention=retention_snapshot(task.policy) if task.policy is not None else {},
         )
-    if task.policy_id is not None:
-        apply_retention(policy_id=task.policy_id, volume=volume, now=finished, provider=provider)
-    return Status.EXECUTE_SUCCESS
+    return True
 
 
-def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: datetime) -> str:
+def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: datetime) -> str | None:
+    """Settle a failed attempt (WAITING for a retry, or EXECUTE_FAIL); None when it was no longer ours."""
     if transient and attempt < settings.BACKUP_MAX_ATTEMPTS:
         retry_at = now + timedelta(seconds=settings.BACKUP_RETRY_DELAY_SECONDS)
         with transaction.atomic():
-            if _settle(
+            if not _settle(
                 task,
                 attempt,
                 status=Status.WAITING,
@@ -411,13 +514,15 @@ def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: 
                 message=f"attempt {attempt} of {settings.BACKUP_MAX_ATTEMPTS} failed: {message}; "
                 f"trying again at {retry_at:%H:%M:%S} UTC",
             ):
-                enqueue(task, run_after=retry_at)
+                return None
+            enqueue(task, run_after=retry_at)
         return Status.WAITING
     if transient:
         message = f"{message} (gave up after {attempt} attempts)"
-    _settle(
+    if not _settle(
         task, attempt, status=Status.EXECUTE_FAIL, message=message[:2000], finished_at=now, lease_until=None
-    )
+    ):
+        return None
     return Status.EXECUTE_FAIL
 
 
@@ -432,10 +537,16 @@ def sweep_stale_tasks(*, now: datetime | None = None, provider=None) -> int:
             .filter(status=Status.RUNNING, lease_until__lt=now)[:500]
         )
         for task in stale:
-            # Whatever the dead attempt left (a .partial file, or a finished copy never recorded).
-            (provider or get_provider(task.volume.provider if task.volume else None)).discard(
-                task.tenant.project_id, task.backup_name
-            )
+            # Whatever the dead attempt left (a .partial file, or a finished copy never recorded):
+            # its own name, so a later attempt's copy is never touched.
+            try:
+                (provider or get_provider(task.volume.provider if task.volume else None)).discard(
+                    task.tenant.project_id, attempt_name(task.backup_name, task.attempts)
+                )
+            except Exception:
+                # One project's provider trouble must not stop the sweep of the others; the
+                # attempt's leftover keeps its name, and the next attempt writes under another.
+                logger.exception("could not discard what attempt %d of task %s left", task.attempts, task.pk)
             message = f"attempt {task.attempts} stopped: its worker stopped mid-backup (lease expired)"
             if task.attempts < settings.BACKUP_MAX_ATTEMPTS:
                 task.status, task.lease_until, task.message = Status.WAITING, None, message + "; queued again"
@@ -444,10 +555,63 @@ def sweep_stale_tasks(*, now: datetime | None = None, provider=None) -> int:
             else:
                 _finish(task, Status.EXECUTE_FAIL, message + f"; gave up after {task.attempts} attempts", now)
             count += 1
+    _recover_queue_rows(now)
     return count
 
 
+def _recover_queue_rows(now: datetime) -> int:
+    """Close the queue entries that a crashed worker left RUNNING; queue again a task they held.
+
+    django-tasks-db has no lease: a worker that dies (or loses its database) mid-task leaves its
+    entry RUNNING for ever, and ``prune_db_task_results`` removes only finished entries. An entry
+    RUNNING for longer than a lease belongs to no live attempt (the task's own lease has passed),
+    so it is marked FAILED (then pruned like any other); if its task is still WAITING (the worker
+    died between taking the entry and claiming the task), the task is queued again.
+    """
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import run_backup
+
+    cutoff = now - lease_length() - timedelta(minutes=1)
+    with transaction.atomic():
+        rows = list(
+            DBTaskResult.objects.select_for_update(skip_locked=True)
+            .running()
+            .filter(started_at__lt=cutoff, task_path=run_backup.module_path)
+            .only("id", "args_kwargs")[:500]
+        )
+        if not rows:
+            return 0
+        DBTaskResult.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="policies.runs.WorkerLost",
+            traceback="the worker stopped before it finished this entry; recovered by the sweep",
+        )
+        job_ids = [row.args_kwargs.get("args", [None])[0] for row in rows]
+        for task in BackupTask.objects.filter(pk__in=[j for j in job_ids if j], status=Status.WAITING):
+            enqueue(task)
+    logger.warning("closed %d queue entries left RUNNING by stopped workers", len(rows))
+    return len(rows)
+
+
 # --- Retention -------------------------------------------------------------------------------
+#
+# Which backups a rule counts (docs/operations.md, "Retention"):
+# - A policy's automatic backups of a volume it holds: its rule as it is now, after each of them.
+# - Manual backups ("execute now"): never counted and never deleted by retention; a person
+#   deletes them. They count toward the project's storage limit.
+# - The automatic backups of a deleted policy, or of a volume that left the policy (moved,
+#   removed): the rule stored with the newest of them (the policy's rule as it stood when it made
+#   that backup), applied by the scheduler (``retain_orphaned_backups``).
+# - A backup whose file or provider copy is gone is never counted as kept: it is left out, logged,
+#   and the rule keeps as many of the backups that exist.
+
+
+def retention_snapshot(policy: BackupPolicy) -> dict:
+    """The policy's stored fields that its retention reads, to keep with each backup it makes."""
+    return {name: getattr(policy, name) for name in BackupPolicy.SPEC_FIELDS}
 
 
 def apply_retention(*, policy_id, volume: Volume, now: datetime, provider=None) -> int:
@@ -455,17 +619,56 @@ def apply_retention(*, policy_id, volume: Volume, now: datetime, provider=None) 
     policy = BackupPolicy.objects.filter(pk=policy_id).first()
     if policy is None:
         return 0
-    backups = list(Backup.objects.filter(policy=policy, volume=volume).order_by("taken_at", "created_at"))
-    keeps = simulation.retention_keeps(
-        policy.to_spec(tags=()), [backup.taken_at for backup in backups], now=now
+    backups = Backup.objects.filter(policy=policy, volume=volume, manual=False)
+    return _retain(
+        backups, policy.to_spec(tags=()), now=now, provider=provider or get_provider(volume.provider)
     )
-    gone = [backup for backup, kept in zip(backups, keeps, strict=True) if not kept]
-    provider = provider or get_provider(volume.provider)
+
+
+def _retain(backups, spec, *, now: datetime, provider) -> int:
+    """Delete the backups (one policy's, of one volume) that ``spec``'s rule no longer keeps."""
+    present, missing = [], []
+    for backup in backups.select_related("tenant").order_by("taken_at", "created_at"):
+        (present if provider.check_backup(backup.tenant.project_id, backup.locator) else missing).append(
+            backup
+        )
+    for backup in missing:
+        logger.warning(
+            "backup %s (%s) has no data at its provider: retention does not count it",
+            backup.pk,
+            backup.locator,
+        )
+    keeps = simulation.retention_keeps(spec, [backup.taken_at for backup in present], now=now)
+    gone = [backup for backup, kept in zip(present, keeps, strict=True) if not kept]
     for backup in gone:
         # The file first: a crash between leaves a row whose file is gone (deleted again next
         # time), never a file that no row knows of.
-        provider.delete_backup(volume.tenant.project_id, backup.locator)
+        provider.delete_backup(backup.tenant.project_id, backup.locator)
         backup.delete()
     if gone:
-        logger.info("retention of policy %s deleted %d backup(s) of %s", policy.pk, len(gone), volume)
+        logger.info("retention of %s deleted %d backup(s)", spec.name, len(gone))
     return len(gone)
+
+
+def retain_orphaned_backups(*, now: datetime | None = None, provider=None) -> int:
+    """Apply, to the automatic backups no policy holds any more, the rule stored with the newest."""
+    now = now or timezone.now()
+    orphaned = Backup.objects.filter(manual=False).filter(
+        Q(policy__isnull=True)
+        | Q(volume__isnull=True)
+        | Q(volume__policy__isnull=True)
+        | ~Q(volume__policy=F("policy"))
+    )
+    groups = orphaned.values_list("tenant_id", "origin_policy_id", "resource_id", "provider").distinct()
+    deleted = 0
+    for tenant_id, origin, resource_id, provider_name in groups:
+        group = orphaned.filter(tenant_id=tenant_id, origin_policy_id=origin, resource_id=resource_id)
+        newest = group.exclude(retention={}).order_by("-taken_at", "-created_at").first()
+        if origin is None or newest is None:
+            continue  # made before backups carried their rule: kept until a person deletes them
+        try:
+            spec = BackupPolicy.spec_from_values(newest.retention, ())
+            deleted += _retain(group, spec, now=now, provider=provider or get_provider(provider_name))
+        except Exception:
+            logger.exception("retention of the orphaned backups of policy %s failed", origin)
+    return deleted

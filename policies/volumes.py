@@ -143,6 +143,11 @@ def volumes_sync_all(*, project_ids=None, provider: Provider | None = None) -> d
             results[tenant.project_id] = volumes_sync(tenant=tenant, provider=provider)
         except ProviderError as exc:
             logger.warning("volume sync of %s failed: %s", tenant.project_id, exc)
+        except runs.DATABASE_DOWN:
+            raise  # not this project's trouble: the caller waits for the database
+        except Exception:
+            # One project's odd volume never stops the sync (nor the runs) of the others.
+            logger.exception("volume sync of %s failed", tenant.project_id)
     return results
 
 
@@ -213,6 +218,11 @@ def _sync_if_unknown(policy: BackupPolicy, ids: dict[str, uuid.UUID | None], *, 
             volumes_sync(tenant=policy.tenant)
         except ProviderError as exc:
             logger.warning("volume sync of %s failed: %s", policy.tenant.project_id, exc)
+        except runs.DATABASE_DOWN:
+            raise
+        except Exception:
+            # The volumes already known still answer; an unknown one is reported as unknown.
+            logger.exception("volume sync of %s failed", policy.tenant.project_id)
 
 
 def _lock_volumes(current: BackupPolicy, ids: dict[str, uuid.UUID | None]) -> dict[uuid.UUID, Volume]:

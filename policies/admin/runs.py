@@ -80,7 +80,8 @@ class BackupTaskAdmin(ReadOnly):
 @admin.register(Backup)
 class BackupAdmin(ReadOnly):
     list_display = ["name", "policy_name", "tenant", "resource_id", "taken_at", "size_bytes", "provider"]
-    list_filter = ["provider", "tenant"]
+    # "Manual" finds the execute-now backups, which retention never deletes: a person does, here.
+    list_filter = ["provider", "manual", "tenant"]
     search_fields = ["name", "policy_name", "resource_id", "id"]
     list_select_related = ["tenant"]
     readonly_fields = ["id", "sha256", "locator"]

@@ -39,6 +39,12 @@ class TenantAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(policy_count=Count("policies"))
 
+    # A project's ID names its volume and backup folders and is in every API path and token
+    # scope: changed, its volumes and backups would belong to nobody. Set once, at creation.
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else [*readonly, "project_id"]
+
     @admin.display(description="Policies", ordering="policy_count")
     def policy_count(self, obj: Tenant) -> str:
         url = reverse("admin:policies_backuppolicy_changelist") + f"?tenant__id__exact={obj.pk}"

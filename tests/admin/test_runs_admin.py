@@ -68,3 +68,13 @@ def test_the_refresh_action_marks_a_vanished_volume_deleted(staff, done, tenant)
 
     volume.refresh_from_db()
     assert (volume.status, volume.policy_id) == (Volume.Status.DELETED, done.policy_id)
+
+
+def test_the_backups_list_finds_the_manual_backups_retention_never_deletes(staff, done):
+    url = reverse("admin:policies_backup_changelist")
+
+    manual = staff.get(url + "?manual__exact=1").content.decode()
+    scheduled = staff.get(url + "?manual__exact=0").content.decode()
+
+    assert done.backup_name in manual
+    assert done.backup_name not in scheduled

@@ -151,7 +151,7 @@ def test_a_task_whose_worker_died_is_queued_again_and_its_partial_file_removed(t
     settings.BACKUP_MAX_ATTEMPTS = 2
     task = queued_task(tenant, two_volumes[0])
     claimed = runs._claim(task.pk, MONDAY)  # the worker took it ... and died mid-copy
-    partial = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id / f".{task.backup_name}.partial"
+    partial = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id / f".{task.backup_name}-1.partial"
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.write_bytes(b"AAA")
 

@@ -23,7 +23,11 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
     associate(policy, [disk])
     volumes.policy_execute(policy=policy, actor=services.Actor.command())
     task = BackupTask.objects.get()
-    partial = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id / f".{task.backup_name}.partial"
+    partial = (
+        Path(settings.LOCAL_BACKUP_ROOT)
+        / tenant.project_id
+        / f".{runs.attempt_name(task.backup_name, 1)}.partial"
+    )
 
     # 4 KiB/s: the copy takes ~25 s, long enough to be killed in the middle of it.
     worker = start_worker("--no-scheduler", LOCAL_COPY_BYTES_PER_SECOND="4096")
@@ -47,4 +51,4 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
     backup = Backup.objects.get()
     assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
     leftovers = [p.name for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file()]
-    assert leftovers == [task.backup_name]
+    assert leftovers == [runs.attempt_name(task.backup_name, 2)]

@@ -55,4 +55,4 @@ def test_three_months_of_runs_keep_exactly_the_backups_the_forecast_keeps(tenant
 
     assert BackupTask.objects.count() == len(prediction.backups) == WEEKS * 7
     files = sorted(p.name for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("autobk_*"))
-    assert files == sorted(Backup.objects.values_list("name", flat=True))
+    assert files == sorted(Path(locator).name for locator in Backup.objects.values_list("locator", flat=True))
