@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from policies.domain.contract import limits, specs
+from policies.domain.schedule import nextruns
 
 project_id_validator = RegexValidator(
     r"\A[A-Za-z0-9_-]{1,64}\Z", "A project ID is 1 to 64 letters, digits, '-' or '_'."
@@ -125,6 +126,11 @@ class BackupPolicy(models.Model):
             tags = self.tags.all()
         values = {name: getattr(self, name) for name in self.SPEC_FIELDS}
         return self.spec_from_values(values, [(tag.key, tag.value) for tag in tags])
+
+    def first_run_from(self, moment):
+        """Return the policy's first run at or after ``moment`` (None while it is OFF): its next_run_at."""
+        run = nextruns.next_run(self.to_spec(tags=()), start=moment)
+        return None if run is None else run.utc
 
     # The stored fields a spec is read from (tags aside): what a read without instances selects.
     SPEC_FIELDS = (

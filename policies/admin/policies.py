@@ -23,6 +23,7 @@ from django.urls import path as url_path
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from policies import audit
 from policies.domain import words
 from policies.domain.contract import limits, specs
 
@@ -313,7 +314,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         # The tag rows, when the page had them (their permissions are the policy's): else the
         # spec's own, the stored tags of a change.
         tags = next((f.tags for f in formsets if isinstance(f, PolicyTagFormSet)), form.spec.tags)
-        spec, actor = replace(form.spec, tags=tags), services.Actor.admin(request.user)
+        spec, actor = replace(form.spec, tags=tags), audit.Actor.admin(request.user)
         obj = form.instance
         try:
             if change:
@@ -356,7 +357,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: BackupPolicy) -> None:
         """Delete through the service (audited); deleted meanwhile: what was asked for is done."""
         with contextlib.suppress(services.PolicyNotFound):
-            services.policy_delete(policy=obj, actor=services.Actor.admin(request.user))
+            services.policy_delete(policy=obj, actor=audit.Actor.admin(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         """Delete each policy through delete_model, so each deletion is audited."""
@@ -375,7 +376,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
         """Turn each policy on or off through the service; count what changed and what was already so."""
-        actor = services.Actor.admin(request.user)
+        actor = audit.Actor.admin(request.user)
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
             try:

@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 import pytest
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import parse
 from policies.models import AuditEvent
 from tests.helpers.admin import admin_url
@@ -21,7 +21,7 @@ def trail(tenant, other_tenant, actor, superuser):
     web = make_policy(tenant, "web", actor=actor, tags=[("env", "prod")])
     spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, web.to_spec()).spec
     services.policy_update(policy=web, spec=spec, actor=actor)
-    db = make_policy(other_tenant, "db", actor=services.Actor.admin(superuser))
+    db = make_policy(other_tenant, "db", actor=audit.Actor.admin(superuser))
     return web, db
 
 

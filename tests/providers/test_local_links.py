@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.models import Backup, BackupTask, Volume
-from policies.providers import ProviderError
-from policies.providers.local import LocalProvider
+from policies.runs import execution, inventory
+from policies.runs.providers import ProviderError
+from policies.runs.providers.local import LocalProvider
 from tests.helpers.runs import associate, daily_policy, make_volumes, write_volume
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +32,9 @@ def listed_volume(tenant) -> Volume:
 
 def back_up(tenant) -> BackupTask:
     task = volumes.policy_execute(
-        policy=Volume.objects.get(name="disk.img").policy, actor=services.Actor.command()
+        policy=Volume.objects.get(name="disk.img").policy, actor=audit.Actor.command()
     )[0]
-    runs.execute_task(task.pk)
+    execution.execute_task(task.pk)
     task.refresh_from_db()
     return task
 
@@ -119,7 +120,7 @@ def test_a_file_put_in_the_listed_ones_place_is_not_copied_until_a_sync_lists_it
 
     assert_refused(back_up(tenant), "is not the file listed")
 
-    volumes.volumes_sync(tenant=tenant)
+    inventory.volumes_sync(tenant=tenant)
     volume.refresh_from_db()
     BackupTask.objects.all().delete()
     assert back_up(tenant).status == Status.EXECUTE_SUCCESS

@@ -29,14 +29,15 @@ from policies.models import Tenant
 from policies import volumes
 from tests.helpers.runs import associate, daily_policy
 tenant = Tenant.objects.create(project_id="tenant-a", name="A")
-volumes.volumes_sync(tenant=tenant)
+inventory.volumes_sync(tenant=tenant)
 associate(daily_policy(tenant, status="OFF"), list(tenant.volumes.all()))
 """
 
 RUN_NOW = """
 from policies import services, volumes
+from policies import audit
 from policies.models import BackupPolicy
-volumes.policy_execute(policy=BackupPolicy.objects.get(), actor=services.Actor.command())
+volumes.policy_execute(policy=BackupPolicy.objects.get(), actor=audit.Actor.command())
 """
 
 

@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings
 from django_tasks_db.models import DBTaskResult
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.models import Backup, BackupTask
-from policies.providers.local import LocalProvider
+from policies.runs import execution, sweep
+from policies.runs.providers.local import LocalProvider
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 from tests.helpers.worker_process import start_worker, stop, wait_until
 
@@ -27,7 +28,7 @@ def run_now(tenant) -> BackupTask:
     """An OFF policy (no scheduled run gets in the way) holding one volume, and a 'Run now' task."""
     policy = daily_policy(tenant, status="OFF")
     associate(policy, make_volumes(tenant, {"big.img": CONTENT}))
-    volumes.policy_execute(policy=policy, actor=services.Actor.command())
+    volumes.policy_execute(policy=policy, actor=audit.Actor.command())
     return BackupTask.objects.get()
 
 
@@ -92,9 +93,12 @@ class OvertakenProvider(LocalProvider):
         if not self.overtaken:
             self.overtaken = self.sweeping = True
             lease = BackupTask.objects.get(pk=self.task.pk).lease_until
-            runs.sweep_stale_tasks(now=lease + timedelta(seconds=1), provider=self)
+            sweep.sweep_stale_tasks(now=lease + timedelta(seconds=1), provider=self)
             self.sweeping = False
-            assert runs.execute_task(self.task.pk, now=lease + timedelta(seconds=2)) == Status.EXECUTE_SUCCESS
+            assert (
+                execution.execute_task(self.task.pk, now=lease + timedelta(seconds=2))
+                == Status.EXECUTE_SUCCESS
+            )
         return made
 
 
@@ -102,7 +106,7 @@ class OvertakenProvider(LocalProvider):
 def test_an_attempt_that_finds_its_task_taken_deletes_its_own_copy_and_no_other(tenant):
     task = run_now(tenant)
 
-    assert runs.execute_task(task.pk, now=MONDAY, provider=OvertakenProvider(task)) is None
+    assert execution.execute_task(task.pk, now=MONDAY, provider=OvertakenProvider(task)) is None
 
     backup = Backup.objects.get()
     assert backup.task_id == task.pk
@@ -113,14 +117,14 @@ def test_an_attempt_that_finds_its_task_taken_deletes_its_own_copy_and_no_other(
 @pytest.mark.django_db
 def test_the_sweep_discards_only_the_dead_attempts_own_copy(tenant):
     task = run_now(tenant)
-    claimed = runs._claim(task.pk, MONDAY)
-    runs.sweep_stale_tasks(now=claimed.lease_until + timedelta(seconds=1))
-    assert runs.execute_task(task.pk, now=MONDAY + timedelta(hours=1)) == Status.EXECUTE_SUCCESS
+    claimed = execution._claim(task.pk, MONDAY)
+    sweep.sweep_stale_tasks(now=claimed.lease_until + timedelta(seconds=1))
+    assert execution.execute_task(task.pk, now=MONDAY + timedelta(hours=1)) == Status.EXECUTE_SUCCESS
     # The task runs long (a third attempt claims it); the sweep then finds attempt 3 dead.
     BackupTask.objects.filter(pk=task.pk).update(status=Status.WAITING)
-    claimed = runs._claim(task.pk, MONDAY + timedelta(hours=2))
+    claimed = execution._claim(task.pk, MONDAY + timedelta(hours=2))
 
-    runs.sweep_stale_tasks(now=claimed.lease_until + timedelta(seconds=1))
+    sweep.sweep_stale_tasks(now=claimed.lease_until + timedelta(seconds=1))
 
     backup = Backup.objects.get()
     assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.management.commands.worker import Scheduler
 from policies.models import Backup, BackupTask, Volume
+from policies.runs import execution, inventory, scheduler
 from tests.helpers.api import ContractClient
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
@@ -31,9 +33,9 @@ def write_odd(project_id: str, content: bytes = b"odd" * 100) -> None:
 def test_a_name_that_is_not_utf8_is_a_volume_with_a_stable_id_and_a_readable_name(tenant):
     write_odd(tenant.project_id)
 
-    volumes.volumes_sync(tenant=tenant)
+    inventory.volumes_sync(tenant=tenant)
     first = Volume.objects.get()
-    volumes.volumes_sync(tenant=tenant)
+    inventory.volumes_sync(tenant=tenant)
 
     assert Volume.objects.get().resource_id == first.resource_id
     assert first.name == "disk-\\xff\\xfe latin1-\\xe9.img"
@@ -50,13 +52,13 @@ def test_a_utf8_name_keeps_the_id_it_always_had(tenant):
 
 def test_a_volume_with_a_name_that_is_not_utf8_is_backed_up(tenant):
     write_odd(tenant.project_id, b"the odd one's data")
-    volumes.volumes_sync(tenant=tenant)
+    inventory.volumes_sync(tenant=tenant)
     policy = daily_policy(tenant, status="OFF")
     associate(policy, Volume.objects.all())
 
-    task = volumes.policy_execute(policy=policy, actor=services.Actor.command())[0]
+    task = volumes.policy_execute(policy=policy, actor=audit.Actor.command())[0]
 
-    assert runs.execute_task(task.pk) == Status.EXECUTE_SUCCESS
+    assert execution.execute_task(task.pk) == Status.EXECUTE_SUCCESS
     assert (
         Path(settings.LOCAL_BACKUP_ROOT) / Backup.objects.get().locator
     ).read_bytes() == b"the odd one's data"
@@ -65,7 +67,7 @@ def test_a_volume_with_a_name_that_is_not_utf8_is_backed_up(tenant):
 def test_one_projects_odd_name_does_not_stop_another_projects_run(tenant, other_tenant, settings):
     settings.BACKUP_MISSED_RUN_WINDOW_MINUTES = 24 * 60  # yesterday's last run is due still
     write_odd(tenant.project_id)
-    policy = daily_policy(other_tenant, now=runs.timezone.now() - timedelta(days=1))
+    policy = daily_policy(other_tenant, now=timezone.now() - timedelta(days=1))
     associate(policy, make_volumes(other_tenant, {"b.img": b"b"}))
 
     assert Scheduler(tick_seconds=1, sync_seconds=300).step() is True
@@ -78,16 +80,16 @@ def test_a_project_whose_sync_fails_unexpectedly_does_not_stop_the_others(
     tenant, other_tenant, monkeypatch, caplog
 ):
     make_volumes(other_tenant, {"b.img": b"b"})
-    real = volumes.volumes_sync
+    real = inventory.volumes_sync
 
     def sync(*, tenant, **kwargs):
         if tenant.project_id == "tenant-a":
             raise RuntimeError("an odd volume")
         return real(tenant=tenant, **kwargs)
 
-    monkeypatch.setattr(volumes, "volumes_sync", sync)
+    monkeypatch.setattr(inventory, "volumes_sync", sync)
 
-    results = volumes.volumes_sync_all()
+    results = inventory.volumes_sync_all()
 
     assert list(results) == ["tenant-b"]
     assert "volume sync of tenant-a failed" in caplog.text
@@ -95,7 +97,7 @@ def test_a_project_whose_sync_fails_unexpectedly_does_not_stop_the_others(
 
 def test_a_failed_tick_is_logged_and_the_next_tick_runs(tenant, monkeypatch, caplog):
     calls = []
-    real = runs.scheduler_tick
+    real = scheduler.scheduler_tick
 
     def tick(**kwargs):
         calls.append(1)
@@ -103,16 +105,16 @@ def test_a_failed_tick_is_logged_and_the_next_tick_runs(tenant, monkeypatch, cap
             raise RuntimeError("the first tick fails")
         return real(**kwargs)
 
-    monkeypatch.setattr(runs, "scheduler_tick", tick)
-    scheduler = Scheduler(tick_seconds=2, sync_seconds=300)
+    monkeypatch.setattr(scheduler, "scheduler_tick", tick)
+    ticker = Scheduler(tick_seconds=2, sync_seconds=300)
 
     with caplog.at_level(logging.ERROR):
-        scheduler.failures = 0 if scheduler.step() else 1
-    assert scheduler.failures == 1
-    assert scheduler.pause() == 4  # backs off while it fails
+        ticker.failures = 0 if ticker.step() else 1
+    assert ticker.failures == 1
+    assert ticker.pause() == 4  # backs off while it fails
     assert "scheduler tick failed" in caplog.text
 
-    assert scheduler.step() is True
+    assert ticker.step() is True
     assert len(calls) == 2
 
 
@@ -148,16 +150,16 @@ def test_a_policy_that_cannot_be_planned_waits_and_the_others_run(
     associate(broken, two_volumes[:1])
     healthy = daily_policy(other_tenant)
     associate(healthy, make_volumes(other_tenant, {"b.img": b"b"}))
-    real = runs._plan_policy
+    real = scheduler._plan_policy
 
     def plan(policy, now):
         if policy.pk == broken.pk:
             raise ValueError("a stored value no reading accepts")
         return real(policy, now)
 
-    monkeypatch.setattr(runs, "_plan_policy", plan)
+    monkeypatch.setattr(scheduler, "_plan_policy", plan)
 
-    result = runs.scheduler_tick(now=MONDAY)
+    result = scheduler.scheduler_tick(now=MONDAY)
 
     assert result.unplanned == [broken.pk]
     assert BackupTask.objects.filter(policy=healthy).count() == 1

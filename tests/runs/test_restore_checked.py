@@ -10,8 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.models import Backup
+from policies.runs import execution
 from tests.helpers.runs import associate, daily_policy, make_volumes
 from tests.helpers.worker_process import ROOT, database_url
 
@@ -25,7 +26,7 @@ OLD = b"what PATH held before"
 def backup(tenant) -> Backup:
     policy = daily_policy(tenant, status="OFF")
     associate(policy, make_volumes(tenant, {"db.img": CONTENT}))
-    runs.execute_task(volumes.policy_execute(policy=policy, actor=services.Actor.command())[0].pk)
+    execution.execute_task(volumes.policy_execute(policy=policy, actor=audit.Actor.command())[0].pk)
     return Backup.objects.get()
 
 
@@ -88,7 +89,7 @@ def test_a_full_disk_leaves_path_untouched_and_no_partial_file(backup, target, m
     def disk_full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("policies.providers.local.os.fsync", disk_full)
+    monkeypatch.setattr("policies.runs.providers.local.os.fsync", disk_full)
 
     with pytest.raises(CommandError, match="No space left on device"):
         restore(str(backup.pk), target)

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from policies import runs, services, volumes
+from policies import audit, services, volumes
 from policies.domain.contract.volumes import ResourceItem
 from policies.models import Backup, BackupTask
+from policies.runs import execution, retention, scheduler
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -18,14 +19,14 @@ Status = BackupTask.Status
 
 def run_due(moment) -> None:
     """Fire what is due at ``moment`` and run it to the end."""
-    runs.scheduler_tick(now=moment)
+    scheduler.scheduler_tick(now=moment)
     for task in BackupTask.objects.filter(status=Status.WAITING):
-        assert runs.execute_task(task.pk, now=moment) == Status.EXECUTE_SUCCESS
+        assert execution.execute_task(task.pk, now=moment) == Status.EXECUTE_SUCCESS
 
 
 def press_run_now(policy, moment) -> None:
-    for task in volumes.policy_execute(policy=policy, actor=services.Actor.command(), now=moment):
-        assert runs.execute_task(task.pk, now=moment) == Status.EXECUTE_SUCCESS
+    for task in volumes.policy_execute(policy=policy, actor=audit.Actor.command(), now=moment):
+        assert execution.execute_task(task.pk, now=moment) == Status.EXECUTE_SUCCESS
 
 
 def file_of(backup) -> Path:
@@ -80,11 +81,11 @@ def test_a_deleted_policys_backups_keep_the_rule_it_had(tenant, two_volumes):
     associate(policy, two_volumes[:1])
     for day in range(3):
         run_due(MONDAY + timedelta(days=day, hours=7))
-    services.policy_delete(policy=policy, actor=services.Actor.command())
+    services.policy_delete(policy=policy, actor=audit.Actor.command())
 
     # Three days each: the first two are past theirs on day 4, the third on day 6.
-    assert runs.retain_orphaned_backups(now=MONDAY + timedelta(days=4, hours=8)) == 2
-    assert runs.retain_orphaned_backups(now=MONDAY + timedelta(days=9)) == 1
+    assert retention.retain_orphaned_backups(now=MONDAY + timedelta(days=4, hours=8)) == 2
+    assert retention.retain_orphaned_backups(now=MONDAY + timedelta(days=9)) == 1
     assert not Backup.objects.exists()
     assert not list(Path(settings.LOCAL_BACKUP_ROOT).rglob("autobk_*"))
 
@@ -94,9 +95,9 @@ def test_a_deleted_count_policy_keeps_its_newest_backups_and_no_more(tenant, two
     associate(policy, two_volumes[:1])
     for day in range(3):
         run_due(MONDAY + timedelta(days=day, hours=7))
-    services.policy_delete(policy=policy, actor=services.Actor.command())
+    services.policy_delete(policy=policy, actor=audit.Actor.command())
 
-    assert runs.retain_orphaned_backups(now=MONDAY + timedelta(days=30)) == 0
+    assert retention.retain_orphaned_backups(now=MONDAY + timedelta(days=30)) == 0
     assert Backup.objects.count() == 2
 
 
@@ -109,7 +110,7 @@ def test_a_moved_volumes_backups_keep_the_rule_of_the_policy_that_made_them(tena
     for day in range(4):
         run_due(MONDAY + timedelta(days=day, hours=9))
 
-    runs.retain_orphaned_backups(now=MONDAY + timedelta(days=4))
+    retention.retain_orphaned_backups(now=MONDAY + timedelta(days=4))
 
     assert not Backup.objects.filter(origin_policy_id=first.pk).exists()
     assert Backup.objects.filter(policy=second).count() == 4
@@ -123,10 +124,10 @@ def test_a_volume_removed_from_its_policy_keeps_its_backups_by_that_policys_rule
     volumes.policy_volumes_disassociate(
         policy=policy,
         items=[ResourceItem(str(two_volumes[0].resource_id), "volume")],
-        actor=services.Actor.command(),
+        actor=audit.Actor.command(),
     )
 
-    assert runs.retain_orphaned_backups(now=MONDAY + timedelta(days=60)) == 0
+    assert retention.retain_orphaned_backups(now=MONDAY + timedelta(days=60)) == 0
     assert Backup.objects.count() == 2
 
 
@@ -135,7 +136,7 @@ def test_orphan_retention_leaves_alone_the_backups_a_policy_still_holds(tenant, 
     associate(policy, two_volumes[:1])
     run_due(MONDAY + timedelta(hours=7))
 
-    assert runs.retain_orphaned_backups(now=MONDAY + timedelta(days=30)) == 0
+    assert retention.retain_orphaned_backups(now=MONDAY + timedelta(days=30)) == 0
     assert Backup.objects.count() == 1
 
 
@@ -148,9 +149,9 @@ def test_a_backup_that_would_pass_the_projects_storage_limit_is_refused_before_i
     press_run_now(policy, MONDAY)
 
     [task] = volumes.policy_execute(
-        policy=policy, actor=services.Actor.command(), now=MONDAY + timedelta(hours=1)
+        policy=policy, actor=audit.Actor.command(), now=MONDAY + timedelta(hours=1)
     )
-    assert runs.execute_task(task.pk) == Status.EXECUTE_FAIL
+    assert execution.execute_task(task.pk) == Status.EXECUTE_FAIL
 
     task.refresh_from_db()
     assert "refused: the project's backups hold 5000 bytes of its 8000-byte storage limit" in task.message

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.management.commands.worker import run_worker
 from policies.models import Backup, BackupTask
+from policies.runs import attempts, database, execution, sweep
 from tests.helpers.runs import associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -20,17 +22,17 @@ Status = BackupTask.Status
 def run_now(tenant) -> BackupTask:
     policy = daily_policy(tenant, status="OFF")
     associate(policy, make_volumes(tenant, {"disk.img": b"d" * 1000}))
-    return volumes.policy_execute(policy=policy, actor=services.Actor.command())[0]
+    return volumes.policy_execute(policy=policy, actor=audit.Actor.command())[0]
 
 
 def test_a_queue_entry_left_running_by_a_dead_worker_is_closed_and_its_task_queued_again(tenant):
     task = run_now(tenant)
     entry = DBTaskResult.objects.get()
-    long_ago = runs.timezone.now() - runs.lease_length() - timedelta(minutes=5)
+    long_ago = timezone.now() - attempts.lease_length() - timedelta(minutes=5)
     # The worker took the entry and died before it claimed the task.
     DBTaskResult.objects.filter(pk=entry.pk).update(status="RUNNING", started_at=long_ago)
 
-    runs.sweep_stale_tasks()
+    sweep.sweep_stale_tasks()
 
     entry.refresh_from_db()
     assert entry.status == "FAILED"
@@ -41,16 +43,16 @@ def test_a_queue_entry_left_running_by_a_dead_worker_is_closed_and_its_task_queu
 
 def test_a_running_queue_entry_within_its_lease_is_left_alone(tenant):
     run_now(tenant)
-    DBTaskResult.objects.update(status="RUNNING", started_at=runs.timezone.now())
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
 
-    runs.sweep_stale_tasks()
+    sweep.sweep_stale_tasks()
 
     assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["RUNNING"]
 
 
 def test_a_copy_that_ends_while_the_database_is_away_is_recorded_when_it_returns(tenant, monkeypatch):
     task = run_now(tenant)
-    real = runs._record_backup
+    real = execution._record_backup
     outage = iter([True, True])  # the first two tries find no database
 
     def record(*args, **kwargs):
@@ -58,11 +60,11 @@ def test_a_copy_that_ends_while_the_database_is_away_is_recorded_when_it_returns
             raise OperationalError("server closed the connection unexpectedly")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "_record_backup", record)
-    monkeypatch.setattr(runs.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(runs.connection, "close", lambda: None)  # the test's transaction stays
+    monkeypatch.setattr(execution, "_record_backup", record)
+    monkeypatch.setattr(database.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(database.connection, "close", lambda: None)  # the test's transaction stays
 
-    assert runs.execute_task(task.pk) == Status.EXECUTE_SUCCESS
+    assert execution.execute_task(task.pk) == Status.EXECUTE_SUCCESS
     assert Backup.objects.count() == 1
 
 
@@ -75,15 +77,15 @@ def test_recording_gives_up_after_the_retry_time_and_the_sweep_discards_the_copy
     def record(*args, **kwargs):
         raise OperationalError("the database is gone")
 
-    monkeypatch.setattr(runs, "_record_backup", record)
+    monkeypatch.setattr(execution, "_record_backup", record)
     with pytest.raises(OperationalError):
-        runs.execute_task(task.pk)
+        execution.execute_task(task.pk)
     monkeypatch.undo()
     task.refresh_from_db()
     folder = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id
-    assert [p.name for p in folder.iterdir()] == [runs.attempt_name(task.backup_name, 1)]
+    assert [p.name for p in folder.iterdir()] == [attempts.attempt_name(task.backup_name, 1)]
 
-    runs.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1))
+    sweep.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1))
 
     assert list(folder.iterdir()) == []
     assert not Backup.objects.exists()

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from policies.models import Backup
-from policies.providers import ProviderError, get_provider
+from policies.runs.providers import ProviderError, get_provider
 
 
 def find_backup(reference: str) -> Backup:

@@ -11,7 +11,7 @@ from django.db import close_old_connections, connection, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from policies import runs, volumes
+from policies.runs import database, inventory, retention, scheduler
 
 logger = logging.getLogger("policies.worker")
 
@@ -52,14 +52,14 @@ class Scheduler(threading.Thread):
         ok = True
         if time.monotonic() >= self.next_sync:
             try:
-                volumes.volumes_sync_all()
-                runs.retain_orphaned_backups()
+                inventory.volumes_sync_all()
+                retention.retain_orphaned_backups()
                 self.next_sync = time.monotonic() + self.sync_seconds
             except Exception:  # a failed sync must not stop the tick
                 ok = False
                 self._failed("volume sync failed")
         try:
-            result = runs.scheduler_tick()
+            result = scheduler.scheduler_tick()
         except Exception:  # a bad tick must not stop the next one
             self._failed("scheduler tick failed")
             return False
@@ -74,7 +74,7 @@ class Scheduler(threading.Thread):
 
     def _failed(self, what: str) -> None:
         logger.exception(what)
-        if isinstance(sys.exc_info()[1], runs.DATABASE_DOWN):
+        if isinstance(sys.exc_info()[1], database.DATABASE_DOWN):
             # A connection the database dropped is useless: the next try opens a fresh one.
             connection.close()
 
@@ -84,7 +84,7 @@ def run_worker(worker: Worker, *, sleep=time.sleep) -> None:
 
     The library's loop re-raises a database error (and ``run_task`` cannot record the entry it was
     running): left alone, every worker would exit on a database restart. The entry it held is
-    closed by the sweep (``runs.sweep_stale_tasks``), and its task is queued again.
+    closed by the sweep (``sweep.sweep_stale_tasks``), and its task is queued again.
     """
     pause = 1.0
     while True:
@@ -92,7 +92,7 @@ def run_worker(worker: Worker, *, sleep=time.sleep) -> None:
         try:
             worker.run()
             return
-        except runs.DATABASE_DOWN as exc:
+        except database.DATABASE_DOWN as exc:
             if not worker.running:
                 return
             if time.monotonic() - started > 60:
@@ -120,10 +120,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        scheduler = None
+        ticker = None
         if not options["no_scheduler"]:
-            scheduler = Scheduler(tick_seconds=options["tick_seconds"], sync_seconds=options["sync_seconds"])
-            scheduler.start()
+            ticker = Scheduler(tick_seconds=options["tick_seconds"], sync_seconds=options["sync_seconds"])
+            ticker.start()
         worker = Worker(
             queue_names=["default"],
             interval=options["interval"],
@@ -138,6 +138,6 @@ class Command(BaseCommand):
         try:
             run_worker(worker)
         finally:
-            if scheduler is not None:
-                scheduler.stopping.set()
-                scheduler.join(timeout=10)
+            if ticker is not None:
+                ticker.stopping.set()
+                ticker.join(timeout=10)
