@@ -36,6 +36,9 @@ class AuditEvent(models.Model):
         EXECUTE = "execute", "Execute now"
         TOKEN_ISSUE = "issue", "Issue API token"
         TOKEN_REVOKE = "revoke", "Revoke API token"
+        BACKUP_CREATE = "backup", "Create a backup"
+        BACKUP_DELETE = "delete_bk", "Delete a backup"
+        RESTORE = "restore", "Restore a backup"
 
     at = models.DateTimeField(default=timezone.now, editable=False)
     user = models.ForeignKey(

@@ -32,6 +32,7 @@ import time
 import uuid
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
@@ -342,6 +343,47 @@ class LocalProvider:
             if not stat.S_ISREG(os.fstat(source).st_mode):
                 raise ProviderError(f"backup {locator!r} is not a regular file")
             return _write_aside(source, to, expected=sha256, what=f"backup {locator!r}")
+
+    # -- restores into the volumes: thin wrappers over restore_backup (aside, renamed when verified)
+
+    def _volume_path(self, project_id: str, name: bytes) -> Path:
+        os.close(self._open_project_folder(project_id))  # refuses a project folder that is a link
+        return self.volume_root / _safe(project_id) / os.fsdecode(_safe(os.fsdecode(name)))
+
+    def restore_to_new_volume(
+        self, project_id: str, locator: str, name: str, *, sha256: str
+    ) -> tuple[VolumeInfo | None, int]:
+        """Restore into a new volume file ``name`` of the project; return its listing and its size."""
+        (self.volume_root / _safe(project_id)).mkdir(parents=True, exist_ok=True)
+        path = self._volume_path(project_id, os.fsencode(name))
+        if os.path.lexists(path):
+            raise ProviderError(
+                f"volume file {name!r} already exists: a restore into a new volume never replaces one"
+            )
+        written = self.restore_backup(project_id, locator, path, sha256=sha256)
+        made = volume_id(project_id, os.fsencode(name))
+        return next(
+            (info for info in self.list_volumes(project_id) if info.resource_id == made), None
+        ), written
+
+    def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
+        """Restore over the listed volume file ``volume`` (its locator); return the size written."""
+        return self.restore_backup(
+            project_id, locator, self._volume_path(project_id, _parse_locator(volume).name), sha256=sha256
+        )
+
+    def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
+        """Whether the backup's bytes still have the digest recorded when it was made."""
+        try:
+            return _sha256(self._path(locator)) == sha256
+        except FileNotFoundError:
+            return False
+
+    def discard_restore(self, project_id: str, volume_name: str) -> None:
+        """Remove what an interrupted restore into ``volume_name`` left beside it (never the volume)."""
+        folder = self.volume_root / _safe(project_id)
+        for leftover in folder.glob(f".{glob_escape(_safe(volume_name))}.restore-*"):
+            leftover.unlink(missing_ok=True)
 
 
 def _check_restore_target(to: Path) -> None:
