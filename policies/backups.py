@@ -80,7 +80,11 @@ def backup_create(*, tenant, body: rules.CreateBody, actor: audit.Actor, now=Non
         if volume.status not in Volume.BACKUP_STATUSES:
             raise VolumeBusy(rules.volume_state_problem("backup.volume_id", volume.name, volume.status))
         if Restore.objects.filter(volume=volume, status__in=Restore.ACTIVE).exists():
-            raise VolumeBusy(rules.volume_busy_problem(volume.name, "restored"))
+            raise VolumeBusy(
+                rules.volume_busy_problem(
+                    volume.name, "restored", field="backup.volume_id", doing="backed up"
+                )
+            )
         job_id = uuid.uuid4()
         task = BackupTask.objects.create(
             job_id=job_id,

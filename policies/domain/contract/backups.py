@@ -262,11 +262,13 @@ def backup_busy_problem(name: str, status: str, doing: str) -> codes.Problem:
     )
 
 
-def volume_busy_problem(name: str, what: str) -> codes.Problem:
+def volume_busy_problem(
+    name: str, what: str, *, field: str = "restore.volume_id", doing: str = "restored over"
+) -> codes.Problem:
     return codes.Problem(
-        "restore.volume_id",
+        field,
         codes.VOLUME_BUSY,
-        f"volume {name!r} is being {what}: it cannot be restored over until that finishes; try again later",
+        f"volume {name!r} is being {what}: it cannot be {doing} until that finishes; try again later",
         codes.REQUEST,
     )
 
