@@ -162,6 +162,11 @@ def backup_delete(*, backup: Backup, actor: audit.Actor, provider=None) -> None:
     Backup.objects.filter(pk=current.pk).delete()
 
 
+def _planned_id(backup: Backup, name: str) -> uuid.UUID | None:
+    planned = getattr(get_provider(backup.provider), "new_volume_id", None)
+    return planned(backup.tenant.project_id, name) if planned else None
+
+
 def restore_start(*, backup: Backup, body: rules.RestoreBody, actor: audit.Actor, now=None) -> Restore:
     """Queue a restore of an available backup, over a volume of its project or into a new one."""
     now = now or timezone.now()
@@ -196,6 +201,9 @@ def restore_start(*, backup: Backup, body: rules.RestoreBody, actor: audit.Actor
             volume=target,
             volume_name=volume_name,
             new_volume=target is None,
+            target_resource_id=target.resource_id
+            if target is not None
+            else _planned_id(current, volume_name),
             bytes_total=current.size_bytes,
             created_at=now,
             **_audit_actor_fields(actor),

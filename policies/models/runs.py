@@ -185,6 +185,8 @@ class Restore(models.Model):
         Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="restores"
     )
     volume_name = models.CharField(max_length=255)
+    # The ID the new volume will have, when its provider knows it beforehand (answered at once).
+    target_resource_id = models.UUIDField(null=True, blank=True)
     new_volume = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
     bytes_done = models.BigIntegerField(default=0)

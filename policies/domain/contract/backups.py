@@ -34,6 +34,9 @@ QUERY_PARAMS = (
     "sort_dir",
     *CLIENT_PARAMS,
 )
+# Cinder's fields that the clients send (container as null, force and incremental as false): read
+# and, past the first three, not used.
+CREATE_FIELDS = ("volume_id", "name", "description", "incremental", "force", "container", "snapshot_id")
 NAME_MAX = 64
 DESCRIPTION_MAX = 255
 VOLUME_NAME_MAX = 255
@@ -123,7 +126,7 @@ def _volume_id(inner: Mapping, key: str, problems: list, *, required: bool) -> u
 def parse_create_body(body) -> tuple[CreateBody | None, list[codes.Problem]]:
     """``{"backup": {"volume_id", "name"?, "description"?}}`` (Cinder's other fields refused by name)."""
     problems: list[codes.Problem] = []
-    inner = _envelope(body, "backup", ("volume_id", "name", "description", "incremental", "force"), problems)
+    inner = _envelope(body, "backup", CREATE_FIELDS, problems)
     if inner is None:
         return None, problems
     volume = _volume_id(inner, "backup", problems, required=True)
@@ -288,3 +291,7 @@ def new_volume_name_taken_problem(name: str) -> codes.Problem:
         codes.RESTORE_NAME,
         f"the project already has a volume named {name!r}; give another name, or restore over that volume",
     )
+
+
+def marker_problem(marker: uuid.UUID | None) -> codes.Problem:
+    return _problem("marker", codes.QUERY_PARAM, f"the project has no backup {str(marker)!r} to start after")

@@ -350,6 +350,10 @@ class LocalProvider:
         os.close(self._open_project_folder(project_id))  # refuses a project folder that is a link
         return self.volume_root / _safe(project_id) / os.fsdecode(_safe(os.fsdecode(name)))
 
+    def new_volume_id(self, project_id: str, name: str) -> uuid.UUID:
+        """The ID the volume file ``name`` will have once restored (a file's ID is its name's)."""
+        return volume_id(project_id, os.fsencode(name))
+
     def restore_to_new_volume(
         self, project_id: str, locator: str, name: str, *, sha256: str
     ) -> tuple[VolumeInfo | None, int]:
