@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +17,8 @@ from django.utils import timezone
 from policies import audit
 from policies.domain.contract import backups as rules
 from policies.runs import execution
-from policies.runs.attempts import backup_name_for
+from policies.runs import restore as restoring
+from policies.runs.attempts import backup_name_for, lease_length
 from policies.runs.providers import ProviderError, get_provider
 
 from . import services
@@ -225,3 +227,62 @@ def restore_start(*, backup: Backup, body: rules.RestoreBody, actor: audit.Actor
             },
         )
     return restore
+
+
+def restore_to_file(*, backup: Backup, to: Path, actor: audit.Actor, provider=None) -> int:
+    """Write a backup out to a file now (``manage.py restore_backup``), recorded like every restore.
+
+    The backup is ``restoring`` meanwhile (never deleted under it); the provider writes aside and
+    renames into place only when the digest matches. Return the bytes written; a ProviderError
+    says why nothing was.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        current = _lock_backup(backup)
+        if current.status != Backup.Status.AVAILABLE:
+            raise BackupBusy(rules.backup_busy_problem(current.name, current.status, "restored"))
+        restore = Restore.objects.create(
+            tenant=current.tenant,
+            backup=current,
+            backup_name=current.name,
+            volume_name=str(to),
+            status=Restore.Status.RUNNING,
+            bytes_total=current.size_bytes,
+            created_at=now,
+            started_at=now,
+            lease_until=now + lease_length(),
+            **_audit_actor_fields(actor),
+        )
+        current.status = Backup.Status.RESTORING
+        current.save(update_fields=["status", "updated_at"])
+        audit.record_backup_event(
+            actor,
+            AuditEvent.Action.RESTORE,
+            current,
+            {
+                "backup": {"before": None, "after": str(current.pk)},
+                "target": {"before": None, "after": f"file {to}"},
+                "restore": {"before": None, "after": str(restore.pk)},
+            },
+        )
+    provider = provider or get_provider(current.provider)
+    project_id = current.tenant.project_id
+    try:
+        size = provider.restore_backup(project_id, current.locator, to, sha256=current.sha256)
+    except ProviderError as exc:
+        damaged = not provider.backup_matches(project_id, current.locator, current.sha256)
+        verify = Backup.Verify.FAILED if damaged else None
+        restoring.settle(restore, Restore.Status.FAILED, str(exc), timezone.now(), verify=verify)
+        raise
+    except BaseException:
+        restoring.settle(restore, Restore.Status.FAILED, "the restore stopped with an error", timezone.now())
+        raise
+    restoring.settle(
+        restore,
+        Restore.Status.SUCCEEDED,
+        f"restored {size} bytes to {to}; their SHA-256 matches the backup's",
+        timezone.now(),
+        verify=Backup.Verify.OK,
+        bytes_done=size,
+    )
+    return size

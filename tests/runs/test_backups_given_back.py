@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from policies import audit, backups
@@ -208,3 +209,29 @@ def test_a_restore_whose_worker_died_is_taken_back_and_the_backup_available_agai
     assert not leftover.exists()
     # A late worker finds it settled and does nothing.
     assert restoring.execute_restore(restore.pk) is None
+
+
+def test_the_restore_command_is_audited_and_checks_the_digest(tenant, backup, tmp_path):
+    target = tmp_path / "out.img"
+    call_command("restore_backup", backup.name, "--to", str(target))
+    assert target.read_bytes() == CONTENT
+    event = AuditEvent.objects.get(action=AuditEvent.Action.RESTORE)
+    assert event.entrance == "command"
+    assert event.changes["target"]["after"] == f"file {target}"
+    restore = Restore.objects.get()
+    assert restore.status == Restore.Status.SUCCEEDED
+    assert restore.bytes_done == len(CONTENT)
+    assert Backup.objects.get(pk=backup.pk).status == Backup.Status.AVAILABLE
+
+
+def test_the_restore_command_marks_a_damaged_backup_and_refuses_a_busy_one(tenant, backup, tmp_path):
+    stored = Path(settings.LOCAL_BACKUP_ROOT) / backup.locator
+    stored.write_bytes(b"x" + stored.read_bytes()[1:])
+    with pytest.raises(CommandError, match="damaged"):
+        call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))
+    assert not (tmp_path / "out.img").exists()
+    assert Backup.objects.get(pk=backup.pk).verify_status == Backup.Verify.FAILED
+    assert Restore.objects.get().status == Restore.Status.FAILED
+    start(backup, name="busy.img")
+    with pytest.raises(CommandError, match="restoring"):
+        call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))
