@@ -64,6 +64,10 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.action in (self.Action.BACKUP_CREATE, self.Action.BACKUP_DELETE, self.Action.RESTORE):
+            backup = self.changes.get("backup", {})
+            named = backup.get("after") or backup.get("before") or ""
+            return f"{self.get_action_display()} {named} by {self.username or 'nobody'} ({self.entrance})"
         if self.policy_id is None:
             return f"{self.get_action_display()} {self.token_prefix}… by {self.username or 'nobody'} ({self.entrance})"
         return (
