@@ -215,6 +215,98 @@ def one_database(folder: Path) -> dict:
     return out
 
 
+def _replay_under_explain(queries: list[dict]) -> None:
+    """Run the tick's statements again, in order, each under EXPLAIN ANALYZE; roll all back."""
+    from django.db import connection, transaction
+
+    timed = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for query in queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                plan = [row[0] for row in cursor.fetchall()]
+                total = float(plan[-1].split(":")[1].split()[0])
+                timed.append((total, sql, plan))
+        transaction.set_rollback(True)
+    print(
+        f"\nEXPLAIN ANALYZE of the tick's {len(timed)} statements, "
+        f"{sum(t for t, _, _ in timed):.1f} ms in the server; the slowest 5:"
+    )
+    for total, sql, plan in sorted(timed, key=lambda item: -item[0])[:5]:
+        print(f"\n{total:8.2f} ms  {sql[:160]}{'...' if len(sql) > 160 else ''}")
+        for line in plan[:14]:
+            print("    " + (line if len(line) <= 160 else line[:157] + "..."))
+
+
+def profile(folder: Path) -> None:
+    """Where the time goes: the tick and one worker in this process, under pyinstrument."""
+    import django
+
+    os.environ["LOCAL_VOLUME_ROOT"] = str(folder / "volumes")
+    os.environ["LOCAL_BACKUP_ROOT"] = str(folder / "backups")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.management.commands.db_worker import Worker
+    from pyinstrument import Profiler
+
+    from policies import runs
+
+    call_command("migrate", verbosity=0)
+    due = fill(folder)
+    reset(folder, due)
+    with CaptureQueriesContext(connection) as tick_queries:
+        runs.scheduler_tick(now=DUE_AT)
+    reset(folder, due)
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        started = time.perf_counter()
+        runs.scheduler_tick(now=DUE_AT)
+        tick = time.perf_counter() - started
+    print(
+        f"{connection.vendor}: the tick with {DUE} due took {tick * 1e3:.0f} ms under the profiler, "
+        f"{len(tick_queries)} statements ({sum(float(q['time']) for q in tick_queries) * 1e3:.0f} ms "
+        "waiting on the database when not profiled)"
+    )
+    print(profiler.output_text(color=False, unicode=False))
+    reset(folder, due)
+    if connection.vendor == "postgresql":
+        _replay_under_explain(tick_queries.captured_queries)
+    runs.scheduler_tick(now=DUE_AT)
+    tasks = min(DUE, 300)
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=tasks,
+        worker_id="profile",
+        excluded_queue_names=[],
+    )
+    profiler = Profiler(interval=0.0005)
+    with CaptureQueriesContext(connection) as worker_queries, profiler:
+        started = time.perf_counter()
+        worker.run()
+        spent = time.perf_counter() - started
+    waited = sum(float(q["time"]) for q in worker_queries)
+    print(
+        f"\n{connection.vendor}: one worker in this process, {tasks} backups in {spent:.2f} s under the "
+        f"profiler; {len(worker_queries) / tasks:.1f} statements per backup, "
+        f"{waited / spent:.0%} of the time waiting on the database"
+    )
+    print(profiler.output_text(color=False, unicode=False))
+
+
 # --- The run: each database in a child process, then the table ------------------------------
 
 
@@ -262,17 +354,37 @@ def table(results: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--one", metavar="FOLDER", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="where the time goes, on PostgreSQL when a server is named: the tick and one worker under "
+        "pyinstrument, and the tick's statements under EXPLAIN ANALYZE",
+    )
     options = parser.parse_args()
     if options.one:
-        print(json.dumps(one_database(Path(options.one))))
+        if options.profile:
+            profile(Path(options.one))
+        else:
+            print(json.dumps(one_database(Path(options.one))))
         return
+    server = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
+    if options.profile:
+        from tests.benchmarks.load import ThrowawayPostgres
+
+        with tempfile.TemporaryDirectory(prefix="bpc-sched-profile-") as folder:
+            command = [sys.executable, "-m", "tests.benchmarks.scheduler", "--one", folder, "--profile"]
+            if not server:
+                env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3"}
+                sys.exit(subprocess.run(command, cwd=ROOT, env=env).returncode)
+            with ThrowawayPostgres(server) as url:
+                code = subprocess.run(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}).returncode
+            sys.exit(code)
     print(
         f"{POLICIES} policies over {TENANTS} tenants, {DUE} due at once; medians of {ROUNDS} rounds; "
         f"4 KiB volumes of the local provider (the queue and the bookkeeping, not the copy)"
     )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  ({os.cpu_count()} CPUs)")
     results = [measure("")]
-    server = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
     if server:
         from tests.benchmarks.load import ThrowawayPostgres
 
