@@ -371,7 +371,10 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
     problem = None
     try:
         services.policy_set_status(
-            policy=policy, status=request.POST.get("status", ""), actor=services.Actor.dashboard(request.user)
+            policy=policy,
+            status=request.POST.get("status", ""),
+            actor=services.Actor.dashboard(request.user),
+            now=timezone.now(),
         )
     except services.PolicyNotFound:
         return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import render
 from django.urls import path as url_path
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .. import live_preview, selectors, services
@@ -373,11 +374,11 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
         """Turn each policy on or off through the service; count what changed and what was already so."""
-        actor = services.Actor.admin(request.user)
+        actor, now = services.Actor.admin(request.user), timezone.now()  # one time for the whole request
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
             try:
-                change = services.policy_set_status(policy=policy, status=status, actor=actor)
+                change = services.policy_set_status(policy=policy, status=status, actor=actor, now=now)
             except services.ServiceError as exc:
                 subject = ADMIN.subjects.get(ADMIN.field_for(exc.problem), ADMIN.subjects[None])
                 refused.append(format_html("{}: {}", policy.name, admin_sentence(exc.problem, subject)))

@@ -343,10 +343,13 @@ def parse_policy_update(
     return ParseResult(replace(result.spec, tags=current.tags), ())
 
 
-def parse_status_change(status: Any, current: PolicySpec) -> ParseResult:
+def parse_status_change(status: Any, current: PolicySpec, *, now: datetime) -> ParseResult:
     """Read a switch of the status (the dashboard's toggle, the admin's actions) as the modify an
-    API client sends for it, ``{"scheduled_policy": {"status": ...}}``: the same merge, the same refusals."""
-    return parse_policy_update({"scheduled_policy": {"status": status}}, current)
+    API client sends for it, ``{"scheduled_policy": {"status": ...}}``: the same merge, the same refusals.
+
+    ``now`` is the time of the request: a policy with a named zone is checked against its zone then.
+    """
+    return parse_policy_update({"scheduled_policy": {"status": status}}, current, now=now)
 
 
 def _body_problem(body: Any, shape: str) -> Problem | None:

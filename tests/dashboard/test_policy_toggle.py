@@ -169,3 +169,16 @@ def test_a_policy_of_another_of_ones_projects_is_not_found_under_this_one(member
     )
     assert member.post(target, {"status": "OFF"}, **HTMX).status_code == HTTPStatus.NOT_FOUND
     assert status(theirs) == "ON"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney"])
+def test_the_switch_turns_a_named_zone_policy_off_and_on(member, tenant, zone):
+    # The status change reads the zone at the time of the request, which the view passes in.
+    policy = make_policy(
+        tenant, payload=valid_payload(backup_policy_name="zoned", time_zone=None, time_zone_name=zone)
+    )
+    off = member.post(toggle_url(policy), {"status": "OFF"}, **HTMX).content.decode()
+    assert "is off: it does not run" in html.unescape(off)
+    assert status(policy) == "OFF"
+    member.post(toggle_url(policy), {"status": "ON"}, **HTMX)
+    assert status(policy) == "ON"
