@@ -323,7 +323,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
                     messages.info(request, f"Policy “{form.spec.name}” is unchanged: nothing to save.")
                 return _to_list(request, tenant)
     else:
-        form = PolicyForm(form_data_from_payload(current.to_payload()), now=now, current=current)
+        form = PolicyForm(form_data_from_payload(current.to_payload(), now=now), now=now, current=current)
     template = f"{FORM_TEMPLATE}#policy-form" if request.htmx else FORM_TEMPLATE
     return render(request, template, _form_context(request, tenant, form, policy=policy))
 

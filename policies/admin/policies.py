@@ -289,7 +289,9 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         try:
             form = live_preview.form_for_payload(
-                admin_form.payload or {}, current=policy.to_spec() if policy else None
+                admin_form.payload or {},
+                now=admin_form.now,
+                current=policy.to_spec() if policy else None,
             )
         except ValueError as exc:
             # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
