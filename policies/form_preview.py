@@ -166,8 +166,9 @@ def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
     # the core is asked again about the schedule alone (with a name it accepts, no tags).
     probe = {**reading.payload, "backup_policy_name": "preview"}
     probe.pop("tags", None)
-    schedule_result = parse.parse_policy(probe, now=form.now)
     zone = reading.zone
+    # The stored zone left as it is keeps its stored offset, as the form's own reading does.
+    schedule_result = parse.parse_policy(probe, now=form.now, stored_zone=zone.kept)
     notes: list[zones.LocalTimeChange] = []
     if zone.name and zone.offset is not None:
         notes = zones.dst_notes(zone.name, stored_minutes=zone.offset, now=form.now, keeps_local=True)

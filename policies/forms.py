@@ -230,6 +230,10 @@ class PolicyForm(forms.Form):
         no_zone = zone.time_zone is None and zone.name is None
         if no_zone and self.current is not None and self.current.time_zone:
             return Zone(zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
+        current = self.current
+        if current is not None and zone.name is not None and zone.name == current.time_zone_name:
+            # The stored zone, unchanged: its stored offset, even while a re-base is due.
+            return Zone(zone.value, current.time_zone, current.offset_minutes, zone.name, kept=True)
         return zone
 
     # -- the core's answer

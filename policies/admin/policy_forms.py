@@ -232,9 +232,11 @@ class BackupPolicyAdminForm(forms.ModelForm):
         sent = {}
         if zone_name.strip():
             sent["time_zone_name"] = zone_name.strip()
-            if self.current is not None and time_zone == (self.current.time_zone or ""):
-                # The offset shown is the stored one, re-based by the scheduler: unchanged, it
-                # is not sent, and the zone's offset now is stored with the name.
+            same_zone = self.current is not None and zone_name.strip() == self.current.time_zone_name
+            if not same_zone and self.current is not None and time_zone == (self.current.time_zone or ""):
+                # Another zone, the offset box untouched: the new zone's offset now is stored.
+                # (The stored zone with its stored offset is sent back as it is: the core keeps
+                # both, and the scheduler re-bases the offset when the zone's changes.)
                 time_zone = ""
         elif not time_zone and self.current is not None and self.current.time_zone:
             # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.

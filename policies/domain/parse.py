@@ -332,7 +332,9 @@ def parse_policy_update(
             )
         )
     ignored = ("tags", "backup_policy_id")
-    stored_zone = body.get("time_zone") is None and body.get("time_zone_name") is None
+    stored_zone = (body.get("time_zone") is None and body.get("time_zone_name") is None) or sends_stored_zone(
+        body, current
+    )
     result = parse_policy(
         merge_policy_update({k: v for k, v in body.items() if k not in ignored}, current),
         now=now,
@@ -341,6 +343,21 @@ def parse_policy_update(
     if problems or not result.ok:
         return ParseResult(None, tuple(sort_problems([*problems, *result.problems])))
     return ParseResult(replace(result.spec, tags=current.tags), ())
+
+
+def sends_stored_zone(body: Mapping[str, Any], current: PolicySpec) -> bool:
+    """True when a body sends back the stored named zone with its stored offset, both unchanged.
+
+    That pair is what a client reads back and what a form shows: it keeps the policy's zone as
+    stored, like a body that sends neither. The stored offset may differ from the zone's offset
+    now (a re-base that is due, or one made before the change it prepares for); it is the
+    scheduler's re-base that moves it, never a save that changed nothing.
+    """
+    return (
+        current.time_zone_name is not None
+        and body.get("time_zone_name") == current.time_zone_name
+        and body.get("time_zone") == current.time_zone
+    )
 
 
 def parse_status_change(status: Any, current: PolicySpec, *, now: datetime) -> ParseResult:
@@ -447,7 +464,8 @@ def parse_policy_edit(payload: Any, current: PolicySpec, *, now: datetime | None
     of ``current`` with the merge the API uses for a PUT. The tags are the payload's: a form
     replaces the whole list.
     """
-    created = parse_policy(payload, now=now)
+    kept = isinstance(payload, Mapping) and sends_stored_zone(payload, current)
+    created = parse_policy(payload, now=now, stored_zone=kept)
     if not created.ok:
         return created
     body = {name: value for name, value in payload.items() if name != "tags"}
