@@ -327,8 +327,9 @@ def parse_policy_update(
             Problem(
                 "backup_policy_id",
                 BAD_FIELD,
-                f"backup_policy_id: {show(sent_id)} is not the ID of the policy being modified"
+                f"{show(sent_id)} is not the ID of the policy being modified"
                 f"{f' ({policy_id})' if policy_id else ''}; leave it out, or send the ID of the path",
+                kind_of_shown(sent_id),
             )
         )
     ignored = ("tags", "backup_policy_id")
