@@ -611,11 +611,18 @@ OPERATIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
 }
 
 
-def cells() -> list[tuple[str, str, str]]:
-    """Every (kind, operation, entrance) the entrances offer."""
+def seasons_of(kind: Kind) -> tuple[str, ...]:
+    """Both seasons for a named zone (its offset, its re-base and its forecast change with them);
+    one for a fixed offset, which no season changes."""
+    return tuple(SEASONS) if kind.payload.get("time_zone_name") else ("winter",)
+
+
+def cells() -> list[tuple[str, str, str, str]]:
+    """Every (kind, operation, entrance, season) the entrances offer."""
     return [
-        (kind, operation, entrance)
-        for kind in KINDS
+        (kind, operation, entrance, season)
+        for kind, spec in KINDS.items()
         for operation, (_, entrances) in OPERATIONS.items()
         for entrance in entrances
+        for season in seasons_of(spec)
     ]
