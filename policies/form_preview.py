@@ -80,8 +80,8 @@ class Preview:
     @property
     def steady_zone_note(self) -> str:
         """What to say of a named zone whose offset does not change in the next 12 months."""
-        if not self.zone.name:
-            return ""
+        if not self.zone.name or self.zone.offset is None:
+            return ""  # no zone, or a name that is none (its problem says so): no offsets to promise
         if self.zone.name == "UTC":
             return "UTC has no daylight saving: the runs keep these times all year."
         return f"{self.zone.name} keeps this offset for the next 12 months: no daylight-saving change."
