@@ -74,7 +74,7 @@ class Preview:
             return ""
         return (
             f"the offset of {self.zone.name} today; the policy keeps its local times there, and "
-            "the scheduler re-bases the offset when the zone's changes"
+            "the scheduler re-bases the offset when the zone's offset changes"
         )
 
     @property

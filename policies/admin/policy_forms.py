@@ -236,7 +236,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
             if not same_zone and self.current is not None and time_zone == (self.current.time_zone or ""):
                 # Another zone, the offset box untouched: the new zone's offset now is stored.
                 # (The stored zone with its stored offset is sent back as it is: the core keeps
-                # both, and the scheduler re-bases the offset when the zone's changes.)
+                # both, and the scheduler re-bases the offset when the zone's offset changes.)
                 time_zone = ""
         elif not time_zone and self.current is not None and self.current.time_zone:
             # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.

@@ -236,6 +236,17 @@ def local_time_change_words(change: LocalTimeChange) -> str:
     after = format_offset(change.change.after_minutes)
     first = _date_words(change.from_date)
     times = ", ".join(change.local_times)
+    skipped = change.skipped_times
+    if change.rebased_time_zone is not None and skipped:
+        assert change.first_run is not None
+        assert change.first_run.zone_local is not None  # skipped_times is empty without them
+        return (
+            f"On {when}, {change.zone_name} moves to {after} and skips {', '.join(skipped)}: that "
+            f"day's run happens at {change.first_run.zone_local:%H:%M}, just after the gap; after "
+            f"it, the runs stay at {times} in {change.zone_name}. The policy is re-based "
+            f"before that run (stored offset {change.rebased_time_zone}, UTC start times "
+            f"{change.rebased_start_time})."
+        )
     if change.rebased_time_zone is not None:
         return (
             f"From {first}, the runs stay at {times} in {change.zone_name}: the zone moves to {after} "

@@ -349,3 +349,9 @@ def test_a_zone_without_daylight_saving_says_it_keeps_its_offset(member, tenant,
         member, tenant, monkeypatch, JANUARY, form_data(time_zone="Asia/Tokyo", grid_offset="540")
     )
     assert "Asia/Tokyo keeps this offset for the next 12 months: no daylight-saving change." in body
+
+
+def test_the_zone_note_says_the_offset_changes(member, tenant, monkeypatch):
+    body = _preview_at(member, tenant, monkeypatch, JANUARY, form_data(time_zone="Europe/Berlin"))
+    assert "the scheduler re-bases the offset when the zone's offset changes" in body
+    assert "zone's changes" not in body
