@@ -81,7 +81,7 @@ def _repeat_data(scheduled: Mapping[str, Any], data: dict[str, Any]) -> None:
         data["schedule_kind"] = "week"
         data["week_days"] = [str(day) for day in scheduled["week_frequency"]]
     else:
-        data["schedule_kind"] = "days"
+        data["schedule_kind"] = "daily" if scheduled.get("frequency") == 1 else "days"
         data["frequency"] = str(scheduled.get("frequency", ""))
 
 

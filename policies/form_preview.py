@@ -139,6 +139,12 @@ class Preview:
         return words.every_n_days(spec.frequency)
 
     @property
+    def counted_from_the_first(self) -> bool:
+        """Every N days (N > 1) counts from the 1st of each month; every day has nothing to count."""
+        spec = self.schedule_spec
+        return spec is not None and spec.frequency is not None and spec.frequency > 1
+
+    @property
     def json_body(self) -> str:
         body = self.spec.to_payload() if self.spec is not None else dict(self.payload)
         if self.editing:

@@ -73,7 +73,9 @@ def scheduled_policy(data: Mapping[str, Any], start_time: str) -> dict[str, Any]
     scheduled: dict[str, Any] = {}
     if start_time:
         scheduled["start_time"] = start_time
-    if data.get("schedule_kind") == "days":
+    if data.get("schedule_kind") == "daily":
+        scheduled["frequency"] = 1  # every day: the contract's every 1 day
+    elif data.get("schedule_kind") == "days":
         frequency = json_number(data.get("frequency") or "")
         if frequency is not None:
             scheduled["frequency"] = frequency
