@@ -131,6 +131,14 @@ class PolicyRow:
         return last.status if last else None
 
     @property
+    def last_run_at(self):
+        """When the last run finished (annotated by the list's query; a row alone asks once)."""
+        if hasattr(self.policy, "last_run_at"):
+            return self.policy.last_run_at
+        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
+        return last.finished_at if last else None
+
+    @property
     def last_run_words(self) -> str:
         """The last run's status in words ("Succeeded"); the list keeps the API's code in a tooltip."""
         status = self.last_run_status

@@ -109,6 +109,24 @@ def duration_words(minutes: int) -> str:
     return " ".join(parts) if parts else "0 minutes"
 
 
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def size_words(gib: float) -> str:
+    """Return a size given in GiB in the binary unit that fits, to three figures: ``256 KiB``."""
+    size = max(gib, 0) * 2**30
+    unit = 0
+    while size >= 1024 and unit < len(_SIZE_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{round(size)} B"
+    shown = f"{size:.3g}"  # three significant figures: 256, 1.5, 40.1
+    if "e" in shown:  # 1000 to 1023 of a unit
+        shown = f"{size:.0f}"
+    return f"{shown} {_SIZE_UNITS[unit]}"
+
+
 def explain(item: SimulatedBackup, spec: PolicySpec, calendar: RunCalendar) -> str:
     month = _MONTH_NAMES[calendar.day_of(item.created).month - 1]
     if item.reason == "count":
