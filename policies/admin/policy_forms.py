@@ -179,6 +179,8 @@ class BackupPolicyAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **_shown(kwargs, PAYLOAD_FIELDS))
         self.now = timezone.now()
+        # Every problem shown, the core's and the services' (a name taken), as the dashboard's form keeps them.
+        self.problems: list[codes.Problem] = []
 
     @property
     def current(self) -> specs.PolicySpec | None:
@@ -267,6 +269,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
 
     def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at its field, or above the form."""
+        self.problems.append(problem)
         name = ADMIN.field_for(problem)
         if name not in self.fields:
             name = None  # e.g. the tenant of a policy being changed is not a field

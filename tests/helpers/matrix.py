@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from django.test import Client
 from django.urls import reverse
 
-from policies import services
+from policies import services, volumes
 from policies.domain import nextruns, offsets, parse, specs, zones
+from policies.domain import volumes as domain_volumes
 from policies.domain.changes import audit_changes
 from policies.form_mapping import form_data_from_payload
 from policies.models import AuditEvent, BackupPolicy, BackupTask, Volume
@@ -83,6 +84,12 @@ KINDS: dict[str, Kind] = {
     "off": Kind(body(weekly("02:00", status="OFF"), time_zone="UTC+01:00")),
     "with_tags": Kind(body(weekly("08:00"), time_zone="UTC+08:00", tags=[("env", "prod"), ("team", "ops")])),
     "with_volumes": Kind(body(every(1, "23:00", remain_first_backup_of_curMonth="Y")), volumes=2),
+    "europe_london": Kind(body(weekly("23:00", days=["SUN", "WED"]), time_zone_name="Europe/London")),
+    "america_st_johns": Kind(body(weekly("10:00"), time_zone_name="America/St_Johns")),
+    "asia_kolkata": Kind(body(every(1, "04:00"), time_zone_name="Asia/Kolkata")),
+    "named_utc": Kind(body(weekly("00:00,12:00"), time_zone_name="UTC")),
+    "fixed_offset_half_hour": Kind(body(weekly("20:00"), time_zone="UTC+05:30")),
+    "fixed_offset_far_west": Kind(body(weekly("13:00,11:00", days=["SAT"]), time_zone="UTC-12:00")),
     "rebase_due": Kind(body(weekly("01:00"), time_zone_name="Europe/Berlin"), other_season=True),
 }
 
@@ -194,7 +201,7 @@ def _admin_outcome(response) -> Outcome:
         return Outcome(True)
     assert response.status_code == HTTPStatus.OK, response.status_code
     form = response.context["adminform"].form
-    named = tuple(p.code for p in form.result.problems) if form.result else ()
+    named = tuple(p.code for p in form.problems)
     assert form.errors or any(
         f.errors or f.non_form_errors() for f in response.context["inline_admin_formsets"]
     )
@@ -490,14 +497,27 @@ TAG_OPS = {
         ),
         lambda tags: [*tags, specs.Tag("b1", "one"), specs.Tag("b2", "")],
     ),
+    "tag_update": (
+        lambda tags: (
+            "POST /tags/action",
+            {"action": "update", "tags": [{"key": tags[0].key, "value": "changed"}]},
+        ),
+        lambda tags: [specs.Tag(tags[0].key, "changed"), *tags[1:]],
+    ),
+    "tag_batch_delete": (
+        lambda tags: ("POST /tags/action", {"action": "delete", "tags": [{"key": tags[0].key}]}),
+        lambda tags: tags[1:],
+    ),
 }
+# The operations that need a tag to work on: one is added first when the kind has none.
+NEEDS_A_TAG = {"tag_delete", "tag_update", "tag_batch_delete"}
 
 
 def tag_op(name: str):
     request_of, result_of = TAG_OPS[name]
 
     def op(w: World, entrance: str) -> None:
-        if name == "tag_delete" and not w.spec().tags:
+        if name in NEEDS_A_TAG and not w.spec().tags:
             services.policy_tag_put(
                 policy=w.policy, tag=specs.Tag("doomed", "x"), actor=services.Actor.command()
             )
@@ -572,9 +592,34 @@ def op_run_now(w: World, entrance: str) -> None:
     assert BackupTask.objects.filter(policy=w.policy).count() == held
 
 
-def codes_no_volumes() -> str:
-    from policies.domain import volumes as domain_volumes
+def op_run_now_twice(w: World, entrance: str) -> None:
+    """A second Run now while the first run's tasks wait is refused, by both entrances alike."""
+    if not Volume.objects.filter(policy=w.policy).exists():
+        associate(w.policy, [_spare_volume(w)])
+    volumes.policy_execute(policy=w.policy, actor=services.Actor.command())
+    waiting = BackupTask.objects.filter(policy=w.policy).count()
+    if entrance == "api":
+        response = w.api.post(policy_url(w.tenant, w.policy) + "/action")
+        assert response.status_code == HTTPStatus.CONFLICT, response.content
+        assert response.json()["error"]["code"] == domain_volumes.RUN_IN_PROGRESS
+    else:
+        response = w.web.post(reverse("policies:policy_run", kwargs=_ids(w)), follow=True)
+        shown = [str(message) for message in response.context["messages"]]
+        assert any(text.startswith("Not started: a run of this policy is still going") for text in shown)
+    assert BackupTask.objects.filter(policy=w.policy).count() == waiting
 
+
+def op_rename_onto_a_taken_name(w: World, entrance: str) -> None:
+    """A rename onto another policy's name (ignoring case) is refused alike, nothing written."""
+    make_policy(w.tenant, payload={**body(weekly("07:00")), "backup_policy_name": "Taken"}, now=w.now)
+    before, events = w.spec(), w.events()
+    outcome = getattr(Entrances, f"modify_{entrance}")(w, {"backup_policy_name": "taken"})
+    assert not outcome.ok
+    assert outcome.codes[0] == services.name_taken_problem("taken").code
+    assert (w.spec(), w.events()) == (before, events)
+
+
+def codes_no_volumes() -> str:
     return domain_volumes.NO_RESOURCES
 
 
@@ -607,6 +652,8 @@ OPERATIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "associate": (op_associate, NO_ADMIN),
     "disassociate": (op_disassociate, NO_ADMIN),
     "run_now": (op_run_now, NO_ADMIN),
+    "run_now_twice": (op_run_now_twice, NO_ADMIN),
+    "rename_onto_a_taken_name": (op_rename_onto_a_taken_name, ALL),
     "delete": (op_delete, ALL),
 }
 
