@@ -1,17 +1,14 @@
-"""``make serve``: nginx in front of gunicorn, started and stopped together.
+"""The proxy of ``make serve`` (``Procfile.serve``): nginx in front of gunicorn.
 
-``python -m config.serve`` fills ``config/nginx.conf.template`` into a run folder, starts gunicorn
-(``config/gunicorn.conf.py``) on a loopback port (``GUNICORN_PORT``, default a free one), then nginx on ``HOST:PORT``, and
-stops both when either stops or when it is told to (SIGTERM, SIGINT). nginx reads every request
-whole before gunicorn sees it, so slow clients cannot hold gunicorn's workers
-(docs/operations.md, "Slow clients").
+``python -m config.serve`` fills ``config/nginx.conf.template`` into a run folder, waits until
+gunicorn answers at ``BIND`` (a loopback address), then becomes nginx on ``HOST:PORT``. honcho
+starts it beside gunicorn and stops both when either stops. nginx reads every request whole
+before gunicorn sees it, so slow clients cannot hold gunicorn's workers (docs/operations.md).
 
 Read from environment variables (besides gunicorn's, see ``config/gunicorn.conf.py``):
 
-- ``HOST``, ``PORT``: where nginx listens (default ``127.0.0.1:8000``);
-- ``SERVE_PROXY``: ``nginx`` (default) or ``none``, gunicorn alone on ``HOST:PORT``, for a
-  deployment whose own proxy does what ``config/nginx.conf.template`` does;
-- ``SERVE_RUN_DIR``: the run folder (default: a new temporary folder, removed at the end);
+- ``HOST``, ``PORT``: where nginx listens; ``BIND``: gunicorn's ``127.0.0.1:PORT``;
+- ``SERVE_RUN_DIR``: the run folder (default ``var/serve``);
 - ``NGINX``: the nginx program (default ``nginx`` on the ``PATH``, then ``/usr/sbin/nginx``);
   ``NGINX_WORKERS``: its processes (default ``auto``, one per CPU);
 - ``FORWARDED_PROTO``: what nginx tells Django the scheme was (default ``$scheme``; set
@@ -20,12 +17,8 @@ Read from environment variables (besides gunicorn's, see ``config/gunicorn.conf.
 
 import os
 import shutil
-import signal
 import socket
 import string
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -63,12 +56,6 @@ def _listen_address() -> str:
     return f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _answers(address: str) -> bool:
     host, port = address.rsplit(":", 1)
     try:
@@ -78,79 +65,29 @@ def _answers(address: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def main() -> int:
-    gunicorn = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "-c",
-        "config/gunicorn.conf.py",
-        "config.wsgi",
-    ]
-    proxy = os.environ.get("SERVE_PROXY", "nginx").strip().lower()
-    if proxy == "none":
-        os.chdir(ROOT)
-        os.execv(gunicorn[0], gunicorn)
-    if proxy != "nginx":
-        raise SystemExit(f"SERVE_PROXY={proxy!r}: use nginx or none")
+def main() -> None:
+    """Fill the nginx configuration, wait for gunicorn at BIND, then become nginx."""
     if shutil.which(nginx_program()) is None:
         raise SystemExit(
             "serve: nginx is not installed (Debian: apt-get install nginx-light or nginx); "
             "or run gunicorn alone behind your own proxy with SERVE_PROXY=none (docs/operations.md)"
         )
-
-    own_dir = not os.environ.get("SERVE_RUN_DIR")
-    run_dir = Path(os.environ.get("SERVE_RUN_DIR") or tempfile.mkdtemp(prefix="bpc-serve-"))
+    upstream = os.environ.get("BIND", "")
+    if not upstream.startswith("127.0.0.1:"):
+        raise SystemExit(f"serve: BIND={upstream!r}: gunicorn behind nginx listens on 127.0.0.1:PORT")
+    run_dir = Path(os.environ.get("SERVE_RUN_DIR") or ROOT / "var" / "serve")
     run_dir.mkdir(parents=True, exist_ok=True)
     # Run as root, nginx's workers switch to an unprivileged user, which must reach its folders.
     run_dir.chmod(0o755)
-    upstream = f"127.0.0.1:{os.environ.get('GUNICORN_PORT') or _free_port()}"
     conf = run_dir / "nginx.conf"
     conf.write_text(render_nginx_conf(run_dir=run_dir, listen=_listen_address(), upstream=upstream))
-
-    env = {**os.environ, "BIND": upstream}
-    # Every request now comes from nginx: the sign-in lockout must read the client's address from
-    # the X-Forwarded-For that nginx overwrites (never appends to), not from the socket.
-    env.setdefault("AXES_IPWARE_META_PRECEDENCE_ORDER", "HTTP_X_FORWARDED_FOR,REMOTE_ADDR")
-    app = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-    front = None
-    stopping = False
-
-    def on_signal(signum, frame):  # noqa: ARG001
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        # gunicorn loads the app in its master first: wait for its port before opening the door.
-        while not _answers(upstream):
-            if app.poll() is not None:
-                return app.returncode or 1
-            if stopping:
-                return 0
-            time.sleep(0.1)
-        front = subprocess.Popen([nginx_program(), "-e", "stderr", "-p", str(run_dir), "-c", str(conf)])
-        while not stopping and app.poll() is None and front.poll() is None:
-            time.sleep(0.2)
-        if stopping:
-            return 0
-        return 1  # one of them stopped on its own: stop the other, and say so
-    finally:
-        if front is not None:
-            _stop(front, signal.SIGQUIT)  # nginx's graceful stop: answers in flight are finished
-        _stop(app)
-        if own_dir:
-            shutil.rmtree(run_dir, ignore_errors=True)
+    # gunicorn loads the app in its master first: the door opens once it answers, so the first
+    # visitors get the app rather than nginx's 503.
+    while not _answers(upstream):
+        time.sleep(0.1)
+    program = nginx_program()
+    os.execvp(program, [program, "-e", "stderr", "-p", str(run_dir), "-c", str(conf)])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

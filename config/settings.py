@@ -236,7 +236,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Runs: providers, scheduler, worker (README "Runs") --------------------------------------
+# --- Runs: providers, scheduler, worker (docs/operations.md, "Workers") ----------------------
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
@@ -275,7 +275,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.views.locked_out"
 # The client address is REMOTE_ADDR unless told otherwise: a header such as X-Forwarded-For is
-# trusted only when a proxy in front sets it (docs/development.md, "Behind a proxy").
+# trusted only when a proxy in front sets it (docs/operations.md, "Behind a proxy").
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", ["REMOTE_ADDR"])
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 

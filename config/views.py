@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.outage import RETRY_AFTER_SECONDS, is_outage
 from policies.api.errors import API_PREFIX, SERVER_ERROR_MESSAGE, envelope, outage_response
-from policies.domain.codes import SERVER_ERROR
+from policies.domain.contract.codes import SERVER_ERROR
 from policies.models import HealthCheck
 
 logger = logging.getLogger("policies.health")

@@ -7,8 +7,9 @@ Each record is written in the caller's transaction, with each changed field befo
 from dataclasses import dataclass
 from typing import Any
 
-from .domain import specs
-from .domain.changes import audit_changes
+from policies.domain.contract import specs
+from policies.domain.contract.changes import audit_changes
+
 from .models import ApiToken, AuditEvent, BackupPolicy
 
 

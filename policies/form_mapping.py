@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from .domain import offsets, zones
+from policies.domain.schedule import offsets, zones
 
 
 def form_data_from_payload(payload: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, Any]:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .domain import offsets, parse, specs, words, zones
-from .domain.forecast import PolicyForecast, policy_forecast
+from policies.domain import words
+from policies.domain.contract import parse, specs
+from policies.domain.forecast import PolicyForecast, policy_forecast
+from policies.domain.schedule import week, zones
 
 if TYPE_CHECKING:
     from .form_reading import Zone
@@ -122,13 +124,12 @@ class Preview:
             return []
         if spec.week_frequency is not None:
             return [
-                f"{words.local_label(run)} local = {words.utc_label(run)} UTC"
-                for run in offsets.utc_week(spec)
+                f"{words.local_label(run)} local = {words.utc_label(run)} UTC" for run in week.utc_week(spec)
             ]
         return [
             f"{words.local_label(run)} local = {words.utc_label(run)} UTC"
             + (f" (the {words.DAY_SHIFT_WORDS[run.utc_day_shift]})" if run.utc_day_shift else "")
-            for run in offsets.runs_of_day(spec)
+            for run in week.runs_of_day(spec)
         ]
 
     @functools.cached_property

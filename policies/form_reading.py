@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .domain import offsets, specs, zones
+from policies.domain.contract import specs
+from policies.domain.schedule import offsets, zones
+
 from .form_input import json_number
 
 

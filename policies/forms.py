@@ -24,8 +24,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from policies.domain import words
+from policies.domain.contract import codes, limits, parse, specs
+from policies.domain.schedule import offsets, zones
+
 from . import form_preview
-from .domain import codes, contract, offsets, parse, specs, words, zones
 from .form_input import INTEGER
 from .form_reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
 from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
@@ -119,7 +122,7 @@ class PolicyForm(forms.Form):
     )
     week_days = _ListField(label="Days of the week", required=False)
     frequency = forms.CharField(
-        label=f"Run every N days ({contract.FREQUENCY_RANGE[0]}–{contract.FREQUENCY_RANGE[1]})",
+        label=f"Run every N days ({limits.FREQUENCY_RANGE[0]}–{limits.FREQUENCY_RANGE[1]})",
         required=False,
         widget=forms.NumberInput,
     )
@@ -131,13 +134,13 @@ class PolicyForm(forms.Form):
         label="Retention", choices=RETENTION_KINDS, initial="num", widget=forms.RadioSelect
     )
     retention_num = forms.CharField(
-        label=f"Backups to keep ({contract.RETENTION_NUM_RANGE[0]}–{contract.RETENTION_NUM_RANGE[1]})",
+        label=f"Backups to keep ({limits.RETENTION_NUM_RANGE[0]}–{limits.RETENTION_NUM_RANGE[1]})",
         required=False,
         initial="7",
         widget=forms.NumberInput,
     )
     retention_day = forms.CharField(
-        label=f"Days to keep backups ({contract.RETENTION_DAY_RANGE[0]}–{contract.RETENTION_DAY_RANGE[1]})",
+        label=f"Days to keep backups ({limits.RETENTION_DAY_RANGE[0]}–{limits.RETENTION_DAY_RANGE[1]})",
         required=False,
         widget=forms.NumberInput,
     )
@@ -177,7 +180,7 @@ class PolicyForm(forms.Form):
                 row = TagRow(len(rows), key, value)
                 if not row.blank:
                     rows.append(row)
-        spare = 0 if len(rows) >= contract.MAX_TAGS else max(1, SPARE_TAG_ROWS - len(rows))
+        spare = 0 if len(rows) >= limits.MAX_TAGS else max(1, SPARE_TAG_ROWS - len(rows))
         rows += [TagRow(len(rows) + n) for n in range(spare)]
         return rows
 
@@ -323,8 +326,8 @@ class PolicyForm(forms.Form):
         if (path, code) == ("backup_policy_name", codes.NAME_LENGTH):
             name_text = str(self.data.get("name") or "")
             if not name_text:
-                return f"Enter a name of 1 to {contract.NAME_MAX} characters."
-            return f"The name is {len(name_text)} characters long; shorten it to {contract.NAME_MAX} at most."
+                return f"Enter a name of 1 to {limits.NAME_MAX} characters."
+            return f"The name is {len(name_text)} characters long; shorten it to {limits.NAME_MAX} at most."
         if (path, code) == ("scheduled_policy.start_time", codes.START_TIME) and not self.checked_hours:
             return "Tick at least one start time."
         week = (path, code) == ("scheduled_policy.week_frequency", codes.FREQUENCY)
@@ -333,13 +336,13 @@ class PolicyForm(forms.Form):
         if (path, code) == ("scheduled_policy.frequency", codes.TIME_ZONE):
             return self._day_shift_words()
         if code == codes.FREQUENCY and name == "frequency":
-            low, high = contract.FREQUENCY_RANGE
+            low, high = limits.FREQUENCY_RANGE
             return f"Enter a whole number of days from {low} to {high}."
         if code == codes.RETENTION and name == "retention_num":
-            low, high = contract.RETENTION_NUM_RANGE
+            low, high = limits.RETENTION_NUM_RANGE
             return f"Enter how many backups to keep: a whole number from {low} to {high}."
         if code == codes.RETENTION and name == "retention_day":
-            low, high = contract.RETENTION_DAY_RANGE
+            low, high = limits.RETENTION_DAY_RANGE
             return f"Enter for how many days to keep backups: {low} to {high}."
         return sentence(problem, DASHBOARD.subjects.get(name, "The value"))
 
@@ -352,7 +355,7 @@ class PolicyForm(forms.Form):
             row = filled[tag[0]]
             part = tag[1]
             if part == "key" and not row.key:
-                message = f"Enter a key for this tag (1 to {contract.TAG_KEY_MAX} characters)."
+                message = f"Enter a key for this tag (1 to {limits.TAG_KEY_MAX} characters)."
             else:
                 message = sentence(problem, TAG_SUBJECTS.get(part, TAG_SUBJECTS[None]))
             {"key": row.key_errors, "value": row.value_errors}.get(part, row.errors).append(message)
@@ -361,8 +364,8 @@ class PolicyForm(forms.Form):
             return
         if problem.field == "tags":
             if problem.code == codes.TAG_COUNT:
-                extra = len(filled) - contract.MAX_TAGS
-                message = f"A policy has at most {contract.MAX_TAGS} tags; remove {extra}."
+                extra = len(filled) - limits.MAX_TAGS
+                message = f"A policy has at most {limits.MAX_TAGS} tags; remove {extra}."
             else:
                 message = sentence(problem, TAGS_SUBJECT)
             self.add_error("tags", message)
@@ -417,7 +420,7 @@ class PolicyForm(forms.Form):
 
     @property
     def weekday_choices(self) -> list[tuple[str, str]]:
-        return list(zip(contract.WEEKDAYS, words.WEEKDAY_NAMES, strict=True))
+        return list(zip(limits.WEEKDAYS, words.WEEKDAY_NAMES, strict=True))
 
     def hour_grid(self) -> list[HourCell]:
         """The 24 start-time boxes in local order for the zone picked (values are UTC hours)."""
@@ -455,11 +458,11 @@ class PolicyForm(forms.Form):
     @property
     def tags_full(self) -> bool:
         """True when the form shows as many tag rows as a policy may have (no row may be added)."""
-        return len(self.tag_rows) >= contract.MAX_TAGS
+        return len(self.tag_rows) >= limits.MAX_TAGS
 
     @property
     def max_tags(self) -> int:
-        return contract.MAX_TAGS
+        return limits.MAX_TAGS
 
     @property
     def grid_offset_text(self) -> str:

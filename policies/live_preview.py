@@ -22,9 +22,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
+from policies.domain.contract import codes, specs
+from policies.domain.contract.changes import audit_changes, ordered_changes
+
 from . import services
-from .domain import codes, specs
-from .domain.changes import audit_changes, ordered_changes
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
 

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .domain import contract, specs
+from policies.domain.contract import limits, specs
 
 project_id_validator = RegexValidator(
     r"\A[A-Za-z0-9_-]{1,64}\Z", "A project ID is 1 to 64 letters, digits, '-' or '_'."
@@ -57,7 +57,7 @@ class BackupPolicy(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="policies")
-    name = models.CharField(max_length=contract.NAME_MAX)
+    name = models.CharField(max_length=limits.NAME_MAX)
     # Canonical comma-joined UTC hours, in ascending local order: "22:00,00:00,02:00".
     start_time = models.CharField(max_length=24 * 6)
     frequency = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -160,8 +160,8 @@ class BackupPolicy(models.Model):
 
 class PolicyTag(models.Model):
     policy = models.ForeignKey(BackupPolicy, on_delete=models.CASCADE, related_name="tags")
-    key = models.CharField(max_length=contract.TAG_KEY_MAX)
-    value = models.CharField(max_length=contract.TAG_VALUE_MAX, blank=True)
+    key = models.CharField(max_length=limits.TAG_KEY_MAX)
+    value = models.CharField(max_length=limits.TAG_VALUE_MAX, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -242,7 +242,7 @@ class AuditEvent(models.Model):
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     project_id = models.CharField(max_length=64, blank=True)
     policy_id = models.UUIDField(null=True, blank=True)
-    policy_name = models.CharField(max_length=contract.NAME_MAX, blank=True)
+    policy_name = models.CharField(max_length=limits.NAME_MAX, blank=True)
     # {"<JSON path of the field>": {"before": ..., "after": ...}} for each field that changed.
     changes = models.JSONField(default=dict)
 
@@ -321,7 +321,7 @@ class BackupTask(models.Model):
     policy = models.ForeignKey(
         BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backup_tasks"
     )
-    policy_name = models.CharField(max_length=contract.NAME_MAX)
+    policy_name = models.CharField(max_length=limits.NAME_MAX)
     volume = models.ForeignKey(Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     resource_id = models.UUIDField()
     scheduled_at = models.DateTimeField()
@@ -359,7 +359,7 @@ class Backup(models.Model):
     policy = models.ForeignKey(
         BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
     )
-    policy_name = models.CharField(max_length=contract.NAME_MAX, blank=True)
+    policy_name = models.CharField(max_length=limits.NAME_MAX, blank=True)
     volume = models.ForeignKey(
         Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
     )

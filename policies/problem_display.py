@@ -1,6 +1,6 @@
 """How the dashboard's form and the admin's form show a problem of the core or of a service.
 
-A :class:`~policies.domain.codes.Problem` names its field (a JSON path), its code and a detail
+A :class:`~policies.domain.contract.codes.Problem` names its field (a JSON path), its code and a detail
 said of that field ("is required; ..."), with the detail's ``kind``. Each entrance shows the
 problem at its own form field, in a sentence that starts with its own subject ("The name is
 required; ..."): both tables live here, next to the one function that makes the sentence. Nothing
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import format_html
 
-from .domain import codes
+from policies.domain.contract import codes
 
 TAG_SUBJECTS: Mapping[str | None, str] = {"key": "The key", "value": "The value", None: "The tag"}
 TAGS_SUBJECT = "The tags"

@@ -8,7 +8,7 @@ PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and the queue 
 task (django-tasks-db) is written in that same transaction. Time is an argument (``now``), so a
 week of schedule can be played in a second.
 
-The decisions (docs/api.md, "Runs"):
+The decisions (docs/api.md, "Volumes and runs"):
 - A run is fired if it is at most ``BACKUP_MISSED_RUN_WINDOW_MINUTES`` late (360 by default):
   a scheduler that was down fires the latest missed run once, late; every older missed run (at
   most ``SKIP_RECORD_LIMIT`` instants per policy and tick) is recorded as ``SKIP``.
@@ -34,7 +34,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .domain import nextruns, retention
+from policies.domain.retention import simulation
+from policies.domain.schedule import nextruns
+
 from .models import Backup, BackupPolicy, BackupTask, Volume
 from .providers import ProviderError, ProviderTimeout, get_provider
 
@@ -454,7 +456,7 @@ def apply_retention(*, policy_id, volume: Volume, now: datetime, provider=None) 
     if policy is None:
         return 0
     backups = list(Backup.objects.filter(policy=policy, volume=volume).order_by("taken_at", "created_at"))
-    keeps = retention.retention_keeps(
+    keeps = simulation.retention_keeps(
         policy.to_spec(tags=()), [backup.taken_at for backup in backups], now=now
     )
     gone = [backup for backup, kept in zip(backups, keeps, strict=True) if not kept]

@@ -23,7 +23,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .domain.tag_query import TagFilter, TagQuery
+from policies.domain.contract.tag_query import TagFilter, TagQuery
+
 from .models import (
     ApiToken,
     AuditEvent,

@@ -16,6 +16,10 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from policies.domain.contract import codes, limits, parse, specs, tag_bodies
+from policies.domain.contract.changes import audit_changes
+from policies.domain.schedule import localtimes
+
 from . import runs, selectors
 from .accounts import (  # noqa: F401 (re-exported: services.token_issue, ...)
     LAST_USED_RESOLUTION,
@@ -29,8 +33,6 @@ from .accounts import (  # noqa: F401 (re-exported: services.token_issue, ...)
 )
 from .audit import Actor, record_event  # noqa: F401 (re-exported: services.Actor, services.record_event)
 from .audit import record_change as _record
-from .domain import codes, contract, localtimes, parse, specs
-from .domain.changes import audit_changes
 from .models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def quota_problem() -> codes.Problem:
     return codes.Problem(
         "project_id",
         codes.QUOTA,
-        f"the project already holds {contract.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
+        f"the project already holds {limits.MAX_POLICIES_PER_TENANT} backup policies, the most it may "
         "hold; a policy must be deleted before another can be created",
         codes.REQUEST,
     )
@@ -85,7 +87,7 @@ def policy_save_problems(*, tenant, spec: specs.PolicySpec, policy=None) -> list
     if policy is None:
         # A new policy: the quota and the name in one query, the very one policy_create asks.
         count, clash = _count_and_name_clash(tenant, spec.name)
-        if count >= contract.MAX_POLICIES_PER_TENANT:
+        if count >= limits.MAX_POLICIES_PER_TENANT:
             return [quota_problem()]
     else:
         clash = _name_clash(tenant, spec.name, exclude=policy.pk)
@@ -171,7 +173,7 @@ def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> Ba
         with transaction.atomic():
             _lock_tenant(tenant)
             count, existing = _count_and_name_clash(tenant, spec.name)
-            if count >= contract.MAX_POLICIES_PER_TENANT:
+            if count >= limits.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
@@ -211,8 +213,8 @@ def policy_update(*, policy: BackupPolicy, spec: specs.PolicySpec, actor: Actor)
             existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
-            if len(spec.tags) > contract.MAX_TAGS:
-                raise TagLimitExceeded(parse.tag_count_problem(len(spec.tags)))
+            if len(spec.tags) > limits.MAX_TAGS:
+                raise TagLimitExceeded(tag_bodies.tag_count_problem(len(spec.tags)))
             changed = _store_change(current, before, spec)
             if changed:
                 _record(actor, AuditEvent.Action.CHANGE, current, before, spec)
@@ -312,8 +314,8 @@ def _change_tags(policy: BackupPolicy, actor: Actor, change) -> BackupPolicy:
         current = _lock_policy(policy)
         before = current.to_spec()
         tags = list(change(list(before.tags)))
-        if len(tags) > contract.MAX_TAGS:
-            raise TagLimitExceeded(parse.tag_count_problem(len(tags)))
+        if len(tags) > limits.MAX_TAGS:
+            raise TagLimitExceeded(tag_bodies.tag_count_problem(len(tags)))
         if tags != list(before.tags):
             PolicyTag.objects.filter(policy=current).delete()
             _store_tags(current, tags)
@@ -338,7 +340,7 @@ def policy_tag_remove(*, policy: BackupPolicy, key: str, actor: Actor) -> Backup
 
     def change(tags: list[specs.Tag]) -> list[specs.Tag]:
         if not any(tag.key == key for tag in tags):
-            raise TagNotFound(parse.tag_not_found_problem(key, (tag.key for tag in tags)))
+            raise TagNotFound(tag_bodies.tag_not_found_problem(key, (tag.key for tag in tags)))
         return [tag for tag in tags if tag.key != key]
 
     return _change_tags(policy, actor, change)

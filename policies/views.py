@@ -16,8 +16,12 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
+from policies.domain import words
+from policies.domain.contract import limits, specs
+from policies.domain.schedule import localtimes, nextruns, offsets
+from policies.domain.schedule.instants import NextRun
+
 from . import live_preview, selectors, services, volumes
-from .domain import contract, localtimes, nextruns, offsets, specs, words
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
@@ -113,7 +117,7 @@ class PolicyRow:
         )
 
     @property
-    def next_run(self) -> nextruns.NextRun | None:
+    def next_run(self) -> NextRun | None:
         """The next run, None when the policy is off: computed from the spec in hand, no query."""
         return nextruns.next_run(self.spec, start=timezone.now())
 
@@ -152,8 +156,8 @@ class PolicyRow:
 def _quota(count: int) -> dict:
     return {
         "policy_count": count,
-        "policy_max": contract.MAX_POLICIES_PER_TENANT,
-        "at_quota": count >= contract.MAX_POLICIES_PER_TENANT,
+        "policy_max": limits.MAX_POLICIES_PER_TENANT,
+        "at_quota": count >= limits.MAX_POLICIES_PER_TENANT,
     }
 
 
@@ -169,7 +173,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if len(tenants) == 1:
         return redirect("policies:policy_list", project_id=tenants[0].project_id)
     return render(
-        request, "policies/home.html", {"tenants": tenants, "policy_max": contract.MAX_POLICIES_PER_TENANT}
+        request, "policies/home.html", {"tenants": tenants, "policy_max": limits.MAX_POLICIES_PER_TENANT}
     )
 
 

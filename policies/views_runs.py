@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from policies.domain.contract import volumes as domain_volumes
+from policies.domain.contract.volumes import ResourceItem
+
 from . import services, volumes
-from .domain import volumes as domain_volumes
-from .domain.volumes import ResourceItem
 from .models import BackupTask, Volume
 from .views import PolicyRow, _tenant_and_policy_or_404
 

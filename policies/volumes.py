@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from policies.domain.contract import volumes as volume_rules
+from policies.domain.contract.volumes import ItemFailure, ResourceItem
+
 from . import runs, services
-from .domain import volumes as volume_rules
-from .domain.volumes import ItemFailure, ResourceItem
 from .models import AuditEvent, BackupPolicy, BackupTask, Tenant, Volume
 from .providers import Provider, ProviderError, get_provider
 

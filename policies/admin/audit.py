@@ -14,7 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from ..domain.changes import ordered_changes
+from policies.domain.contract.changes import ordered_changes
+
 from ..models import AuditEvent, BackupPolicy
 
 AUDIT_VIEW_PERM = "policies.view_auditevent"

@@ -24,8 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from policies.domain import words
+from policies.domain.contract import limits, specs
+
 from .. import live_preview, selectors, services
-from ..domain import contract, specs, words
 from ..models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 from ..problem_display import ADMIN, admin_sentence
 from .audit import AUDIT_VIEW_PERM, audit_list_url, change_summary, when_words, who_words
@@ -49,7 +51,7 @@ class PolicyTagInline(admin.TabularInline):
     fields = ["key", "value"]
     extra = 1
     # The most the "Add another" link offers; the limit itself is the core's (AutoBackup.0215).
-    max_num = contract.MAX_TAGS
+    max_num = limits.MAX_TAGS
 
     # Tags are part of the policy (the contract writes them together): whoever may add or change
     # the policy may edit its tags, and no one else.

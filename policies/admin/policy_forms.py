@@ -5,7 +5,7 @@ admin's fields (named as stored: ``start_time``, ``frequency``, ``week_frequency
 list, ``retention_num`` / ``retention_day``, ``keep_first_of_month``, ``status``, ``time_zone``)
 into the payload an API client would send and asks the core (:func:`parse.parse_policy`, or for a
 change :func:`parse.parse_policy_edit`, the merge the API and the dashboard use); the tag rows ask
-the core about the tag list (:func:`parse.parse_tags`, the same rules). Each problem is shown at
+the core about the tag list (:func:`tag_bodies.parse_tags`, the same rules). Each problem is shown at
 the field or row it names. The name and the quota need the database: the form asks the services
 read-only (:func:`services.policy_save_problems`), and they ask again under the lock at save.
 
@@ -24,8 +24,9 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, model_to_dict
 from django.utils import timezone
 
+from policies.domain.contract import codes, parse, specs, tag_bodies
+
 from .. import services
-from ..domain import codes, parse, specs
 from ..form_input import json_number
 from ..models import BackupPolicy, PolicyTag
 from ..problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence
@@ -80,7 +81,7 @@ class PolicyTagFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()  # the model's unique key check skips the excluded key: 0214 is the core's
         rows = self.kept_rows()
-        self.tags, problems = parse.parse_tags([{"key": key, "value": value} for _, key, value in rows])
+        self.tags, problems = tag_bodies.parse_tags([{"key": key, "value": value} for _, key, value in rows])
         above_rows = []
         for problem in problems:
             tag = codes.tag_of_path(problem.field)

@@ -3,8 +3,9 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from policies.domain.contract import codes
+
 from .. import selectors, services
-from ..domain import codes
 
 
 class XAuthTokenAuthentication(authentication.BaseAuthentication):

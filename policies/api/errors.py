@@ -16,9 +16,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from config.outage import RETRY_AFTER_SECONDS, is_outage
+from policies.domain.contract import codes
 
 from .. import services, volumes
-from ..domain import codes
 from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")

@@ -9,7 +9,12 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..domain import longrun, nextruns, offsets, parse, retention, specs, words
+from policies.domain import words
+from policies.domain.contract import parse, specs
+from policies.domain.retention import simulation, steady
+from policies.domain.schedule import nextruns, offsets
+from policies.domain.schedule.instants import NextRun
+
 from . import queries
 from .openapi import forecasts as described
 from .views import ContractView, json_body, policy_or_404, refuse_problems, tenant_or_403
@@ -25,7 +30,7 @@ def _params(request: Request) -> dict[str, list[str]]:
     return dict(request.query_params.lists())
 
 
-def _run_json(run: nextruns.NextRun) -> dict:
+def _run_json(run: NextRun) -> dict:
     body = {"utc": _when(run.utc), "local": _when(run.local)}
     if run.zone_local is not None:
         body["zone_local"] = _when(run.zone_local)
@@ -67,7 +72,7 @@ def next_runs_json(spec: specs.PolicySpec, query: queries.NextRunsQuery) -> dict
     return body
 
 
-def _steady_json(steady: longrun.SteadyState | None) -> dict | None:
+def _steady_json(steady: steady.SteadyState | None) -> dict | None:
     if steady is None:
         return None
     return {
@@ -91,7 +96,7 @@ def _steady_json(steady: longrun.SteadyState | None) -> dict | None:
 
 def retention_json(spec: specs.PolicySpec, query: queries.RetentionQuery) -> dict:
     """The answer of both retention routes."""
-    result = retention.simulate_retention(spec, start=query.start, weeks=query.weeks)
+    result = simulation.simulate_retention(spec, start=query.start, weeks=query.weeks)
     oldest = result.oldest_kept
     body: dict = {
         "status": spec.status,

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
-from ..domain import codes, decode
+from policies.domain.contract import codes, decode
 
 
 class ContractBodyError(exceptions.ParseError):

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from ..domain.codes import PREDICATE, QUERY_PARAM, QUOTE, STATEMENT, Problem
-from ..domain.query import single_values
-from ..domain.retention import DEFAULT_WEEKS, MAX_RETENTION_BACKUPS, backups_per_week_at_most
-from ..domain.specs import PolicySpec
-from ..domain.values import show
+from policies.domain.contract.codes import PREDICATE, QUERY_PARAM, QUOTE, STATEMENT, Problem
+from policies.domain.contract.query import single_values
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.contract.values import show
+from policies.domain.retention.simulation import (
+    DEFAULT_WEEKS,
+    MAX_RETENTION_BACKUPS,
+    backups_per_week_at_most,
+)
 
 # Query parameters of the forecast endpoints (docs/api.md).
 COUNT_RANGE = (1, 100)

@@ -12,9 +12,10 @@ from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from policies.domain.contract import codes
+from policies.domain.contract import volumes as volume_rules
+
 from .. import volumes
-from ..domain import codes
-from ..domain import volumes as volume_rules
 from ..models import BackupTask
 from .errors import ContractError
 from .openapi import runs as described

@@ -17,8 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.domain.contract import codes, parse, tag_bodies, tag_query
+
 from .. import selectors, services
-from ..domain import codes, parse, tag_query
 from ..models import BackupPolicy, Tenant
 from . import schema
 from .errors import ContractError
@@ -205,7 +206,7 @@ class PolicyTags(ContractView):
     @schema.put_tag
     def post(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        tag, problems = parse.parse_tag_body(json_body(request))
+        tag, problems = tag_bodies.parse_tag_body(json_body(request))
         refuse_problems(problems)
         services.policy_tag_put(policy=policy, tag=tag, actor=actor(request))
         return Response(status=204)
@@ -235,7 +236,7 @@ class PolicyTagAction(ContractView):
     @schema.tag_action
     def post(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
-        batch, problems = parse.parse_tag_action(json_body(request))
+        batch, problems = tag_bodies.parse_tag_action(json_body(request))
         refuse_problems(problems)
         services.policy_tags_batch(policy=policy, batch=batch, actor=actor(request))
         return Response(status=204)

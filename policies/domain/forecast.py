@@ -8,11 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .nextruns import NextRun, local_time_changes, next_runs
-from .retention import DEFAULT_WEEKS, RetentionForecast, simulate_retention
-from .specs import PolicySpec
-from .timeline import require_aware, schedule_tz
-from .zones import LocalTimeChange
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.retention.results import RetentionForecast
+from policies.domain.retention.simulation import DEFAULT_WEEKS, simulate_retention
+from policies.domain.schedule.instants import NextRun
+from policies.domain.schedule.nextruns import local_time_changes, next_runs
+from policies.domain.schedule.timeline import require_aware, schedule_tz
+from policies.domain.schedule.zones import LocalTimeChange
 
 # --- The dashboard's answer ---------------------------------------------------------------------
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from .contract import MINUTES_PER_DAY, WEEKDAYS
-from .offsets import Run, format_minutes, format_offset, runs_of_day, utc_week
+from policies.domain.contract.limits import MINUTES_PER_DAY, WEEKDAYS
+from policies.domain.schedule.offsets import format_minutes, format_offset
+from policies.domain.schedule.week import Run, runs_of_day, utc_week
 
 if TYPE_CHECKING:
-    from .longrun import SteadyState
-    from .nextruns import NextRun
-    from .retention import Backup, RetentionForecast, SimulatedBackup
-    from .specs import PolicySpec
-    from .timeline import RunCalendar
-    from .zones import LocalTimeChange
+    from policies.domain.contract.specs import PolicySpec
+    from policies.domain.retention.results import Backup, RetentionForecast, SimulatedBackup
+    from policies.domain.retention.steady import SteadyState
+    from policies.domain.schedule.instants import NextRun
+    from policies.domain.schedule.timeline import RunCalendar
+    from policies.domain.schedule.zones import LocalTimeChange
 
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                 "October", "November", "December")  # fmt: skip

@@ -2,7 +2,7 @@
 
 from django import template
 
-from policies.domain.retention import Backup, CalendarCell
+from policies.domain.retention.results import Backup, CalendarCell
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 
 from policies import services, volumes
-from policies.domain import parse
+from policies.domain.contract import parse
 from policies.models import AuditEvent
 from tests.helpers.admin import admin_url
 from tests.helpers.policies import make_policy

@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 import pytest
 
-from policies.domain import codes
+from policies.domain.contract import codes
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.admin import add_data, admin_url, errors_at
 

@@ -6,7 +6,8 @@ from http import HTTPStatus
 import pytest
 
 from policies import services
-from policies.domain import codes, contract, parse, words
+from policies.domain import words
+from policies.domain.contract import codes, limits, parse, tag_bodies
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.admin import add_data, admin_url, errors_at, page_data, set_tags
 from tests.helpers.factories import TenantFactory
@@ -246,12 +247,12 @@ def test_add_refuses_more_than_ten_tags_above_the_rows(admin_client, tenant):
 
 
 def test_the_quota_is_shown_at_the_tenant_and_nothing_is_saved(admin_client, tenant):
-    for n in range(contract.MAX_POLICIES_PER_TENANT):
+    for n in range(limits.MAX_POLICIES_PER_TENANT):
         make_policy(tenant, f"p{n}")
     events = AuditEvent.objects.count()
     response = admin_client.post(ADD, set_tags(add_data(admin_client, tenant), [("env", "prod")]))
     assert any(codes.QUOTA in message for message in errors_at(response, "tenant"))
-    assert BackupPolicy.objects.filter(tenant=tenant).count() == contract.MAX_POLICIES_PER_TENANT
+    assert BackupPolicy.objects.filter(tenant=tenant).count() == limits.MAX_POLICIES_PER_TENANT
     assert not BackupPolicy.objects.filter(name="nightly").exists()
     assert AuditEvent.objects.count() == events
     # Another tenant still has room: the quota is per tenant.
@@ -371,7 +372,7 @@ def test_a_tag_refused_by_the_service_rolls_back_the_policy_change(admin_client,
     events = AuditEvent.objects.count()
 
     def refuse(*args, **kwargs):
-        raise services.TagLimitExceeded(parse.tag_count_problem(11))
+        raise services.TagLimitExceeded(tag_bodies.tag_count_problem(11))
 
     monkeypatch.setattr(services, "_record", refuse)
     data = change_data(admin_client, policy, status="OFF")

@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.utils.html import strip_tags
 
 from policies import services
-from policies.domain import codes, contract
+from policies.domain.contract import codes, limits
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.admin import admin_url, page_data, set_tags
 from tests.helpers.policies import make_policy
@@ -137,7 +137,7 @@ def test_an_add_refused_meanwhile_draws_the_add_page_again_with_the_reason(admin
     assert response["Location"] == ADD
     (message,) = shown_messages(admin_client, ADD)
     assert message.startswith("Nothing was saved: ")
-    assert f"{contract.MAX_POLICIES_PER_TENANT}" in message
+    assert f"{limits.MAX_POLICIES_PER_TENANT}" in message
     assert not BackupPolicy.objects.exists()
     assert not LogEntry.objects.exists(), "the admin's log entry is rolled back with the save"
 
@@ -182,7 +182,7 @@ def test_deleting_a_policy_deleted_meanwhile_is_no_error(superuser, policy):
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"name": "x" * (contract.NAME_MAX + 1)}, "name"),
+        ({"name": "x" * (limits.NAME_MAX + 1)}, "name"),
         ({"time_zone_name": "Europe/" + "x" * 60}, "time_zone_name"),
     ],
 )
@@ -194,7 +194,7 @@ def test_a_field_gets_the_cores_one_sentence_and_not_the_models_too(admin_client
 
 @pytest.mark.parametrize(
     ("rows", "index", "part"),
-    [([("k" * (contract.TAG_KEY_MAX + 1), "v")], 0, "key"), ([("env", "a"), ("env", "b")], 1, "key")],
+    [([("k" * (limits.TAG_KEY_MAX + 1), "v")], 0, "key"), ([("env", "a"), ("env", "b")], 1, "key")],
 )
 def test_a_tag_row_gets_the_cores_one_sentence_and_not_the_models_too(
     admin_client, tenant, rows, index, part

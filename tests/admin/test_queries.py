@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from policies.domain import contract
+from policies.domain.contract import limits
 from tests.helpers.admin import admin_url
 from tests.helpers.factories import TenantFactory
 from tests.helpers.policies import make_policy
@@ -32,7 +32,7 @@ def test_the_changelist_runs_as_many_queries_for_1_policy_as_for_30(admin_client
     tenants = [tenant, TenantFactory(project_id="t2"), TenantFactory(project_id="t3")]
     for n in range(1, 30):
         make_policy(
-            tenants[n // contract.MAX_POLICIES_PER_TENANT],
+            tenants[n // limits.MAX_POLICIES_PER_TENANT],
             f"p{n:02d}",
             actor=actor,
             tags=[("env", "prod"), ("n", str(n))],

@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 
 from policies.api.errors import MAX_DETAILS
-from policies.domain.retention import MAX_RETENTION_BACKUPS
+from policies.domain.retention.simulation import MAX_RETENTION_BACKUPS
 from tests.helpers.api import assert_envelope, create_url, policy_url, send
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import fill

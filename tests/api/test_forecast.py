@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from policies import services
-from policies.domain import codes
+from policies.domain.contract import codes
 from tests.helpers.api import ContractClient, assert_envelope, create_url
 from tests.helpers.factories import MembershipFactory, UserFactory
 from tests.helpers.policies import make_policy

@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from policies.domain import codes, contract, offsets, parse
+from policies.domain.contract import codes, limits, parse
+from policies.domain.schedule import offsets
 from tests.helpers.payloads import ERROR_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,29 +196,29 @@ def every_member_variant(document) -> dict:
 def test_the_create_body_keeps_the_contracts_spellings_and_refuses_unknown_fields(document):
     create = component(document, "BackupPolicyCreate")
     assert create["additionalProperties"] is False
-    assert set(create["properties"]) == set(contract.TOP_LEVEL_FIELDS)
+    assert set(create["properties"]) == set(limits.TOP_LEVEL_FIELDS)
     assert set(create["required"]) == {"backup_policy_name", "scheduled_policy"}
     variants = scheduled_policy_variants(document)
     assert len(variants) == 9
     for inner in variants:
         assert inner["additionalProperties"] is False
-        assert set(inner["properties"]) == set(contract.SCHEDULE_FIELDS)
+        assert set(inner["properties"]) == set(limits.SCHEDULE_FIELDS)
         assert {"start_time", "status"} <= set(inner["required"])
     assert {"rentention_num", "rentention_day", "remain_first_backup_of_curMonth"} <= set(inner["properties"])
 
 
 def test_the_create_body_states_the_ranges_and_enums_of_the_core(document):
     fields = every_member_variant(document)["properties"]
-    assert (fields["frequency"]["minimum"], fields["frequency"]["maximum"]) == contract.FREQUENCY_RANGE
+    assert (fields["frequency"]["minimum"], fields["frequency"]["maximum"]) == limits.FREQUENCY_RANGE
     assert (fields["rentention_num"]["minimum"], fields["rentention_num"]["maximum"]) == (
-        contract.RETENTION_NUM_RANGE
+        limits.RETENTION_NUM_RANGE
     )
-    assert fields["rentention_day"]["minimum"] == contract.RETENTION_DAY_RANGE[0]
-    assert fields["week_frequency"]["items"]["enum"] == list(contract.WEEKDAYS)
+    assert fields["rentention_day"]["minimum"] == limits.RETENTION_DAY_RANGE[0]
+    assert fields["week_frequency"]["items"]["enum"] == list(limits.WEEKDAYS)
     assert fields["status"]["enum"] == ["ON", "OFF"]
     assert fields["remain_first_backup_of_curMonth"]["enum"] == ["Y", "N", None]
     tags = component(document, "BackupPolicyCreate")["properties"]["tags"]
-    assert tags["maxItems"] == contract.MAX_TAGS
+    assert tags["maxItems"] == limits.MAX_TAGS
 
 
 def test_the_modify_body_has_no_tags_and_no_required_field(document):

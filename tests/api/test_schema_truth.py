@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from policies.domain import parse
-from policies.domain import volumes as volume_rules
+from policies.domain.contract import parse
+from policies.domain.contract import volumes as volume_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTE = ("/v2/{project_id}/backuppolicy/{policy_id}/action", "post")

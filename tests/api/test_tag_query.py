@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 
 from policies import selectors
-from policies.domain.tag_query import matches, parse_tag_query
+from policies.domain.contract.tag_query import matches, parse_tag_query
 from tests.helpers.api import error_of, send
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy

@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 import pytest
 
-from policies.domain import codes
+from policies.domain.contract import codes
 from tests.helpers.api import assert_envelope, send
 
 pytestmark = pytest.mark.django_db

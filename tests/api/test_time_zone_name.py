@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.domain import codes
+from policies.domain.contract import codes
 from policies.models import BackupPolicy
 from tests.helpers.api import assert_envelope as envelope
 from tests.helpers.api import create_url

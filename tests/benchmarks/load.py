@@ -110,7 +110,7 @@ def seed(folder: Path) -> dict:
     from django.utils import timezone
 
     from policies import services
-    from policies.domain import contract, parse
+    from policies.domain.contract import limits, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
     from tests.helpers.payloads import founding_payload, valid_payload
@@ -142,7 +142,7 @@ def seed(folder: Path) -> dict:
 
     listed = tenants_with_tokens("bench-list", LIST_TENANTS)
     for tenant, _ in listed:
-        for index in range(contract.MAX_POLICIES_PER_TENANT):
+        for index in range(limits.MAX_POLICIES_PER_TENANT):
             payload = valid_payload(
                 backup_policy_name=f"listed_{index}",
                 tags=[{"key": f"key{n}", "value": f"value{n}"} for n in range(index % 4)],
@@ -192,6 +192,29 @@ class Result:
     requests: int
     status_errors: int
     socket_errors: int
+
+
+def serve_command(port: int) -> list[str]:
+    """``make serve`` on loopback ``port``, in the venv running this code (honcho, nginx, gunicorn)."""
+    return [
+        "make",
+        "--no-print-directory",
+        "serve",
+        f"VENV={sys.prefix}",
+        "HOST=127.0.0.1",
+        f"PORT={port}",
+        f"GUNICORN_PORT={free_port()}",
+    ]
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop a server started in a session of its own, with every process it started."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def free_port() -> int:
@@ -355,8 +378,7 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> tuple[list[R
     log = folder / "gunicorn.log"
     url = f"http://127.0.0.1:{port}"
     if SERVER == "serve":
-        command = [python, "-m", "config.serve"]
-        env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
+        command = serve_command(port)
         env.pop("BIND")
     else:
         command = [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"]
@@ -367,6 +389,7 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> tuple[list[R
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     results = []
     try:
@@ -393,12 +416,7 @@ def bench_database(vendor: str, database_url: str, folder: Path) -> tuple[list[R
             )
             print(f"  {vendor}: {label}: {results[-1].rps:.0f} req/s", file=sys.stderr)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     return results, sizes
 
 

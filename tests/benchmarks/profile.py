@@ -66,7 +66,11 @@ BUCKETS = [
     ("SQL: run by the database driver", "django/db/backends/utils.py", "_execute"),
     ("SQL: compiled by the ORM", "django/db/models/sql/compiler.py", "as_sql"),
     ("ORM: rows turned into model objects", "django/db/models/query.py", "__iter__"),
-    ("the contract core: parsing (policies/domain/parse.py)", "policies/domain/parse.py", None),
+    (
+        "the contract core: parsing (policies/domain/contract/parse.py)",
+        "policies/domain/contract/parse.py",
+        None,
+    ),
     ("the forecast (policies/domain/forecast.py)", "policies/domain/forecast.py", None),
     ("dashboard form: built", "policies/forms.py", "__init__"),
     ("dashboard form: checked", "policies/forms.py", "is_valid"),

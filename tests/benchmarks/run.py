@@ -54,7 +54,7 @@ def main() -> None:
     from django.urls import NoReverseMatch, reverse
 
     from policies import services
-    from policies.domain import parse
+    from policies.domain.contract import parse
     from policies.models import BackupPolicy
     from tests.helpers.factories import TenantFactory, UserFactory
     from tests.helpers.payloads import founding_payload, valid_payload

@@ -51,7 +51,7 @@ def main() -> None:
     from django.db import connection
 
     from policies import runs, volumes
-    from policies.domain import parse
+    from policies.domain.contract import parse
     from policies.models import BackupPolicy, BackupTask, Tenant, Volume
 
     call_command("flush" if connection.vendor != "sqlite" else "migrate", verbosity=0, interactive=False)

@@ -20,7 +20,6 @@ import argparse
 import ipaddress
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -30,14 +29,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.benchmarks.load import ROOT, free_port, production_env, run, wait_for_health
+from tests.benchmarks.load import ROOT, free_port, production_env, run, serve_command, stop, wait_for_health
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 SERVERS = {
     "serve": (
         "make serve: nginx in front of gunicorn (sync workers)",
-        [sys.executable, "-m", "config.serve"],
+        None,  # serve_command(port), once the port is chosen
         {},
     ),
     "gunicorn": (
@@ -169,17 +168,19 @@ def main() -> None:
     run([sys.executable, "manage.py", "migrate", "--noinput"], env, what="migrate")
     log = folder / "server.log"
     with log.open("w") as sink:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command or serve_command(port),
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for_health(f"http://127.0.0.1:{port}", server, log)
         attack("127.0.0.1", port, slow=args.slow, probes=args.probes, timeout=args.timeout)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from policies.domain import localtimes, nextruns, offsets, parse, specs
+from policies.domain.contract import parse, specs
+from policies.domain.schedule import localtimes, nextruns, offsets
 
 FIRST_DAY = datetime(2026, 1, 1, tzinfo=UTC)
 LAST_DAY = datetime(2031, 1, 1, tzinfo=UTC)

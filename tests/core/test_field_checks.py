@@ -1,6 +1,6 @@
 """The field checks are plain functions: each returns its clean value and every problem it found."""
 
-from policies.domain import check, codes
+from policies.domain.contract import check, codes
 
 
 def test_a_check_returns_the_clean_value_and_no_problem():

@@ -1,11 +1,13 @@
-"""The core's next runs (policies.domain.nextruns): weekdays, every N days, month ends, offsets, named zones."""
+"""The core's next runs (policies.domain.schedule.nextruns): weekdays, every N days, month ends, offsets, named zones."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.domain import nextruns, offsets, parse, specs, timeline, words
+from policies.domain import words
+from policies.domain.contract import parse, specs
+from policies.domain.schedule import nextruns, timeline, week
 
 
 def spec(
@@ -70,7 +72,7 @@ def test_the_day_shift_example_of_the_contract_runs_from_sunday_evening_in_utc()
 def test_a_week_of_next_runs_is_the_utc_week_the_preview_shows(start_time, time_zone, days):
     weekly = spec(start_time, time_zone=time_zone, week_frequency=days)
     expected = sorted(
-        (run.utc_weekday, run.utc_minute) for run in offsets.utc_week(weekly)
+        (run.utc_weekday, run.utc_minute) for run in week.utc_week(weekly)
     )  # Sunday-first weekday, minute of the UTC day
     # Start on a Sunday 00:00 UTC: one week of runs, in order.
     runs = nextruns.next_runs(weekly, start=at("2026-03-01T00:00"), count=len(expected))

@@ -1,4 +1,4 @@
-"""The retention simulation and its steady state (policies.domain.retention, longrun), worked out by hand.
+"""The retention simulation and its steady state (policies.domain.retention.simulation, longrun), worked out by hand.
 
 All policies here have no time_zone (local time is UTC) unless said otherwise, so every date below
 can be checked on a calendar: 2026-01-31 is a Saturday, February 2026 has 28 days.
@@ -9,7 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from policies.domain import contract, longrun, offsets, parse, retention, rule, specs, timeline, words
+from policies.domain import words
+from policies.domain.contract import limits, parse, specs
+from policies.domain.retention import rule, simulation
+from policies.domain.retention.steady import steady_state
+from policies.domain.schedule import offsets, timeline
 
 DAY = 24 * 60
 WEEK = 7 * DAY
@@ -51,7 +55,7 @@ def lives(result) -> list[tuple[str, str | None, str]]:
 
 def test_count_keeps_the_newest_and_deletes_the_oldest_when_a_new_one_is_made():
     # Daily at 01:00, keep 3, from Fri 30 Jan for one week: backup n + 3 deletes backup n.
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=1, rentention_num=3), start=date(2026, 1, 30), weeks=1
     )
     assert lives(result) == [
@@ -77,7 +81,7 @@ def test_count_with_keep_first_keeps_the_month_s_first_beyond_the_count_until_th
     #   1 Feb 01:00 #3: the first of February, not counted: [1, 2].
     #   2 Feb #4: [1, 2, 4] -> #1 goes;  3 Feb #5 -> #2 goes;  4 Feb #6 -> #4;  5 Feb #7 -> #5.
     #   At the end: #3 (first of February), #6, #7: three backups with a count of 2.
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=1, rentention_num=2, keep_first=True), start=date(2026, 1, 30), weeks=1
     )
     assert lives(result) == [
@@ -95,7 +99,7 @@ def test_count_with_keep_first_keeps_the_month_s_first_beyond_the_count_until_th
 def test_the_month_s_first_is_deleted_when_the_month_ends_if_the_count_has_moved_past_it():
     # Daily at 01:00, keep 2, from Thu 29 Jan: #1 (29 Jan) is January's first, #2 and #3 are
     # counted. When January ends (1 Feb 00:00) #1 rejoins [1, 2, 3] and, the oldest of three, goes.
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=1, rentention_num=2, keep_first=True), start=date(2026, 1, 29), weeks=1
     )
     assert lives(result)[0] == ("01-29 01:00", "02-01 00:00", "month_end")
@@ -107,7 +111,7 @@ def test_the_month_s_first_is_deleted_when_the_month_ends_if_the_count_has_moved
 def test_days_delete_each_backup_when_it_turns_that_many_days_old():
     # Daily at 01:00, 3 days: each backup lives exactly 72 hours; at 01:00 the oldest goes first,
     # then the new one is made, so 3 exist at every day's end.
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=1, rentention_day=3), start=date(2026, 1, 30), weeks=1
     )
     assert lives(result) == [
@@ -128,7 +132,7 @@ def test_days_with_keep_first_keep_the_month_s_first_until_the_month_ends_then_d
     #      deleted when it ends (1 Feb 00:00), being older than 3 days by then.
     #   #2 29 Jan -> 1 Feb 01:00, #3 -> 2 Feb, #4 -> 3 Feb (age).
     #   #5 1 Feb, February's first: kept through the week's end (3 Feb is the last day).
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=1, rentention_day=3, keep_first=True), start=date(2026, 1, 28), weeks=1
     )
     assert lives(result) == [
@@ -145,7 +149,7 @@ def test_days_with_keep_first_keep_the_month_s_first_until_the_month_ends_then_d
 
 
 def test_a_policy_that_is_off_creates_no_backups_and_says_so():
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=1, rentention_num=3, status="OFF"), start=date(2026, 3, 2)
     )
     assert result.backups == ()
@@ -156,7 +160,7 @@ def test_a_policy_that_is_off_creates_no_backups_and_says_so():
 
 def test_the_span_starts_at_local_midnight_of_the_start_date():
     # At UTC+05:30 local midnight of 2 March is 18:30 UTC on 1 March.
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec("00:00", time_zone="UTC+05:30", frequency=1, rentention_num=2), start=date(2026, 3, 2), weeks=1
     )
     assert f"{result.window_from:%Y-%m-%d %H:%M}" == "2026-03-01 18:30"
@@ -165,7 +169,7 @@ def test_the_span_starts_at_local_midnight_of_the_start_date():
 
 
 def test_the_calendar_has_whole_weeks_from_sunday_and_marks_the_days_of_the_span():
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(frequency=3, rentention_num=4), start=date(2026, 3, 4), weeks=2
     )
     weeks = result.calendar()
@@ -186,7 +190,7 @@ def test_the_count_at_each_day_s_end_is_what_the_backups_lives_say(seed):
         if rng.random() < 0.5
         else {"rentention_day": rng.randint(2, 40)}
     )
-    result = retention.simulate_retention(
+    result = simulation.simulate_retention(
         spec(
             ",".join(f"{h:02d}:00" for h in hours),
             frequency=rng.randint(1, 5),
@@ -212,7 +216,7 @@ def test_the_count_at_each_day_s_end_is_what_the_backups_lives_say(seed):
 def test_steady_state_of_a_weekly_policy_keeping_seven():
     # Mondays at 01:00, keep 7. Right after a run the 7 backups are 0..6 weeks old; just before
     # the next run the oldest is 7 weeks old. Runs are a week apart.
-    steady = longrun.steady_state(spec(week_frequency=["MON"], rentention_num=7), start=date(2026, 3, 2))
+    steady = steady_state(spec(week_frequency=["MON"], rentention_num=7), start=date(2026, 3, 2))
     assert (steady.max_backups, steady.min_backups) == (7, 7)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (6 * WEEK, 7 * WEEK)
     assert steady.longest_gap_minutes == WEEK
@@ -222,7 +226,7 @@ def test_steady_state_of_a_weekly_policy_keeping_seven():
 def test_steady_state_of_a_daily_policy_keeping_seven_days():
     # Daily at 00:00, 7 days. At 00:00 the 7-day-old backup goes, then the new one comes: 7 exist
     # at every moment, 0..6 days old right after, the oldest 7 days old just before midnight.
-    steady = longrun.steady_state(spec("00:00", frequency=1, rentention_day=7), start=date(2026, 3, 2))
+    steady = steady_state(spec("00:00", frequency=1, rentention_day=7), start=date(2026, 3, 2))
     assert (steady.max_backups, steady.min_backups) == (7, 7)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (6 * DAY, 7 * DAY)
     assert steady.longest_gap_minutes == DAY
@@ -238,7 +242,7 @@ def test_steady_state_of_every_14_days_keeping_two_and_the_month_s_first():
     # - At most: February 2027 has no 29th, so when it ends the 2 newest are 1 and 15 February:
     #   the 1st stays until 15 March 12:00 makes room, 28 + 14 = 42 days old.
     # - The longest gap: 14 days (the 1st to the 15th, and 15 February to 1 March).
-    steady = longrun.steady_state(
+    steady = steady_state(
         spec("12:00", frequency=14, rentention_num=2, keep_first=True), start=date(2026, 3, 2)
     )
     assert f"{steady.measured_from:%Y-%m-%d}" == "2026-04-01"
@@ -253,7 +257,7 @@ def test_steady_state_of_daily_five_days_and_the_month_s_first():
     # Daily at 00:00, 5 days, keep the month's first. From the 6th the month's first (1st 00:00)
     # is older than 5 days and held beyond the rule: 6 backups. Just before a 31-day month ends
     # its first is 31 days old. Right after midnight the oldest counted backup is 4 days old.
-    steady = longrun.steady_state(
+    steady = steady_state(
         spec("00:00", frequency=1, rentention_day=5, keep_first=True), start=date(2026, 3, 2)
     )
     assert (steady.max_backups, steady.min_backups) == (6, 5)
@@ -262,7 +266,7 @@ def test_steady_state_of_daily_five_days_and_the_month_s_first():
 
 def test_steady_state_says_when_no_backup_exists_for_part_of_the_time():
     # Mondays only, 2 days: from Wednesday to the next Monday nothing is left to restore.
-    steady = longrun.steady_state(spec(week_frequency=["MON"], rentention_day=2), start=date(2026, 3, 2))
+    steady = steady_state(spec(week_frequency=["MON"], rentention_day=2), start=date(2026, 3, 2))
     assert (steady.max_backups, steady.min_backups) == (1, 0)
     assert (steady.oldest_min_minutes, steady.oldest_max_minutes) == (0, 2 * DAY)
     assert steady.longest_gap_minutes == WEEK
@@ -271,7 +275,7 @@ def test_steady_state_says_when_no_backup_exists_for_part_of_the_time():
 def test_steady_state_handles_the_longest_retention_without_listing_its_backups():
     # 24 runs a day for 99999 days: 2 399 976 backups at once, counted, not listed.
     every_hour = ",".join(f"{hour:02d}:00" for hour in range(24))
-    steady = longrun.steady_state(spec(every_hour, frequency=1, rentention_day=99999), start=date(2026, 3, 2))
+    steady = steady_state(spec(every_hour, frequency=1, rentention_day=99999), start=date(2026, 3, 2))
     assert steady.max_backups == steady.min_backups == 24 * 99999
     assert steady.oldest_max_minutes == 99999 * DAY
     assert steady.longest_gap_minutes == 60
@@ -286,7 +290,7 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
     hours = sorted(rng.sample(range(24), rng.randint(1, 3)), key=lambda h: (h * 60 + offset) % DAY)
     scheduled = {"start_time": ",".join(f"{h:02d}:00" for h in hours)}
     if rng.random() < 0.5 or offsets.has_day_shift(hours, offset):
-        scheduled["week_frequency"] = rng.sample(contract.WEEKDAYS, rng.randint(1, 3))
+        scheduled["week_frequency"] = rng.sample(limits.WEEKDAYS, rng.randint(1, 3))
     else:
         scheduled["frequency"] = rng.randint(1, 14)
     if rng.random() < 0.5:
@@ -296,10 +300,10 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
     policy = spec(time_zone=time_zone, keep_first=rng.random() < 0.5, **scheduled)
     start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 900))
 
-    steady = longrun.steady_state(policy, start=start)
+    steady = steady_state(policy, start=start)
     m0, m1 = timeline.minute_ceil(steady.measured_from), timeline.minute_ceil(steady.measured_until)
     warm_up = (policy.retention_day or 0) * DAY + 300 * DAY
-    items = retention._simulate(timeline.RunCalendar(policy), rule.Rule.of(policy), m0 - warm_up, m1 + 1)
+    items = simulation._simulate(timeline.RunCalendar(policy), rule.Rule.of(policy), m0 - warm_up, m1 + 1)
     spans = [(item.created, item.deleted if item.deleted is not None else m1 + 2) for item in items]
 
     def state(moment):
@@ -317,7 +321,7 @@ def test_the_steady_state_agrees_with_a_long_simulation(seed):
 def test_the_summary_agrees_in_number():
     # Weekly on Monday, keep 2, over 3 weeks from Mon 5 Jan: backups on 5, 12, 19 Jan; the third
     # deletes the first, so one is deleted and two exist at the end.
-    three = retention.simulate_retention(
+    three = simulation.simulate_retention(
         spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=3
     )
     assert (
@@ -325,7 +329,7 @@ def test_the_summary_agrees_in_number():
         in words.retention_summary(three)
     )
     # Over one week: one backup, none deleted, one exists.
-    one = retention.simulate_retention(
+    one = simulation.simulate_retention(
         spec(week_frequency=["MON"], rentention_num=2), start=date(2026, 1, 5), weeks=1
     )
     assert (

@@ -3,7 +3,9 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from policies.domain import nextruns, parse, words
+from policies.domain import words
+from policies.domain.contract import parse
+from policies.domain.schedule import nextruns
 
 JANUARY = datetime(2027, 1, 12, 10, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -3,7 +3,7 @@
 import pytest
 
 from policies import services
-from policies.domain import codes, contract, parse
+from policies.domain.contract import codes, limits, parse, tag_bodies
 from tests.helpers.payloads import valid_payload
 
 TAG_LISTS = [
@@ -13,14 +13,14 @@ TAG_LISTS = [
     [{"key": "", "value": "orphan"}],
     [{"key": "env", "value": "a"}, {"key": "env", "value": "b"}],
     [{"key": "env", "value": "a" * 44}],
-    [{"key": f"k{n}", "value": "v"} for n in range(contract.MAX_TAGS + 1)],
+    [{"key": f"k{n}", "value": "v"} for n in range(limits.MAX_TAGS + 1)],
 ]
 
 
 @pytest.mark.parametrize("tags", TAG_LISTS)
 def test_tags_alone_get_the_tags_and_problems_of_a_create_body(tags):
     created = parse.parse_policy(valid_payload(tags=tags))
-    alone, problems = parse.parse_tags(tags)
+    alone, problems = tag_bodies.parse_tags(tags)
     assert problems == created.problems
     if created.ok:
         assert alone == created.spec.tags
@@ -35,7 +35,7 @@ def test_the_save_problems_name_a_taken_name_and_a_full_project(tenant):
     assert [p.code for p in services.policy_save_problems(tenant=tenant, spec=again)] == [codes.NAME_TAKEN]
     # The policy itself is no clash when it is the one being changed, and a change is no new policy.
     assert services.policy_save_problems(tenant=tenant, spec=again, policy=stored) == []
-    for n in range(contract.MAX_POLICIES_PER_TENANT - 1):
+    for n in range(limits.MAX_POLICIES_PER_TENANT - 1):
         other = parse.parse_policy(valid_payload(backup_policy_name=f"p{n}")).spec
         services.policy_create(tenant=tenant, spec=other, actor=services.Actor.command())
     fresh = parse.parse_policy(valid_payload(backup_policy_name="fresh")).spec

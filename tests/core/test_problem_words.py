@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.domain import parse, tag_query, volumes
-from policies.domain.codes import Problem
+from policies.domain.contract import parse, tag_bodies, tag_query, volumes
+from policies.domain.contract.codes import Problem
 
 NOW = datetime(2026, 1, 13, 10, tzinfo=UTC)
 STORED = parse.parse_policy(
@@ -88,8 +88,8 @@ def test_no_problem_of_the_other_bodies_repeats_its_field(body, other):
     found = [
         *parse.parse_policy(body, now=NOW).problems,
         *parse.parse_policy_update(body, STORED, policy_id="x", now=NOW).problems,
-        *parse.parse_tag_body(body)[1],
-        *parse.parse_tag_action(body)[1],
+        *tag_bodies.parse_tag_body(body)[1],
+        *tag_bodies.parse_tag_action(body)[1],
         *volumes.parse_associate_body(body)[2],
         *volumes.parse_disassociate_body(body)[1],
         *parse.parse_policy_update({"backup_policy_id": other}, STORED, policy_id="x", now=NOW).problems,

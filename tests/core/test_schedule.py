@@ -5,13 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.domain import codes as error_codes
-from policies.domain import contract, words
-from policies.domain.decode import BodyError, decode_body
-from policies.domain.offsets import has_day_shift, runs_of_day, utc_week
-from policies.domain.parse import parse_policy
-from policies.domain.specs import PolicySpec, Tag
-from policies.domain.zones import offset_changes, zone_offset_minutes
+from policies.domain import words
+from policies.domain.contract import codes as error_codes
+from policies.domain.contract import limits
+from policies.domain.contract.decode import BodyError, decode_body
+from policies.domain.contract.parse import parse_policy
+from policies.domain.contract.specs import PolicySpec, Tag
+from policies.domain.schedule.offsets import has_day_shift
+from policies.domain.schedule.week import runs_of_day, utc_week
+from policies.domain.schedule.zones import offset_changes, zone_offset_minutes
 from tests.helpers.payloads import valid_payload
 
 ABSENT = object()
@@ -733,8 +735,8 @@ def test_week_frequency_is_stored_in_sun_to_sat_order():
 
 
 def test_all_seven_days_are_accepted():
-    spec = accepted(weekly("12:00", days=list(reversed(contract.WEEKDAYS))))
-    assert spec.week_frequency == contract.WEEKDAYS
+    spec = accepted(weekly("12:00", days=list(reversed(limits.WEEKDAYS))))
+    assert spec.week_frequency == limits.WEEKDAYS
 
 
 # --- the order of codes when several problems exist ---------------------------------------------

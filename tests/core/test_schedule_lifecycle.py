@@ -2,10 +2,11 @@
 
 import pytest
 
-from policies.domain import codes as error_codes
-from policies.domain import parse, specs
-from policies.domain.parse import parse_policy, parse_policy_update, parse_tag_action, parse_tag_body
-from policies.domain.specs import Tag
+from policies.domain.contract import codes as error_codes
+from policies.domain.contract import parse, specs, tag_bodies
+from policies.domain.contract.parse import parse_policy, parse_policy_update
+from policies.domain.contract.specs import Tag
+from policies.domain.contract.tag_bodies import parse_tag_action, parse_tag_body
 from tests.helpers.payloads import schedule_payload, valid_payload
 
 
@@ -268,7 +269,7 @@ def test_batch_refusals(body, code):
 
 
 def test_tag_count_problem_names_the_limit():
-    problem = parse.tag_count_problem(11)
+    problem = tag_bodies.tag_count_problem(11)
     assert problem.code == error_codes.TAG_COUNT
     assert "11" in problem.message
     assert "10" in problem.message

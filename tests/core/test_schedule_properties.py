@@ -8,10 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies import services
-from policies.domain import codes, contract, offsets
-from policies.domain.decode import BodyError, decode_body
-from policies.domain.parse import parse_policy
-from policies.domain.specs import ParseResult
+from policies.domain.contract import codes, limits
+from policies.domain.contract.decode import BodyError, decode_body
+from policies.domain.contract.parse import parse_policy
+from policies.domain.contract.specs import ParseResult
+from policies.domain.schedule import offsets
 from policies.models import BackupPolicy
 
 FAST = settings(max_examples=200, deadline=None)
@@ -62,7 +63,7 @@ near_values = {
     ),
     "start_time": hours_text,
     "frequency": st.integers(-1, 16) | st.sampled_from([2.0, 2.5, True, "7"]),
-    "week_frequency": st.lists(st.sampled_from([*contract.WEEKDAYS, "mon", "MONDAY", ""]), max_size=8),
+    "week_frequency": st.lists(st.sampled_from([*limits.WEEKDAYS, "mon", "MONDAY", ""]), max_size=8),
     "rentention_num": st.integers(0, 16) | st.sampled_from([2.0, 7.5, False, "7"]),
     "rentention_day": st.integers(0, 100_001) | st.floats(0, 100_001, allow_nan=False),
     "remain_first_backup_of_curMonth": st.sampled_from(["Y", "N", "y", ""]),
@@ -82,7 +83,7 @@ policy_shaped = st.fixed_dictionaries(
             {},
             optional={
                 name: field(name)
-                for name in (*contract.SCHEDULE_FIELDS, "time_zone", "retention_num", "unknown")
+                for name in (*limits.SCHEDULE_FIELDS, "time_zone", "retention_num", "unknown")
             },
         )
         | small_json_values,
@@ -130,10 +131,10 @@ def test_any_body_decodes_or_is_refused_with_0000_or_0008(raw):
 
 ALLOWED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 names = st.text(ALLOWED, min_size=1, max_size=64).filter(lambda n: not n.lower().startswith("default"))
-tag_text = st.text(ALLOWED, max_size=contract.TAG_VALUE_MAX)
+tag_text = st.text(ALLOWED, max_size=limits.TAG_VALUE_MAX)
 tag_lists = st.lists(
-    st.tuples(st.text(ALLOWED, min_size=1, max_size=contract.TAG_KEY_MAX), tag_text),
-    max_size=contract.MAX_TAGS,
+    st.tuples(st.text(ALLOWED, min_size=1, max_size=limits.TAG_KEY_MAX), tag_text),
+    max_size=limits.MAX_TAGS,
     unique_by=lambda pair: pair[0],
 )
 
@@ -156,16 +157,16 @@ def valid_policies(draw):
     }
     use_frequency = draw(st.booleans())
     if use_frequency:
-        scheduled["frequency"] = draw(st.integers(*contract.FREQUENCY_RANGE))
+        scheduled["frequency"] = draw(st.integers(*limits.FREQUENCY_RANGE))
     if not use_frequency or draw(st.booleans()):
-        days = draw(st.lists(st.sampled_from(contract.WEEKDAYS), min_size=1, max_size=7, unique=True))
+        days = draw(st.lists(st.sampled_from(limits.WEEKDAYS), min_size=1, max_size=7, unique=True))
         scheduled["week_frequency"] = days
     if draw(st.booleans()):
-        scheduled["rentention_num"] = draw(st.integers(*contract.RETENTION_NUM_RANGE))
+        scheduled["rentention_num"] = draw(st.integers(*limits.RETENTION_NUM_RANGE))
     else:
         scheduled["rentention_day"] = draw(
-            st.integers(*contract.RETENTION_DAY_RANGE)
-            | st.floats(contract.RETENTION_DAY_RANGE[0], contract.RETENTION_DAY_RANGE[1] + 0.99)
+            st.integers(*limits.RETENTION_DAY_RANGE)
+            | st.floats(limits.RETENTION_DAY_RANGE[0], limits.RETENTION_DAY_RANGE[1] + 0.99)
         )
     keep_first = draw(st.sampled_from(["Y", "N", None]))
     if keep_first is not None:
@@ -207,7 +208,7 @@ def test_an_accepted_valid_policy_keeps_every_value_it_was_sent(case):
         assert (spec.frequency, spec.week_frequency) == (scheduled["frequency"], None)
     else:
         assert set(spec.week_frequency) == set(scheduled["week_frequency"])
-        assert list(spec.week_frequency) == sorted(spec.week_frequency, key=contract.WEEKDAYS.index)
+        assert list(spec.week_frequency) == sorted(spec.week_frequency, key=limits.WEEKDAYS.index)
     if "rentention_num" in scheduled:
         assert spec.retention_num == scheduled["rentention_num"]
     else:
@@ -246,8 +247,8 @@ def mutated_policies(draw):
     """Return a valid policy with one to three fields replaced by near-valid or any JSON values."""
     body, _ = draw(valid_policies())
     for _ in range(draw(st.integers(1, 3))):
-        name = draw(st.sampled_from([*contract.TOP_LEVEL_FIELDS, *contract.SCHEDULE_FIELDS]))
-        target = body if name in contract.TOP_LEVEL_FIELDS else body.get("scheduled_policy")
+        name = draw(st.sampled_from([*limits.TOP_LEVEL_FIELDS, *limits.SCHEDULE_FIELDS]))
+        target = body if name in limits.TOP_LEVEL_FIELDS else body.get("scheduled_policy")
         if not isinstance(target, dict):
             continue
         if draw(st.booleans()):

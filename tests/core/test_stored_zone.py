@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from policies.domain import codes, parse
+from policies.domain.contract import codes, parse
 
 SUMMER = datetime(2026, 7, 14, 10, tzinfo=UTC)
 WINTER = datetime(2026, 1, 13, 10, tzinfo=UTC)

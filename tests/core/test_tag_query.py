@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policies.domain import codes
-from policies.domain.specs import Tag
-from policies.domain.tag_query import TagFilter, TagQuery, matches, parse_tag_query
+from policies.domain.contract import codes
+from policies.domain.contract.specs import Tag
+from policies.domain.contract.tag_query import TagFilter, TagQuery, matches, parse_tag_query
 
 
 def codes_of(body) -> list[str]:

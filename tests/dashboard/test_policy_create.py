@@ -7,7 +7,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies.domain import codes, words
+from policies.domain import words
+from policies.domain.contract import codes
 from policies.models import BackupPolicy, PolicyTag
 from tests.helpers.dashboard import HTMX, error_items, form_data, url, verdict_of
 from tests.helpers.policies import make_policy

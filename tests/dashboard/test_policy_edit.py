@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies.domain import codes, parse, specs
+from policies.domain.contract import codes, parse, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.factories import MembershipFactory, TenantFactory

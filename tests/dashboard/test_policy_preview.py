@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies.domain import codes, parse
+from policies.domain.contract import codes, parse
 from policies.forms import PolicyForm
 from policies.models import BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, url, verdict_of

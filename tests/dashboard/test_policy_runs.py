@@ -174,7 +174,10 @@ def test_the_list_s_last_run_says_when_it_finished(member, tenant, nightly, disk
         reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
     ).content.decode()
 
-    assert f">Succeeded</span>, {date_format(finished, 'DATETIME_FORMAT')}" in body
+    assert (
+        f'>Succeeded</span><br><span class="subtle run-at">{date_format(finished, "DATETIME_FORMAT")}</span>'
+        in body
+    )
 
 
 @pytest.mark.parametrize(("size", "shown"), [(262144, "256 KiB"), (3 * 1024 * 1024, "3 MiB")])
@@ -184,5 +187,5 @@ def test_a_volume_s_size_reads_in_a_unit_that_fits(member, tenant, nightly, size
 
     body = member.get(page(nightly)).content.decode()
 
-    assert f"<td>{shown}</td>" in body
+    assert f'<td data-label="Size">{shown}</td>' in body
     assert "0.000 GiB" not in body

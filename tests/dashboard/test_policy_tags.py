@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from policies import services
-from policies.domain import codes, specs
+from policies.domain.contract import codes, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import error_items, form_data, input_tag, url
 from tests.helpers.payloads import founding_payload, valid_payload

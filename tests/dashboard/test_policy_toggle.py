@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from policies.domain import codes
+from policies.domain.contract import codes
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import HTMX, url
 from tests.helpers.factories import MembershipFactory, TenantFactory

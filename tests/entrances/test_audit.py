@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from policies import services
-from policies.domain import codes, contract, parse, specs
+from policies.domain.contract import codes, limits, parse, specs, tag_bodies
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.admin import admin_url, page_data
 from tests.helpers.api import create_url
@@ -72,11 +72,11 @@ def test_a_refused_api_create_records_nothing(api, tenant, created, body, status
 
 
 def test_an_api_create_past_the_quota_records_nothing(api, tenant):
-    for n in range(contract.MAX_POLICIES_PER_TENANT):
+    for n in range(limits.MAX_POLICIES_PER_TENANT):
         assert api.post(create_url(tenant), valid_payload(backup_policy_name=f"p{n}")).status_code == 200
     response = api.post(create_url(tenant), valid_payload(backup_policy_name="eleventh"))
     assert response.json()["error"]["code"] == codes.QUOTA
-    assert AuditEvent.objects.count() == contract.MAX_POLICIES_PER_TENANT
+    assert AuditEvent.objects.count() == limits.MAX_POLICIES_PER_TENANT
 
 
 # The other API routes are being written; their services are what they will call, with this actor.
@@ -108,7 +108,7 @@ def test_api_tag_changes_record_the_tag_list_before_and_after(created, api_actor
     services.policy_tag_remove(policy=created, key="env", actor=api_actor)
     with pytest.raises(services.TagNotFound):
         services.policy_tag_remove(policy=created, key="env", actor=api_actor)
-    batch, _ = parse.parse_tag_action({"action": "create", "tags": [{"key": "owner", "value": "bob"}]})
+    batch, _ = tag_bodies.parse_tag_action({"action": "create", "tags": [{"key": "owner", "value": "bob"}]})
     services.policy_tags_batch(policy=created, batch=batch, actor=api_actor)  # no change
     put, remove = AuditEvent.objects.filter(action="change").order_by("id")
     assert put.changes == {

@@ -11,7 +11,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies.domain import codes as error_codes
+from policies.domain.contract import codes as error_codes
 from policies.form_mapping import form_data_from_payload
 from policies.forms import PolicyForm
 from policies.models import BackupPolicy

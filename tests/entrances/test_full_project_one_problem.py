@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from policies import services
-from policies.domain import codes, contract, parse
+from policies.domain.contract import codes, limits, parse
 from policies.form_mapping import form_data_from_payload
 from policies.models import BackupPolicy
 from tests.helpers.api import create_url
@@ -22,7 +22,7 @@ from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
-QUOTA_WORDS = f"already holds {contract.MAX_POLICIES_PER_TENANT} backup policies"
+QUOTA_WORDS = f"already holds {limits.MAX_POLICIES_PER_TENANT} backup policies"
 NAME_TAKEN_WORDS = "already has a policy named"
 CLASHING = "EXISTING_03"  # the stored "existing_03", ignoring case
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -31,7 +31,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def full(tenant):
     """The tenant at its quota, one of its policies named like the new one (ignoring case)."""
-    for index in range(contract.MAX_POLICIES_PER_TENANT):
+    for index in range(limits.MAX_POLICIES_PER_TENANT):
         make_policy(tenant, payload=valid_payload(backup_policy_name=f"existing_{index:02d}"))
     return tenant
 
@@ -106,7 +106,7 @@ def test_the_dashboard_s_page_says_the_quota_only(member, full, extra):
     assert response.status_code == HTTPStatus.OK
     assert [p.code for p in response.context["form"].problems] == [codes.QUOTA]
     says_the_quota_only(response.content.decode())
-    assert BackupPolicy.objects.filter(tenant=full).count() == contract.MAX_POLICIES_PER_TENANT
+    assert BackupPolicy.objects.filter(tenant=full).count() == limits.MAX_POLICIES_PER_TENANT
 
 
 def test_the_admin_s_add_page_says_the_quota_only(staff, full):
@@ -116,7 +116,7 @@ def test_the_admin_s_add_page_says_the_quota_only(staff, full):
     assert set(errors) == {"tenant"}, errors
     assert any(codes.QUOTA in message for message in errors["tenant"])
     says_the_quota_only(response.content.decode())
-    assert BackupPolicy.objects.filter(tenant=full).count() == contract.MAX_POLICIES_PER_TENANT
+    assert BackupPolicy.objects.filter(tenant=full).count() == limits.MAX_POLICIES_PER_TENANT
 
 
 def test_the_admin_s_preview_says_the_quota_only(staff, full):

@@ -28,8 +28,8 @@ from django.utils import timezone
 from schemathesis.engine import Status, events, from_schema
 
 from policies import runs
-from policies.domain import codes
-from policies.domain import volumes as volume_rules
+from policies.domain.contract import codes
+from policies.domain.contract import volumes as volume_rules
 from policies.models import BackupPolicy, BackupTask, Volume
 from tests.helpers.factories import FixedIdPolicyFactory
 from tests.helpers.payloads import valid_payload

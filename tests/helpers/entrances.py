@@ -7,7 +7,7 @@ the refusal in the API's order (empty: accepted).
 
 from http import HTTPStatus
 
-from policies.domain import codes as error_codes
+from policies.domain.contract import codes as error_codes
 from tests.helpers.payloads import founding_schedule, schedule_payload, valid_payload
 from tests.helpers.policies import make_policy
 

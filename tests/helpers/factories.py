@@ -10,7 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from policies.domain import parse
+from policies.domain.contract import parse
 from policies.models import BackupPolicy, Membership, PolicyTag, Tenant
 
 PASSWORD = "correct-horse-battery"

@@ -20,9 +20,10 @@ from django.test import Client
 from django.urls import reverse
 
 from policies import services, volumes
-from policies.domain import nextruns, offsets, parse, specs, zones
-from policies.domain import volumes as domain_volumes
-from policies.domain.changes import audit_changes
+from policies.domain.contract import parse, specs
+from policies.domain.contract import volumes as domain_volumes
+from policies.domain.contract.changes import audit_changes
+from policies.domain.schedule import nextruns, offsets, zones
 from policies.form_mapping import form_data_from_payload
 from policies.models import AuditEvent, BackupPolicy, BackupTask, Volume
 from tests.helpers.admin import admin_url, page_data, set_tags

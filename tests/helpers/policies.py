@@ -10,7 +10,7 @@ import itertools
 from django.utils import timezone
 
 from policies import services
-from policies.domain import parse
+from policies.domain.contract import parse
 from policies.models import BackupPolicy
 from tests.helpers.payloads import valid_payload
 

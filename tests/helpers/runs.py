@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 
 from policies import services, volumes
-from policies.domain.volumes import ResourceItem
+from policies.domain.contract.volumes import ResourceItem
 from policies.models import Volume
 from tests.helpers.payloads import schedule_payload
 from tests.helpers.policies import fresh_name, make_policy

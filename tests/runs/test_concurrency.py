@@ -13,7 +13,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from policies import runs
-from policies.domain import nextruns
+from policies.domain.schedule import nextruns
 from policies.models import Backup, BackupTask
 from tests.helpers.concurrency import in_parallel
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes

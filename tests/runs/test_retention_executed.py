@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from policies import runs
-from policies.domain import retention
+from policies.domain.retention import simulation
 from policies.models import Backup, BackupTask
 from tests.helpers.runs import MONDAY, associate, daily_policy
 
@@ -41,7 +41,7 @@ def test_three_months_of_runs_keep_exactly_the_backups_the_forecast_keeps(tenant
     policy = daily_policy(tenant, start_time="06:00", **scheduled)
     associate(policy, two_volumes[:1])
     spec = policy.to_spec(tags=())
-    prediction = retention.simulate_retention(spec, start=MONDAY.date(), weeks=WEEKS)
+    prediction = simulation.simulate_retention(spec, start=MONDAY.date(), weeks=WEEKS)
     end = MONDAY + timedelta(weeks=WEEKS)
 
     moment = MONDAY + timedelta(hours=6)  # each run, as it happens

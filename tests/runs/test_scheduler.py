@@ -6,7 +6,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from policies import runs, services, volumes
-from policies.domain.volumes import ResourceItem
+from policies.domain.contract.volumes import ResourceItem
 from policies.models import BackupPolicy, BackupTask
 from tests.helpers.runs import MONDAY, associate, daily_policy
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from config.middleware import RequestIdFilter
 from policies.api import views as api_views
-from policies.domain import codes
+from policies.domain.contract import codes
 from tests.helpers.api import create_url
 from tests.helpers.payloads import valid_payload
 

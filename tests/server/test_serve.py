@@ -1,8 +1,8 @@
 """The production server as ``make serve`` runs it: nginx in front of gunicorn, debug off, WhiteNoise.
 
-The server is started once for the module on a loopback port (``python -m config.serve``, what
-``make serve`` runs), with a throw-away SQLite database and static folder, the project's nginx
-and gunicorn configurations and a freshly generated secret key.
+The server is started once for the module by ``make serve`` itself (honcho running
+``Procfile.serve``) on a loopback port, with a throw-away SQLite database and static folder, the
+project's nginx and gunicorn configurations and a freshly generated secret key.
 """
 
 import http.client
@@ -39,7 +39,7 @@ def production_env(folder: Path, **extra: str) -> dict[str, str]:
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        # Plain HTTP on loopback; behind a TLS proxy this stays on (README, "Configuration").
+        # Plain HTTP on loopback; behind a TLS proxy this stays on (docs/operations.md, "Settings").
         DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"sqlite:///{folder / 'serve.sqlite3'}",
         DJANGO_STATIC_ROOT=str(folder / "static"),
@@ -70,31 +70,31 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
-    env = production_env(folder)
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
     require(shutil.which("nginx") is not None, "nginx is not installed (apt-get install nginx-light)")
     port = free_port()
     log = folder / "serve.log"
+    make = [
+        "make",
+        "--no-print-directory",
+        "serve",
+        f"VENV={sys.prefix}",  # the interpreter running the suite, whichever venv it is
+        "HOST=127.0.0.1",
+        f"PORT={port}",
+        f"GUNICORN_PORT={free_port()}",
+    ]
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "config.serve"],
+            make,
             cwd=ROOT,
-            env={**env, "HOST": "127.0.0.1", "PORT": str(port), "NGINX_WORKERS": "1"},
+            env=production_env(folder, SERVE_RUN_DIR=str(folder / "run"), NGINX_WORKERS="1"),
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: make, honcho, nginx and gunicorn
         )
     served = Server(port, log)
     try:
-        for _ in range(300):  # up to a minute to boot on a loaded machine; not a timing assertion
+        # Up to two minutes to migrate, collect and boot on a loaded machine; not a timing assertion.
+        for _ in range(600):
             if process.poll() is not None:
                 pytest.fail(f"make serve exited with {process.returncode}:\n{served.log_text()}")
             try:
@@ -107,11 +107,11 @@ def server(tmp_path_factory):
             pytest.fail(f"make serve did not answer /healthz:\n{served.log_text()}")
         yield served
     finally:
-        process.send_signal(signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 

@@ -5,10 +5,10 @@ from dataclasses import replace
 import pytest
 
 from policies import services
-from policies.domain import codes, parse
-from policies.domain.changes import ordered_changes
-from policies.domain.parse import parse_policy, parse_policy_update
-from policies.domain.specs import Tag
+from policies.domain.contract import codes, tag_bodies
+from policies.domain.contract.changes import ordered_changes
+from policies.domain.contract.parse import parse_policy, parse_policy_update
+from policies.domain.contract.specs import Tag
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
@@ -150,7 +150,7 @@ def test_tag_remove_and_unknown_key(policy, actor):
 
 
 def batch(body):
-    action, problems = parse.parse_tag_action(body)
+    action, problems = tag_bodies.parse_tag_action(body)
     assert not problems
     return action
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from policies import services
-from policies.domain import parse, specs
+from policies.domain.contract import parse, specs
 from policies.models import BackupPolicy, PolicyTag
 from tests.helpers.concurrency import in_parallel, kinds
 from tests.helpers.factories import TenantFactory

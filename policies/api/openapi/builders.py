@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from ...domain import codes
-from ...domain import volumes as volume_rules
+from policies.domain.contract import codes
+from policies.domain.contract import volumes as volume_rules
+
 from .. import errors
 
 # --- The codes -------------------------------------------------------------------------------

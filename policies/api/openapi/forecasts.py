@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 
-from ...domain import codes, retention
+from policies.domain.contract import codes
+from policies.domain.retention import simulation
+
 from .. import queries
 from .builders import POLICY_BODY_CODES, POLICY_PATH, PROJECT_ID, integer_in, operation, ref
 
@@ -60,7 +62,7 @@ RETENTION_PARAMETERS = [
         integer_in(queries.WEEKS_RANGE),
         OpenApiParameter.QUERY,
         description=f"How many weeks, {queries.WEEKS_RANGE[0]} to {queries.WEEKS_RANGE[1]} "
-        f"(default {retention.DEFAULT_WEEKS}).",
+        f"(default {simulation.DEFAULT_WEEKS}).",
     ),
 ]
 _NEXT_RUNS_ANSWER = {

@@ -7,7 +7,8 @@ in the envelope; the rules a schema cannot state are in the descriptions (docs/a
 
 from __future__ import annotations
 
-from ...domain import codes, contract
+from policies.domain.contract import codes, limits
+
 from .builders import (
     NAME,
     POLICY_BODY_CODES,
@@ -30,7 +31,7 @@ def _policy_name(*, optional: bool = False) -> dict:
     schema = {
         "type": "string",
         "minLength": 1,
-        "maxLength": contract.NAME_MAX,
+        "maxLength": limits.NAME_MAX,
         "pattern": NAME,
         "not": {"pattern": "^[Dd][Ee][Ff][Aa][Uu][Ll][Tt]"},
         "description": "1-64 of `A-Z a-z 0-9 _ -`; must not start with `default` in any case; unique "
@@ -51,7 +52,7 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
         "example": "00:00,12:00",
     },
     "frequency": integer_in(
-        contract.FREQUENCY_RANGE,
+        limits.FREQUENCY_RANGE,
         description="Run every N days (a JSON integer: `2.0` is refused). Wins over "
         "`week_frequency`; refused with `AutoBackup.0226` when the start times fall on different "
         "UTC days (a day shift).",
@@ -59,20 +60,20 @@ _SCHEDULE_FIELDS: dict[str, dict] = {
     "week_frequency": {
         "type": "array",
         "minItems": 1,
-        "maxItems": len(contract.WEEKDAYS),
+        "maxItems": len(limits.WEEKDAYS),
         "uniqueItems": True,
-        "items": {"type": "string", "enum": list(contract.WEEKDAYS)},
+        "items": {"type": "string", "enum": list(limits.WEEKDAYS)},
         "description": "The **local** weekdays to run on; stored in week order SUN ... SAT.",
     },
     "rentention_num": integer_in(
-        contract.RETENTION_NUM_RANGE,
+        limits.RETENTION_NUM_RANGE,
         description="Backups kept (a JSON integer). Wins over `rentention_day`. The misspelling "
         "is the contract's.",
     ),
     "rentention_day": {
         "type": "number",
-        "minimum": contract.RETENTION_DAY_RANGE[0],
-        "maximum": contract.RETENTION_DAY_RANGE[1] + 1,
+        "minimum": limits.RETENTION_DAY_RANGE[0],
+        "maximum": limits.RETENTION_DAY_RANGE[1] + 1,
         "exclusiveMaximum": True,
         "description": "Days backups are kept, 2-99999; a fraction is rounded down first (`30.9` "
         "is stored as 30, `1.5` is refused). The misspelling is the contract's.",
@@ -187,7 +188,7 @@ components(
                 "tags": nullable(
                     {
                         "type": "array",
-                        "maxItems": contract.MAX_TAGS,
+                        "maxItems": limits.MAX_TAGS,
                         "items": ref("Tag"),
                         "description": "At most 10 tags with distinct keys.",
                     }
@@ -245,7 +246,7 @@ components(
                 "frequency": _SCHEDULE_FIELDS["frequency"],
                 "week_frequency": _SCHEDULE_FIELDS["week_frequency"],
                 "rentention_num": _SCHEDULE_FIELDS["rentention_num"],
-                "rentention_day": integer_in(contract.RETENTION_DAY_RANGE),
+                "rentention_day": integer_in(limits.RETENTION_DAY_RANGE),
                 "remain_first_backup_of_curMonth": {"type": "string", "enum": ["Y", "N"]},
                 "status": {"type": "string", "enum": ["ON", "OFF"]},
             },
@@ -267,14 +268,14 @@ components(
             ],
             "properties": {
                 "backup_policy_id": {"type": "string", "format": "uuid"},
-                "backup_policy_name": {"type": "string", "minLength": 1, "maxLength": contract.NAME_MAX},
+                "backup_policy_name": {"type": "string", "minLength": 1, "maxLength": limits.NAME_MAX},
                 "scheduled_policy": ref("StoredScheduledPolicy"),
                 "time_zone": {**TIME_ZONE_SCHEMA, "description": "Present only when the policy has one."},
                 "time_zone_name": {
                     **TIME_ZONE_NAME_SCHEMA,
                     "description": "Present only when the policy has a named zone (our extension).",
                 },
-                "tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
+                "tags": {"type": "array", "maxItems": limits.MAX_TAGS, "items": ref("Tag")},
                 "policy_resource_count": {
                     "type": "integer",
                     "minimum": 0,
@@ -290,7 +291,7 @@ components(
             "properties": {
                 "backup_policies": {
                     "type": "array",
-                    "maxItems": contract.MAX_POLICIES_PER_TENANT,
+                    "maxItems": limits.MAX_POLICIES_PER_TENANT,
                     "items": ref("BackupPolicy"),
                     "description": "In creation order.",
                 }

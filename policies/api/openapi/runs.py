@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 
-from ...domain import codes
-from ...domain import volumes as volume_rules
+from policies.domain.contract import codes
+from policies.domain.contract import volumes as volume_rules
+
 from .builders import BODY_CODES, CODE, POLICY_PATH, PROJECT_ID, UUID, components, operation, ref
 
 _TIMESTAMP = {

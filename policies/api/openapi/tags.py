@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 
-from ...domain import codes, contract, tag_query
+from policies.domain.contract import codes, limits, tag_query
+
 from .builders import (
     BODY_CODES,
     NAME,
@@ -27,11 +28,11 @@ TAG_SCHEMA = {
     "additionalProperties": False,
     "required": ["key", "value"],
     "properties": {
-        "key": {"type": "string", "minLength": 1, "maxLength": contract.TAG_KEY_MAX, "pattern": NAME},
+        "key": {"type": "string", "minLength": 1, "maxLength": limits.TAG_KEY_MAX, "pattern": NAME},
         "value": {
             "type": "string",
             "minLength": 0,
-            "maxLength": contract.TAG_VALUE_MAX,
+            "maxLength": limits.TAG_VALUE_MAX,
             "pattern": TAG_VALUE,
             "description": "May be empty, but must be present.",
         },
@@ -57,7 +58,7 @@ components(
             "required": ["action"],
             "properties": {
                 "action": {"type": "string", "enum": ["create", "update"]},
-                "tags": nullable({"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")}),
+                "tags": nullable({"type": "array", "maxItems": limits.MAX_TAGS, "items": ref("Tag")}),
             },
             "description": "`create` and `update` both add each tag, or replace the value of the tag "
             "with its key. Without `tags` (or with `null` or `[]`) nothing changes.",
@@ -156,7 +157,7 @@ components(
                                 "key": {"type": "string", "enum": list(tag_query.MATCH_KEYS)},
                                 "value": {
                                     "type": "string",
-                                    "maxLength": contract.NAME_MAX,
+                                    "maxLength": limits.NAME_MAX,
                                     "pattern": TAG_VALUE,
                                 },
                             },
@@ -190,9 +191,9 @@ components(
             "required": ["resource_id", "resource_name", "resource_detail", "tags"],
             "properties": {
                 "resource_id": {"type": "string", "format": "uuid", "description": "The policy's ID."},
-                "resource_name": {"type": "string", "minLength": 1, "maxLength": contract.NAME_MAX},
+                "resource_name": {"type": "string", "minLength": 1, "maxLength": limits.NAME_MAX},
                 "resource_detail": {"type": "object", "nullable": True, "enum": [None]},
-                "tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")},
+                "tags": {"type": "array", "maxItems": limits.MAX_TAGS, "items": ref("Tag")},
             },
         },
         "TagQueryAnswer": {
@@ -217,7 +218,7 @@ components(
             "type": "object",
             "additionalProperties": False,
             "required": ["tags"],
-            "properties": {"tags": {"type": "array", "maxItems": contract.MAX_TAGS, "items": ref("Tag")}},
+            "properties": {"tags": {"type": "array", "maxItems": limits.MAX_TAGS, "items": ref("Tag")}},
         },
         "ProjectTags": {
             "type": "object",
@@ -254,7 +255,7 @@ components(
 
 KEY = OpenApiParameter(
     "key",
-    {"type": "string", "minLength": 1, "maxLength": contract.TAG_KEY_MAX, "pattern": NAME},
+    {"type": "string", "minLength": 1, "maxLength": limits.TAG_KEY_MAX, "pattern": NAME},
     OpenApiParameter.PATH,
     description="The tag's key (case-sensitive). A key the policy does not have, whatever its "
     "characters, is 404 `AutoBackup.0216`.",

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from policies import services, volumes
-from policies.domain import parse
-from policies.domain.volumes import ResourceItem
+from policies.domain.contract import parse
+from policies.domain.contract.volumes import ResourceItem
 from policies.models import BackupPolicy, Volume
 
 DEMO_PROJECT = "demo-project"

@@ -19,15 +19,15 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from .contract import MINUTES_PER_WEEK
-from .longrun import SteadyState, steady_state
-from .rule import Rule
-from .specs import PolicySpec
-from .timeline import ONE_DAY, RunCalendar, ZoneRunCalendar, minute_ceil, utc_at
-from .words import OFF_NOTE, explain, rule_words
+from policies.domain.contract.limits import MINUTES_PER_WEEK
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.retention.results import Backup, RetentionDay, RetentionForecast, SimulatedBackup
+from policies.domain.retention.rule import Rule
+from policies.domain.retention.steady import steady_state
+from policies.domain.schedule.timeline import RunCalendar, ZoneRunCalendar, minute_ceil, utc_at
+from policies.domain.words import OFF_NOTE, explain, rule_words
 
 # --- Retention --------------------------------------------------------------------------------
 
@@ -47,18 +47,6 @@ def backups_per_week_at_most(spec: PolicySpec) -> int:
     # Every N days restarts on the 1st of each local month: a week that spans a month's end can
     # hold one run more than 7 / N.
     return times * (7 if every == 1 else -(-7 // every) + 1)
-
-
-@dataclass
-class SimulatedBackup:
-    number: int
-    created: int
-    first_of_month: bool
-    protected: bool = False
-    deleted: int | None = None
-    reason: str = ""
-    by: int | None = None  # the backup whose creation pushed this one out (count rule)
-    released: int | None = None  # when its month ended, if it was protected
 
 
 class _Simulation:
@@ -175,116 +163,6 @@ def retention_keeps(spec: PolicySpec, made: Sequence[datetime], *, now: datetime
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Backup:
-    """One backup of the simulation: when it is made, when it is deleted (None: kept), and why."""
-
-    number: int
-    created_at: datetime
-    local_created: datetime
-    first_of_month: bool
-    deleted_at: datetime | None
-    local_deleted: datetime | None
-    reason: str
-    explanation: str
-
-    @property
-    def kept(self) -> bool:
-        return self.deleted_at is None
-
-
-@dataclass(frozen=True)
-class RetentionDay:
-    """One local day of the simulated span: the backups made and deleted, and how many exist at its end."""
-
-    day: date
-    created: tuple[Backup, ...]
-    deleted: tuple[int, ...]
-    exist: int
-
-    @property
-    def first_of_month(self) -> bool:
-        return any(backup.first_of_month for backup in self.created)
-
-
-@dataclass(frozen=True)
-class RetentionForecast:
-    """The backups a policy makes and keeps over ``weeks`` weeks from ``start`` (local midnight)."""
-
-    spec: PolicySpec
-    start: date
-    weeks: int
-    window_from: datetime
-    window_until: datetime
-    backups: tuple[Backup, ...]
-    days: tuple[RetentionDay, ...]
-    steady: SteadyState | None
-    rule: str
-    note: str = ""
-
-    @property
-    def enabled(self) -> bool:
-        return self.spec.enabled
-
-    @property
-    def kept(self) -> list[Backup]:
-        return [backup for backup in self.backups if backup.kept]
-
-    @property
-    def deleted(self) -> list[Backup]:
-        return [backup for backup in self.backups if not backup.kept]
-
-    @property
-    def oldest_kept(self) -> Backup | None:
-        kept = self.kept
-        return kept[0] if kept else None
-
-    @property
-    def event_days(self) -> list[RetentionDay]:
-        """The days on which a backup is made or deleted (the others change nothing)."""
-        return [day for day in self.days if day.created or day.deleted]
-
-    def calendar(self) -> list[list[CalendarCell]]:
-        """Return the span as weeks (Sunday first) of day cells, for the picture."""
-        by_day = {day.day: day for day in self.days}
-        first = self.start - timedelta(days=(self.start.weekday() + 1) % 7)
-        last = self.start + timedelta(days=self.weeks * 7 - 1)
-        weeks, day = [], first
-        while day <= last:
-            week = []
-            for _ in range(7):
-                # The month is named on its 1st and in the first cell, where the eye starts.
-                week.append(CalendarCell(day, by_day.get(day), name_month=day.day == 1 or day == first))
-                day += ONE_DAY
-            weeks.append(week)
-        return weeks
-
-
-@dataclass(frozen=True)
-class CalendarCell:
-    day: date
-    record: RetentionDay | None  # None: outside the simulated span
-    name_month: bool = False
-
-    MARKS = 4  # more backups in one day are summed up as "+n"
-
-    @property
-    def in_span(self) -> bool:
-        return self.record is not None
-
-    @property
-    def label(self) -> str:
-        return f"{self.day.day} {self.day:%b}" if self.name_month else str(self.day.day)
-
-    @property
-    def marks(self) -> tuple[Backup, ...]:
-        return self.record.created[: self.MARKS] if self.record else ()
-
-    @property
-    def more(self) -> int:
-        return max(0, len(self.record.created) - self.MARKS) if self.record else 0
 
 
 def simulate_retention(

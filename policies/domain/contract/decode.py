@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .codes import BAD_JSON, BODY_EMPTY, REQUEST, Problem
-from .values import show
+from policies.domain.contract.codes import BAD_JSON, BODY_EMPTY, REQUEST, Problem
+from policies.domain.contract.values import show
 
 
 class BodyError(ValueError):

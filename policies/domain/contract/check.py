@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from .codes import (
+from policies.domain.contract.codes import (
     BAD_FIELD,
     FREQUENCY,
     NAME_CHARS,
@@ -24,28 +24,21 @@ from .codes import (
     RETENTION,
     START_TIME,
     STATEMENT,
-    TAG,
-    TAG_COUNT,
     TIME_ZONE,
     Problem,
     kind_of_shown,
 )
-from .contract import (
-    MAX_TAGS,
+from policies.domain.contract.limits import (
     NAME_MAX,
     RETENTION_DAY_RANGE,
-    TAG_FIELDS,
-    TAG_KEY_MAX,
-    TAG_VALUE_MAX,
     WEEKDAYS,
 )
-from .localtimes import iana_zone_names, zone_offsets_ahead
-from .offsets import format_minutes, format_offset, local_minute, parse_offset
-from .specs import Tag
-from .values import char_name, describe, field_name_shown, is_int, show
+from policies.domain.contract.values import char_name, describe, field_name_shown, is_int, show
+from policies.domain.schedule.localtimes import iana_zone_names, zone_offsets_ahead
+from policies.domain.schedule.offsets import format_minutes, format_offset, local_minute, parse_offset
 
 # Only ASCII: Python's \w and \d would also accept letters and digits of other scripts.
-_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]*")
+NAME_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")
 _HOUR = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
@@ -113,8 +106,8 @@ def _string(value: Any, path: str, code: str, how: str, like: str) -> Checked[st
 
 def _name_chars_problem(value: str) -> Problem | None:
     path = "backup_policy_name"
-    if not _NAME_CHARS.fullmatch(value):
-        bad = sorted({ch for ch in value if not _NAME_CHARS.fullmatch(ch)})
+    if not NAME_CHARACTERS.fullmatch(value):
+        bad = sorted({ch for ch in value if not NAME_CHARACTERS.fullmatch(ch)})
         shown = ", ".join(char_name(ch) for ch in bad[:5]) + (" and more" if len(bad) > 5 else "")
         return Problem(path, NAME_CHARS, f"contains {shown}; use only {ASCII_SET}")
     if value.lower().startswith("default"):
@@ -229,74 +222,6 @@ def time_zone_name(
     if time_zone is None:
         time_zone = now_text
     return Checked((value, time_zone, parse_offset(time_zone)))
-
-
-def tags(value: Any) -> Checked[tuple[Tag, ...]]:
-    """Check ``tags``: at most 10 tags, each key once."""
-    if value is MISSING or value is None:
-        return Checked(())
-    if not isinstance(value, list):
-        return Checked(
-            (),
-            (Problem("tags", TAG, f'must be a list of {{"key", "value"}} objects, not {describe(value)}'),),
-        )
-    problems: list[Problem] = []
-    if len(value) > MAX_TAGS:
-        problems.append(Problem("tags", TAG_COUNT, f"has {len(value)} tags; a policy has at most {MAX_TAGS}"))
-    found, seen = [], set()
-    for index, item in enumerate(value):
-        one = collect(problems, tag(item, f"tags[{index}]"))
-        if one is None:
-            continue
-        if one.key in seen:
-            problems.append(
-                Problem(f"tags[{index}].key", TAG, f"repeats the key {show(one.key)}; give each key once")
-            )
-            continue
-        seen.add(one.key)
-        found.append(one)
-    return Checked(tuple(found), tuple(problems))
-
-
-def tag(item: Any, path: str) -> Checked[Tag | None]:
-    """Check one tag ``{"key": ..., "value": ...}`` at ``path``."""
-    if not isinstance(item, Mapping):
-        return Checked(
-            None,
-            (Problem(path, TAG, f'must be an object {{"key": ..., "value": ...}}, not {describe(item)}'),),
-        )
-    problems = []
-    for name in item:
-        if name not in TAG_FIELDS:
-            match = difflib.get_close_matches(str(name).lower(), TAG_FIELDS, n=1, cutoff=0.6)
-            hint = f"did you mean '{match[0]}'? " if match else ""
-            problems.append(
-                Problem(
-                    f"{path}.{field_name_shown(name)}",
-                    TAG,
-                    f"is not a tag field; {hint}a tag has only 'key' and 'value'",
-                )
-            )
-    ok = not problems
-    key = collect(problems, _tag_text(item.get("key", MISSING), f"{path}.key", 1, TAG_KEY_MAX))
-    value = collect(problems, _tag_text(item.get("value", MISSING), f"{path}.value", 0, TAG_VALUE_MAX))
-    if key is None or value is None or not ok:
-        return Checked(None, tuple(problems))
-    return Checked(Tag(key, value), tuple(problems))
-
-
-def _tag_text(value: Any, path: str, low: int, high: int) -> Checked[str | None]:
-    if value is MISSING or value is None:
-        hint = " (an empty string is allowed)" if low == 0 else ""
-        return Checked(None, (Problem(path, TAG, f"is required{hint}"),))
-    if not isinstance(value, str):
-        return Checked(None, (Problem(path, TAG, f"must be a string, not {describe(value)}"),))
-    problems = []
-    if not low <= len(value) <= high:
-        problems.append(Problem(path, TAG, f"has {len(value)} characters; use {low} to {high}"))
-    if not _NAME_CHARS.fullmatch(value):
-        problems.append(Problem(path, TAG, f"{show(value)} may contain only {ASCII_SET}", QUOTE))
-    return Checked(None if problems else value, tuple(problems))
 
 
 # -- scheduled_policy
@@ -441,9 +366,3 @@ def week_frequency(value: Any) -> Checked[tuple[str, ...] | None]:
         else:
             problems.append(problem)
     return Checked(None if problems else tuple(day for day in WEEKDAYS if day in days), tuple(problems))
-
-
-def check_tag_text(value: Any, path: str, *, key: bool) -> tuple[str | None, tuple[Problem, ...]]:
-    """Check one tag key (``key=True``) or value by the tag rules; return it, or its problems."""
-    low, high = (1, TAG_KEY_MAX) if key else (0, TAG_VALUE_MAX)
-    return tuple(_tag_text(MISSING if value is None else value, path, low, high))

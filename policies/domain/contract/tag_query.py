@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .check import ASCII_SET, check_tag_text, suggest
-from .codes import (
+from policies.domain.contract.check import ASCII_SET, suggest
+from policies.domain.contract.codes import (
     BAD_FIELD,
     BODY_EMPTY,
     PREDICATE,
@@ -25,9 +25,10 @@ from .codes import (
     kind_of_shown,
     sort_problems,
 )
-from .contract import NAME_MAX
-from .specs import Tag
-from .values import describe, field_name_shown, show
+from policies.domain.contract.limits import NAME_MAX
+from policies.domain.contract.specs import Tag
+from policies.domain.contract.tag_bodies import check_tag_text
+from policies.domain.contract.values import describe, field_name_shown, show
 
 ACTIONS: tuple[str, ...] = ("filter", "count")
 TAG_LISTS: tuple[str, ...] = ("tags", "tags_any", "not_tags", "not_tags_any")

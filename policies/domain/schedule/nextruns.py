@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from . import localtimes
-from .specs import PolicySpec
-from .timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
-from .zones import LocalTimeChange, offset_changes
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.schedule import localtimes
+from policies.domain.schedule.instants import NextRun
+from policies.domain.schedule.timeline import RunCalendar, minute_ceil, require_aware, schedule_tz, utc_at
+from policies.domain.schedule.zones import LocalTimeChange, offset_changes
 
 # How far ahead the dashboard and the API look for a zone's offset changes.
 CHANGES_HORIZON_DAYS = 366
 
 
 # --- Next runs --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NextRun:
-    """One run: the UTC instant, its local time at the stored offset, and in a named zone."""
-
-    utc: datetime
-    local: datetime
-    zone_local: datetime | None = None
-
-    @property
-    def offset_minutes(self) -> int:
-        return _offset_of(self.local)
-
-    @property
-    def zone_offset_minutes(self) -> int | None:
-        return None if self.zone_local is None else _offset_of(self.zone_local)
-
-    @property
-    def stale(self) -> bool:
-        """True when the named zone's local time differs from the one chosen (the stored offset)."""
-        return self.zone_local is not None and self.zone_offset_minutes != self.offset_minutes
-
-    @property
-    def shift_minutes(self) -> int:
-        """How much later (positive) the run happens in the named zone than at the stored offset."""
-        zone = self.zone_offset_minutes
-        return 0 if zone is None else zone - self.offset_minutes
-
-
-def _offset_of(moment: datetime) -> int:
-    offset = moment.utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
 def _run(minute: int, offset: int, zone: ZoneInfo | None) -> NextRun:

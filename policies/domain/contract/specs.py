@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codes import Problem
-from .offsets import parse_offset
+from policies.domain.contract.codes import Problem
+from policies.domain.schedule.offsets import parse_offset
 
 
 @dataclass(frozen=True)

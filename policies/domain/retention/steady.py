@@ -7,10 +7,10 @@ import functools
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from .contract import MINUTES_PER_DAY, MINUTES_PER_WEEK
-from .rule import Rule
-from .specs import PolicySpec
-from .timeline import RunCalendar, add_months, utc_at
+from policies.domain.contract.limits import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.retention.rule import Rule
+from policies.domain.schedule.timeline import RunCalendar, add_months, utc_at
 
 STEADY_MONTHS = 12
 

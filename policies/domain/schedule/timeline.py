@@ -16,9 +16,10 @@ import functools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from .contract import MINUTES_PER_DAY, WEEKDAYS
-from .offsets import runs_of_day
-from .specs import PolicySpec
+from policies.domain.contract.limits import MINUTES_PER_DAY, WEEKDAYS
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.schedule.localtimes import offset_at, zone_runs
+from policies.domain.schedule.week import runs_of_day
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -176,14 +177,10 @@ class ZoneRunCalendar(RunCalendar):
 
     def local_at(self, minute: int) -> datetime:
         """The local time of an instant: in the zone (the offset stored by then)."""
-        from .localtimes import offset_at
-
         moment = utc_at(minute)
         return moment.astimezone(schedule_tz(offset_at(self.spec, moment)))
 
     def runs(self, a: int, b: int | None = None) -> Iterator[int]:
-        from .localtimes import zone_runs  # localtimes reads specs and offsets, not this module
-
         for moment in zone_runs(self.spec, start=utc_at(a), ignore_status=True):
             minute = minute_ceil(moment)
             if b is not None and minute >= b:

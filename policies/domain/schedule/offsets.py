@@ -1,17 +1,16 @@
-"""Fixed UTC offsets, local order of hours, day shifts and the run geometry of a day and a week."""
+"""Fixed UTC offsets: their text, the local order of hours, and the day a local hour falls on in UTC."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .contract import MINUTES_PER_DAY, MINUTES_PER_WEEK, OFFSET_MINUTES, OFFSET_RANGE, WEEKDAYS
-from .values import show
-
-if TYPE_CHECKING:
-    from .specs import PolicySpec
+from policies.domain.contract.limits import (
+    MINUTES_PER_DAY,
+    OFFSET_MINUTES,
+    OFFSET_RANGE,
+)
+from policies.domain.contract.values import show
 
 _OFFSET = re.compile(r"UTC([+-])([0-9]{2}):([0-9]{2})")
 
@@ -89,59 +88,3 @@ def has_day_shift(start_hours: Iterable[int], offset_minutes: int) -> bool:
 
 
 # --- Occurrences ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run of a policy within its week (weekday schedules) or its day (every N days).
-
-    Weekdays are indexes into :data:`WEEKDAYS` (0 = Sunday); they are ``None`` for a schedule of
-    every N days, whose runs have no weekday. ``utc_day_shift`` is -1 when the run falls on the
-    UTC day before its local day, +1 after.
-    """
-
-    local_minute: int
-    utc_minute: int
-    utc_day_shift: int
-    local_weekday: int | None = None
-    utc_weekday: int | None = None
-
-
-def runs_of_day(spec: PolicySpec) -> list[Run]:
-    """Return the runs of one run day, in local order, with their UTC times."""
-    offset = spec.offset_minutes
-    return [
-        Run(
-            local_minute=local_minute(hour, offset),
-            utc_minute=hour * 60,
-            utc_day_shift=utc_day_shift(hour, offset),
-        )
-        for hour in spec.start_hours
-    ]
-
-
-def utc_week(spec: PolicySpec) -> list[Run]:
-    """Return every run of a weekday schedule's week, local day by local day, with its UTC day.
-
-    For ``week_frequency: ["MON"]``, ``start_time: "22:00,00:00,02:00"`` at ``UTC+02:00`` this is
-    Mon 00:00 local = Sun 22:00 UTC, Mon 02:00 = Mon 00:00 UTC, Mon 04:00 = Mon 02:00 UTC.
-    A schedule of every N days has no week: the result is empty.
-    """
-    if spec.week_frequency is None:
-        return []
-    runs = []
-    for day in spec.week_frequency:
-        weekday = WEEKDAYS.index(day)
-        for run in runs_of_day(spec):
-            utc_in_week = weekday * MINUTES_PER_DAY + run.local_minute - spec.offset_minutes
-            utc_weekday, utc_minute = divmod(utc_in_week % MINUTES_PER_WEEK, MINUTES_PER_DAY)
-            runs.append(
-                Run(
-                    local_minute=run.local_minute,
-                    utc_minute=utc_minute,
-                    utc_day_shift=run.utc_day_shift,
-                    local_weekday=weekday,
-                    utc_weekday=utc_weekday,
-                )
-            )
-    return runs

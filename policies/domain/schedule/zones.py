@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .offsets import format_minutes
-
-if TYPE_CHECKING:
-    from .nextruns import NextRun
+from policies.domain.schedule.instants import NextRun
+from policies.domain.schedule.offsets import format_minutes
 
 
 @dataclass(frozen=True)

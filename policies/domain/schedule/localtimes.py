@@ -25,10 +25,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from .contract import MINUTES_PER_DAY, WEEKDAYS
-from .offsets import format_offset, local_minute
-from .specs import PolicySpec
-from .zones import zone_offset_minutes
+from policies.domain.contract.limits import MINUTES_PER_DAY, WEEKDAYS
+from policies.domain.contract.specs import PolicySpec
+from policies.domain.schedule.offsets import format_offset, local_minute
+from policies.domain.schedule.zones import zone_offset_minutes
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .contract import SCHEDULE_FIELDS
-from .specs import PolicySpec
+from policies.domain.contract.limits import SCHEDULE_FIELDS
+from policies.domain.contract.specs import PolicySpec
 
 
 def audit_fields(spec: PolicySpec | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# --- Error codes, in the order of the contract's table (2.4): the first one found decides. -----
+# --- Error codes, in the order of the contract's error table: the first one found decides. ----
 
 BODY_EMPTY = "AutoBackup.0000"
 BAD_FIELD = "AutoBackup.0001"  # scheduled_policy missing or not an object; an unknown field

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from . import check
-from .check import MISSING, Checked, collect
-from .codes import (
+from policies.domain.contract import check, tag_bodies
+from policies.domain.contract.check import MISSING, Checked, collect
+from policies.domain.contract.codes import (
     BAD_FIELD,
     BODY_EMPTY,
     FREQUENCY,
@@ -19,28 +19,29 @@ from .codes import (
     RETENTION,
     STATEMENT,
     STATUS,
-    TAG,
-    TAG_ACTION,
-    TAG_COUNT,
-    TAG_NOT_FOUND,
     TIME_ZONE,
     Problem,
     kind_of_shown,
     sort_problems,
 )
-from .contract import (
+from policies.domain.contract.limits import (
     FREQUENCY_RANGE,
-    MAX_TAGS,
     MINUTES_PER_DAY,
     RETENTION_NUM_RANGE,
     SCHEDULE_FIELDS,
     TOP_LEVEL_FIELDS,
 )
-from .localtimes import zone_offsets_ahead
-from .offsets import format_minutes, format_offset, has_day_shift, local_minute, utc_day_shift
-from .specs import TAG_ACTIONS, ParseResult, PolicySpec, Tag, TagAction
-from .values import describe, show
-from .words import DAY_SHIFT_WORDS
+from policies.domain.contract.specs import ParseResult, PolicySpec
+from policies.domain.contract.values import describe, show
+from policies.domain.schedule.localtimes import zone_offsets_ahead
+from policies.domain.schedule.offsets import (
+    format_minutes,
+    format_offset,
+    has_day_shift,
+    local_minute,
+    utc_day_shift,
+)
+from policies.domain.words import DAY_SHIFT_WORDS
 
 
 def parse_policy(body: Any, *, now: datetime | None = None, stored_zone: bool = False) -> ParseResult:
@@ -73,7 +74,7 @@ def parse_policy(body: Any, *, now: datetime | None = None, stored_zone: bool = 
             offset_refused=offset is None,
         ),
     )
-    tags = collect(problems, check.tags(body.get("tags", MISSING)))
+    tags = collect(problems, tag_bodies.check_tags(body.get("tags", MISSING)))
 
     schedule = body.get("scheduled_policy", MISSING)
     fields: dict[str, Any] = {}
@@ -370,88 +371,6 @@ def parse_status_change(status: Any, current: PolicySpec, *, now: datetime) -> P
     return parse_policy_update({"scheduled_policy": {"status": status}}, current, now=now)
 
 
-def _body_problem(body: Any, shape: str) -> Problem | None:
-    if isinstance(body, Mapping) and body:
-        return None
-    what = "empty" if body is None or body == {} else describe(body)
-    return Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}", REQUEST)
-
-
-def parse_tag_body(body: Any) -> tuple[Tag | None, tuple[Problem, ...]]:
-    """Read ``{"tag": {"key", "value"}}``, the body that adds or replaces one tag."""
-    empty = _body_problem(body, '{"tag": {"key": ..., "value": ...}}')
-    if empty:
-        return None, (empty,)
-    problems = check.unknown_fields(
-        body, "", ("tag",), {"key": "'tag.key'", "value": "'tag.value'", "tags": "'tag'"}
-    )
-    raw = body.get("tag", MISSING)
-    tag = None
-    if raw is MISSING or raw is None:
-        problems.append(Problem("tag", TAG, 'is required; send {"tag": {"key": ..., "value": ...}}'))
-    else:
-        tag = collect(problems, check.tag(raw, "tag"))
-    if problems:
-        return None, tuple(sort_problems(problems))
-    return tag, ()
-
-
-_ACTION_WORDS = "'create', 'update' or 'delete'"
-
-
-def parse_tag_action(body: Any) -> tuple[TagAction | None, tuple[Problem, ...]]:
-    """Read ``{"action": "create" | "update" | "delete", "tags": [...]}``, the batch tag body.
-
-    ``tags`` may be absent, null or empty: the Go SDK and the Terraform provider leave an empty
-    list out, and such a request changes nothing.
-    """
-    empty = _body_problem(body, '{"action": "create", "update" or "delete", "tags": [...]}')
-    if empty:
-        return None, (empty,)
-    problems = check.unknown_fields(
-        body, "", ("action", "tags"), {"key": "'tags[].key'", "value": "'tags[].value'"}
-    )
-    action = body.get("action", MISSING)
-    if action is MISSING or action is None:
-        problems.append(Problem("action", TAG_ACTION, f"is required; use {_ACTION_WORDS}"))
-        action = None
-    elif action not in TAG_ACTIONS or not isinstance(action, str):
-        problems.append(
-            Problem(
-                "action",
-                TAG_ACTION,
-                f"{show(action)} is not an action; use {_ACTION_WORDS}",
-                kind_of_shown(action),
-            )
-        )
-        action = None
-
-    raw = body.get("tags", MISSING)
-    tags: tuple[Tag, ...] = ()
-    any_value: set[str] = set()
-    if raw is MISSING or raw is None or raw == []:
-        pass
-    elif action not in ("create", "update") and isinstance(raw, list):
-        # Delete names keys; a value, when given, must match the stored one.
-        found: list[Tag] = []
-        for index, item in enumerate(raw):
-            if isinstance(item, Mapping) and item.get("value") is None and "key" in item:
-                probe = collect(problems, check.tag({**item, "value": ""}, f"tags[{index}]"))
-                if probe is not None:
-                    any_value.add(probe.key)
-                    found.append(probe)
-            else:
-                tag = collect(problems, check.tag(item, f"tags[{index}]"))
-                if tag is not None:
-                    found.append(tag)
-        tags = tuple(found)
-    else:
-        tags = collect(problems, check.tags(raw))
-    if problems or action is None:
-        return None, tuple(sort_problems(problems))
-    return TagAction(action, tags, frozenset(any_value)), ()
-
-
 # A modify keeps the stored time_zone when none (or null) is sent, so a form that shows a policy
 # whole sends "no time zone" as the offset that means the same: local time is UTC.
 NO_TIME_ZONE = "UTC+00:00"
@@ -474,32 +393,3 @@ def parse_policy_edit(payload: Any, current: PolicySpec, *, now: datetime | None
     if not update.ok:
         return update
     return ParseResult(replace(update.spec, tags=created.spec.tags), ())
-
-
-def parse_tags(value: Any) -> tuple[tuple[Tag, ...], tuple[Problem, ...]]:
-    """Read a policy's list of tags alone, with the rules ``parse_policy`` reads its ``tags`` by.
-
-    For an entrance that edits the tags apart from the other fields (the admin's tag rows): the
-    problems name ``tags[i].key`` and the like, as in a create body.
-    """
-    tags, problems = check.tags(value)
-    return tags, tuple(sort_problems(problems))
-
-
-def tag_count_problem(count: int) -> Problem:
-    """The refusal of a tag change that would leave a policy with ``count`` (> 10) tags."""
-    return Problem(
-        "tags",
-        TAG_COUNT,
-        f"the policy would have {count} tags; a policy has at most {MAX_TAGS}, so remove some first",
-        STATEMENT,
-    )
-
-
-def tag_not_found_problem(key: str, known: Iterable[str] = ()) -> Problem:
-    """The refusal of removing a tag the policy lacks; names a key that differs only in case."""
-    detail = f"the policy has no tag with the key {show(key)}"
-    same_but_case = [other for other in known if other.lower() == key.lower()]
-    if same_but_case:
-        detail += f"; did you mean {show(same_but_case[0])}? (tag keys are case-sensitive)"
-    return Problem("key", TAG_NOT_FOUND, detail, STATEMENT)

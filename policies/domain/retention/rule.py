@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .contract import MINUTES_PER_DAY
-from .specs import PolicySpec
+from policies.domain.contract.limits import MINUTES_PER_DAY
+from policies.domain.contract.specs import PolicySpec
 
 
 @dataclass(frozen=True)

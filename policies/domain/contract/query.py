@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 
-from .codes import QUERY_PARAM, Problem
+from policies.domain.contract.codes import QUERY_PARAM, Problem
 
 
 def single_values(

@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from . import codes
-from .query import single_values
-from .values import field_name_shown, show
+from policies.domain.contract import codes
+from policies.domain.contract.query import single_values
+from policies.domain.contract.values import field_name_shown, show
 
 MISSING_POLICY_ID = "AutoBackup.0006"
 RESOURCE_LIMIT = "AutoBackup.0204"
@@ -209,7 +209,7 @@ def run_in_progress_problem() -> codes.Problem:
     )
 
 
-# --- The backup tasks query (4.4) ------------------------------------------------------------
+# --- The backup tasks query ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
