@@ -16,12 +16,13 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
+from policies import audit
 from policies.domain import words
 from policies.domain.contract import limits, specs
 from policies.domain.schedule import localtimes, nextruns, offsets
 from policies.domain.schedule.instants import NextRun
 
-from . import live_preview, selectors, services, volumes
+from . import live_preview, selectors, services
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
@@ -183,7 +184,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
     # The tags are prefetched: PolicyRow.of reads the cache, no query per policy.
-    policies = volumes.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
+    policies = selectors.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
     rows = [PolicyRow.of(policy) for policy in policies]
     context = {
         "tenant": tenant,
@@ -240,7 +241,7 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
             assert form.spec is not None
             try:
                 policy = services.policy_create(
-                    tenant=tenant, spec=form.spec, actor=services.Actor.dashboard(request.user)
+                    tenant=tenant, spec=form.spec, actor=audit.Actor.dashboard(request.user)
                 )
             except services.ServiceError as exc:
                 form.add_problem(exc.problem)
@@ -321,7 +322,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
             try:
                 # The merged spec with the tags the core read from the form, in one transaction.
                 change = services.policy_update(
-                    policy=policy, spec=form.spec, actor=services.Actor.dashboard(request.user)
+                    policy=policy, spec=form.spec, actor=audit.Actor.dashboard(request.user)
                 )
             except services.PolicyNotFound:
                 messages.error(request, f"Policy “{policy.name}” was deleted meanwhile: nothing was saved.")
@@ -356,7 +357,7 @@ def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> Http
     tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     if request.method == "POST":
         try:
-            services.policy_delete(policy=policy, actor=services.Actor.dashboard(request.user))
+            services.policy_delete(policy=policy, actor=audit.Actor.dashboard(request.user))
         except services.PolicyNotFound:
             messages.info(request, f"Policy “{policy.name}” was already deleted.")
         else:
@@ -385,7 +386,7 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
         services.policy_set_status(
             policy=policy,
             status=request.POST.get("status", ""),
-            actor=services.Actor.dashboard(request.user),
+            actor=audit.Actor.dashboard(request.user),
             now=timezone.now(),
         )
     except services.PolicyNotFound:

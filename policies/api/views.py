@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies import audit
 from policies.domain.contract import codes, parse, tag_bodies, tag_query
 
 from .. import selectors, services
@@ -61,8 +62,8 @@ def refuse_problems(problems) -> None:
         raise ContractError(problems)
 
 
-def actor(request: Request) -> services.Actor:
-    return services.Actor.api(request.user, request.auth)
+def actor(request: Request) -> audit.Actor:
+    return audit.Actor.api(request.user, request.auth)
 
 
 def tag_list(tags) -> list[dict[str, str]]:

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from policies import accounts, audit
+
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("wrk.lua")
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -128,7 +130,7 @@ def seed(folder: Path) -> dict:
         Membership.objects.bulk_create(
             Membership(user=u, tenant=t) for u, t in zip(users, tenants, strict=True)
         )
-        raws = [services.TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in users]
+        raws = [accounts.TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in users]
         ApiToken.objects.bulk_create(
             ApiToken(user=u, digest=hash_token(raw), prefix=raw[:10], created_at=now)
             for u, raw in zip(users, raws, strict=True)
@@ -148,14 +150,14 @@ def seed(folder: Path) -> dict:
                 tags=[{"key": f"key{n}", "value": f"value{n}"} for n in range(index % 4)],
             )
             spec = parse.parse_policy(payload).spec
-            services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
+            services.policy_create(tenant=tenant, spec=spec, actor=audit.Actor.command())
     write("list.tsv", [[t.project_id, raw] for t, raw in listed])
 
     # The preview: a person signed in to the dashboard, with the session and CSRF cookies a
     # browser would hold, sending the form as htmx does on each change.
-    tenant, _ = services.tenant_get_or_create(project_id=PREVIEW_PROJECT, name="Bench preview")
+    tenant, _ = accounts.tenant_get_or_create(project_id=PREVIEW_PROJECT, name="Bench preview")
     person = user_model.objects.create_user(username="bench-person", password=secrets.token_urlsafe(16))
-    services.membership_add(user=person, tenant=tenant)
+    accounts.membership_add(user=person, tenant=tenant)
     browser = Client()
     browser.force_login(person)
     session = browser.cookies[settings.SESSION_COOKIE_NAME].value

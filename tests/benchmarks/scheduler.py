@@ -26,6 +26,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from policies.runs import inventory, scheduler
+
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = int(os.environ.get("BENCH_POLICIES", "100000"))
 TENANTS = int(os.environ.get("BENCH_TENANTS", "10000"))
@@ -50,7 +52,6 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from policies import runs, volumes
     from policies.domain.contract import parse
     from policies.models import BackupPolicy, BackupTask, Tenant, Volume
 
@@ -85,7 +86,7 @@ def main() -> None:
         folder_of.mkdir(parents=True, exist_ok=True)
         (folder_of / f"{policy.name}.img").write_bytes(b"v" * 4096)
     for tenant in {policy.tenant for policy in due_policies}:
-        volumes.volumes_sync(tenant=tenant)
+        inventory.volumes_sync(tenant=tenant)
     by_name = {volume.name: volume for volume in Volume.objects.all()}
     for policy in due_policies:
         Volume.objects.filter(pk=by_name[f"{policy.name}.img"].pk).update(policy=policy)
@@ -94,13 +95,13 @@ def main() -> None:
     idle = []
     for _ in range(20):
         start = time.perf_counter()
-        runs.scheduler_tick(now=due_at - timedelta(seconds=30))
+        scheduler.scheduler_tick(now=due_at - timedelta(seconds=30))
         idle.append(time.perf_counter() - start)
     print(f"tick with nothing due:               median {statistics.median(idle) * 1e3:8.1f} ms  (n=20)")
 
     tick_wall = datetime.now(UTC)
     start = time.perf_counter()
-    result = runs.scheduler_tick(now=due_at)
+    result = scheduler.scheduler_tick(now=due_at)
     tick = time.perf_counter() - start
     print(f"tick with {DUE} runs due in one minute: {tick * 1e3:8.1f} ms  ({result.queued} tasks queued)")
     connection.close()

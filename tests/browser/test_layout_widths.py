@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.models import BackupTask
+from policies.runs import execution
 from tests.helpers.browser import list_url
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
@@ -45,8 +46,8 @@ OVERFLOWS = """
 def ran(tenant, policy, contents):
     """Give the policy volumes and one finished run of each (the local provider, in-process)."""
     associate(policy, make_volumes(tenant, contents))
-    for task in volumes.policy_execute(policy=policy, actor=services.Actor.command()):
-        runs.execute_task(task.pk)
+    for task in volumes.policy_execute(policy=policy, actor=audit.Actor.command()):
+        execution.execute_task(task.pk)
 
 
 def fill_the_list(tenant):

@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.formats import date_format
 
-from policies import runs
 from policies.models import AuditEvent, BackupTask, Volume
+from policies.runs import execution
 from tests.helpers.dashboard import HTMX
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import valid_payload
@@ -88,7 +88,7 @@ def test_run_now_queues_a_task_per_volume_and_the_history_polls_while_it_runs(me
 def test_the_history_stops_polling_once_every_task_has_finished(member, nightly, disks):
     Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
     member.post(page(nightly, "policy_run"))
-    runs.execute_task(BackupTask.objects.get().pk)
+    execution.execute_task(BackupTask.objects.get().pk)
 
     body = member.get(page(nightly), **HTMX).content.decode()
 
@@ -118,7 +118,7 @@ def test_run_now_while_a_run_waits_says_so_in_the_dashboards_words(member, night
 def test_the_list_shows_each_policys_volume_count_and_last_run(member, tenant, nightly, disks):
     Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
     member.post(page(nightly, "policy_run"))
-    runs.execute_task(BackupTask.objects.get().pk)
+    execution.execute_task(BackupTask.objects.get().pk)
 
     body = member.get(
         reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
@@ -156,7 +156,7 @@ def test_the_writes_refuse_get_and_anonymous_users(client, member, nightly, name
 def test_the_runs_table_says_the_status_in_words_as_the_list_does(member, nightly, disks):
     Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
     member.post(page(nightly, "policy_run"))
-    runs.execute_task(BackupTask.objects.get().pk)
+    execution.execute_task(BackupTask.objects.get().pk)
 
     body = member.get(page(nightly), **HTMX).content.decode()
 
@@ -167,7 +167,7 @@ def test_the_runs_table_says_the_status_in_words_as_the_list_does(member, nightl
 def test_the_list_s_last_run_says_when_it_finished(member, tenant, nightly, disks):
     Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
     member.post(page(nightly, "policy_run"))
-    runs.execute_task(BackupTask.objects.get().pk)
+    execution.execute_task(BackupTask.objects.get().pk)
     finished = BackupTask.objects.get().finished_at
 
     body = member.get(

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.test import Client
 from django.urls import reverse
 
-from policies import services, volumes
+from policies import audit, services, volumes
 from policies.domain.contract import parse, specs
 from policies.domain.contract import volumes as domain_volumes
 from policies.domain.contract.changes import audit_changes
@@ -520,7 +520,7 @@ def tag_op(name: str):
     def op(w: World, entrance: str) -> None:
         if name in NEEDS_A_TAG and not w.spec().tags:
             services.policy_tag_put(
-                policy=w.policy, tag=specs.Tag("doomed", "x"), actor=services.Actor.command()
+                policy=w.policy, tag=specs.Tag("doomed", "x"), actor=audit.Actor.command()
             )
         before, events = w.spec(), w.events()
         tags = list(before.tags)
@@ -597,7 +597,7 @@ def op_run_now_twice(w: World, entrance: str) -> None:
     """A second Run now while the first run's tasks wait is refused, by both entrances alike."""
     if not Volume.objects.filter(policy=w.policy).exists():
         associate(w.policy, [_spare_volume(w)])
-    volumes.policy_execute(policy=w.policy, actor=services.Actor.command())
+    volumes.policy_execute(policy=w.policy, actor=audit.Actor.command())
     waiting = BackupTask.objects.filter(policy=w.policy).count()
     if entrance == "api":
         response = w.api.post(policy_url(w.tenant, w.policy) + "/action")

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from policies import services
+from policies import accounts
 from tests.helpers.api import ContractClient
 from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers.matrix import KINDS, SEASONS, World, make_subject
@@ -18,7 +18,7 @@ def world(kind, season, db, monkeypatch):
     tenant = TenantFactory(project_id="matrix", name="Matrix")
     member = UserFactory(username="member")
     MembershipFactory(user=member, tenant=tenant)
-    _, raw = services.token_issue(user=member)
+    _, raw = accounts.token_issue(user=member)
     web, admin = Client(), Client()
     web.force_login(member)
     admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))

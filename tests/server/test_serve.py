@@ -290,3 +290,29 @@ def test_with_gunicorn_down_nginx_answers_503_with_retry_after(tmp_path):
     finally:
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=30)
+
+
+def test_trace_on_the_api_is_405_with_allow_in_the_envelope(server):
+    status, headers, body = raw_exchange(
+        server, b"TRACE /v2/tenant-a/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD, POST, PUT, DELETE"
+    assert_api_envelope(headers, body, "AutoBackup.0005")
+
+
+def test_trace_on_a_page_is_405_with_allow(server):
+    status, headers, body = raw_exchange(
+        server, b"TRACE /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD, POST"
+    assert headers["content-type"].startswith("text/html")
+
+
+def test_another_unknown_method_reaches_django_whose_405_names_the_routes_methods(server):
+    status, headers, body = raw_exchange(
+        server, b"PROPFIND /v2/tenant-a/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405, body[:200]
+    assert "GET" in headers["allow"]

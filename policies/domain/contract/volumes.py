@@ -109,6 +109,25 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
             )
             continue
         rtype = item.get("resource_type", RESOURCE_TYPE_VOLUME)
+        if not _encodable(rid):
+            # A lone surrogate is valid JSON but no UUID and no UTF-8: it could not be echoed back.
+            problems.append(
+                codes.Problem(
+                    where,
+                    NO_RESOURCE_ID,
+                    f"'{field_name_shown(rid)}' is not a volume's UUID; each item needs the volume's UUID as a string",
+                )
+            )
+            continue
+        if isinstance(rtype, str) and not _encodable(rtype):
+            problems.append(
+                codes.Problem(
+                    f"resources[{index}].resource_type",
+                    RESOURCE_TYPE,
+                    f"'{field_name_shown(rtype)}' is not a resource type; the only one is '{RESOURCE_TYPE_VOLUME}'",
+                )
+            )
+            continue
         # A volume listed twice counts once (the first mention decides its type).
         parsed = volume_uuid(rid.strip())
         key = str(parsed) if parsed else rid.strip()
@@ -117,6 +136,14 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
         seen.add(key)
         items.append(ResourceItem(key, rtype if isinstance(rtype, str) else repr(rtype)))
     return items
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[codes.Problem]]:
