@@ -74,7 +74,9 @@ class Preview:
             return "a policy's time zone cannot be removed, only changed; UTC+00:00 runs at the same times"
         if not self.zone.name or self.zone.name == "UTC" or self.zone.offset is None:
             return ""
-        where = "the offset stored with the policy" if self.zone.kept else f"the offset of {self.zone.name} today"
+        where = (
+            "the offset stored with the policy" if self.zone.kept else f"the offset of {self.zone.name} today"
+        )
         return (
             f"{where}; the policy keeps its local times there, and "
             "the scheduler re-bases the offset when the zone's offset changes"
