@@ -248,6 +248,8 @@ if BACKUP_PROVIDER not in {"local", "openstack"}:
 # are verified copies under LOCAL_BACKUP_ROOT/<project_id>/.
 LOCAL_VOLUME_ROOT = Path(os.environ.get("LOCAL_VOLUME_ROOT", BASE_DIR / "var" / "volumes"))
 LOCAL_BACKUP_ROOT = Path(os.environ.get("LOCAL_BACKUP_ROOT", BASE_DIR / "var" / "backups"))
+# local: a backup that would leave less than this free on the backup disk is refused before it starts.
+LOCAL_BACKUP_MIN_FREE_BYTES = env_int("LOCAL_BACKUP_MIN_FREE_BYTES", 1024**3)
 # An optional limit of the local copy rate (bytes per second), to spare a shared disk.
 LOCAL_COPY_BYTES_PER_SECOND = env_int("LOCAL_COPY_BYTES_PER_SECOND", 0) or None
 # openstack: the clouds.yaml cloud of each project ("project_id=cloud,..."), else OS_CLOUD or
@@ -255,6 +257,13 @@ LOCAL_COPY_BYTES_PER_SECOND = env_int("LOCAL_COPY_BYTES_PER_SECOND", 0) or None
 OPENSTACK_CLOUDS = dict(item.split("=", 1) for item in env_list("OPENSTACK_CLOUDS", []) if "=" in item)
 # One backup may take this long before it is EXECUTE_TIMEOUT.
 BACKUP_TIMEOUT_SECONDS = env_int("BACKUP_TIMEOUT_SECONDS", 3600)
+# A RUNNING task's lease is its timeout plus this grace; past it, the sweep takes the task back.
+BACKUP_LEASE_GRACE_SECONDS = env_int("BACKUP_LEASE_GRACE_SECONDS", 120)
+# A worker tries to claim or record a backup this long while the database is unreachable.
+BACKUP_DB_RETRY_SECONDS = env_int("BACKUP_DB_RETRY_SECONDS", 600)
+# The bytes of backups one project may hold (0: no limit); a backup that would pass it is refused
+# before it starts, so that one project cannot fill the store every project writes to.
+BACKUP_PROJECT_LIMIT_BYTES = env_int("BACKUP_PROJECT_LIMIT_BYTES", 0)
 # A transient provider failure is tried again, this many attempts in all, this far apart.
 BACKUP_MAX_ATTEMPTS = env_int("BACKUP_MAX_ATTEMPTS", 3)
 BACKUP_RETRY_DELAY_SECONDS = env_int("BACKUP_RETRY_DELAY_SECONDS", 30)

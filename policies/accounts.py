@@ -1,12 +1,13 @@
 """Who may act: tenants (projects), their members, users and API tokens.
 
-The writes of these, each in one transaction like the policy writes in ``services`` (which
-re-exports them, so ``services.token_issue`` keeps working). Issuing and revoking a token are
-recorded in the audit trail when an entrance passes its ``Actor``.
+The writes of these, each in one transaction like the policy writes in ``services``. Issuing and
+revoking a token are recorded in the audit trail when an entrance passes its ``Actor``; a
+tenant's delete records the delete of each of its policies.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -14,8 +15,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .audit import Actor
-from .models import ApiToken, AuditEvent, Membership, Tenant, hash_token
+from .audit import Actor, record_change
+from .models import ApiToken, AuditEvent, BackupPolicy, Membership, Tenant, hash_token
+from .services import lock_tenant
+
+logger = logging.getLogger(__name__)
 
 
 def tenant_get_or_create(*, project_id: str, name: str = "") -> tuple[Tenant, bool]:
@@ -106,3 +110,15 @@ def user_get_or_create(*, username: str):
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(username=username)
     return user
+
+
+def tenant_delete(*, tenant: Tenant, actor: Actor) -> int:
+    """Delete the tenant with its policies, recording each policy's delete; return how many."""
+    with transaction.atomic():
+        lock_tenant(tenant)
+        policies = list(BackupPolicy.objects.filter(tenant=tenant).select_related("tenant"))
+        for policy in policies:
+            record_change(actor, AuditEvent.Action.DELETE, policy, policy.to_spec(), None)
+        tenant.delete()
+    logger.info("project %s deleted with %d policies", tenant.project_id, len(policies))
+    return len(policies)

@@ -269,3 +269,39 @@ def policy_query_by_tags(*, tenant: Tenant, query: TagQuery) -> QuerySet[BackupP
     for part in query.name_contains:
         policies = policies.filter(name__icontains=part)
     return policies
+
+
+def volume_list_for_tenant(*, tenant: Tenant) -> QuerySet[Volume]:
+    return Volume.objects.filter(tenant=tenant).order_by("name", "resource_id")
+
+
+def volumes_of_policy(*, policy: BackupPolicy) -> QuerySet[Volume]:
+    return Volume.objects.filter(tenant_id=policy.tenant_id, policy=policy).order_by("name", "resource_id")
+
+
+def policies_with_resource_count(queryset: QuerySet[BackupPolicy]) -> QuerySet[BackupPolicy]:
+    """Annotate each policy with ``resource_count``, its number of volumes, in the same query."""
+    # An aggregate drops Meta.ordering (Django does not order a GROUP BY by it): keep it explicit.
+    return queryset.annotate(resource_count=Count("volumes", distinct=True)).order_by(
+        *BackupPolicy._meta.ordering
+    )
+
+
+def policies_with_run_summary(queryset: QuerySet[BackupPolicy]) -> QuerySet[BackupPolicy]:
+    """Annotate each policy with its volume count and its last finished task's status (no N+1)."""
+    last = BackupTask.objects.filter(policy=OuterRef("pk"), status__in=BackupTask.FINISHED).order_by(
+        "-created_at", "-job_id"
+    )
+    return queryset.annotate(
+        resource_count=Count("volumes", distinct=True),
+        last_run_status=Subquery(last.values("status")[:1]),
+        last_run_at=Subquery(last.values("finished_at")[:1]),
+    ).order_by(*BackupPolicy._meta.ordering)
+
+
+def tasks_of_policy(*, policy: BackupPolicy) -> QuerySet[BackupTask]:
+    return BackupTask.objects.filter(tenant_id=policy.tenant_id, policy=policy)
+
+
+def run_in_progress(*, policy: BackupPolicy) -> bool:
+    return tasks_of_policy(policy=policy).filter(status__in=BackupTask.ACTIVE).exists()

@@ -2,10 +2,8 @@
 
 Services take a valid :class:`specs.PolicySpec` (the core has already checked every field
 rule) and enforce what needs the database: the ten-policy quota and unique names per tenant.
-The writes of tenants, members and API tokens are in ``accounts``, the ``Actor`` and the audit
-records in ``audit``; both are re-exported here so that every entrance keeps calling
-``services.<entity>_<action>`` (and a test that patches ``services._record`` still reaches every
-policy write).
+Every write takes its locks in one order, tenant then policy (``lock_tenant``, ``lock_policy``),
+which the other writers (``accounts``, ``volumes``, ``zone_rebase``) take through here too.
 """
 
 import logging
@@ -18,20 +16,9 @@ from django.utils import timezone
 
 from policies.domain.contract import codes, limits, parse, specs, tag_bodies
 from policies.domain.contract.changes import audit_changes
-from policies.domain.schedule import localtimes
 
-from . import runs, selectors
-from .accounts import (  # noqa: F401 (re-exported: services.token_issue, ...)
-    LAST_USED_RESOLUTION,
-    TOKEN_PREFIX,
-    membership_add,
-    tenant_get_or_create,
-    token_issue,
-    token_record_use,
-    token_revoke,
-    user_get_or_create,
-)
-from .audit import Actor, record_event  # noqa: F401 (re-exported: services.Actor, services.record_event)
+from . import selectors
+from .audit import Actor
 from .audit import record_change as _record
 from .models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 
@@ -121,7 +108,7 @@ SCHEDULE_MODEL_FIELDS = frozenset({"start_time", "frequency", "week_frequency", 
 # --- Policies --------------------------------------------------------------------------------
 
 
-def _lock_tenant(tenant: Tenant) -> None:
+def lock_tenant(tenant: Tenant) -> None:
     # PostgreSQL: a row lock on the tenant serialises every write of the tenant's policies: the
     # quota check and insert of concurrent creates, renames, tag changes. NO KEY UPDATE, so that
     # the foreign-key checks of the rows written meanwhile (KEY SHARE) do not wait on it. SQLite
@@ -131,13 +118,13 @@ def _lock_tenant(tenant: Tenant) -> None:
         Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
 
 
-def _lock_policy(policy: BackupPolicy) -> BackupPolicy:
+def lock_policy(policy: BackupPolicy) -> BackupPolicy:
     """Return the policy re-read under a row lock, with its tags; refuse if it is gone.
 
     The tenant is locked first, always: every write takes the two locks in the same order, so
     two writes of one policy wait for each other instead of deadlocking.
     """
-    _lock_tenant(policy.tenant)
+    lock_tenant(policy.tenant)
     locked = (
         BackupPolicy.objects.select_for_update(of=("self",))
         .select_related("tenant")
@@ -171,14 +158,14 @@ def policy_create(*, tenant: Tenant, spec: specs.PolicySpec, actor: Actor) -> Ba
     changes = audit_changes(None, spec)
     try:
         with transaction.atomic():
-            _lock_tenant(tenant)
+            lock_tenant(tenant)
             count, existing = _count_and_name_clash(tenant, spec.name)
             if count >= limits.MAX_POLICIES_PER_TENANT:
                 raise PolicyQuotaExceeded(quota_problem())
             if existing is not None:
                 raise PolicyNameTaken(name_taken_problem(spec.name, existing))
             policy = BackupPolicy(tenant=tenant, **fields)
-            policy.next_run_at = runs.first_run_from(policy, timezone.now())
+            policy.next_run_at = policy.first_run_from(timezone.now())
             policy.save(force_insert=True)
             _store_tags(policy, spec.tags)
             _record(actor, AuditEvent.Action.CREATE, policy, None, spec, changes)
@@ -208,7 +195,7 @@ def policy_update(*, policy: BackupPolicy, spec: specs.PolicySpec, actor: Actor)
     """
     try:
         with transaction.atomic():
-            current = _lock_policy(policy)  # the tenant too: a rename must not race a create
+            current = lock_policy(policy)  # the tenant too: a rename must not race a create
             before = current.to_spec()
             existing = _name_clash(current.tenant, spec.name, exclude=current.pk)
             if existing is not None:
@@ -243,7 +230,7 @@ def _store_change(
     if SCHEDULE_MODEL_FIELDS.intersection(changed):
         # A new schedule (or OFF, or ON again) counts from now: the scheduler's next tick sees it,
         # and a run of the old schedule is not made.
-        current.next_run_at = runs.first_run_from(current, timezone.now())
+        current.next_run_at = current.first_run_from(timezone.now())
         saved.append("next_run_at")
     if changed or after.tags != before.tags:
         current.save(update_fields=saved)
@@ -264,9 +251,12 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor, now=None) ->
     )
 
 
-def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor) -> PolicyChange:
-    """Turn the policy on (``"ON"``) or off (``"OFF"``); any other value is the core's refusal."""
-    return _change_locked(policy, actor, lambda stored: parse.parse_status_change(status, stored))
+def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor, now) -> PolicyChange:
+    """Turn the policy on (``"ON"``) or off (``"OFF"``); any other value is the core's refusal.
+
+    ``now`` is the time of the request, which the entrance passes in (a named zone is read then).
+    """
+    return _change_locked(policy, actor, lambda stored: parse.parse_status_change(status, stored, now=now))
 
 
 def _change_locked(
@@ -274,7 +264,7 @@ def _change_locked(
 ) -> PolicyChange:
     """Have the core read a change against the policy as stored under its lock, then store it."""
     with transaction.atomic():
-        current = _lock_policy(policy)
+        current = lock_policy(policy)
         result = read(current.to_spec())
         if not result.ok:
             raise PolicyInvalid(result.problems)
@@ -284,7 +274,7 @@ def _change_locked(
 def policy_delete(*, policy: BackupPolicy, actor: Actor) -> None:
     """Delete the policy and its tags."""
     with transaction.atomic():
-        current = _lock_policy(policy)
+        current = lock_policy(policy)
         before = current.to_spec()
         _record(actor, AuditEvent.Action.DELETE, current, before, None)
         current.delete()
@@ -308,7 +298,7 @@ def _change_tags(policy: BackupPolicy, actor: Actor, change) -> BackupPolicy:
     the list does not change.
     """
     with transaction.atomic():
-        current = _lock_policy(policy)
+        current = lock_policy(policy)
         before = current.to_spec()
         tags = list(change(list(before.tags)))
         if len(tags) > limits.MAX_TAGS:
@@ -364,69 +354,3 @@ def policy_tags_batch(*, policy: BackupPolicy, batch: specs.TagAction, actor: Ac
         return [tag for tag in tags if tag.key not in doomed and tag not in doomed_pairs]
 
     return _change_tags(policy, actor, change)
-
-
-# --- A tenant's end: its policies go with it, each recorded --------------------------------
-
-
-def tenant_delete(*, tenant: Tenant, actor: Actor) -> int:
-    """Delete the tenant with its policies, recording each policy's delete; return how many."""
-    with transaction.atomic():
-        _lock_tenant(tenant)
-        policies = list(BackupPolicy.objects.filter(tenant=tenant).select_related("tenant"))
-        for policy in policies:
-            _record(actor, AuditEvent.Action.DELETE, policy, policy.to_spec(), None)
-        tenant.delete()
-    logger.info("project %s deleted with %d policies", tenant.project_id, len(policies))
-    return len(policies)
-
-
-# --- Named zones: the re-base -------------------------------------------------------------------
-
-
-def policy_rebase(*, policy: BackupPolicy, now) -> bool:
-    """Re-base one policy with a named zone if its zone's offset at its next run is not the stored one.
-
-    Under the same locks as every write (tenant, then policy), read again under them: a second
-    scheduler that comes after the first finds nothing to do. One audited change, entrance
-    ``scheduler``. Return True when this call re-based the policy.
-    """
-    with transaction.atomic():
-        try:
-            current = _lock_policy(policy)
-        except PolicyNotFound:
-            return False  # deleted meanwhile
-        before = current.to_spec()
-        after = localtimes.rebase(before, now=now)
-        if after is None:
-            return False
-        fields = BackupPolicy.fields_from_spec(after)
-        current.time_zone, current.start_time = fields["time_zone"], fields["start_time"]
-        current.save(update_fields=["time_zone", "start_time", "updated_at"])
-        _record(Actor.scheduler(), AuditEvent.Action.CHANGE, current, before, after)
-    logger.info(
-        "policy %s re-based for %s: %s %s -> %s %s",
-        current.pk,
-        before.time_zone_name,
-        before.time_zone,
-        before.start_time,
-        after.time_zone,
-        after.start_time,
-    )
-    return True
-
-
-def policies_rebase_zones(*, now=None) -> int:
-    """Re-base every policy whose named zone's offset changes before its next run; return how many.
-
-    Called on each scheduler tick and by ``manage.py rebase_zones``; safe to run from any number
-    of schedulers at once.
-    """
-    now = now or timezone.now()
-    count = 0
-    for policy in BackupPolicy.objects.exclude(time_zone_name="").select_related("tenant").iterator():
-        # A first look without locks: most ticks find nothing to do and take no lock at all.
-        if localtimes.rebase(policy.to_spec(tags=()), now=now) is None:
-            continue
-        count += policy_rebase(policy=policy, now=now)
-    return count

@@ -20,7 +20,9 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import selectors, services
+from policies import accounts, audit
+
+from . import selectors
 from .models import ApiToken
 
 TEMPLATE = "policies/token_list.html"
@@ -106,10 +108,10 @@ def token_issue(request: HttpRequest) -> HttpResponse:
         )
         return redirect("policies:token_list")
     tenant = form.tenants[form.cleaned_data["project"]]
-    token, raw = services.token_issue(
+    token, raw = accounts.token_issue(
         user=request.user,
         expires_in=form.expires_in,
-        actor=services.Actor.dashboard(request.user),
+        actor=audit.Actor.dashboard(request.user),
         tenant=tenant,
     )
     example = request.build_absolute_uri(
@@ -137,7 +139,7 @@ def _token_or_404(request: HttpRequest, token_id: str) -> ApiToken:
 @vary_on_headers("HX-Request")
 def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
     token = _token_or_404(request, token_id)
-    if services.token_revoke(token=token, actor=services.Actor.dashboard(request.user)):
+    if accounts.token_revoke(token=token, actor=audit.Actor.dashboard(request.user)):
         notice = f"Token {token.prefix}… revoked: requests that send it are refused from now on."
     else:
         notice = f"Token {token.prefix}… was already revoked."

@@ -16,12 +16,13 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
+from policies import audit
 from policies.domain import words
 from policies.domain.contract import limits, specs
 from policies.domain.schedule import localtimes, nextruns, offsets
 from policies.domain.schedule.instants import NextRun
 
-from . import live_preview, selectors, services, volumes
+from . import live_preview, selectors, services
 from .form_mapping import form_data_from_payload
 from .forms import PolicyForm
 from .models import BackupPolicy, BackupTask, Tenant
@@ -135,6 +136,14 @@ class PolicyRow:
         return last.status if last else None
 
     @property
+    def last_run_at(self):
+        """When the last run finished (annotated by the list's query; a row alone asks once)."""
+        if hasattr(self.policy, "last_run_at"):
+            return self.policy.last_run_at
+        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
+        return last.finished_at if last else None
+
+    @property
     def last_run_words(self) -> str:
         """The last run's status in words ("Succeeded"); the list keeps the API's code in a tooltip."""
         status = self.last_run_status
@@ -175,7 +184,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = _tenant_or_404(request, project_id)
     # The tags are prefetched: PolicyRow.of reads the cache, no query per policy.
-    policies = volumes.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
+    policies = selectors.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
     rows = [PolicyRow.of(policy) for policy in policies]
     context = {
         "tenant": tenant,
@@ -232,7 +241,7 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
             assert form.spec is not None
             try:
                 policy = services.policy_create(
-                    tenant=tenant, spec=form.spec, actor=services.Actor.dashboard(request.user)
+                    tenant=tenant, spec=form.spec, actor=audit.Actor.dashboard(request.user)
                 )
             except services.ServiceError as exc:
                 form.add_problem(exc.problem)
@@ -313,7 +322,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
             try:
                 # The merged spec with the tags the core read from the form, in one transaction.
                 change = services.policy_update(
-                    policy=policy, spec=form.spec, actor=services.Actor.dashboard(request.user)
+                    policy=policy, spec=form.spec, actor=audit.Actor.dashboard(request.user)
                 )
             except services.PolicyNotFound:
                 messages.error(request, f"Policy “{policy.name}” was deleted meanwhile: nothing was saved.")
@@ -327,7 +336,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
                     messages.info(request, f"Policy “{form.spec.name}” is unchanged: nothing to save.")
                 return _to_list(request, tenant)
     else:
-        form = PolicyForm(form_data_from_payload(current.to_payload()), now=now, current=current)
+        form = PolicyForm(form_data_from_payload(current.to_payload(), now=now), now=now, current=current)
     template = f"{FORM_TEMPLATE}#policy-form" if request.htmx else FORM_TEMPLATE
     return render(request, template, _form_context(request, tenant, form, policy=policy))
 
@@ -348,7 +357,7 @@ def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> Http
     tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     if request.method == "POST":
         try:
-            services.policy_delete(policy=policy, actor=services.Actor.dashboard(request.user))
+            services.policy_delete(policy=policy, actor=audit.Actor.dashboard(request.user))
         except services.PolicyNotFound:
             messages.info(request, f"Policy “{policy.name}” was already deleted.")
         else:
@@ -375,7 +384,10 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
     problem = None
     try:
         services.policy_set_status(
-            policy=policy, status=request.POST.get("status", ""), actor=services.Actor.dashboard(request.user)
+            policy=policy,
+            status=request.POST.get("status", ""),
+            actor=audit.Actor.dashboard(request.user),
+            now=timezone.now(),
         )
     except services.PolicyNotFound:
         return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from policies import audit, selectors
 from policies.domain.contract import volumes as domain_volumes
 from policies.domain.contract.volumes import ResourceItem
 
@@ -28,8 +29,8 @@ def _detail_url(tenant, policy) -> str:
 
 
 def _context(request, tenant, policy) -> dict:
-    held = list(volumes.volumes_of_policy(policy=policy))
-    tasks = list(volumes.tasks_of_policy(policy=policy).select_related("volume")[:HISTORY_ROWS])
+    held = list(selectors.volumes_of_policy(policy=policy))
+    tasks = list(selectors.tasks_of_policy(policy=policy).select_related("volume")[:HISTORY_ROWS])
     return {
         "tenant": tenant,
         "tenants": None,
@@ -37,7 +38,7 @@ def _context(request, tenant, policy) -> dict:
         "volumes": held,
         "candidates": [
             volume
-            for volume in volumes.volume_list_for_tenant(tenant=tenant).select_related("policy")
+            for volume in selectors.volume_list_for_tenant(tenant=tenant).select_related("policy")
             if volume.policy_id != policy.pk
         ],
         "tasks": tasks,
@@ -71,7 +72,7 @@ def policy_volumes_add(request: HttpRequest, project_id: str, policy_id: str) ->
     items = [ResourceItem(rid, "volume") for rid in dict.fromkeys(chosen)]
     try:
         result = volumes.policy_volumes_associate(
-            policy=policy, items=items, actor=services.Actor.dashboard(request.user), sync_unknown=False
+            policy=policy, items=items, actor=audit.Actor.dashboard(request.user), sync_unknown=False
         )
     except services.ServiceError as exc:
         return _back(
@@ -97,7 +98,7 @@ def policy_volumes_remove(request: HttpRequest, project_id: str, policy_id: str)
     tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     rid = request.POST.get("resource_id", "")
     result = volumes.policy_volumes_disassociate(
-        policy=policy, items=[ResourceItem(rid, "volume")], actor=services.Actor.dashboard(request.user)
+        policy=policy, items=[ResourceItem(rid, "volume")], actor=audit.Actor.dashboard(request.user)
     )
     if result.success:
         volume = Volume.objects.filter(tenant=tenant, resource_id=rid).first()
@@ -120,7 +121,7 @@ RUN_REFUSALS = {
 def policy_run(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
     tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
     try:
-        tasks = volumes.policy_execute(policy=policy, actor=services.Actor.dashboard(request.user))
+        tasks = volumes.policy_execute(policy=policy, actor=audit.Actor.dashboard(request.user))
     except services.ServiceError as exc:
         said = RUN_REFUSALS.get(exc.problem.code, exc.problem.detail)
         return _back(request, tenant, policy, f"Not started: {said}.", ok=False)

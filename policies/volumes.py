@@ -1,4 +1,8 @@
-"""Volumes: the inventory a provider lists, their association with policies, and "execute now".
+"""Volume operations: a volume's association with a policy, and "execute now" (runs queued at once).
+
+They sit above ``runs`` (they queue its tasks and refresh its inventory) and follow the services'
+rules: one transaction each, the tenant locked before the policy, an audit record in the same
+transaction. The reads are in ``selectors``, the inventory in ``runs.inventory``.
 
 Writes here follow the services' rules (``policies.services``): one transaction each, the tenant
 locked before the policy, an audit record in the same transaction.
@@ -12,15 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from policies import audit, selectors
 from policies.domain.contract import volumes as volume_rules
 from policies.domain.contract.volumes import ItemFailure, ResourceItem
+from policies.runs import database, execution, inventory, queue
 
-from . import runs, services
-from .models import AuditEvent, BackupPolicy, BackupTask, Tenant, Volume
-from .providers import Provider, ProviderError, get_provider
+from . import services
+from .models import AuditEvent, BackupPolicy, BackupTask, Volume
+from .runs.providers import ProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -37,115 +42,6 @@ class RunInProgress(services.ServiceError):
     pass
 
 
-# --- Reads -----------------------------------------------------------------------------------
-
-
-def volume_list_for_tenant(*, tenant: Tenant) -> QuerySet[Volume]:
-    return Volume.objects.filter(tenant=tenant).order_by("name", "resource_id")
-
-
-def volumes_of_policy(*, policy: BackupPolicy) -> QuerySet[Volume]:
-    return Volume.objects.filter(tenant_id=policy.tenant_id, policy=policy).order_by("name", "resource_id")
-
-
-def policies_with_resource_count(queryset: QuerySet[BackupPolicy]) -> QuerySet[BackupPolicy]:
-    """Annotate each policy with ``resource_count``, its number of volumes, in the same query."""
-    # An aggregate drops Meta.ordering (Django does not order a GROUP BY by it): keep it explicit.
-    return queryset.annotate(resource_count=Count("volumes", distinct=True)).order_by(
-        *BackupPolicy._meta.ordering
-    )
-
-
-def policies_with_run_summary(queryset: QuerySet[BackupPolicy]) -> QuerySet[BackupPolicy]:
-    """Annotate each policy with its volume count and its last finished task's status (no N+1)."""
-    last = BackupTask.objects.filter(policy=OuterRef("pk"), status__in=BackupTask.FINISHED).order_by(
-        "-created_at", "-job_id"
-    )
-    return queryset.annotate(
-        resource_count=Count("volumes", distinct=True),
-        last_run_status=Subquery(last.values("status")[:1]),
-        last_run_at=Subquery(last.values("finished_at")[:1]),
-    ).order_by(*BackupPolicy._meta.ordering)
-
-
-def tasks_of_policy(*, policy: BackupPolicy) -> QuerySet[BackupTask]:
-    return BackupTask.objects.filter(tenant_id=policy.tenant_id, policy=policy)
-
-
-def run_in_progress(*, policy: BackupPolicy) -> bool:
-    return tasks_of_policy(policy=policy).filter(status__in=BackupTask.ACTIVE).exists()
-
-
-# --- The inventory ---------------------------------------------------------------------------
-
-
-@dataclass
-class SyncResult:
-    added: int = 0
-    updated: int = 0
-    deleted: int = 0
-
-
-def volumes_sync(
-    *, tenant: Tenant, provider: Provider | None = None, now: datetime | None = None
-) -> SyncResult:
-    """Refresh the tenant's volumes from its provider.
-
-    A volume the provider no longer lists becomes ``deleted`` (its row, its association and its
-    history stay: an administrator must see that a protected volume vanished).
-    """
-    provider = provider or get_provider()
-    now = now or timezone.now()
-    listed = provider.list_volumes(tenant.project_id)
-    result = SyncResult()
-    with transaction.atomic():
-        services._lock_tenant(tenant)
-        known = {
-            volume.resource_id: volume
-            for volume in Volume.objects.filter(tenant=tenant, provider=provider.name)
-        }
-        for info in listed:
-            fields = {
-                "name": info.name,
-                "size_gib": info.size_gib,
-                "status": info.status,
-                "availability_zone": info.availability_zone,
-                "host": info.host,
-                "locator": info.locator,
-            }
-            volume = known.pop(info.resource_id, None)
-            if volume is None:
-                Volume.objects.create(
-                    tenant=tenant,
-                    resource_id=info.resource_id,
-                    provider=provider.name,
-                    synced_at=now,
-                    **fields,
-                )
-                result.added += 1
-            elif any(getattr(volume, name) != value for name, value in fields.items()):
-                Volume.objects.filter(pk=volume.pk).update(synced_at=now, **fields)
-                result.updated += 1
-        gone = [volume.pk for volume in known.values() if volume.status != Volume.Status.DELETED]
-        result.deleted = Volume.objects.filter(pk__in=gone).update(
-            status=Volume.Status.DELETED, synced_at=now
-        )
-    return result
-
-
-def volumes_sync_all(*, project_ids=None, provider: Provider | None = None) -> dict[str, SyncResult]:
-    tenants = Tenant.objects.all()
-    if project_ids:
-        tenants = tenants.filter(project_id__in=project_ids)
-    results = {}
-    for tenant in tenants:
-        try:
-            results[tenant.project_id] = volumes_sync(tenant=tenant, provider=provider)
-        except ProviderError as exc:
-            logger.warning("volume sync of %s failed: %s", tenant.project_id, exc)
-    return results
-
-
 # --- Association -----------------------------------------------------------------------------
 
 
@@ -160,7 +56,7 @@ def _volume_ids(volumes) -> list[str]:
 
 
 def policy_volumes_associate(
-    *, policy: BackupPolicy, items: list[ResourceItem], actor: services.Actor, sync_unknown: bool = True
+    *, policy: BackupPolicy, items: list[ResourceItem], actor: audit.Actor, sync_unknown: bool = True
 ) -> AssociateResult:
     """Associate volumes with the policy; report each failure in-band (docs/api.md, "Volumes and runs").
 
@@ -173,7 +69,7 @@ def policy_volumes_associate(
     ids = {rid: volume_rules.volume_uuid(rid) for rid in wanted}
     _sync_if_unknown(policy, ids, sync_unknown=sync_unknown)
     with transaction.atomic():
-        current = services._lock_policy(policy)
+        current = services.lock_policy(policy)
         volumes = _lock_volumes(current, ids)
         plan = _plan_association(current, wanted, ids, volumes, result)
         if plan.added:
@@ -210,9 +106,14 @@ def _sync_if_unknown(policy: BackupPolicy, ids: dict[str, uuid.UUID | None], *, 
     )
     if sync_unknown and any(u is None or u not in known for u in ids.values()) and any(ids.values()):
         try:
-            volumes_sync(tenant=policy.tenant)
+            inventory.volumes_sync(tenant=policy.tenant)
         except ProviderError as exc:
             logger.warning("volume sync of %s failed: %s", policy.tenant.project_id, exc)
+        except database.DATABASE_DOWN:
+            raise
+        except Exception:
+            # The volumes already known still answer; an unknown one is reported as unknown.
+            logger.exception("volume sync of %s failed", policy.tenant.project_id)
 
 
 def _lock_volumes(current: BackupPolicy, ids: dict[str, uuid.UUID | None]) -> dict[uuid.UUID, Volume]:
@@ -249,7 +150,7 @@ def _plan_association(
     return plan
 
 
-def _move_volumes(current: BackupPolicy, plan: _AssociationPlan, actor: services.Actor) -> None:
+def _move_volumes(current: BackupPolicy, plan: _AssociationPlan, actor: audit.Actor) -> None:
     """Past the cap refuse all; else audit each policy a volume leaves, move them, audit the gain."""
     total = Volume.objects.filter(policy=current).count() + len(plan.added)
     if total > volume_rules.MAX_VOLUMES_PER_POLICY:
@@ -258,7 +159,7 @@ def _move_volumes(current: BackupPolicy, plan: _AssociationPlan, actor: services
     for other, moving in plan.moved_from.values():
         _record_moved_away(other, moving, current, actor)
     Volume.objects.filter(pk__in=[volume.pk for volume in plan.added]).update(policy=current)
-    services.record_event(
+    audit.record_event(
         actor,
         AuditEvent.Action.ASSOCIATE,
         current,
@@ -274,11 +175,11 @@ def _move_volumes(current: BackupPolicy, plan: _AssociationPlan, actor: services
 
 
 def _record_moved_away(
-    other: BackupPolicy, moving: list[Volume], current: BackupPolicy, actor: services.Actor
+    other: BackupPolicy, moving: list[Volume], current: BackupPolicy, actor: audit.Actor
 ) -> None:
     other_before = _volume_ids(Volume.objects.filter(policy=other))
     other.tenant = current.tenant
-    services.record_event(
+    audit.record_event(
         actor,
         AuditEvent.Action.DISASSOCIATE,
         other,
@@ -299,12 +200,12 @@ class DisassociateResult:
 
 
 def policy_volumes_disassociate(
-    *, policy: BackupPolicy, items: list[ResourceItem], actor: services.Actor
+    *, policy: BackupPolicy, items: list[ResourceItem], actor: audit.Actor
 ) -> DisassociateResult:
     """Remove volumes from the policy; a volume it does not hold fails in-band (docs/api.md, "Volumes and runs")."""
     result = DisassociateResult()
     with transaction.atomic():
-        current = services._lock_policy(policy)
+        current = services.lock_policy(policy)
         held = {volume.resource_id: volume for volume in Volume.objects.filter(policy=current)}
         before = _volume_ids(held.values())
         removing = []
@@ -317,7 +218,7 @@ def policy_volumes_disassociate(
                 result.success.append(item.resource_id)
         if removing:
             Volume.objects.filter(pk__in=[volume.pk for volume in removing]).update(policy=None)
-            services.record_event(
+            audit.record_event(
                 actor,
                 AuditEvent.Action.DISASSOCIATE,
                 current,
@@ -332,24 +233,24 @@ def policy_volumes_disassociate(
 
 
 def policy_execute(
-    *, policy: BackupPolicy, actor: services.Actor, now: datetime | None = None
+    *, policy: BackupPolicy, actor: audit.Actor, now: datetime | None = None
 ) -> list[BackupTask]:
     """Queue one backup task per volume of the policy at once, whatever its status (docs/api.md, "Volumes and runs")."""
     now = now or timezone.now()
     with transaction.atomic():
-        current = services._lock_policy(policy)
+        current = services.lock_policy(policy)
         volumes = list(Volume.objects.filter(policy=current))
         if not volumes:
             raise PolicyHasNoVolumes(volume_rules.no_volumes_problem())
-        if run_in_progress(policy=current):
+        if selectors.run_in_progress(policy=current):
             raise RunInProgress(volume_rules.run_in_progress_problem())
         tasks = []
         for volume in volumes:
-            task = runs.new_task(current, volume, now, manual=True)
+            task = queue.new_task(current, volume, now, manual=True)
             task.save(force_insert=True)
-            runs.enqueue(task)
+            execution.enqueue(task)
             tasks.append(task)
-        services.record_event(
+        audit.record_event(
             actor,
             AuditEvent.Action.EXECUTE,
             current,

@@ -5,7 +5,7 @@ Helpers (builders, clients, payloads) are in tests/helpers/; this file holds fix
 
 import pytest
 
-from policies import services
+from policies import accounts
 from tests.helpers.api import ContractClient
 from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 
@@ -29,7 +29,7 @@ def user(db, tenant):
 
 @pytest.fixture
 def token(user):
-    _, raw = services.token_issue(user=user)
+    _, raw = accounts.token_issue(user=user)
     return raw
 
 

@@ -21,8 +21,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import render
 from django.urls import path as url_path
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from policies import audit
 from policies.domain import words
 from policies.domain.contract import limits, specs
 
@@ -290,7 +292,9 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         try:
             form = live_preview.form_for_payload(
-                admin_form.payload or {}, current=policy.to_spec() if policy else None
+                admin_form.payload or {},
+                now=admin_form.now,
+                current=policy.to_spec() if policy else None,
             )
         except ValueError as exc:
             # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
@@ -313,7 +317,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         # The tag rows, when the page had them (their permissions are the policy's): else the
         # spec's own, the stored tags of a change.
         tags = next((f.tags for f in formsets if isinstance(f, PolicyTagFormSet)), form.spec.tags)
-        spec, actor = replace(form.spec, tags=tags), services.Actor.admin(request.user)
+        spec, actor = replace(form.spec, tags=tags), audit.Actor.admin(request.user)
         obj = form.instance
         try:
             if change:
@@ -356,7 +360,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: BackupPolicy) -> None:
         """Delete through the service (audited); deleted meanwhile: what was asked for is done."""
         with contextlib.suppress(services.PolicyNotFound):
-            services.policy_delete(policy=obj, actor=services.Actor.admin(request.user))
+            services.policy_delete(policy=obj, actor=audit.Actor.admin(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         """Delete each policy through delete_model, so each deletion is audited."""
@@ -375,11 +379,11 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
         """Turn each policy on or off through the service; count what changed and what was already so."""
-        actor = services.Actor.admin(request.user)
+        actor, now = audit.Actor.admin(request.user), timezone.now()  # one time for the whole request
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
             try:
-                change = services.policy_set_status(policy=policy, status=status, actor=actor)
+                change = services.policy_set_status(policy=policy, status=status, actor=actor, now=now)
             except services.ServiceError as exc:
                 subject = ADMIN.subjects.get(ADMIN.field_for(exc.problem), ADMIN.subjects[None])
                 refused.append(format_html("{}: {}", policy.name, admin_sentence(exc.problem, subject)))

@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from .. import volumes
 from ..models import Backup, BackupTask, Volume
-from ..providers import get_provider
+from ..runs import inventory
+from ..runs.providers import get_provider
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -46,7 +46,7 @@ class VolumeAdmin(ReadOnly):
     @admin.action(description="Refresh the inventory of the selected volumes' projects")
     def refresh_inventory(self, request: HttpRequest, queryset) -> None:
         project_ids = sorted(set(queryset.values_list("tenant__project_id", flat=True)))
-        results = volumes.volumes_sync_all(project_ids=project_ids)
+        results = inventory.volumes_sync_all(project_ids=project_ids)
         for project_id, result in results.items():
             self.message_user(
                 request,
@@ -80,7 +80,8 @@ class BackupTaskAdmin(ReadOnly):
 @admin.register(Backup)
 class BackupAdmin(ReadOnly):
     list_display = ["name", "policy_name", "tenant", "resource_id", "taken_at", "size_bytes", "provider"]
-    list_filter = ["provider", "tenant"]
+    # "Manual" finds the execute-now backups, which retention never deletes: a person does, here.
+    list_filter = ["provider", "manual", "tenant"]
     search_fields = ["name", "policy_name", "resource_id", "id"]
     list_select_related = ["tenant"]
     readonly_fields = ["id", "sha256", "locator"]

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from .. import services
+from policies import accounts, audit
+
 from ..models import ApiToken, Membership, Tenant
 from .words import plural
 
@@ -39,6 +40,12 @@ class TenantAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(policy_count=Count("policies"))
 
+    # A project's ID names its volume and backup folders and is in every API path and token
+    # scope: changed, its volumes and backups would belong to nobody. Set once, at creation.
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else [*readonly, "project_id"]
+
     @admin.display(description="Policies", ordering="policy_count")
     def policy_count(self, obj: Tenant) -> str:
         url = reverse("admin:policies_backuppolicy_changelist") + f"?tenant__id__exact={obj.pk}"
@@ -46,7 +53,7 @@ class TenantAdmin(admin.ModelAdmin):
 
     # A tenant's policies go through the service, so that each deletion is in the audit trail.
     def delete_model(self, request: HttpRequest, obj: Tenant) -> None:
-        services.tenant_delete(tenant=obj, actor=services.Actor.admin(request.user))
+        accounts.tenant_delete(tenant=obj, actor=audit.Actor.admin(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for tenant in queryset:
@@ -150,10 +157,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         tickets = request.session.get(ISSUE_TICKETS_KEY, [])
         request.session[ISSUE_TICKETS_KEY] = [t for t in tickets if t != form.cleaned_data["issue_ticket"]]
-        token, raw = services.token_issue(
+        token, raw = accounts.token_issue(
             user=form.cleaned_data["user"],
             expires_in=form.expires_in,
-            actor=services.Actor.admin(request.user),
+            actor=audit.Actor.admin(request.user),
         )
         for field in ApiToken._meta.concrete_fields:
             setattr(obj, field.attname, getattr(token, field.attname))
@@ -184,7 +191,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         count = 0
         for token in queryset:
             if token.revoked_at is None:
-                services.token_revoke(token=token, actor=services.Actor.admin(request.user))
+                accounts.token_revoke(token=token, actor=audit.Actor.admin(request.user))
                 count += 1
         them = "it stops" if count == 1 else "they stop"
         self.message_user(request, f"Revoked {plural(count, 'token')}; {them} working at once.")

@@ -3,9 +3,10 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from policies import accounts
 from policies.domain.contract import codes
 
-from .. import selectors, services
+from .. import selectors
 
 
 class XAuthTokenAuthentication(authentication.BaseAuthentication):
@@ -29,7 +30,7 @@ class XAuthTokenAuthentication(authentication.BaseAuthentication):
             )
             exc.contract_code = codes.BAD_TOKEN
             raise exc
-        services.token_record_use(token=token, now=now)
+        accounts.token_record_use(token=token, now=now)
         return token.user, token
 
     def authenticate_header(self, request):

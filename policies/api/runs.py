@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from policies.domain.contract import codes
 from policies.domain.contract import volumes as volume_rules
 
-from .. import volumes
+from .. import selectors, volumes
 from ..models import BackupTask
 from .errors import ContractError
 from .openapi import runs as described
@@ -114,7 +114,7 @@ class BackupTasks(ContractView):
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         query, problems = volume_rules.parse_task_query(dict(request.query_params.lists()))
         refuse_problems(problems)
-        tasks = volumes.tasks_of_policy(policy=policy)
+        tasks = selectors.tasks_of_policy(policy=policy)
         if query.job_id is not None:
             tasks = tasks.filter(job_id=query.job_id)
         if query.status is not None:
@@ -123,7 +123,7 @@ class BackupTasks(ContractView):
         order = ("-created_at", "-job_id") if query.descending else ("created_at", "job_id")
         tasks = tasks.order_by(*order)
         if query.marker is not None:
-            marker = volumes.tasks_of_policy(policy=policy).filter(job_id=query.marker).first()
+            marker = selectors.tasks_of_policy(policy=policy).filter(job_id=query.marker).first()
             if marker is None:
                 raise ContractError([volume_rules.marker_problem(query.marker)])
             after = (
@@ -157,7 +157,7 @@ class VolumeInventory(ContractView):
                         "availability_zone": volume.availability_zone,
                         "backup_policy_id": str(volume.policy_id) if volume.policy_id else None,
                     }
-                    for volume in volumes.volume_list_for_tenant(tenant=tenant)
+                    for volume in selectors.volume_list_for_tenant(tenant=tenant)
                 ]
             }
         )

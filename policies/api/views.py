@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies import audit
 from policies.domain.contract import codes, parse, tag_bodies, tag_query
 
 from .. import selectors, services
@@ -61,8 +62,8 @@ def refuse_problems(problems) -> None:
         raise ContractError(problems)
 
 
-def actor(request: Request) -> services.Actor:
-    return services.Actor.api(request.user, request.auth)
+def actor(request: Request) -> audit.Actor:
+    return audit.Actor.api(request.user, request.auth)
 
 
 def tag_list(tags) -> list[dict[str, str]]:
@@ -182,7 +183,9 @@ class BackupPolicyDetail(ContractView):
     def put(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         # The merge runs in the service, under the policy's lock (no lost update).
-        services.policy_modify(policy=policy, body=json_body(request), actor=actor(request))
+        services.policy_modify(
+            policy=policy, body=json_body(request), actor=actor(request), now=timezone.now()
+        )
         return Response({"backup_policy_id": str(policy.pk)}, status=200)
 
     @schema.delete_policy

@@ -2,7 +2,7 @@
 
 import pytest
 
-from policies import services
+from policies import audit
 from tests.helpers.factories import UserFactory
 
 
@@ -20,4 +20,4 @@ def admin_client(client, superuser):
 @pytest.fixture
 def actor(user, token):
     """Changes made by the API user ``alice`` with her token, as the API would make them."""
-    return services.Actor.api(user, user.api_tokens.get())
+    return audit.Actor.api(user, user.api_tokens.get())

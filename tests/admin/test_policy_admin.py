@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 import pytest
 
-from policies import services
+from policies import audit, services
 from policies.domain import words
 from policies.domain.contract import codes, limits, parse, tag_bodies
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
@@ -56,7 +56,7 @@ def test_the_last_change_column_names_the_latest_change_of_each_policy(admin_cli
     first = make_policy(tenant, "first", actor=actor)
     make_policy(tenant, "second")
     spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, first.to_spec()).spec
-    services.policy_update(policy=first, spec=spec, actor=services.Actor.dashboard(actor.user))
+    services.policy_update(policy=first, spec=spec, actor=audit.Actor.dashboard(actor.user))
     response = admin_client.get(CHANGELIST)
     events = {policy.name: policy.last_event for policy in response.context["cl"].result_list}
     assert (events["first"].entrance, events["first"].action) == ("dashboard", "change")
@@ -69,7 +69,7 @@ def test_the_list_sorts_by_last_change(admin_client, tenant):
     first = make_policy(tenant, "first")
     make_policy(tenant, "second")
     spec = parse.parse_policy_update({"scheduled_policy": {"status": "OFF"}}, first.to_spec()).spec
-    services.policy_update(policy=first, spec=spec, actor=services.Actor.command())
+    services.policy_update(policy=first, spec=spec, actor=audit.Actor.command())
     column = admin_client.get(CHANGELIST).context["cl"].list_display.index("last_change")
     newest_first = admin_client.get(CHANGELIST, {"o": f"-{column}"}).context["cl"].result_list
     assert [policy.name for policy in newest_first] == ["first", "second"]
@@ -486,3 +486,31 @@ def test_history_link_leads_to_the_policys_audit_records(admin_client, policy):
     assert response.status_code == HTTPStatus.FOUND
     listing = admin_client.get(response["Location"])
     assert [event.policy_id for event in listing.context["cl"].result_list] == [policy.pk]
+
+
+@pytest.mark.parametrize(("action", "status"), [("disable", "OFF"), ("enable", "ON")])
+def test_enable_and_disable_change_policies_with_a_named_zone(admin_client, tenant, action, status):
+    # The action reads each zone at the time of the request, which it passes in.
+    other = "ON" if status == "OFF" else "OFF"
+    zoned = [
+        make_policy(
+            tenant,
+            payload={
+                "backup_policy_name": f"zoned_{n}",
+                "time_zone_name": zone,
+                "scheduled_policy": {
+                    "start_time": "01:00",
+                    "week_frequency": ["MON", "THU"],
+                    "rentention_num": 3,
+                    "status": other,
+                },
+            },
+        )
+        for n, zone in enumerate(["Europe/Berlin", "America/New_York", "Asia/Tokyo"])
+    ]
+    response = admin_client.post(
+        CHANGELIST, {"action": action, "_selected_action": [p.pk for p in zoned]}, follow=True
+    )
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [f"{'Enabled' if status == 'ON' else 'Disabled'} 3 policies."]
+    assert set(BackupPolicy.objects.values_list("status", flat=True)) == {status}

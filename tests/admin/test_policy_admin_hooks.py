@@ -14,7 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import RequestFactory
 from django.utils.html import strip_tags
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import codes, limits
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.admin import admin_url, page_data, set_tags
@@ -168,7 +168,7 @@ def test_a_saved_policy_is_answered_as_django_answers(admin_client, tenant):
 
 
 def test_deleting_a_policy_deleted_meanwhile_is_no_error(superuser, policy):
-    services.policy_delete(policy=BackupPolicy.objects.get(), actor=services.Actor.command())
+    services.policy_delete(policy=BackupPolicy.objects.get(), actor=audit.Actor.command())
     request = RequestFactory().post("/")
     request.user = superuser
     model_admin().delete_model(request, policy)

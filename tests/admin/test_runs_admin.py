@@ -7,8 +7,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.models import Backup, BackupTask, Volume
+from policies.runs import execution
 from tests.helpers.runs import associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,8 @@ def done(tenant):
     policy = daily_policy(tenant)
     disk = make_volumes(tenant, {"db.img": b"x" * 10})[0]
     associate(policy, [disk])
-    task = volumes.policy_execute(policy=policy, actor=services.Actor.command())[0]
-    runs.execute_task(task.pk)
+    task = volumes.policy_execute(policy=policy, actor=audit.Actor.command())[0]
+    execution.execute_task(task.pk)
     return task
 
 
@@ -68,3 +69,13 @@ def test_the_refresh_action_marks_a_vanished_volume_deleted(staff, done, tenant)
 
     volume.refresh_from_db()
     assert (volume.status, volume.policy_id) == (Volume.Status.DELETED, done.policy_id)
+
+
+def test_the_backups_list_finds_the_manual_backups_retention_never_deletes(staff, done):
+    url = reverse("admin:policies_backup_changelist")
+
+    manual = staff.get(url + "?manual__exact=1").content.decode()
+    scheduled = staff.get(url + "?manual__exact=0").content.decode()
+
+    assert done.backup_name in manual
+    assert done.backup_name not in scheduled

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies.models import AuditEvent, BackupPolicy, Tenant
-from tests.helpers.admin import admin_url
+from tests.helpers.admin import admin_url, page_data
 from tests.helpers.factories import TenantFactory
 from tests.helpers.policies import make_policy
 
@@ -64,3 +64,27 @@ def test_deleting_a_tenant_deletes_its_policies_through_the_service(admin_client
     deleted = AuditEvent.objects.filter(action="delete", entrance="admin")
     assert sorted(deleted.values_list("policy_name", flat=True)) == ["one", "two"]
     assert set(deleted.values_list("project_id", flat=True)) == {"tenant-a"}  # kept after the tenant
+
+
+def test_a_projects_id_cannot_be_changed_once_it_exists(admin_client, tenant):
+    url = admin_url("tenant", "change", tenant.pk)
+    page = admin_client.get(url)
+    assert 'name="project_id"' not in page.content.decode()
+
+    response = admin_client.post(url, {**page_data(page), "project_id": "hijacked", "name": "Renamed"})
+
+    assert response.status_code == HTTPStatus.FOUND, response.content[:500]
+    tenant.refresh_from_db()
+    assert (tenant.project_id, tenant.name) == ("tenant-a", "Renamed")
+
+
+def test_a_new_projects_id_is_given_on_the_add_form(admin_client):
+    page = admin_client.get(admin_url("tenant", "add"))
+    assert 'name="project_id"' in page.content.decode()
+
+    response = admin_client.post(
+        admin_url("tenant", "add"), {**page_data(page), "project_id": "fresh-project"}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
+    assert Tenant.objects.filter(project_id="fresh-project").exists()

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
-from policies import services
+from policies import accounts
 from policies.models import ApiToken, AuditEvent, hash_token
 from tests.helpers.admin import admin_url
 from tests.helpers.api import ContractClient, create_url
@@ -60,13 +60,13 @@ def test_issuing_shows_the_raw_token_once_and_stores_only_its_digest(admin_clien
 
 def test_issuing_goes_through_the_token_service(admin_client, user, monkeypatch):
     calls = []
-    issue_token = services.token_issue
+    issue_token = accounts.token_issue
 
     def spy(**kwargs):
         calls.append(kwargs)
         return issue_token(**kwargs)
 
-    monkeypatch.setattr(services, "token_issue", spy)
+    monkeypatch.setattr(accounts, "token_issue", spy)
     raw = raw_from(issue(admin_client, user, days="2"))
     [call] = calls
     assert (call["user"], call["expires_in"]) == (user, timedelta(days=2))
@@ -155,7 +155,7 @@ def test_the_revoke_action_makes_tokens_unusable_at_once(admin_client, user, api
 
 def test_revoking_an_already_revoked_token_keeps_its_revocation_time(admin_client, user, token):
     stored = ApiToken.objects.get(user=user)
-    services.token_revoke(token=stored)
+    accounts.token_revoke(token=stored)
     first = ApiToken.objects.get(pk=stored.pk).revoked_at
     response = admin_client.post(
         CHANGELIST, {"action": "revoke", "_selected_action": [stored.pk]}, follow=True

@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
-from policies import services
+from policies import accounts, services
 from policies.models import ApiToken, BackupPolicy, PolicyTag
 from tests.helpers.api import ContractClient, assert_policy_id, create_url, error_of, stored_counts
 from tests.helpers.factories import MembershipFactory, UserFactory
@@ -246,7 +246,7 @@ def test_an_unknown_token_is_401_0003(tenant):
 
 
 def test_a_token_is_refused_once_its_lifetime_has_passed(monkeypatch, user, tenant):
-    _, raw = services.token_issue(user=user, expires_in=timedelta(hours=1))
+    _, raw = accounts.token_issue(user=user, expires_in=timedelta(hours=1))
     client = ContractClient(raw)
     assert client.post(create_url(tenant), valid_payload(backup_policy_name="first")).status_code == 200
     later = timezone.now() + timedelta(hours=1, seconds=1)
@@ -255,14 +255,14 @@ def test_a_token_is_refused_once_its_lifetime_has_passed(monkeypatch, user, tena
 
 
 def test_a_token_whose_expiry_is_in_the_past_is_401_0003(user, tenant):
-    token, raw = services.token_issue(user=user)
+    token, raw = accounts.token_issue(user=user)
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     error_of(ContractClient(raw).post(create_url(tenant), valid_payload()), 401, "AutoBackup.0003")
 
 
 def test_a_revoked_token_is_401_0003(user, tenant):
-    token, raw = services.token_issue(user=user)
-    services.token_revoke(token=token)
+    token, raw = accounts.token_issue(user=user)
+    accounts.token_revoke(token=token)
     error_of(ContractClient(raw).post(create_url(tenant), valid_payload()), 401, "AutoBackup.0003")
 
 
@@ -284,7 +284,7 @@ def test_another_tenants_project_is_403_0213(api, other_tenant):
 
 def test_a_superuser_token_gets_no_bypass_into_other_projects(other_tenant):
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
-    _, raw = services.token_issue(user=admin)
+    _, raw = accounts.token_issue(user=admin)
     error_of(ContractClient(raw).post(create_url(other_tenant), valid_payload()), 403, "AutoBackup.0213")
 
 

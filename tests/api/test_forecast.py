@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from policies import services
+from policies import accounts
 from policies.domain.contract import codes
 from tests.helpers.api import ContractClient, assert_envelope, create_url
 from tests.helpers.factories import MembershipFactory, UserFactory
@@ -282,7 +282,7 @@ def test_a_member_of_two_projects_sees_only_the_policies_of_the_project_in_the_p
     member = UserFactory(username="both")
     MembershipFactory(user=member, tenant=tenant)
     MembershipFactory(user=member, tenant=other_tenant)
-    client = ContractClient(services.token_issue(user=member)[1])
+    client = ContractClient(accounts.token_issue(user=member)[1])
     assert client.request("GET", url(tenant, "nextruns", stored)).status_code == HTTPStatus.OK
     response = client.request("GET", url(other_tenant, "nextruns", stored))
     assert_envelope(404, body_of(response, HTTPStatus.NOT_FOUND), codes.POLICY_NOT_FOUND)

@@ -123,3 +123,38 @@ def test_a_lone_surrogate_in_a_volume_route_body_is_a_400_with_the_name_escaped(
     error = response.json()["error"]
     assert any(detail["field"] == "\\ud800" for detail in error["details"]), error
     response.content.decode("utf-8")  # the answer is valid UTF-8 all through
+
+
+@pytest.mark.parametrize(
+    ("route", "item"),
+    [
+        (
+            lambda tenant, policy: f"/v2/{tenant.project_id}/backuppolicyresources",
+            '{"resource_id": "\\ud800", "resource_type": "volume"}',
+        ),
+        (
+            lambda tenant, policy: (
+                f"/v2/{tenant.project_id}/backuppolicyresources/{policy.pk}/deleted_resources"
+            ),
+            '{"resource_id": "\\udfff-x"}',
+        ),
+        (
+            lambda tenant, policy: f"/v2/{tenant.project_id}/backuppolicyresources",
+            '{"resource_id": "00000000-0000-4000-8000-000000000001", "resource_type": "\\ud800"}',
+        ),
+    ],
+    ids=["associate", "disassociate", "associate type"],
+)
+def test_a_lone_surrogate_in_a_resource_value_is_the_contracts_400(api, tenant, route, item):
+    (policy,) = fill(tenant, 1)
+    body = f'{{"backup_policy_id": "{policy.pk}", "resources": [{item}]}}'
+    if "deleted_resources" in route(tenant, policy):
+        body = f'{{"resources": [{item}]}}'
+
+    response = send(api, "POST", route(tenant, policy), raw=body)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content[:300]
+    error = response.json()["error"]
+    assert error["code"] in {"AutoBackup.0209", "AutoBackup.0211"}
+    assert "\\ud800" in error["message"] or "\\udfff" in error["message"]
+    response.content.decode("utf-8")  # the answer is valid UTF-8 all through

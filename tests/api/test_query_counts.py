@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from policies import services
+from policies import accounts
 from tests.helpers.api import ContractClient, create_url
 from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers.payloads import valid_payload
@@ -26,7 +26,7 @@ def project_holding(count: int, *, tags: int = 1) -> tuple[str, ContractClient]:
     for index in range(count):
         tag_list = [{"key": f"key{n}", "value": f"value{n}"} for n in range(tags)]
         make_policy(tenant, payload=valid_payload(backup_policy_name=f"held_{index}", tags=tag_list))
-    _, token = services.token_issue(user=user)
+    _, token = accounts.token_issue(user=user)
     return tenant.project_id, ContractClient(token)
 
 

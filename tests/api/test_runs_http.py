@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from policies import runs, volumes
 from policies.models import AuditEvent, BackupTask, Volume
+from policies.runs import execution, inventory, queue
 from tests.helpers.factories import TenantFactory
 from tests.helpers.live_http import send
 from tests.helpers.payloads import valid_payload
@@ -83,7 +83,7 @@ def test_associating_volumes_answers_each_success_with_its_zone_and_host(
 
 def test_partial_success_is_reported_in_band_with_200(live_server, token, tenant, policy, disks):
     (Path(settings.LOCAL_VOLUME_ROOT) / tenant.project_id / "disk-b.img").unlink()
-    volumes.volumes_sync(tenant=tenant)  # its file is gone: the volume is 'deleted'
+    inventory.volumes_sync(tenant=tenant)  # its file is gone: the volume is 'deleted'
     unknown = str(uuid.uuid4())
     resources = [
         *items(disks[0]),
@@ -253,7 +253,7 @@ def test_execute_while_a_run_executes_is_409(live_server, token, tenant, policy,
 def test_execute_after_the_run_finished_is_accepted_again(live_server, token, tenant, policy, disks):
     associate(live_server, token, tenant, policy, items(disks[0]))
     send(live_server, "POST", action_url(tenant, policy), None, token=token)
-    runs.execute_task(BackupTask.objects.get().pk)
+    execution.execute_task(BackupTask.objects.get().pk)
 
     assert (
         send(live_server, "POST", action_url(tenant, policy), None, token=token).status
@@ -275,7 +275,7 @@ def test_execute_an_unknown_policy_is_404_and_a_body_with_fields_is_400(live_ser
     error = send(live_server, "POST", action_url(tenant, policy), {"now": True}, token=token).error(
         400, "AutoBackup.0001"
     )
-    assert error["message"] == "now: unknown field 'now'; this request takes no fields"
+    assert error["message"] == "unknown field 'now'; this request takes no fields"  # named once
 
 
 # --- 4.4 backup tasks --------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def history(tenant, policy, disks):
     start = datetime(2026, 3, 2, 9, 6, 46, 706000, tzinfo=UTC)
     made = []
     for index in range(5):
-        task = runs.new_task(policy, disks[0], start + timedelta(minutes=index))
+        task = queue.new_task(policy, disks[0], start + timedelta(minutes=index))
         task.created_at = start + timedelta(minutes=index)
         if index >= 3:
             task.status = BackupTask.Status.EXECUTE_SUCCESS

@@ -23,6 +23,7 @@ Settings (environment variables):
 Numbers, never assertions: compare runs on one machine (docs/performance.md).
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -109,7 +110,7 @@ def seed(folder: Path) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from policies import services
+    from policies import accounts, audit, services
     from policies.domain.contract import limits, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
@@ -128,7 +129,7 @@ def seed(folder: Path) -> dict:
         Membership.objects.bulk_create(
             Membership(user=u, tenant=t) for u, t in zip(users, tenants, strict=True)
         )
-        raws = [services.TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in users]
+        raws = [accounts.TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in users]
         ApiToken.objects.bulk_create(
             ApiToken(user=u, digest=hash_token(raw), prefix=raw[:10], created_at=now)
             for u, raw in zip(users, raws, strict=True)
@@ -148,14 +149,14 @@ def seed(folder: Path) -> dict:
                 tags=[{"key": f"key{n}", "value": f"value{n}"} for n in range(index % 4)],
             )
             spec = parse.parse_policy(payload).spec
-            services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
+            services.policy_create(tenant=tenant, spec=spec, actor=audit.Actor.command())
     write("list.tsv", [[t.project_id, raw] for t, raw in listed])
 
     # The preview: a person signed in to the dashboard, with the session and CSRF cookies a
     # browser would hold, sending the form as htmx does on each change.
-    tenant, _ = services.tenant_get_or_create(project_id=PREVIEW_PROJECT, name="Bench preview")
+    tenant, _ = accounts.tenant_get_or_create(project_id=PREVIEW_PROJECT, name="Bench preview")
     person = user_model.objects.create_user(username="bench-person", password=secrets.token_urlsafe(16))
-    services.membership_add(user=person, tenant=tenant)
+    accounts.membership_add(user=person, tenant=tenant)
     browser = Client()
     browser.force_login(person)
     session = browser.cookies[settings.SESSION_COOKIE_NAME].value
@@ -201,6 +202,7 @@ def serve_command(port: int) -> list[str]:
         "--no-print-directory",
         "serve",
         f"VENV={sys.prefix}",
+        f"--old-file={sys.prefix}/.installed",  # installed already: serve as it is
         "HOST=127.0.0.1",
         f"PORT={port}",
         f"GUNICORN_PORT={free_port()}",
@@ -209,7 +211,8 @@ def serve_command(port: int) -> list[str]:
 
 def stop(server: subprocess.Popen) -> None:
     """Stop a server started in a session of its own, with every process it started."""
-    os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # all of them may have stopped already
+        os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(timeout=40)
     except subprocess.TimeoutExpired:

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from policies import accounts
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 
 
@@ -53,7 +55,6 @@ def main() -> None:
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
-    from policies import services
     from policies.domain.contract import parse
     from policies.models import BackupPolicy
     from tests.helpers.factories import TenantFactory, UserFactory
@@ -69,8 +70,8 @@ def main() -> None:
 
     tenant = TenantFactory(project_id="bench")
     user = UserFactory(username="bench")
-    services.membership_add(user=user, tenant=tenant)
-    _, token = services.token_issue(user=user)
+    accounts.membership_add(user=user, tenant=tenant)
+    _, token = accounts.token_issue(user=user)
     client = Client(HTTP_X_AUTH_TOKEN=token, HTTP_HOST="localhost")
     url = f"/v2/{tenant.project_id}/backuppolicy"
 

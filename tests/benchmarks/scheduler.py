@@ -52,9 +52,9 @@ def log(message: str) -> None:
 
 def fill(folder: Path) -> list:
     """Make the tenants, policies and due volumes; return the due policies' keys."""
-    from policies import volumes
     from policies.domain.contract import parse
     from policies.models import BackupPolicy, Tenant, Volume
+    from policies.runs import inventory
 
     tenants = Tenant.objects.bulk_create(Tenant(project_id=f"bench-{i:05d}") for i in range(TENANTS))
     spec = parse.parse_policy(
@@ -81,7 +81,7 @@ def fill(folder: Path) -> list:
         folder_of.mkdir(parents=True, exist_ok=True)
         (folder_of / f"{policy.name}.img").write_bytes(b"v" * 4096)
     for tenant in {policy.tenant for policy in due_policies}:
-        volumes.volumes_sync(tenant=tenant)
+        inventory.volumes_sync(tenant=tenant)
     by_name = {volume.name: volume for volume in Volume.objects.all()}
     for policy in due_policies:
         Volume.objects.filter(pk=by_name[f"{policy.name}.img"].pk).update(policy=policy)
@@ -168,8 +168,8 @@ def one_database(folder: Path) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from policies import runs
     from policies.models import BackupTask
+    from policies.runs import scheduler
     from tests.benchmarks.noop_task import noop
 
     call_command("migrate", verbosity=0)
@@ -181,7 +181,7 @@ def one_database(folder: Path) -> dict:
     idle = []
     for _ in range(20):
         start = time.perf_counter()
-        runs.scheduler_tick(now=DUE_AT - timedelta(seconds=30))
+        scheduler.scheduler_tick(now=DUE_AT - timedelta(seconds=30))
         idle.append(time.perf_counter() - start)
     out["idle_tick"] = statistics.median(idle)
     for name in ("tick", "backups_1", "backups_2", "noop_1", "noop_2", "select_1"):
@@ -189,7 +189,7 @@ def one_database(folder: Path) -> dict:
     for round_ in range(ROUNDS):
         for workers in (1, 2):
             start = time.perf_counter()
-            result = runs.scheduler_tick(now=DUE_AT)
+            result = scheduler.scheduler_tick(now=DUE_AT)
             out["tick"].append(time.perf_counter() - start)
             drained = drain(workers)
             success = BackupTask.objects.filter(status=BackupTask.Status.EXECUTE_SUCCESS).count()
@@ -259,18 +259,18 @@ def profile(folder: Path) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
     from pyinstrument import Profiler
 
-    from policies import runs
+    from policies.runs import scheduler
 
     call_command("migrate", verbosity=0)
     due = fill(folder)
     reset(folder, due)
     with CaptureQueriesContext(connection) as tick_queries:
-        runs.scheduler_tick(now=DUE_AT)
+        scheduler.scheduler_tick(now=DUE_AT)
     reset(folder, due)
     profiler = Profiler(interval=0.0005)
     with profiler:
         started = time.perf_counter()
-        runs.scheduler_tick(now=DUE_AT)
+        scheduler.scheduler_tick(now=DUE_AT)
         tick = time.perf_counter() - started
     print(
         f"{connection.vendor}: the tick with {DUE} due took {tick * 1e3:.0f} ms under the profiler, "
@@ -281,7 +281,7 @@ def profile(folder: Path) -> None:
     reset(folder, due)
     if connection.vendor == "postgresql":
         _replay_under_explain(tick_queries.captured_queries)
-    runs.scheduler_tick(now=DUE_AT)
+    scheduler.scheduler_tick(now=DUE_AT)
     tasks = min(DUE, 300)
     worker = Worker(
         queue_names=["default"],

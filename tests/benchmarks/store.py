@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from policies.providers import chunks
+from policies.runs.providers import chunks
 
 GIB = 1024**3
 BLOCK = chunks.CHUNK_SIZE

@@ -2,7 +2,7 @@
 
 import pytest
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import codes, limits, parse, tag_bodies
 from tests.helpers.payloads import valid_payload
 
@@ -30,14 +30,14 @@ def test_tags_alone_get_the_tags_and_problems_of_a_create_body(tags):
 def test_the_save_problems_name_a_taken_name_and_a_full_project(tenant):
     spec = parse.parse_policy(valid_payload(backup_policy_name="Nightly")).spec
     assert services.policy_save_problems(tenant=tenant, spec=spec) == []
-    stored = services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
+    stored = services.policy_create(tenant=tenant, spec=spec, actor=audit.Actor.command())
     again = parse.parse_policy(valid_payload(backup_policy_name="NIGHTLY")).spec
     assert [p.code for p in services.policy_save_problems(tenant=tenant, spec=again)] == [codes.NAME_TAKEN]
     # The policy itself is no clash when it is the one being changed, and a change is no new policy.
     assert services.policy_save_problems(tenant=tenant, spec=again, policy=stored) == []
     for n in range(limits.MAX_POLICIES_PER_TENANT - 1):
         other = parse.parse_policy(valid_payload(backup_policy_name=f"p{n}")).spec
-        services.policy_create(tenant=tenant, spec=other, actor=services.Actor.command())
+        services.policy_create(tenant=tenant, spec=other, actor=audit.Actor.command())
     fresh = parse.parse_policy(valid_payload(backup_policy_name="fresh")).spec
     assert [p.code for p in services.policy_save_problems(tenant=tenant, spec=fresh)] == [codes.QUOTA]
     # As the service: a full project refuses a new policy for that alone, whatever its name.

@@ -7,7 +7,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import codes, limits
 from policies.domain.contract.decode import BodyError, decode_body
 from policies.domain.contract.parse import parse_policy
@@ -236,7 +236,7 @@ def test_an_accepted_policy_reads_back_from_the_database_as_the_same_spec(tenant
     if not result.ok:
         return
     with transaction.atomic():
-        created = services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
+        created = services.policy_create(tenant=tenant, spec=result.spec, actor=audit.Actor.command())
         stored = BackupPolicy.objects.get(pk=created.pk)
         assert stored.to_spec() == result.spec
         transaction.set_rollback(True)  # one example at a time: the quota never fills

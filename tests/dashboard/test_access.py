@@ -7,8 +7,8 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth import get_user_model
 
-from policies import runs
 from policies.models import BackupTask, Volume
+from policies.runs import execution
 from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers.payloads import valid_payload
@@ -161,7 +161,7 @@ def test_the_project_list_shows_policies_volumes_and_the_last_run(member, user, 
     disks = make_volumes(tenant, {"disk-a": b"a", "disk-b": b"b"})
     Volume.objects.filter(pk=disks[0].pk).update(policy=policy)
     member.post(url("policy_list", tenant) + f"policy/{policy.pk}/run")
-    runs.execute_task(BackupTask.objects.get().pk)
+    execution.execute_task(BackupTask.objects.get().pk)
 
     body = member.get(url("home")).content.decode()
 

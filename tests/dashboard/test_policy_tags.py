@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from django.urls import reverse
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import codes, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import error_items, form_data, input_tag, url
@@ -118,7 +118,7 @@ def test_the_service_stores_the_modify_and_the_tags_together_or_not_at_all(tagge
     eleven = tuple(specs.Tag(f"k{i}", "") for i in range(11))
     with pytest.raises(services.TagLimitExceeded):
         services.policy_update(
-            policy=tagged, spec=replace(renamed, tags=eleven), actor=services.Actor.dashboard(user)
+            policy=tagged, spec=replace(renamed, tags=eleven), actor=audit.Actor.dashboard(user)
         )
     assert BackupPolicy.objects.get(pk=tagged.pk).name == "nightly"
     assert not AuditEvent.objects.filter(entrance="dashboard").exists()

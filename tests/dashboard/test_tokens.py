@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import services
+from policies import accounts
 from policies.models import ApiToken, AuditEvent, hash_token
 from tests.helpers.api import ContractClient, create_url
 from tests.helpers.dashboard import HTMX
@@ -55,7 +55,7 @@ def test_a_member_issues_a_token_that_works_at_the_api_and_is_shown_once(member,
 
 
 def test_the_list_shows_prefix_created_last_used_and_expiry_in_one_date_format(member, user):
-    token, _raw = services.token_issue(user=user)
+    token, _raw = accounts.token_issue(user=user)
     body = member.get(LIST).content.decode()
     assert f"{token.prefix}…" in body
     created = token.created_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -80,7 +80,7 @@ def test_issue_and_revoke_are_audited_with_the_dashboard_as_entrance(member, use
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_a_revoked_token_is_refused_by_the_api_and_the_page_says_so(member, user, tenant, headers):
-    token, raw = services.token_issue(user=user)
+    token, raw = accounts.token_issue(user=user)
     response = member.post(revoke_url(token), **headers, follow=not headers)
     body = html.unescape(response.content.decode())
     assert f"Token {token.prefix}… revoked" in body
@@ -111,7 +111,7 @@ def test_a_token_cannot_be_issued_for_another_tenants_project(member, user, othe
 def test_another_users_token_is_neither_listed_nor_revocable(member, tenant):
     bob = UserFactory(username="bob")
     MembershipFactory(user=bob, tenant=tenant)
-    theirs, _raw = services.token_issue(user=bob)
+    theirs, _raw = accounts.token_issue(user=bob)
     assert theirs.prefix not in member.get(LIST).content.decode()
     assert member.post(revoke_url(theirs)).status_code == HTTPStatus.NOT_FOUND
     assert member.post(reverse("policies:token_revoke", kwargs={"token_id": "x"})).status_code == 404

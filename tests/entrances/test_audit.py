@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import codes, limits, parse, specs, tag_bodies
 from policies.models import AuditEvent, BackupPolicy, PolicyTag
 from tests.helpers.admin import admin_url, page_data
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api_actor(user, token):
-    return services.Actor.api(user, user.api_tokens.get())
+    return audit.Actor.api(user, user.api_tokens.get())
 
 
 @pytest.fixture

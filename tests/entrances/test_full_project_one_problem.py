@@ -11,7 +11,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import codes, limits, parse
 from policies.form_mapping import form_data_from_payload
 from policies.models import BackupPolicy
@@ -81,7 +81,7 @@ def says_the_quota_only(body: str) -> None:
 def test_the_service_refuses_for_the_quota_alone(full):
     spec = parse.parse_policy(valid_payload(backup_policy_name=CLASHING)).spec
     with pytest.raises(services.PolicyQuotaExceeded):
-        services.policy_create(tenant=full, spec=spec, actor=services.Actor.command())
+        services.policy_create(tenant=full, spec=spec, actor=audit.Actor.command())
     assert [p.code for p in services.policy_save_problems(tenant=full, spec=spec)] == [codes.QUOTA]
 
 

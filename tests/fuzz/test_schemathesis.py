@@ -27,10 +27,10 @@ from django.db import connection
 from django.utils import timezone
 from schemathesis.engine import Status, events, from_schema
 
-from policies import runs
 from policies.domain.contract import codes
 from policies.domain.contract import volumes as volume_rules
 from policies.models import BackupPolicy, BackupTask, Volume
+from policies.runs import queue
 from tests.helpers.factories import FixedIdPolicyFactory
 from tests.helpers.payloads import valid_payload
 
@@ -145,7 +145,7 @@ class World:
                 defaults={"name": "fuzz.img", "status": Volume.Status.AVAILABLE, "policy": policy},
             )
             now = timezone.now()
-            runs.new_task(
+            queue.new_task(
                 policy,
                 volume,
                 now,

@@ -2,7 +2,7 @@
 
 Policies are made by ``tests.helpers.policies.make_policy``, through the core and the services
 as every entrance does; ``FixedIdPolicyFactory`` is the one exception (see its docstring). API
-tokens come from ``services.token_issue``, volumes from the provider's inventory
+tokens come from ``accounts.token_issue``, volumes from the provider's inventory
 (``tests.helpers.runs.make_volumes``).
 """
 

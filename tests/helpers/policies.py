@@ -9,7 +9,7 @@ import itertools
 
 from django.utils import timezone
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import parse
 from policies.models import BackupPolicy
 from tests.helpers.payloads import valid_payload
@@ -44,7 +44,7 @@ def make_policy(
         raise TypeError("give a whole payload or its parts, not both")
     result = parse.parse_policy(payload, now=now or timezone.now())
     assert result.ok, result.problems
-    return services.policy_create(tenant=tenant, spec=result.spec, actor=actor or services.Actor.command())
+    return services.policy_create(tenant=tenant, spec=result.spec, actor=actor or audit.Actor.command())
 
 
 def fill(tenant, count: int, prefix: str = "existing") -> list[BackupPolicy]:

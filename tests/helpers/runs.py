@@ -5,9 +5,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from policies import services, volumes
+from policies import audit, volumes
 from policies.domain.contract.volumes import ResourceItem
 from policies.models import Volume
+from policies.runs import inventory
 from tests.helpers.payloads import schedule_payload
 from tests.helpers.policies import fresh_name, make_policy
 
@@ -27,7 +28,7 @@ def make_volumes(tenant, contents: dict[str, bytes]) -> list[Volume]:
     """Write the files, sync the inventory, return the volumes in name order."""
     for name, content in contents.items():
         write_volume(tenant.project_id, name, content)
-    volumes.volumes_sync(tenant=tenant)
+    inventory.volumes_sync(tenant=tenant)
     return list(Volume.objects.filter(tenant=tenant, name__in=contents).order_by("name"))
 
 
@@ -35,7 +36,7 @@ def associate(policy, vols) -> None:
     result = volumes.policy_volumes_associate(
         policy=policy,
         items=[ResourceItem(str(v.resource_id), "volume") for v in vols],
-        actor=services.Actor.command(),
+        actor=audit.Actor.command(),
         sync_unknown=False,
     )
     assert not result.failures, result.failures
@@ -51,8 +52,7 @@ def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -
     payload.pop("time_zone")
     payload["tags"] = []
     policy = make_policy(tenant, payload=payload)
-    from policies import runs
 
-    policy.next_run_at = runs.first_run_from(policy, now)
+    policy.next_run_at = policy.first_run_from(now)
     policy.save(update_fields=["next_run_at"])
     return policy

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.providers import chunks
+from policies.runs.providers import chunks
 
 CHUNK = 64 * 1024
 ROOT = Path(__file__).resolve().parents[2]
@@ -645,7 +645,7 @@ def test_a_failing_disk_at_any_fsync_leaves_no_index_naming_a_missing_chunk(tmp_
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from policies.providers import chunks
+    from policies.runs.providers import chunks
     volume, store, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
     real_fsync, calls = os.fsync, [0]
     def fsync(fd):

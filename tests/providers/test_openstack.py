@@ -2,8 +2,8 @@
 
 import pytest
 
-from policies.providers import ProviderError, ProviderTimeout, TransientProviderError
-from policies.providers.openstack import OpenStackProvider
+from policies.runs.providers import ProviderError, ProviderTimeout, TransientProviderError
+from policies.runs.providers.openstack import OpenStackProvider
 from tests.helpers.cinder_standin import PROJECT, Cinder, serve
 
 

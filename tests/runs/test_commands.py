@@ -6,8 +6,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from policies import runs, services, volumes
+from policies import audit, services, volumes
 from policies.models import Backup, Volume
+from policies.runs import execution
 from tests.helpers.runs import associate, daily_policy, make_volumes, write_volume
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +36,9 @@ def test_restore_backup_writes_the_backup_out_even_after_its_policy_is_deleted(t
     policy = daily_policy(tenant)
     disk = make_volumes(tenant, {"db.img": b"content at copy time"})[0]
     associate(policy, [disk])
-    task = volumes.policy_execute(policy=policy, actor=services.Actor.command())[0]
-    runs.execute_task(task.pk)
-    services.policy_delete(policy=policy, actor=services.Actor.command())
+    task = volumes.policy_execute(policy=policy, actor=audit.Actor.command())[0]
+    execution.execute_task(task.pk)
+    services.policy_delete(policy=policy, actor=audit.Actor.command())
     backup = Backup.objects.get()
 
     call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))

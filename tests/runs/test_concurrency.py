@@ -12,9 +12,9 @@ import pytest
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from policies import runs
 from policies.domain.schedule import nextruns
 from policies.models import Backup, BackupTask
+from policies.runs import scheduler
 from tests.helpers.concurrency import in_parallel
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
@@ -41,7 +41,7 @@ def worker(name: str):
 
 
 def tick(now):
-    return lambda: runs.scheduler_tick(now=now)
+    return lambda: scheduler.scheduler_tick(now=now)
 
 
 def test_two_schedulers_and_two_workers_make_each_run_of_a_week_exactly_once(tenant):

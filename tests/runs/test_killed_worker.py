@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from policies import runs, services, volumes
+from policies import audit, volumes
 from policies.models import Backup, BackupTask
+from policies.runs import attempts, execution, sweep
 from tests.helpers.runs import associate, daily_policy, make_volumes
 from tests.helpers.worker_process import start_worker, stop, wait_until
 
@@ -21,9 +22,13 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
     policy = daily_policy(tenant)
     disk = make_volumes(tenant, {"big.img": CONTENT})[0]
     associate(policy, [disk])
-    volumes.policy_execute(policy=policy, actor=services.Actor.command())
+    volumes.policy_execute(policy=policy, actor=audit.Actor.command())
     task = BackupTask.objects.get()
-    partial = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id / f".{task.backup_name}.partial"
+    partial = (
+        Path(settings.LOCAL_BACKUP_ROOT)
+        / tenant.project_id
+        / f".{attempts.attempt_name(task.backup_name, 1)}.partial"
+    )
 
     # 4 KiB/s: the copy takes ~25 s, long enough to be killed in the middle of it.
     worker = start_worker("--no-scheduler", LOCAL_COPY_BYTES_PER_SECOND="4096")
@@ -38,13 +43,13 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
     assert task.status == BackupTask.Status.RUNNING  # what the dead worker left
     assert partial.exists()
 
-    assert runs.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1)) == 1
+    assert sweep.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1)) == 1
 
     task.refresh_from_db()
     assert task.status == BackupTask.Status.WAITING
     assert not partial.exists()
-    assert runs.execute_task(task.pk) == BackupTask.Status.EXECUTE_SUCCESS
+    assert execution.execute_task(task.pk) == BackupTask.Status.EXECUTE_SUCCESS
     backup = Backup.objects.get()
     assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
     leftovers = [p.name for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file()]
-    assert leftovers == [task.backup_name]
+    assert leftovers == [attempts.attempt_name(task.backup_name, 2)]

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies import runs
 from policies.models import AuditEvent, BackupTask
+from policies.runs import scheduler
 from tests.helpers.payloads import founding_schedule, valid_payload
 from tests.helpers.policies import make_policy
 from tests.helpers.runs import associate
@@ -28,12 +28,12 @@ def test_ticks_through_the_spring_change_run_at_two_berlin_time_and_rebase_once(
     policy = make_policy(tenant, payload=payload, now=WINTER)
     associate(policy, two_volumes[:1])
     start = datetime(2027, 3, 21, tzinfo=UTC)
-    policy.next_run_at = runs.first_run_from(policy, start)
+    policy.next_run_at = policy.first_run_from(start)
     policy.save(update_fields=["next_run_at"])
 
     rebased = 0
     for hour in range(16 * 24):  # 21 March to 6 April 2027, a tick every hour
-        rebased += runs.scheduler_tick(now=start + timedelta(hours=hour), sweep=False).rebased
+        rebased += scheduler.scheduler_tick(now=start + timedelta(hours=hour), sweep=False).rebased
 
     made = sorted(BackupTask.objects.filter(policy=policy).values_list("scheduled_at", flat=True))
     assert [f"{moment.astimezone(BERLIN):%a %d %b %H:%M}" for moment in made] == [

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from policies import runs
 from policies.domain.retention import simulation
 from policies.models import Backup, BackupTask
+from policies.runs import execution, scheduler
 from tests.helpers.runs import MONDAY, associate, daily_policy
 
 pytestmark = pytest.mark.django_db
@@ -46,13 +46,13 @@ def test_three_months_of_runs_keep_exactly_the_backups_the_forecast_keeps(tenant
 
     moment = MONDAY + timedelta(hours=6)  # each run, as it happens
     while moment < end:
-        runs.scheduler_tick(now=moment)
+        scheduler.scheduler_tick(now=moment)
         for task in BackupTask.objects.filter(status=BackupTask.Status.WAITING):
-            assert runs.execute_task(task.pk, now=moment) == BackupTask.Status.EXECUTE_SUCCESS
+            assert execution.execute_task(task.pk, now=moment) == BackupTask.Status.EXECUTE_SUCCESS
         kept = sorted(Backup.objects.values_list("taken_at", flat=True))
         assert kept == alive_in_forecast(prediction, moment), moment
         moment += timedelta(days=1)
 
     assert BackupTask.objects.count() == len(prediction.backups) == WEEKS * 7
     files = sorted(p.name for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("autobk_*"))
-    assert files == sorted(Backup.objects.values_list("name", flat=True))
+    assert files == sorted(Path(locator).name for locator in Backup.objects.values_list("locator", flat=True))

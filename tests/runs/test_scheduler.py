@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from policies import runs, services, volumes
+from policies import audit, services, volumes
 from policies.domain.contract.volumes import ResourceItem
 from policies.models import BackupPolicy, BackupTask
+from policies.runs import execution, queue, scheduler
 from tests.helpers.runs import MONDAY, associate, daily_policy
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ def test_a_due_run_queues_one_waiting_task_per_volume_and_moves_next_run(tenant,
     policy = daily_policy(tenant)
     associate(policy, two_volumes)
 
-    result = runs.scheduler_tick(now=MONDAY + timedelta(seconds=5))
+    result = scheduler.scheduler_tick(now=MONDAY + timedelta(seconds=5))
 
     tasks = BackupTask.objects.filter(policy=policy)
     assert sorted((t.volume.name, t.status, t.scheduled_at) for t in tasks) == [
@@ -36,7 +37,7 @@ def test_a_tick_before_the_run_queues_nothing(tenant, two_volumes):
     policy = daily_policy(tenant, start_time="06:00")
     associate(policy, two_volumes)
 
-    runs.scheduler_tick(now=MONDAY + timedelta(hours=5, minutes=59))
+    scheduler.scheduler_tick(now=MONDAY + timedelta(hours=5, minutes=59))
 
     assert not BackupTask.objects.exists()
 
@@ -44,9 +45,9 @@ def test_a_tick_before_the_run_queues_nothing(tenant, two_volumes):
 def test_a_second_tick_at_the_same_instant_queues_nothing_more(tenant, two_volumes):
     policy = daily_policy(tenant)
     associate(policy, two_volumes)
-    runs.scheduler_tick(now=MONDAY)
+    scheduler.scheduler_tick(now=MONDAY)
 
-    again = runs.scheduler_tick(now=MONDAY + timedelta(seconds=30))
+    again = scheduler.scheduler_tick(now=MONDAY + timedelta(seconds=30))
 
     assert again.queued == 0
     assert BackupTask.objects.count() == 2
@@ -55,11 +56,11 @@ def test_a_second_tick_at_the_same_instant_queues_nothing_more(tenant, two_volum
 def test_a_run_stored_twice_is_refused_by_the_database(tenant, two_volumes):
     policy = daily_policy(tenant)
     associate(policy, two_volumes)
-    first = runs.new_task(policy, two_volumes[0], MONDAY)
-    second = runs.new_task(policy, two_volumes[0], MONDAY)
+    first = queue.new_task(policy, two_volumes[0], MONDAY)
+    second = queue.new_task(policy, two_volumes[0], MONDAY)
 
-    assert runs._insert(first) is True
-    assert runs._insert(second) is False
+    assert queue._insert(first) is True
+    assert queue._insert(second) is False
     assert BackupTask.objects.count() == 1
 
 
@@ -71,7 +72,7 @@ def test_a_missed_run_within_the_window_fires_once_late_and_older_ones_are_skipp
     associate(policy, two_volumes[:1])
 
     # Down from Monday 00:00 until Tuesday 15:00: runs at Mon 00, Mon 12, Tue 00, Tue 12 missed.
-    result = runs.scheduler_tick(now=MONDAY + timedelta(days=1, hours=15))
+    result = scheduler.scheduler_tick(now=MONDAY + timedelta(days=1, hours=15))
 
     tasks = {t.scheduled_at: t.status for t in BackupTask.objects.filter(policy=policy)}
     assert tasks == {
@@ -90,7 +91,7 @@ def test_a_run_missed_by_more_than_the_window_is_only_recorded_as_skipped(tenant
     policy = daily_policy(tenant, start_time="00:00")
     associate(policy, two_volumes[:1])
 
-    runs.scheduler_tick(now=MONDAY + timedelta(hours=2))
+    scheduler.scheduler_tick(now=MONDAY + timedelta(hours=2))
 
     assert list(BackupTask.objects.values_list("status", flat=True)) == [Status.SKIP]
     assert not DBTaskResult.objects.exists()
@@ -100,10 +101,10 @@ def test_an_off_policy_makes_no_run(tenant, two_volumes):
     policy = daily_policy(tenant)
     associate(policy, two_volumes)
     services.policy_modify(
-        policy=policy, body={"scheduled_policy": {"status": "OFF"}}, actor=services.Actor.command()
+        policy=policy, body={"scheduled_policy": {"status": "OFF"}}, actor=audit.Actor.command()
     )
 
-    runs.scheduler_tick(now=MONDAY + timedelta(days=1))
+    scheduler.scheduler_tick(now=MONDAY + timedelta(days=1))
 
     policy.refresh_from_db()
     assert policy.next_run_at is None
@@ -113,7 +114,7 @@ def test_an_off_policy_makes_no_run(tenant, two_volumes):
 def test_turning_a_policy_on_again_counts_from_now_not_from_the_runs_it_missed(tenant, two_volumes):
     policy = daily_policy(tenant)
     associate(policy, two_volumes[:1])
-    actor = services.Actor.command()
+    actor = audit.Actor.command()
     services.policy_modify(policy=policy, body={"scheduled_policy": {"status": "OFF"}}, actor=actor)
     services.policy_modify(policy=policy, body={"scheduled_policy": {"status": "ON"}}, actor=actor)
 
@@ -127,10 +128,10 @@ def test_a_disassociated_volume_gets_no_more_runs(tenant, two_volumes):
     volumes.policy_volumes_disassociate(
         policy=policy,
         items=[ResourceItem(str(two_volumes[0].resource_id), "volume")],
-        actor=services.Actor.command(),
+        actor=audit.Actor.command(),
     )
 
-    runs.scheduler_tick(now=MONDAY)
+    scheduler.scheduler_tick(now=MONDAY)
 
     assert [t.volume for t in BackupTask.objects.all()] == [two_volumes[1]]
 
@@ -138,10 +139,10 @@ def test_a_disassociated_volume_gets_no_more_runs(tenant, two_volumes):
 def test_a_deleted_policy_makes_no_run_and_its_queued_task_is_skipped(tenant, two_volumes):
     policy = daily_policy(tenant)
     associate(policy, two_volumes[:1])
-    runs.scheduler_tick(now=MONDAY)
-    services.policy_delete(policy=policy, actor=services.Actor.command())
+    scheduler.scheduler_tick(now=MONDAY)
+    services.policy_delete(policy=policy, actor=audit.Actor.command())
 
-    status = runs.execute_task(BackupTask.objects.get().pk, now=MONDAY)
+    status = execution.execute_task(BackupTask.objects.get().pk, now=MONDAY)
 
     assert status is None
     task = BackupTask.objects.get()
@@ -153,7 +154,7 @@ def test_a_policy_stored_before_runs_existed_gets_its_next_run_at_the_first_tick
     policy = daily_policy(tenant, start_time="06:00")
     BackupPolicy.objects.filter(pk=policy.pk).update(next_run_at=None)
 
-    runs.scheduler_tick(now=MONDAY)
+    scheduler.scheduler_tick(now=MONDAY)
 
     policy.refresh_from_db()
     assert policy.next_run_at == MONDAY + timedelta(hours=6)

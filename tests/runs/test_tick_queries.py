@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from policies import runs
 from policies.models import BackupTask
+from policies.runs import execution, queue, scheduler
 from tests.helpers.factories import TenantFactory
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
@@ -32,9 +32,9 @@ def _due_policies(count: int, start_time: str, prefix: str):
     return policies
 
 
-def _tick_queries(now) -> tuple[int, runs.TickResult]:
+def _tick_queries(now) -> tuple[int, scheduler.TickResult]:
     with CaptureQueriesContext(connection) as queries:
-        result = runs.scheduler_tick(now=now)
+        result = scheduler.scheduler_tick(now=now)
     return len(queries), result
 
 
@@ -52,7 +52,7 @@ def test_the_queries_of_a_tick_do_not_grow_with_the_due_policies():
 
 
 def test_the_queries_grow_only_per_batch_of_due_policies(monkeypatch):
-    monkeypatch.setattr(runs, "TICK_BATCH", 4)
+    monkeypatch.setattr(scheduler, "TICK_BATCH", 4)
     _due_policies(4, "06:00", "one")  # one full batch, then an empty look
     _due_policies(8, "09:00", "two")  # two full batches, then an empty look
 
@@ -68,7 +68,7 @@ def test_missed_runs_of_many_policies_are_recorded_in_bulk(settings):
     settings.BACKUP_MISSED_RUN_WINDOW_MINUTES = 360
     policies = _due_policies(3, "00:00,12:00", "late")
 
-    result = runs.scheduler_tick(now=MONDAY + timedelta(days=1, hours=15))
+    result = scheduler.scheduler_tick(now=MONDAY + timedelta(days=1, hours=15))
 
     assert (result.policies, result.queued, result.skipped, result.lost_races) == (3, 6, 18, 0)
     for policy in policies:
@@ -92,11 +92,11 @@ def test_a_run_another_scheduler_stored_first_is_neither_counted_nor_queued_agai
     policy, other = _due_policies(2, "06:00", "race")
     volume = policy.volumes.order_by("name").first()
     # Another scheduler stored (and queued) this run first; this tick still sees the policy due.
-    theirs = runs.new_task(policy, volume, MONDAY + timedelta(hours=6))
+    theirs = queue.new_task(policy, volume, MONDAY + timedelta(hours=6))
     theirs.save(force_insert=True)
-    runs.enqueue(theirs)
+    execution.enqueue(theirs)
 
-    result = runs.scheduler_tick(now=MONDAY + timedelta(hours=6))
+    result = scheduler.scheduler_tick(now=MONDAY + timedelta(hours=6))
 
     assert (result.policies, result.queued, result.lost_races) == (2, 3, 1)
     assert theirs.job_id not in result.queued_ids
@@ -109,10 +109,10 @@ def test_a_run_another_scheduler_stored_first_is_neither_counted_nor_queued_agai
 
 def test_a_bulk_queued_task_runs_like_one_queued_alone():
     (policy,) = _due_policies(1, "06:00", "entry")
-    runs.scheduler_tick(now=MONDAY + timedelta(hours=6))
-    alone = runs.new_task(policy, policy.volumes.first(), MONDAY + timedelta(days=9))
+    scheduler.scheduler_tick(now=MONDAY + timedelta(hours=6))
+    alone = queue.new_task(policy, policy.volumes.first(), MONDAY + timedelta(days=9))
     alone.save(force_insert=True)
-    runs.enqueue(alone)
+    execution.enqueue(alone)
 
     entries = list(DBTaskResult.objects.order_by("enqueued_at"))
     fields = ("status", "priority", "task_path", "queue_name", "backend_name", "run_after")

@@ -5,6 +5,7 @@ The server is started once for the module by ``make serve`` itself (honcho runni
 project's nginx and gunicorn configurations and a freshly generated secret key.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -78,6 +79,7 @@ def server(tmp_path_factory):
         "--no-print-directory",
         "serve",
         f"VENV={sys.prefix}",  # the interpreter running the suite, whichever venv it is
+        f"--old-file={sys.prefix}/.installed",  # installed already: no pip beside the test
         "HOST=127.0.0.1",
         f"PORT={port}",
         f"GUNICORN_PORT={free_port()}",
@@ -107,7 +109,8 @@ def server(tmp_path_factory):
             pytest.fail(f"make serve did not answer /healthz:\n{served.log_text()}")
         yield served
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # all of them may have stopped already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -290,3 +293,29 @@ def test_with_gunicorn_down_nginx_answers_503_with_retry_after(tmp_path):
     finally:
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=30)
+
+
+def test_trace_on_the_api_is_405_with_allow_in_the_envelope(server):
+    status, headers, body = raw_exchange(
+        server, b"TRACE /v2/tenant-a/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD, POST, PUT, DELETE"
+    assert_api_envelope(headers, body, "AutoBackup.0005")
+
+
+def test_trace_on_a_page_is_405_with_allow(server):
+    status, headers, body = raw_exchange(
+        server, b"TRACE /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD, POST"
+    assert headers["content-type"].startswith("text/html")
+
+
+def test_another_unknown_method_reaches_django_whose_405_names_the_routes_methods(server):
+    status, headers, body = raw_exchange(
+        server, b"PROPFIND /v2/tenant-a/backuppolicy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405, body[:200]
+    assert "GET" in headers["allow"]

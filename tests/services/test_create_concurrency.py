@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import parse, specs
 from policies.models import BackupPolicy, PolicyTag, Tenant
 from tests.helpers.concurrency import in_parallel, kinds
@@ -44,7 +44,7 @@ def create_in_parallel(calls: list[tuple[str, specs.PolicySpec]]) -> list[object
 
     def create(project_id: str, spec: specs.PolicySpec):
         tenant = Tenant.objects.get(project_id=project_id)
-        return services.policy_create(tenant=tenant, spec=spec, actor=services.Actor.command())
+        return services.policy_create(tenant=tenant, spec=spec, actor=audit.Actor.command())
 
     return in_parallel([(lambda p=project_id, s=spec: create(p, s)) for project_id, spec in calls])
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from policies import services
+from policies import accounts, audit, services
 from policies.domain.contract import codes, tag_bodies
 from policies.domain.contract.changes import ordered_changes
 from policies.domain.contract.parse import parse_policy, parse_policy_update
@@ -16,7 +16,7 @@ from tests.helpers.policies import make_policy
 
 @pytest.fixture
 def actor(user):
-    return services.Actor.dashboard(user)
+    return audit.Actor.dashboard(user)
 
 
 @pytest.fixture
@@ -198,8 +198,8 @@ def test_batch_delete_of_absent_keys_records_nothing(policy, actor):
 
 
 def test_api_actor_records_the_token(policy, user):
-    token, _raw = services.token_issue(user=user)
-    services.policy_tag_put(policy=policy, tag=Tag("via", "api"), actor=services.Actor.api(user, token))
+    token, _raw = accounts.token_issue(user=user)
+    services.policy_tag_put(policy=policy, tag=Tag("via", "api"), actor=audit.Actor.api(user, token))
     event = AuditEvent.objects.filter(entrance="api").get()
     assert (event.token_id, event.token_prefix, event.username) == (token.pk, token.prefix, "alice")
 
@@ -213,7 +213,7 @@ def test_audit_survives_the_user_and_the_tenant(policy, user, tenant):
 
 def test_deleting_a_tenant_records_the_delete_of_each_policy(policy, tenant, actor):
     make_policy(tenant, payload=valid_payload(backup_policy_name="second", tags=[]))
-    assert services.tenant_delete(tenant=tenant, actor=actor) == 2
+    assert accounts.tenant_delete(tenant=tenant, actor=actor) == 2
     deletes = AuditEvent.objects.filter(action="delete")
     assert sorted(deletes.values_list("policy_name", flat=True)) == ["policy_01", "second"]
     assert set(deletes.values_list("project_id", flat=True)) == {"tenant-a"}

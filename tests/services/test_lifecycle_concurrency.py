@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from policies import services
+from policies import audit, services
 from policies.domain.contract import parse, specs
 from policies.models import BackupPolicy, PolicyTag
 from tests.helpers.concurrency import in_parallel, kinds
@@ -19,7 +19,7 @@ from tests.helpers.policies import make_policy
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 PARALLEL = 6
-ACTOR = services.Actor.command()
+ACTOR = audit.Actor.command()
 
 
 @pytest.fixture

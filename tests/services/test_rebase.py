@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 
-from policies import services
+from policies import zone_rebase
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.concurrency import in_parallel
 from tests.helpers.factories import TenantFactory
@@ -46,7 +46,7 @@ def test_a_berlin_policy_written_in_winter_stores_utc_plus_1():
 @pytest.mark.django_db
 def test_the_rebase_waits_for_the_last_run_at_the_old_offset():
     policy = berlin_monday_two(TenantFactory())
-    assert services.policies_rebase_zones(now=BEFORE_LAST_WINTER_RUN) == 0
+    assert zone_rebase.policies_rebase_zones(now=BEFORE_LAST_WINTER_RUN) == 0
     policy.refresh_from_db()
     assert (policy.time_zone, policy.start_time) == ("UTC+01:00", "01:00")
 
@@ -55,7 +55,7 @@ def test_the_rebase_waits_for_the_last_run_at_the_old_offset():
 def test_the_rebase_keeps_the_local_time_and_is_recorded_once_as_the_scheduler():
     policy = berlin_monday_two(TenantFactory())
     created = AuditEvent.objects.get(policy_id=policy.pk, action="create")  # made through the services
-    assert services.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN) == 1
+    assert zone_rebase.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN) == 1
     policy.refresh_from_db()
     assert (policy.time_zone, policy.start_time, policy.week_frequency) == ("UTC+02:00", "00:00", "MON")
     assert policy.time_zone_name == "Europe/Berlin"
@@ -66,14 +66,14 @@ def test_the_rebase_keeps_the_local_time_and_is_recorded_once_as_the_scheduler()
         "time_zone": {"before": "UTC+01:00", "after": "UTC+02:00"},
     }
     # Idempotent: a second tick finds nothing to do.
-    assert services.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN) == 0
+    assert zone_rebase.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN) == 0
     assert AuditEvent.objects.filter(policy_id=policy.pk).exclude(pk=created.pk).count() == 1
 
 
 @pytest.mark.django_db
 def test_a_policy_without_a_named_zone_is_never_rebased():
     policy = make_policy(TenantFactory(), payload=valid_payload(time_zone="UTC+01:00"))
-    assert services.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN) == 0
+    assert zone_rebase.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN) == 0
     policy.refresh_from_db()
     assert policy.time_zone == "UTC+01:00"
 
@@ -81,9 +81,9 @@ def test_a_policy_without_a_named_zone_is_never_rebased():
 @pytest.mark.django_db
 def test_in_autumn_the_policy_goes_back_to_utc_plus_1():
     policy = berlin_monday_two(TenantFactory())
-    services.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN)
+    zone_rebase.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN)
     # Berlin falls back on Sun 31 Oct 2027; the last summer run is Mon 25 Oct 00:00 UTC.
-    assert services.policies_rebase_zones(now=datetime(2027, 10, 25, 0, 1, tzinfo=UTC)) == 1
+    assert zone_rebase.policies_rebase_zones(now=datetime(2027, 10, 25, 0, 1, tzinfo=UTC)) == 1
     policy.refresh_from_db()
     assert (policy.time_zone, policy.start_time) == ("UTC+01:00", "01:00")
 
@@ -112,7 +112,7 @@ def test_two_schedulers_at_once_rebase_each_policy_exactly_once(monkeypatch):
         return save(self, *args, **kwargs)
 
     monkeypatch.setattr(BackupPolicy, "save", save_slowly)
-    outcomes = in_parallel([lambda: services.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN)] * 2)
+    outcomes = in_parallel([lambda: zone_rebase.policies_rebase_zones(now=AFTER_LAST_WINTER_RUN)] * 2)
     assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
     assert sum(outcomes) == len(policies)
     for policy in policies:

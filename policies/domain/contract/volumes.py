@@ -79,7 +79,10 @@ def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[codes.Problem]
             else:
                 hint = f"; the fields are {', '.join(known)}" if known else "; this request takes no fields"
             shown = field_name_shown(name)  # a client's name, escaped: a lone surrogate cannot be echoed raw
-            problems.append(codes.Problem(shown, codes.BAD_FIELD, f"unknown field '{shown}'{hint}"))
+            # A detail that names its own subject (REQUEST): the message does not repeat the field.
+            problems.append(
+                codes.Problem(shown, codes.BAD_FIELD, f"unknown field '{shown}'{hint}", codes.REQUEST)
+            )
     return problems
 
 
@@ -106,6 +109,25 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
             )
             continue
         rtype = item.get("resource_type", RESOURCE_TYPE_VOLUME)
+        if not _encodable(rid):
+            # A lone surrogate is valid JSON but no UUID and no UTF-8: it could not be echoed back.
+            problems.append(
+                codes.Problem(
+                    where,
+                    NO_RESOURCE_ID,
+                    f"'{field_name_shown(rid)}' is not a volume's UUID; each item needs the volume's UUID as a string",
+                )
+            )
+            continue
+        if isinstance(rtype, str) and not _encodable(rtype):
+            problems.append(
+                codes.Problem(
+                    f"resources[{index}].resource_type",
+                    RESOURCE_TYPE,
+                    f"'{field_name_shown(rtype)}' is not a resource type; the only one is '{RESOURCE_TYPE_VOLUME}'",
+                )
+            )
+            continue
         # A volume listed twice counts once (the first mention decides its type).
         parsed = volume_uuid(rid.strip())
         key = str(parsed) if parsed else rid.strip()
@@ -114,6 +136,14 @@ def _resources(body: Mapping, problems: list, *, need_type: bool) -> list[Resour
         seen.add(key)
         items.append(ResourceItem(key, rtype if isinstance(rtype, str) else repr(rtype)))
     return items
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_associate_body(body) -> tuple[str | None, list[ResourceItem], list[codes.Problem]]:

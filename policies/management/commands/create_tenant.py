@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from policies import services
+from policies import accounts
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for project_id in options["project_ids"]:
                 try:
-                    tenant, created = services.tenant_get_or_create(
+                    tenant, created = accounts.tenant_get_or_create(
                         project_id=project_id, name=options["name"]
                     )
                 except ValidationError as exc:

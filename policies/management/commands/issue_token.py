@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from policies import services
+from policies import accounts, audit
 from policies.models import Tenant
 
 
@@ -34,10 +34,10 @@ class Command(BaseCommand):
             )
         expires = timedelta(seconds=options["expires_in"]) if options["expires_in"] else None
         with transaction.atomic():
-            user = services.user_get_or_create(username=options["username"])
+            user = accounts.user_get_or_create(username=options["username"])
             for project_id in projects:
-                services.membership_add(user=user, tenant=tenants[project_id])
-            token, raw = services.token_issue(user=user, expires_in=expires, actor=services.Actor.command())
+                accounts.membership_add(user=user, tenant=tenants[project_id])
+            token, raw = accounts.token_issue(user=user, expires_in=expires, actor=audit.Actor.command())
         until = token.expires_at.isoformat() if token.expires_at else "never"
         self.stderr.write(
             f"token {token.prefix}… for {user.username} in {', '.join(projects)}; expires: {until}"

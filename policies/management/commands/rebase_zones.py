@@ -2,7 +2,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from policies import services
+from policies import zone_rebase
 
 
 class Command(BaseCommand):
@@ -27,5 +27,5 @@ class Command(BaseCommand):
                 raise CommandError(f"--now {options['now']!r}: {exc}") from exc
             if now.tzinfo is None:
                 raise CommandError("--now needs its offset, e.g. 2027-03-28T00:00:00+00:00")
-        count = services.policies_rebase_zones(now=now)
+        count = zone_rebase.policies_rebase_zones(now=now)
         self.stdout.write(f"re-based {count} {'policy' if count == 1 else 'policies'}")

@@ -4,28 +4,51 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from policies.models import Backup
-from policies.providers import ProviderError, get_provider
+from policies.runs.providers import ProviderError, get_provider
+
+
+def find_backup(reference: str) -> Backup:
+    """The backup a person names: by its ID, or by its name when exactly one backup has it."""
+    backups = Backup.objects.select_related("tenant")
+    try:
+        return backups.get(pk=uuid.UUID(reference))
+    except (ValueError, Backup.DoesNotExist):
+        pass
+    named = list(backups.filter(name=reference)[:2])
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise CommandError(f"more than one backup is named {reference!r}; give its ID")
+    raise CommandError(f"no backup {reference!r}")
 
 
 class Command(BaseCommand):
-    help = "Write a backup's content out to a file (the backup of a deleted policy too)."
+    help = (
+        "Write a backup's content out to a file (the backup of a deleted policy too). The copy is "
+        "written beside PATH and renamed into place only when its SHA-256 matches the one recorded "
+        "when the backup was made: a damaged backup, or any failure, leaves PATH as it was."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("backup_id", metavar="BACKUP_ID", help="The backup's ID (admin site, Backups).")
+        parser.add_argument("backup", metavar="BACKUP", help="The backup's ID or name (admin site, Backups).")
         parser.add_argument("--to", required=True, type=Path, metavar="PATH", help="The file to write.")
         parser.add_argument("--force", action="store_true", help="Replace PATH if it exists.")
 
-    def handle(self, *args, backup_id, to, force, **options):
-        try:
-            backup = Backup.objects.select_related("tenant").get(pk=uuid.UUID(backup_id))
-        except (ValueError, Backup.DoesNotExist):
-            raise CommandError(f"no backup {backup_id!r}") from None
+    def handle(self, *args, backup, to, force, **options):
+        found = find_backup(backup)
+        if to.is_symlink():
+            raise CommandError(f"{to} is a symbolic link: refused (a restore writes only a real file)")
         if to.exists() and not force:
             raise CommandError(f"{to} exists; pass --force to replace it")
+        if not found.sha256:
+            raise CommandError(f"backup {found.name} has no recorded SHA-256: it cannot be checked")
         try:
-            get_provider(backup.provider).restore_backup(backup.tenant.project_id, backup.locator, to)
+            size = get_provider(found.provider).restore_backup(
+                found.tenant.project_id, found.locator, to, sha256=found.sha256
+            )
         except ProviderError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"restored {backup.name} ({backup.size_bytes} bytes) of {backup.resource_id} to {to}"
+            f"restored {found.name} ({size} bytes, SHA-256 {found.sha256[:12]}… verified) "
+            f"of {found.resource_id} to {to}"
         )

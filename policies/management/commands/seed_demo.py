@@ -7,10 +7,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from policies import services, volumes
+from policies import accounts, audit, services, volumes
 from policies.domain.contract import parse
 from policies.domain.contract.volumes import ResourceItem
 from policies.models import BackupPolicy, Volume
+from policies.runs import inventory
 
 DEMO_PROJECT = "demo-project"
 # Small volume files of the local provider (only when it is the one in use), so runs are real.
@@ -63,22 +64,22 @@ class Command(BaseCommand):
         user_model = get_user_model()
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
         with transaction.atomic():
-            tenant, _ = services.tenant_get_or_create(project_id=DEMO_PROJECT, name="Demo project")
+            tenant, _ = accounts.tenant_get_or_create(project_id=DEMO_PROJECT, name="Demo project")
             admin, created = user_model.objects.get_or_create(
                 username="admin", defaults={"is_staff": True, "is_superuser": True}
             )
             if created or os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
                 admin.set_password(password)
                 admin.save()
-            services.membership_add(user=admin, tenant=tenant)
+            accounts.membership_add(user=admin, tenant=tenant)
             for payload in DEMO_POLICIES:
                 if BackupPolicy.objects.filter(
                     tenant=tenant, name__iexact=payload["backup_policy_name"]
                 ).exists():
                     continue
                 result = parse.parse_policy(payload)
-                services.policy_create(tenant=tenant, spec=result.spec, actor=services.Actor.command())
-            _, token = services.token_issue(user=admin)
+                services.policy_create(tenant=tenant, spec=result.spec, actor=audit.Actor.command())
+            _, token = accounts.token_issue(user=admin)
         self._seed_volumes(tenant)
 
         example = {
@@ -113,7 +114,7 @@ class Command(BaseCommand):
                 # Recognisable content, not zeros: a restored copy can be compared by eye.
                 line = f"{name} demo volume\n".encode()
                 path.write_bytes((line * (size // len(line) + 1))[:size])
-        volumes.volumes_sync(tenant=tenant)
+        inventory.volumes_sync(tenant=tenant)
         policy_name, names = DEMO_PROTECTED
         policy = BackupPolicy.objects.filter(tenant=tenant, name=policy_name).first()
         free = Volume.objects.filter(tenant=tenant, name__in=names, policy__isnull=True)
@@ -121,7 +122,7 @@ class Command(BaseCommand):
             volumes.policy_volumes_associate(
                 policy=policy,
                 items=[ResourceItem(str(volume.resource_id), "volume") for volume in free],
-                actor=services.Actor.command(),
+                actor=audit.Actor.command(),
                 sync_unknown=False,
             )
         self.stdout.write(f"  Demo volumes: {folder} (backups in {settings.LOCAL_BACKUP_ROOT})")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from policies import volumes
 from policies.models import Tenant
+from policies.runs import inventory
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
         if unknown:
             raise CommandError(f"no such project: {', '.join(sorted(unknown))}")
-        for project_id, result in volumes.volumes_sync_all(project_ids=project_ids or None).items():
+        for project_id, result in inventory.volumes_sync_all(project_ids=project_ids or None).items():
             self.stdout.write(
                 f"{project_id}: {result.added} added, {result.updated} updated, {result.deleted} now deleted"
             )

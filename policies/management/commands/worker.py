@@ -1,50 +1,106 @@
 """Run backups: the django-tasks-db worker, with the scheduler (and the volume sync) beside it."""
 
 import logging
+import sys
 import threading
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from policies import runs, volumes
+from policies.runs import database, inventory, retention, scheduler
 
 logger = logging.getLogger("policies.worker")
 
 
 class Scheduler(threading.Thread):
-    """Tick every few seconds (due runs, stale tasks), and refresh the volume inventory now and then."""
+    """Tick every few seconds (due runs, stale tasks), and refresh the volume inventory now and then.
+
+    Nothing stops it but ``stopping``: a failed sync or tick is logged and the next one runs; while
+    they keep failing (the database is down, say) the pause between tries doubles, up to a minute.
+    """
 
     def __init__(self, *, tick_seconds: float, sync_seconds: float) -> None:
         super().__init__(name="scheduler", daemon=True)
         self.tick_seconds, self.sync_seconds = tick_seconds, sync_seconds
         self.stopping = threading.Event()
+        self.next_sync = 0.0
+        self.failures = 0
 
     def run(self) -> None:
-        next_sync = 0.0
         try:
             while not self.stopping.is_set():
-                close_old_connections()
                 try:
-                    if time.monotonic() >= next_sync:
-                        volumes.volumes_sync_all()
-                        next_sync = time.monotonic() + self.sync_seconds
-                    result = runs.scheduler_tick()
-                    if result.queued or result.skipped or result.swept:
-                        logger.info(
-                            "tick: %d task(s) queued, %d skipped, %d taken back from dead workers",
-                            result.queued,
-                            result.skipped,
-                            result.swept,
-                        )
-                except Exception:  # a bad tick must not stop the next one
-                    logger.exception("scheduler tick failed")
-                self.stopping.wait(self.tick_seconds)
+                    close_old_connections()
+                except Exception:  # closing a connection the database dropped may fail too
+                    logger.exception("closing the scheduler's old database connection failed")
+                self.failures = 0 if self.step() else self.failures + 1
+                self.stopping.wait(self.pause())
         finally:
             connection.close()
+
+    def pause(self) -> float:
+        if not self.failures:
+            return self.tick_seconds
+        return min(self.tick_seconds * 2**self.failures, max(self.tick_seconds, 60.0))
+
+    def step(self) -> bool:
+        """One sync (when due) and one tick, each on its own: True when both went through."""
+        ok = True
+        if time.monotonic() >= self.next_sync:
+            try:
+                inventory.volumes_sync_all()
+                retention.retain_orphaned_backups()
+                self.next_sync = time.monotonic() + self.sync_seconds
+            except Exception:  # a failed sync must not stop the tick
+                ok = False
+                self._failed("volume sync failed")
+        try:
+            result = scheduler.scheduler_tick()
+        except Exception:  # a bad tick must not stop the next one
+            self._failed("scheduler tick failed")
+            return False
+        if result.queued or result.skipped or result.swept:
+            logger.info(
+                "tick: %d task(s) queued, %d skipped, %d taken back from dead workers",
+                result.queued,
+                result.skipped,
+                result.swept,
+            )
+        return ok
+
+    def _failed(self, what: str) -> None:
+        logger.exception(what)
+        if isinstance(sys.exc_info()[1], database.DATABASE_DOWN):
+            # A connection the database dropped is useless: the next try opens a fresh one.
+            connection.close()
+
+
+def run_worker(worker: Worker, *, sleep=time.sleep) -> None:
+    """Run django-tasks-db's worker loop; when the database goes away, wait with backoff and go on.
+
+    The library's loop re-raises a database error (and ``run_task`` cannot record the entry it was
+    running): left alone, every worker would exit on a database restart. The entry it held is
+    closed by the sweep (``sweep.sweep_stale_tasks``), and its task is queued again.
+    """
+    pause = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            worker.run()
+            return
+        except database.DATABASE_DOWN as exc:
+            if not worker.running:
+                return
+            if time.monotonic() - started > 60:
+                pause = 1.0  # a new outage after a good while: start the backoff again
+            logger.warning("database unreachable (%s); the worker tries again in %.0f s", exc, pause)
+            connections.close_all()
+            sleep(pause)
+            pause = min(pause * 2, 30.0)
 
 
 class Command(BaseCommand):
@@ -64,10 +120,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        scheduler = None
+        ticker = None
         if not options["no_scheduler"]:
-            scheduler = Scheduler(tick_seconds=options["tick_seconds"], sync_seconds=options["sync_seconds"])
-            scheduler.start()
+            ticker = Scheduler(tick_seconds=options["tick_seconds"], sync_seconds=options["sync_seconds"])
+            ticker.start()
         worker = Worker(
             queue_names=["default"],
             interval=options["interval"],
@@ -80,8 +136,8 @@ class Command(BaseCommand):
         )
         worker.configure_signals()
         try:
-            worker.run()
+            run_worker(worker)
         finally:
-            if scheduler is not None:
-                scheduler.stopping.set()
-                scheduler.join(timeout=10)
+            if ticker is not None:
+                ticker.stopping.set()
+                ticker.join(timeout=10)

@@ -68,5 +68,8 @@ class Provider(Protocol):
     def discard(self, project_id: str, backup_name: str) -> None:
         """Remove whatever an interrupted attempt of ``backup_name`` may have left."""
 
-    def restore_backup(self, project_id: str, locator: str, to: Path) -> None:
-        """Write the backup's content out to ``to``."""
+    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
+        """Write the backup's content out to ``to`` if its digest is ``sha256``; return its size.
+
+        Written aside and renamed into place: any failure leaves ``to`` as it was.
+        """

@@ -29,7 +29,12 @@ def get_provider(name: str | None = None) -> Provider:
         from .local import LocalProvider
 
         rate = getattr(settings, "LOCAL_COPY_BYTES_PER_SECOND", None)
-        return LocalProvider(settings.LOCAL_VOLUME_ROOT, settings.LOCAL_BACKUP_ROOT, bytes_per_second=rate)
+        return LocalProvider(
+            settings.LOCAL_VOLUME_ROOT,
+            settings.LOCAL_BACKUP_ROOT,
+            bytes_per_second=rate,
+            min_free_bytes=getattr(settings, "LOCAL_BACKUP_MIN_FREE_BYTES", 0),
+        )
     if name == "openstack":
         from .openstack import OpenStackProvider
 

@@ -130,7 +130,7 @@ class OpenStackProvider:
         except Exception as exc:
             raise _fail(exc) from exc
 
-    def restore_backup(self, project_id: str, locator: str, to: Path) -> None:
+    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
         raise ProviderError(
             f"Cinder backup {locator} is restored into a volume, not a file: "
             f"use `openstack volume backup restore {locator} <volume>`"
