@@ -23,6 +23,7 @@ Settings (environment variables):
 Numbers, never assertions: compare runs on one machine (docs/performance.md).
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -41,8 +42,6 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
-
-from policies import accounts, audit
 
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("wrk.lua")
@@ -111,7 +110,7 @@ def seed(folder: Path) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from policies import services
+    from policies import accounts, audit, services
     from policies.domain.contract import limits, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
@@ -203,6 +202,7 @@ def serve_command(port: int) -> list[str]:
         "--no-print-directory",
         "serve",
         f"VENV={sys.prefix}",
+        f"--old-file={sys.prefix}/.installed",  # installed already: serve as it is
         "HOST=127.0.0.1",
         f"PORT={port}",
         f"GUNICORN_PORT={free_port()}",
@@ -211,7 +211,8 @@ def serve_command(port: int) -> list[str]:
 
 def stop(server: subprocess.Popen) -> None:
     """Stop a server started in a session of its own, with every process it started."""
-    os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # all of them may have stopped already
+        os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(timeout=40)
     except subprocess.TimeoutExpired:
