@@ -251,3 +251,19 @@ def test_the_openstack_provider_refuses_a_restore_and_says_how(tenant, backup):
 
 def test_an_audit_record_of_a_backup_names_it(backup):
     assert str(AuditEvent.objects.get()) == f"Create a backup {backup.pk} by nobody (command)"
+
+
+def test_a_volume_being_restored_is_not_backed_up_meanwhile(tenant, volume, backup):
+    start(backup, volume_id=volume.resource_id)
+    task = BackupTask.objects.create(
+        tenant=tenant,
+        policy_name="",
+        volume=volume,
+        resource_id=volume.resource_id,
+        scheduled_at=timezone.now(),
+        manual=True,
+        backup_name="autobk_0123456789ab",
+    )
+    assert execution.execute_task(task.pk) == BackupTask.Status.EXECUTE_FAIL
+    task.refresh_from_db()
+    assert "being restored" in task.message
