@@ -24,13 +24,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from policies import audit
+from policies import audit, selectors, services
+from policies.dashboard import live_preview
+from policies.dashboard.problem_display import ADMIN, admin_sentence
 from policies.domain import words
 from policies.domain.contract import limits, specs
 
-from .. import live_preview, selectors, services
 from ..models import AuditEvent, BackupPolicy, PolicyTag, Tenant
-from ..problem_display import ADMIN, admin_sentence
 from .audit import AUDIT_VIEW_PERM, audit_list_url, change_summary, when_words, who_words
 from .policy_forms import BackupPolicyAdminForm, PolicyTagFormSet, PolicyTagInlineForm
 from .words import plural

@@ -9,8 +9,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from policies.dashboard.forms.policy import PolicyForm
 from policies.domain.contract import codes, parse
-from policies.forms import PolicyForm
 from policies.models import BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, url, verdict_of
 

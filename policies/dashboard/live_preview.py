@@ -22,16 +22,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
+from policies import services
+from policies.dashboard.forms.mapping import form_data_from_payload
+from policies.dashboard.forms.policy import PolicyForm
 from policies.domain.contract import codes, specs
 from policies.domain.contract.changes import audit_changes, ordered_changes
 
-from . import services
-from .form_mapping import form_data_from_payload
-from .forms import PolicyForm
-
 if TYPE_CHECKING:
-    from .form_preview import Preview
-    from .models import BackupPolicy, Tenant
+    from policies.dashboard.preview import Preview
+    from policies.models import BackupPolicy, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
 FORECAST_TEMPLATE = "policies/includes/forecast_preview.html"

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import token_views, views, views_runs
+from policies.dashboard.views import policies as views
+from policies.dashboard.views import runs as views_runs
+from policies.dashboard.views import tokens as token_views
 
 app_name = "policies"
 

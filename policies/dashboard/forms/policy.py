@@ -6,8 +6,8 @@ the very payload an API client would send, hands it to :func:`parse.parse_policy
 each :class:`codes.Problem` at the form field it names. The preview is the core's own answer
 for the current form state.
 
-The payload and the :class:`Reading` kept of it are built in ``form_reading``. Editing uses the
-same form, pre-filled from the stored policy (``form_mapping``); the preview is ``form_preview``.
+The payload and the :class:`Reading` kept of it are built in ``reading``. Editing uses the
+same form, pre-filled from the stored policy (``mapping``); the preview is ``policies.dashboard.preview``.
 The form shows every field, so its payload (tags aside) is a complete modify body: it goes through
 :func:`parse.parse_policy_update` against the stored policy, the merge code the API uses.
 """
@@ -24,14 +24,13 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from policies.dashboard import preview as form_preview
+from policies.dashboard.forms.inputs import INTEGER
+from policies.dashboard.forms.reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
+from policies.dashboard.problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 from policies.domain import words
 from policies.domain.contract import codes, limits, parse, specs
 from policies.domain.schedule import offsets, zones
-
-from . import form_preview
-from .form_input import INTEGER
-from .form_reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
-from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 
 # "Every day" is the contract's frequency 1, a choice of its own: people look for "daily", not
 # for a count of days.

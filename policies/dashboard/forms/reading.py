@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from policies.dashboard.forms.inputs import json_number
 from policies.domain.contract import specs
 from policies.domain.schedule import offsets, zones
-
-from .form_input import json_number
 
 
 @dataclass

@@ -16,17 +16,16 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from policies import audit
+from policies import audit, selectors, services
+from policies.dashboard import live_preview
+from policies.dashboard.forms.mapping import form_data_from_payload
+from policies.dashboard.forms.policy import PolicyForm
+from policies.dashboard.problem_display import DASHBOARD, sentence
 from policies.domain import words
 from policies.domain.contract import limits, specs
 from policies.domain.schedule import localtimes, nextruns, offsets
 from policies.domain.schedule.instants import NextRun
-
-from . import live_preview, selectors, services
-from .form_mapping import form_data_from_payload
-from .forms import PolicyForm
-from .models import BackupPolicy, BackupTask, Tenant
-from .problem_display import DASHBOARD, sentence
+from policies.models import BackupPolicy, BackupTask, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
 LIST_TEMPLATE = "policies/policy_list.html"

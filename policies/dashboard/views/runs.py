@@ -12,13 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from policies import audit, selectors
+from policies import audit, selectors, services, volumes
+from policies.dashboard.views.policies import PolicyRow, _tenant_and_policy_or_404
 from policies.domain.contract import volumes as domain_volumes
 from policies.domain.contract.volumes import ResourceItem
-
-from . import services, volumes
-from .models import BackupTask, Volume
-from .views import PolicyRow, _tenant_and_policy_or_404
+from policies.models import BackupTask, Volume
 
 DETAIL_TEMPLATE = "policies/policy_detail.html"
 HISTORY_ROWS = 50

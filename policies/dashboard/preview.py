@@ -19,8 +19,8 @@ from policies.domain.forecast import PolicyForecast, policy_forecast
 from policies.domain.schedule import week, zones
 
 if TYPE_CHECKING:
-    from .form_reading import Zone
-    from .forms import PolicyForm
+    from policies.dashboard.forms.policy import PolicyForm
+    from policies.dashboard.forms.reading import Zone
 
 
 @dataclass
