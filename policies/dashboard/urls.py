@@ -18,7 +18,7 @@ urlpatterns = [
     path(f"{PROJECT}/", views.policy_list, name="policy_list"),
     path(f"{PROJECT}/new", views.policy_create, name="policy_create"),
     path(f"{PROJECT}/preview", views.policy_preview, name="policy_preview"),
-    # The parts of the live preview's forecast the page asks for (calendar, days): live_preview.py.
+    # The parts of the live preview's forecast the page asks for (calendar, days): preview.py.
     path(f"{PROJECT}/preview/<str:part>", views.policy_preview_part, name="policy_preview_part"),
     # <str:>, not <uuid:>: a malformed ID is the view's 404 (after sign-in), like an unknown one.
     path(f"{POLICY}/edit", views.policy_edit, name="policy_edit"),

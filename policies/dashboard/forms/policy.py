@@ -24,7 +24,6 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from policies.dashboard import preview as form_preview
 from policies.dashboard.forms.inputs import INTEGER
 from policies.dashboard.forms.reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
 from policies.dashboard.problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
@@ -466,7 +465,3 @@ class PolicyForm(forms.Form):
     @property
     def grid_offset_text(self) -> str:
         return offsets.format_offset(self.grid_offset_value)
-
-    def preview(self, *, pristine: bool = False) -> form_preview.Preview | None:
-        """Return the core's answer for the current form state (None before any input)."""
-        return form_preview.preview_of(self, pristine=pristine)

@@ -17,7 +17,7 @@ from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
 from policies import audit, selectors, services
-from policies.dashboard import live_preview
+from policies.dashboard import preview
 from policies.dashboard.forms.mapping import form_data_from_payload
 from policies.dashboard.forms.policy import PolicyForm
 from policies.dashboard.problem_display import DASHBOARD, sentence
@@ -203,12 +203,12 @@ def _form_context(
     policy: BackupPolicy | None = None,
     quota: bool = True,
 ) -> dict:
-    live_preview.check_against_project(form, tenant, policy)
-    preview = form.preview(pristine=pristine)
+    preview.check_against_project(form, tenant, policy)
+    answer = preview.preview_of(form, pristine=pristine)
     context = {
         "tenant": tenant,
         "form": form,
-        "preview": preview,
+        "preview": answer,
         "policy": policy,
     }
     if policy is None:
@@ -222,7 +222,7 @@ def _form_context(
         context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
         context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
         context["list_url"] = _list_url(tenant)
-        context["changes"] = live_preview.changes(form, preview)
+        context["changes"] = preview.changes(form, answer)
     return context
 
 
@@ -274,7 +274,7 @@ def _preview_response(
     context = _form_context(
         request, tenant, form, pristine="pristine" in request.POST, policy=policy, quota=False
     )
-    return live_preview.live_answer(request, context, parts_urls=_parts_urls(tenant, policy))
+    return preview.live_answer(request, context, parts_urls=_parts_urls(tenant, policy))
 
 
 def _parts_urls(tenant: Tenant, policy: BackupPolicy | None) -> dict[str, str]:
@@ -285,7 +285,7 @@ def _parts_urls(tenant: Tenant, policy: BackupPolicy | None) -> dict[str, str]:
             "policies:policy_edit_preview_part",
             {"project_id": tenant.project_id, "policy_id": policy.pk},
         )
-    return {part: reverse(name, kwargs={**ids, "part": part}) for part in live_preview.FORECAST_PARTS}
+    return {part: reverse(name, kwargs={**ids, "part": part}) for part in preview.FORECAST_PARTS}
 
 
 @require_POST
@@ -293,7 +293,7 @@ def _parts_urls(tenant: Tenant, policy: BackupPolicy | None) -> dict[str, str]:
 def policy_preview_part(request: HttpRequest, project_id: str, part: str) -> HttpResponse:
     """A part of the live preview's forecast the page asks for (the calendar, the table of days)."""
     _tenant_or_404(request, project_id)
-    return live_preview.forecast_part_answer(request, PolicyForm(request.POST, now=timezone.now()), part)
+    return preview.forecast_part_answer(request, PolicyForm(request.POST, now=timezone.now()), part)
 
 
 @require_POST
@@ -304,7 +304,7 @@ def policy_edit_preview_part(
     tenant = _tenant_or_404(request, project_id)
     # The stored policy matters: "no time zone" while editing one that has one reads as UTC+00:00.
     form = PolicyForm(request.POST, now=timezone.now(), current=_policy_or_404(tenant, policy_id).to_spec())
-    return live_preview.forecast_part_answer(request, form, part)
+    return preview.forecast_part_answer(request, form, part)
 
 
 @require_http_methods(["GET", "POST"])
