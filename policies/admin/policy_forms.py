@@ -109,7 +109,7 @@ class PolicyReading:
     """What the admin's policy form read: the payload of its fields and the core's answer.
 
     ``BackupPolicyAdminForm.clean`` makes it once and keeps it in ``cleaned_data["reading"]``, as
-    the dashboard's form keeps its ``form_reading.Reading``; the problems are the form's errors.
+    the dashboard's form keeps its ``dashboard.forms.reading.Reading``; the problems are the form's errors.
     """
 
     payload: dict[str, Any]

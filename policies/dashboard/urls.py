@@ -24,7 +24,7 @@ urlpatterns = [
     path(f"{POLICY}/edit", views.policy_edit, name="policy_edit"),
     path(f"{POLICY}/preview", views.policy_edit_preview, name="policy_edit_preview"),
     path(f"{POLICY}/preview/<str:part>", views.policy_edit_preview_part, name="policy_edit_preview_part"),
-    # A policy's volumes and runs (views_runs.py).
+    # A policy's volumes and runs (views/runs.py).
     path(f"{POLICY}/", views_runs.policy_detail, name="policy_detail"),
     path(f"{POLICY}/volumes/add", views_runs.policy_volumes_add, name="policy_volumes_add"),
     path(f"{POLICY}/volumes/remove", views_runs.policy_volumes_remove, name="policy_volumes_remove"),

@@ -1,9 +1,9 @@
 """What the dashboard's policy form reads from its fields: the zone, the payload, the core's answer.
 
-``PolicyForm.clean`` (``forms.py``) turns the boxes into the contract payload an API client would
+``PolicyForm.clean`` (``policy.py``) turns the boxes into the contract payload an API client would
 send (:func:`policy_payload`), asks the core, and keeps all of it in one frozen :class:`Reading`.
-The other direction, the form's data for a payload, is ``form_mapping``; a box's text as a JSON
-value is ``form_input``.
+The other direction, the form's data for a payload, is ``mapping``; a box's text as a JSON
+value is ``inputs``.
 """
 
 from __future__ import annotations
