@@ -240,6 +240,24 @@ def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
     )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The preview of a form's state, checked against its project, and what saving would change."""
+
+    preview: Preview | None
+    changes: list[tuple[str, str, str]]
+
+
+def answer_of(
+    form: PolicyForm, *, tenant: Tenant | None, policy: BackupPolicy | None = None, pristine: bool = False
+) -> Answer:
+    """Return what the preview shows for ``form``: the dashboard's pages and the admin's preview alike."""
+    if tenant is not None:
+        check_against_project(form, tenant, policy)
+    preview = preview_of(form, pristine=pristine)
+    return Answer(preview, changes(form, preview))
+
+
 def check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy | None) -> None:
     """Say before saving what only saving would find: a full project, else a name taken (ignoring case).
 
@@ -295,10 +313,8 @@ def payload_preview_html(
     Raises ValueError for a payload no form state makes (both members of a pair, no full hours).
     """
     form = PolicyForm(form_data_from_payload(payload, now=now), now=now, current=current)
-    if tenant is not None:
-        check_against_project(form, tenant, policy)
-    preview = preview_of(form)
-    context = {"form": form, "preview": preview, "policy": policy, "changes": changes(form, preview)}
+    answer = answer_of(form, tenant=tenant, policy=policy)
+    context = {"form": form, "preview": answer.preview, "policy": policy, "changes": answer.changes}
     return render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
 
 

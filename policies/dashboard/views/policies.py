@@ -89,12 +89,11 @@ def _form_context(
     policy: BackupPolicy | None = None,
     quota: bool = True,
 ) -> dict:
-    preview.check_against_project(form, tenant, policy)
-    answer = preview.preview_of(form, pristine=pristine)
+    answer = preview.answer_of(form, tenant=tenant, policy=policy, pristine=pristine)
     context = {
         "tenant": tenant,
         "form": form,
-        "preview": answer,
+        "preview": answer.preview,
         "policy": policy,
     }
     if policy is None:
@@ -108,7 +107,7 @@ def _form_context(
         context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
         context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
         context["list_url"] = _list_url(tenant)
-        context["changes"] = preview.changes(form, answer)
+        context["changes"] = answer.changes
     return context
 
 
