@@ -5,7 +5,7 @@ policy form. It computes nothing itself: the runs, the stored fields and the for
 core's (``policies.domain``), for the payload the form built. This module is the only place that
 renders the partials of ``policy_form.html``: the dashboard's views answer each change of the
 form with :func:`live_answer`, the no-JavaScript page renders the same partial inside the whole
-page, and the admin's policy form shows :func:`preview_html` beside its fields.
+page, and the admin's policy form shows :func:`payload_preview_html` beside its fields.
 
 An answer that replaces a forecast already on the page (the request names its key,
 ``forecast_shown``) and that holds a new one leaves out its two largest parts, the retention
