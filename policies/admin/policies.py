@@ -32,6 +32,7 @@ from policies.domain.contract import limits, specs
 
 from ..models import AuditEvent, BackupPolicy, PolicyTag, Tenant
 from .audit import AUDIT_VIEW_PERM, audit_list_url, change_summary, when_words, who_words
+from .filters import RetentionKindFilter, ScheduleKindFilter
 from .policy_forms import BackupPolicyAdminForm, PolicyTagFormSet, PolicyTagInlineForm
 from .words import plural
 
@@ -71,36 +72,6 @@ class PolicyTagInline(admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm("policies.view_backuppolicy") or self._may_edit(request, obj)
-
-
-class ScheduleKindFilter(admin.SimpleListFilter):
-    title = "schedule"
-    parameter_name = "schedule"
-
-    def lookups(self, request, model_admin):
-        return [("weekdays", "Days of the week"), ("interval", "Every N days")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "weekdays":
-            return queryset.filter(frequency__isnull=True)
-        if self.value() == "interval":
-            return queryset.filter(frequency__isnull=False)
-        return queryset
-
-
-class RetentionKindFilter(admin.SimpleListFilter):
-    title = "retention"
-    parameter_name = "retention"
-
-    def lookups(self, request, model_admin):
-        return [("count", "A number of backups"), ("days", "A number of days")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "count":
-            return queryset.filter(retention_num__isnull=False)
-        if self.value() == "days":
-            return queryset.filter(retention_day__isnull=False)
-        return queryset
 
 
 class PolicyChangeList(ChangeList):
