@@ -113,7 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "policies.context_processors.navigation",
+                "policies.dashboard.context_processors.navigation",
             ],
             # The template_partials app wraps the (cached) loaders itself; its tags are builtins so
             # every template can use {% partialdef %} (Django 6.0 has them built in).
