@@ -32,10 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from policies.runs.providers import chunks
+from policies.runs.providers import chunkstore
 
 GIB = 1024**3
-BLOCK = chunks.CHUNK_SIZE
+BLOCK = chunkstore.CHUNK_SIZE
 SIZE = int(float(os.environ.get("BENCH_STORE_GIB", "1")) * GIB) // BLOCK * BLOCK
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 RESTIC = os.environ.get("BENCH_RESTIC") == "1"
@@ -100,7 +100,7 @@ def sha256_pass(path: Path) -> None:
 
 def restore(store: Path, name: str, target: Path) -> None:
     with open(target, "wb") as out:
-        chunks.read_backup(store / name, out, store_root=store)
+        chunkstore.read_backup(store / name, out, store_root=store)
         out.flush()
         os.fsync(out.fileno())
 
@@ -116,12 +116,12 @@ def store_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, flo
     stats = {}
 
     def run(name: str, parent: str | None = None) -> None:
-        stats[name] = chunks.write_backup(
+        stats[name] = chunkstore.write_backup(
             volume, store / f"{name}.index", store_root=store, parent=parent and store / f"{parent}.index"
         )
 
     # The volume was just written: let its times settle, so the first backup records them.
-    time.sleep(max(0.0, volume.stat().st_ctime + chunks.SETTLED_SECONDS + 0.1 - time.time()))
+    time.sleep(max(0.0, volume.stat().st_ctime + chunkstore.SETTLED_SECONDS + 0.1 - time.time()))
     warm(folder)
     row["first"] = timed(lambda: run("first"))
     row["second"] = timed(lambda: run("second"))
@@ -134,9 +134,9 @@ def store_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, flo
     warm(folder)
     row["restore"] = timed(lambda: restore(store, "third.index", folder / "restored.img"))
     (folder / "restored.img").unlink()
-    row["verify"] = timed(lambda: chunks.verify_backup(store / "third.index", store_root=store))
+    row["verify"] = timed(lambda: chunkstore.verify_backup(store / "third.index", store_root=store))
     row["verify_whole"] = timed(
-        lambda: chunks.verify_backup(store / "third.index", store_root=store, whole=True)
+        lambda: chunkstore.verify_backup(store / "third.index", store_root=store, whole=True)
     )
     shutil.rmtree(store)
     return row
@@ -179,7 +179,7 @@ def dailies(folder: Path, volume: Path, rng: random.Random) -> int:
     for day in range(14):
         if day:
             change_blocks(volume, rng)
-        chunks.write_backup(volume, store / f"day{day:02}.index", store_root=store)
+        chunkstore.write_backup(volume, store / f"day{day:02}.index", store_root=store)
     occupied = on_disk(store)
     shutil.rmtree(store)
     return occupied
