@@ -46,7 +46,16 @@ from .index import (
     Index,
     parse_index,
 )
-from .read import BackupReader, BadChunk, VerifyResult, open_backup, read_backup, read_index, verify_backup
+from .read import (
+    BackupReader,
+    BadChunk,
+    VerifyResult,
+    missing_chunks,
+    open_backup,
+    read_backup,
+    read_index,
+    verify_backup,
+)
 from .write import SETTLED_SECONDS, BackupStats, write_backup
 
 __all__ = [
@@ -66,6 +75,7 @@ __all__ = [
     "VerifyResult",
     "collect_garbage",
     "delete_index",
+    "missing_chunks",
     "open_backup",
     "parse_index",
     "read_backup",

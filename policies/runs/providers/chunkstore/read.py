@@ -226,3 +226,22 @@ def open_backup(
 ) -> io.BufferedReader:
     """Open a backup for streaming; reading raises CorruptBackup at a bad chunk or a bad whole digest."""
     return io.BufferedReader(BackupReader(index_path, store_root=store_root, workers=workers), CHUNK_SIZE)
+
+
+def missing_chunks(index_path: str | os.PathLike[str], *, store_root: str | os.PathLike[str]) -> list[int]:
+    """Return the positions of the chunks of a backup that are absent or of the wrong size.
+
+    A cheap check (one ``stat`` per distinct chunk, nothing read): what ``verify_backup`` proves
+    by reading, this only suggests.
+    """
+    with _Store(store_root, create=False) as store:
+        index = _load_index(store, index_path)
+        bad: dict[str, bool] = {}
+        for digest, length in index.chunks:
+            if digest not in bad:
+                try:
+                    info = os.stat(digest, dir_fd=store.subdir(digest), follow_symlinks=False)
+                    bad[digest] = not stat.S_ISREG(info.st_mode) or info.st_size != length
+                except FileNotFoundError:
+                    bad[digest] = True
+        return [position for position, (digest, _) in enumerate(index.chunks) if bad[digest]]
