@@ -72,17 +72,24 @@ def is_chunk(path: Path) -> bool:
     return path.parent.parent.name == "chunks" and _CHUNK_NAME.fullmatch(path.name) is not None
 
 
+def _is_bookkeeping(path: Path) -> bool:
+    """The store's lock, the hour of its last collection, and each volume's latest backup."""
+    if path.parent.name == "parents":
+        return _CHUNK_NAME.fullmatch(path.name) is not None
+    return path.name in ("lock", "collected")
+
+
 def backup_files() -> list[Path]:
     """The local provider's backups (indexes, full copies) and whatever a backup left behind.
 
     Every file under the backup root but the chunks (which only the garbage collection removes,
-    once no index names them) and the store's own lock and bookkeeping files: a temporary file, a
-    writer's lease or a partial copy shows here.
+    once no index names them) and the store's own bookkeeping: a temporary file, a writer's lease
+    or a partial copy shows here.
     """
     return sorted(
         path
         for path in backup_root().rglob("*")
-        if path.is_file() and not is_chunk(path) and path.name not in ("lock", "collected")
+        if path.is_file() and not is_chunk(path) and not _is_bookkeeping(path)
     )
 
 

@@ -255,3 +255,22 @@ def test_a_locator_into_another_projects_store_is_refused(tenant, other_tenant):
     with pytest.raises(ProviderError, match="is not a backup of project"):
         get_provider().delete_backup(tenant.project_id, theirs)
     assert get_provider().check_backup(other_tenant.project_id, theirs)
+
+
+def test_an_unchanged_volume_file_is_not_read_again_but_a_changed_one_is(tenant, monkeypatch):
+    # Trust the file's times at once: the test's volume is written a moment before its backup.
+    monkeypatch.setattr(chunkstore.write, "SETTLED_SECONDS", -60.0)
+    policy = daily_policy(tenant, status="OFF")
+    associate(policy, make_volumes(tenant, {"disk.img": SHARED + b"monday"}))
+    run_now(policy)
+
+    unchanged = run_now(policy)
+    with open(Path(settings.LOCAL_VOLUME_ROOT) / tenant.project_id / "disk.img", "r+b") as volume:
+        volume.seek(BLOCK)
+        volume.write(b"sunday")  # same size, same inode: only its times say it changed
+    changed = run_now(policy)
+
+    assert "(unchanged since its previous backup, not read again)" in unchanged.message
+    assert "(6 new bytes in 1 of 2 chunks)" in changed.message
+    contents = [backup_content(b.locator) for b in Backup.objects.order_by("created_at")]
+    assert contents == [SHARED + b"monday", SHARED + b"monday", SHARED + b"sunday"]

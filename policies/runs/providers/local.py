@@ -39,7 +39,10 @@ from .localfiles import (
     check_restore_target,
     display_name,
     opened,
+    parent_backup,
     parse_locator,
+    remember_parent,
+    restore_copy,
     safe,
     volume_id,
     volume_locator,
@@ -52,7 +55,6 @@ logger = logging.getLogger(__name__)
 _GIB = 1024**3
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_COPY_BLOCK = 1024 * 1024
 _STORE = ".store"
 # The file in a store that says which period its last scheduled collection ran in.
 _COLLECTED = "collected"
@@ -213,18 +215,30 @@ class LocalProvider:
             self._check_free_space(root, info.st_size, shown)
             try:
                 stats = chunkstore.write_backup(
-                    source, index, store_root=root, progress=self._progress(shown, deadline)
+                    source,
+                    index,
+                    store_root=root,
+                    progress=self._progress(shown, deadline),
+                    parent=parent_backup(root, locator),
                 )
             except chunkstore.ChunkStoreError as exc:
                 raise TransientProviderError(f"the backup of {shown} failed: {exc}") from exc
             except OSError as exc:
                 raise TransientProviderError(f"the backup of {shown} failed: {exc.strerror or exc}") from exc
+        try:
+            remember_parent(root, locator, index.name)
+        except OSError as exc:  # the next backup of the file reads it in full: no harm but time
+            logger.warning("cannot record %s as the latest backup of %s: %s", index.name, shown, exc)
+        how = (
+            "unchanged since its previous backup, not read again"
+            if stats.from_parent
+            else f"{stats.bytes_written} new bytes in {stats.chunks_written} of {stats.chunks} chunks"
+        )
         return BackupResult(
             locator=f"{project_id}/{_STORE}/{index.name}",
             size_bytes=stats.size,
             sha256=stats.sha256,
-            message=f"stored {stats.size} bytes of {shown} ({stats.bytes_written} new bytes in "
-            f"{stats.chunks_written} of {stats.chunks} chunks), SHA-256 {stats.sha256[:12]}… verified",
+            message=f"stored {stats.size} bytes of {shown} ({how}), SHA-256 {stats.sha256[:12]}… verified",
         )
 
     def _progress(self, shown: str, deadline: float):
@@ -370,22 +384,3 @@ class LocalProvider:
         if (folder / _STORE).is_dir():
             total += chunkstore.store_bytes(folder / _STORE)
         return total
-
-
-def restore_copy(path: Path, to: Path, *, expected: str, what: str) -> int:
-    """Restore a full-copy backup (made before the chunk store) through ``write_aside``."""
-    try:
-        source = os.open(path, _READ & ~os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise ProviderError(f"{what} is gone") from None
-    except OSError as exc:
-        raise ProviderError(f"cannot read {what}: {exc.strerror}") from exc
-    with opened(source):
-        if not stat.S_ISREG(os.fstat(source).st_mode):
-            raise ProviderError(f"{what} is not a regular file")
-
-        def copy(out) -> None:
-            while block := os.read(source, _COPY_BLOCK):
-                out.write(block)
-
-        return write_aside(copy, to, expected=expected, what=what)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
+from . import chunkstore
 from .base import ProviderError
 
 # The resource_id of a file is derived from its project and name, so it is stable across syncs.
@@ -27,6 +28,11 @@ _VOLUME_NAMESPACE = uuid.UUID("6f4c1f4e-2d0a-4a54-9c6e-3b3f6c9c7a11")
 _NAME_MAX = 255  # the display name's room in the database
 # A listed volume's locator: "<device>:<inode>:<the name's bytes, percent-encoded>".
 _LOCATOR = re.compile(r"(\d+):(\d+):([A-Za-z0-9%._~-]+)")
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_COPY_BLOCK = 1024 * 1024
+# The folder of a store that names each volume file's latest backup (the parent of its next one).
+_PARENTS = "parents"
 
 
 def safe(part: str) -> str:
@@ -159,3 +165,71 @@ def write_aside(copy: Callable[[_Counted], None], to: Path, *, expected: str, wh
 def _unlink_quietly(name: str, folder: int) -> None:
     with suppress(FileNotFoundError):
         os.unlink(name, dir_fd=folder)
+
+
+def _parent_file(locator: str) -> str:
+    return hashlib.sha256(locator.encode()).hexdigest()
+
+
+def parent_backup(root: Path, locator: str) -> Path | None:
+    """The index of the volume file's previous backup, if one was recorded and is still there.
+
+    The store reuses it only if the file's device, inode, size, mtime and ctime are the ones it
+    recorded: whatever this names, a changed file is read again.
+    """
+    try:
+        folder = os.open(root / _PARENTS, _DIRECTORY)
+    except FileNotFoundError:
+        return None
+    with opened(folder):
+        try:
+            fd = os.open(_parent_file(locator), _READ, dir_fd=folder)
+        except FileNotFoundError:
+            return None
+        with opened(fd):
+            name = os.read(fd, 512).decode(errors="replace")
+    if (
+        name.endswith(chunkstore.INDEX_SUFFIX)
+        and name == os.path.basename(name)
+        and os.path.lexists(root / name)
+    ):
+        return root / name
+    return None
+
+
+def remember_parent(root: Path, locator: str, index_name: str) -> None:
+    """Record ``index_name`` as the volume file's latest backup (replacing the record atomically)."""
+    (root / _PARENTS).mkdir(exist_ok=True)
+    folder = os.open(root / _PARENTS, _DIRECTORY)
+    with opened(folder):
+        name = _parent_file(locator)
+        tmp = f".tmp-{name}-{secrets.token_hex(4)}"
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder
+        )
+        try:
+            with opened(fd):
+                os.write(fd, index_name.encode())
+            os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            _unlink_quietly(tmp, folder)
+            raise
+
+
+def restore_copy(path: Path, to: Path, *, expected: str, what: str) -> int:
+    """Restore a full-copy backup (made before the chunk store) through ``write_aside``."""
+    try:
+        source = os.open(path, _READ)
+    except FileNotFoundError:
+        raise ProviderError(f"{what} is gone") from None
+    except OSError as exc:
+        raise ProviderError(f"cannot read {what}: {exc.strerror}") from exc
+    with opened(source):
+        if not stat.S_ISREG(os.fstat(source).st_mode):
+            raise ProviderError(f"{what} is not a regular file")
+
+        def copy(out) -> None:
+            while block := os.read(source, _COPY_BLOCK):
+                out.write(block)
+
+        return write_aside(copy, to, expected=expected, what=what)
