@@ -7,9 +7,12 @@ In a throw-away folder (BENCH_FOLDER, or a temporary one on the same disk as /tm
 BENCH_STORE_GIB (1) GiB of random bytes, each measure BENCH_REPEAT (3) times, medians printed
 beside the floors measured in the same round: ``cp`` of the volume plus fsync of the copy, and
 one SHA-256 pass over the volume. Every round: a first backup, a second of the unchanged volume,
-a third after 1 % of its 4 MiB blocks changed, a restore (fsynced), a verification of each chunk (and one with the whole digest too). The
+a third after 1 % of its 4 MiB blocks changed, a restore (fsynced), a verification of each chunk
+(and one with the whole digest too). The
 second backup is taken twice: read in full, and with the first given as its parent, which
-leaves an unchanged file unread (restic's rows measure restic, which does the same). Once: 14
+leaves an unchanged file unread (restic's rows measure restic, which does the same; the local
+provider's rows take the same steps through ``LocalProvider``, which gives the parent itself and
+restores aside with the digest checked, and has no verification of its own yet). Once: 14
 daily backups into a fresh store with 1 % of the blocks changing each day, and what they occupy.
 A ratio is taken within each round, then its median printed, so a busy machine moves both sides.
 
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 from policies.runs.providers import chunkstore
+from policies.runs.providers.local import LocalProvider
 
 GIB = 1024**3
 BLOCK = chunkstore.CHUNK_SIZE
@@ -174,6 +178,48 @@ def restic_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, fl
     return row
 
 
+def provider_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, float]:
+    """The same steps through the local provider: it finds the parent itself, and restores aside, checked."""
+    volumes, backups = folder / "volumes", folder / "backups"
+    shutil.rmtree(backups, ignore_errors=True)
+    (volumes / "bench").mkdir(parents=True, exist_ok=True)
+    listed = volumes / "bench" / "disk.img"
+    volume.rename(listed)
+    try:
+        provider = LocalProvider(volumes, backups)
+        store = backups / "bench" / ".store"
+        row = {"cp": cp_fsync(listed, folder / "copy.img"), "sha": timed(lambda: sha256_pass(listed))}
+        made = {}
+
+        def run(name: str) -> None:
+            [disk] = provider.list_volumes("bench")
+            made[name] = provider.create_backup("bench", disk, name, deadline=math.inf)
+
+        def written(name: str) -> float:
+            before = chunkstore.store_bytes(store)
+            row[name] = timed(lambda: run(name))
+            return (chunkstore.store_bytes(store) - before) / SIZE
+
+        time.sleep(max(0.0, listed.stat().st_ctime + chunkstore.SETTLED_SECONDS + 0.1 - time.time()))
+        warm(folder)
+        row["first"] = timed(lambda: run("first"))
+        row["second_written"] = written("second")
+        change_blocks(listed, rng)
+        row["third_written"] = written("third")
+        warm(folder)
+        third = made["third"]
+        restored = folder / "restored.img"
+        row["restore"] = timed(
+            lambda: provider.restore_backup("bench", third.locator, restored, sha256=third.sha256)
+        )
+        restored.unlink()
+        row["verify"] = math.nan  # the provider has no verification yet (only a cheap check)
+    finally:
+        listed.rename(volume)
+        shutil.rmtree(backups, ignore_errors=True)
+    return row
+
+
 def dailies(folder: Path, volume: Path, rng: random.Random) -> int:
     store = folder / "dailies"
     for day in range(14):
@@ -213,7 +259,7 @@ def main() -> None:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     volume = folder / "volume.img"
     rng = random.Random(26)
-    engines = {"chunk store": store_round}
+    engines = {"chunk store": store_round, "local provider": provider_round}
     if RESTIC:
         engines["restic"] = restic_round
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in engines}

@@ -8,8 +8,10 @@ their SHA-256, each stored once, and a backup named ``autobk_1a2b3c4d-1`` is the
 Unchanged data is stored once per project, never across projects: a chunk shared between
 tenants would let one tell whether another holds given bytes. A worker killed mid-backup leaves
 no index, only chunks no index names and a stale writer's lease, which the garbage collection
-removes (after retention, and once an hour); :meth:`LocalProvider.discard` removes an index an
-attempt wrote but never recorded.
+removes (when an attempt is discarded, after retention, and once an hour);
+:meth:`LocalProvider.discard` also removes an index an attempt wrote but never recorded. The
+store keeps, per volume file, the name of its latest index: given as the parent of the next
+backup, it lets a file whose device, inode, size and times are unchanged go unread.
 
 Backups made before the store are full copies, ``LOCAL_BACKUP_ROOT/<project_id>/<name>``; their
 locators have no ``.index`` suffix and they are still checked, restored and deleted as before.
