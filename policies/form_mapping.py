@@ -8,15 +8,20 @@ form's fields to the payload, is the form's own work (``PolicyForm.clean``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from policies.domain.schedule import offsets
+from django.utils import timezone
+
+from policies.domain.schedule import offsets, zones
 
 
-def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+def form_data_from_payload(payload: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
     """Return the form POST data a person would enter to send ``payload``.
 
-    Raise ValueError for what the form cannot express (both members of a pair, start times that
+    ``now`` is the time of the request: a named zone sent without its offset stands for the
+    zone's offset then, as the core reads it. Raise ValueError for what the form cannot express (both members of a pair, start times that
     are no full hours ...).
     """
     scheduled = payload.get("scheduled_policy") or {}
@@ -26,7 +31,7 @@ def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if "backup_policy_name" in payload:
         data["name"] = str(payload["backup_policy_name"])
-    offset = _zone_data(payload, data)
+    offset = _zone_data(payload, data, now or timezone.now())
     _repeat_data(scheduled, data)
     if "start_time" in scheduled:
         data["hours"] = _hours(scheduled["start_time"])
@@ -42,9 +47,15 @@ def form_data_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _zone_data(payload: Mapping[str, Any], data: dict[str, Any]) -> int:
-    """Fill the zone picker; return the offset the hour grid is drawn for."""
-    time_zone = payload.get("time_zone")
+def _zone_data(payload: Mapping[str, Any], data: dict[str, Any], now: datetime) -> int:
+    """Fill the zone picker; return the offset the hour grid is drawn for.
+
+    The start times are UTC hours at the payload's offset: the grid is drawn for that offset, so
+    each tick keeps its UTC hour. A named zone without an offset is read at its offset now (the
+    core's reading of such a payload); without that, the ticks would be read as UTC+00:00 local
+    times and moved to the zone's offset, a change nobody made.
+    """
+    time_zone, name = payload.get("time_zone"), payload.get("time_zone_name")
     offset = 0
     if time_zone is not None:
         data["time_zone"] = str(time_zone)
@@ -52,8 +63,10 @@ def _zone_data(payload: Mapping[str, Any], data: dict[str, Any]) -> int:
             offset = offsets.parse_offset(str(time_zone))
         except ValueError:
             offset = 0
-    if payload.get("time_zone_name") is not None:
-        data["time_zone"] = str(payload["time_zone_name"])  # the picker opens on the zone's name
+    elif isinstance(name, str) and zones.is_named_zone(name):
+        offset = zones.zone_offset_minutes(ZoneInfo(name), now)
+    if name is not None:
+        data["time_zone"] = str(name)  # the picker opens on the zone's name
     return offset
 
 
@@ -68,7 +81,7 @@ def _repeat_data(scheduled: Mapping[str, Any], data: dict[str, Any]) -> None:
         data["schedule_kind"] = "week"
         data["week_days"] = [str(day) for day in scheduled["week_frequency"]]
     else:
-        data["schedule_kind"] = "days"
+        data["schedule_kind"] = "daily" if scheduled.get("frequency") == 1 else "days"
         data["frequency"] = str(scheduled.get("frequency", ""))
 
 

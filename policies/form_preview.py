@@ -74,16 +74,19 @@ class Preview:
             return "a policy's time zone cannot be removed, only changed; UTC+00:00 runs at the same times"
         if not self.zone.name or self.zone.name == "UTC" or self.zone.offset is None:
             return ""
+        where = (
+            "the offset stored with the policy" if self.zone.kept else f"the offset of {self.zone.name} today"
+        )
         return (
-            f"the offset of {self.zone.name} today; the policy keeps its local times there, and "
-            "the scheduler re-bases the offset when the zone's changes"
+            f"{where}; the policy keeps its local times there, and "
+            "the scheduler re-bases the offset when the zone's offset changes"
         )
 
     @property
     def steady_zone_note(self) -> str:
         """What to say of a named zone whose offset does not change in the next 12 months."""
-        if not self.zone.name:
-            return ""
+        if not self.zone.name or self.zone.offset is None:
+            return ""  # no zone, or a name that is none (its problem says so): no offsets to promise
         if self.zone.name == "UTC":
             return "UTC has no daylight saving: the runs keep these times all year."
         return f"{self.zone.name} keeps this offset for the next 12 months: no daylight-saving change."
@@ -140,6 +143,12 @@ class Preview:
         return words.every_n_days(spec.frequency)
 
     @property
+    def counted_from_the_first(self) -> bool:
+        """Every N days (N > 1) counts from the 1st of each month; every day has nothing to count."""
+        spec = self.schedule_spec
+        return spec is not None and spec.frequency is not None and spec.frequency > 1
+
+    @property
     def json_body(self) -> str:
         body = self.spec.to_payload() if self.spec is not None else dict(self.payload)
         if self.editing:
@@ -167,8 +176,9 @@ def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
     # the core is asked again about the schedule alone (with a name it accepts, no tags).
     probe = {**reading.payload, "backup_policy_name": "preview"}
     probe.pop("tags", None)
-    schedule_result = parse.parse_policy(probe, now=form.now)
     zone = reading.zone
+    # The stored zone left as it is keeps its stored offset, as the form's own reading does.
+    schedule_result = parse.parse_policy(probe, now=form.now, stored_zone=zone.kept)
     notes: list[zones.LocalTimeChange] = []
     if zone.name and zone.offset is not None:
         notes = zones.dst_notes(zone.name, stored_minutes=zone.offset, now=form.now, keeps_local=True)

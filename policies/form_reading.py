@@ -30,6 +30,9 @@ class Zone:
     name: str | None = None  # the IANA name, for a named zone
     # "No time zone" picked while editing a policy that has one (sent as UTC+00:00).
     cleared: bool = False
+    # The stored named zone, left as it is while editing: sent with its stored offset, which the
+    # core keeps (the scheduler re-bases it, not a save).
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,9 @@ def scheduled_policy(data: Mapping[str, Any], start_time: str) -> dict[str, Any]
     scheduled: dict[str, Any] = {}
     if start_time:
         scheduled["start_time"] = start_time
-    if data.get("schedule_kind") == "days":
+    if data.get("schedule_kind") == "daily":
+        scheduled["frequency"] = 1  # every day: the contract's every 1 day
+    elif data.get("schedule_kind") == "days":
         frequency = json_number(data.get("frequency") or "")
         if frequency is not None:
             scheduled["frequency"] = frequency
@@ -104,8 +109,11 @@ def policy_payload(
     if tags:
         payload["tags"] = [{"key": key, "value": value} for key, value in tags]
     if zone.name is not None:
-        # The core takes the zone's offset now; the scheduler keeps the local times after.
+        # The core takes the zone's offset now; the scheduler keeps the local times after. The
+        # stored zone left as it is goes with its stored offset, as a client sends it back.
         payload["time_zone_name"] = zone.name
+        if zone.kept:
+            payload["time_zone"] = zone.time_zone
     elif zone.time_zone is not None:
         payload["time_zone"] = zone.time_zone
     return payload

@@ -33,7 +33,9 @@ from .form_input import INTEGER
 from .form_reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
 from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 
-SCHEDULE_KINDS = (("week", "Days of the week"), ("days", "Every N days"))
+# "Every day" is the contract's frequency 1, a choice of its own: people look for "daily", not
+# for a count of days.
+SCHEDULE_KINDS = (("week", "Days of the week"), ("daily", "Every day"), ("days", "Every N days"))
 RETENTION_KINDS = (("num", "Keep a number of backups"), ("day", "Keep backups for a number of days"))
 STATUSES = (("ON", "On: runs on schedule"), ("OFF", "Off: paused"))
 SPARE_TAG_ROWS = 3
@@ -233,6 +235,10 @@ class PolicyForm(forms.Form):
         no_zone = zone.time_zone is None and zone.name is None
         if no_zone and self.current is not None and self.current.time_zone:
             return Zone(zone.value, parse.NO_TIME_ZONE, 0, cleared=True)
+        current = self.current
+        if current is not None and zone.name is not None and zone.name == current.time_zone_name:
+            # The stored zone, unchanged: its stored offset, even while a re-base is due.
+            return Zone(zone.value, current.time_zone, current.offset_minutes, zone.name, kept=True)
         return zone
 
     # -- the core's answer
@@ -303,9 +309,11 @@ class PolicyForm(forms.Form):
         ]
         why = f" ({'; '.join(shifted)})" if shifted else ""
         zone = self.zone.time_zone or "UTC"
+        every = "every day" if self.data.get("schedule_kind") == "daily" else "every N days"
+        days = "every day of the week" if every == "every day" else "the local days"
         return (
-            f"At {zone} these start times fall on two UTC days{why}, so they cannot repeat every N "
-            "days. Choose “Days of the week” and tick the local days instead."
+            f"At {zone} these start times fall on two UTC days{why}, so they cannot repeat {every}. "
+            f"Choose “Days of the week” and tick {days} instead."
         )
 
     def form_message(self, problem: codes.Problem, name: str | None) -> str:

@@ -15,6 +15,7 @@ and the admin's preview always carry every part.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -89,12 +90,13 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def form_for_payload(payload: dict, *, current: specs.PolicySpec | None = None) -> PolicyForm:
+def form_for_payload(payload: dict, *, now: datetime, current: specs.PolicySpec | None = None) -> PolicyForm:
     """Return the dashboard's form filled with an API payload (the admin's preview shows it).
 
+    ``now`` is the time of the request, the one the admin's form read its payload at.
     Raises ValueError for a payload no form state makes (both members of a pair, no full hours).
     """
-    return PolicyForm(form_data_from_payload(payload), current=current)
+    return PolicyForm(form_data_from_payload(payload, now=now), now=now, current=current)
 
 
 def preview_html(

@@ -251,9 +251,12 @@ def policy_modify(*, policy: BackupPolicy, body: Any, actor: Actor, now=None) ->
     )
 
 
-def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor) -> PolicyChange:
-    """Turn the policy on (``"ON"``) or off (``"OFF"``); any other value is the core's refusal."""
-    return _change_locked(policy, actor, lambda stored: parse.parse_status_change(status, stored))
+def policy_set_status(*, policy: BackupPolicy, status: Any, actor: Actor, now) -> PolicyChange:
+    """Turn the policy on (``"ON"``) or off (``"OFF"``); any other value is the core's refusal.
+
+    ``now`` is the time of the request, which the entrance passes in (a named zone is read then).
+    """
+    return _change_locked(policy, actor, lambda stored: parse.parse_status_change(status, stored, now=now))
 
 
 def _change_locked(

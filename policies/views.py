@@ -136,6 +136,14 @@ class PolicyRow:
         return last.status if last else None
 
     @property
+    def last_run_at(self):
+        """When the last run finished (annotated by the list's query; a row alone asks once)."""
+        if hasattr(self.policy, "last_run_at"):
+            return self.policy.last_run_at
+        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
+        return last.finished_at if last else None
+
+    @property
     def last_run_words(self) -> str:
         """The last run's status in words ("Succeeded"); the list keeps the API's code in a tooltip."""
         status = self.last_run_status
@@ -328,7 +336,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
                     messages.info(request, f"Policy “{form.spec.name}” is unchanged: nothing to save.")
                 return _to_list(request, tenant)
     else:
-        form = PolicyForm(form_data_from_payload(current.to_payload()), now=now, current=current)
+        form = PolicyForm(form_data_from_payload(current.to_payload(), now=now), now=now, current=current)
     template = f"{FORM_TEMPLATE}#policy-form" if request.htmx else FORM_TEMPLATE
     return render(request, template, _form_context(request, tenant, form, policy=policy))
 
@@ -376,7 +384,10 @@ def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> Http
     problem = None
     try:
         services.policy_set_status(
-            policy=policy, status=request.POST.get("status", ""), actor=audit.Actor.dashboard(request.user)
+            policy=policy,
+            status=request.POST.get("status", ""),
+            actor=audit.Actor.dashboard(request.user),
+            now=timezone.now(),
         )
     except services.PolicyNotFound:
         return _toggle_answer(request, tenant, None, f"Policy “{policy.name}” was deleted meanwhile.")

@@ -51,6 +51,10 @@ def change_summary(event: AuditEvent, limit: int = 120) -> str:
         return "new policy"
     if event.action == AuditEvent.Action.DELETE:
         return "policy deleted"
+    if event.action == AuditEvent.Action.EXECUTE:
+        # The record keeps the tasks' job IDs (the audit page shows them); the list says what happened.
+        count = len((event.changes.get("backup_tasks") or {}).get("after") or [])
+        return f"Run now: {count} backup task{'s' if count != 1 else ''} queued"
     if event.action == AuditEvent.Action.TOKEN_ISSUE:
         return f"API token {event.token_prefix}… issued"
     if event.action == AuditEvent.Action.TOKEN_REVOKE:

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import render
 from django.urls import path as url_path
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from policies import audit
@@ -291,7 +292,9 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         try:
             form = live_preview.form_for_payload(
-                admin_form.payload or {}, current=policy.to_spec() if policy else None
+                admin_form.payload or {},
+                now=admin_form.now,
+                current=policy.to_spec() if policy else None,
             )
         except ValueError as exc:
             # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
@@ -376,11 +379,11 @@ class BackupPolicyAdmin(admin.ModelAdmin):
 
     def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
         """Turn each policy on or off through the service; count what changed and what was already so."""
-        actor = audit.Actor.admin(request.user)
+        actor, now = audit.Actor.admin(request.user), timezone.now()  # one time for the whole request
         changed, unchanged, refused = 0, 0, []
         for policy in queryset:
             try:
-                change = services.policy_set_status(policy=policy, status=status, actor=actor)
+                change = services.policy_set_status(policy=policy, status=status, actor=actor, now=now)
             except services.ServiceError as exc:
                 subject = ADMIN.subjects.get(ADMIN.field_for(exc.problem), ADMIN.subjects[None])
                 refused.append(format_html("{}: {}", policy.name, admin_sentence(exc.problem, subject)))

@@ -180,6 +180,8 @@ class BackupPolicyAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **_shown(kwargs, PAYLOAD_FIELDS))
         self.now = timezone.now()
+        # Every problem shown, the core's and the services' (a name taken), as the dashboard's form keeps them.
+        self.problems: list[codes.Problem] = []
 
     @property
     def current(self) -> specs.PolicySpec | None:
@@ -233,9 +235,11 @@ class BackupPolicyAdminForm(forms.ModelForm):
         sent = {}
         if zone_name.strip():
             sent["time_zone_name"] = zone_name.strip()
-            if self.current is not None and time_zone == (self.current.time_zone or ""):
-                # The offset shown is the stored one, re-based by the scheduler: unchanged, it
-                # is not sent, and the zone's offset now is stored with the name.
+            same_zone = self.current is not None and zone_name.strip() == self.current.time_zone_name
+            if not same_zone and self.current is not None and time_zone == (self.current.time_zone or ""):
+                # Another zone, the offset box untouched: the new zone's offset now is stored.
+                # (The stored zone with its stored offset is sent back as it is: the core keeps
+                # both, and the scheduler re-bases the offset when the zone's offset changes.)
                 time_zone = ""
         elif not time_zone and self.current is not None and self.current.time_zone:
             # A modify keeps the stored zone when none is sent: say "local time is UTC" instead.
@@ -266,6 +270,7 @@ class BackupPolicyAdminForm(forms.ModelForm):
 
     def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at its field, or above the form."""
+        self.problems.append(problem)
         name = ADMIN.field_for(problem)
         if name not in self.fields:
             name = None  # e.g. the tenant of a policy being changed is not a field

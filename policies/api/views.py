@@ -183,7 +183,9 @@ class BackupPolicyDetail(ContractView):
     def put(self, request: Request, project_id: str, policy_id: str) -> Response:
         policy = policy_or_404(tenant_or_403(request, project_id), policy_id)
         # The merge runs in the service, under the policy's lock (no lost update).
-        services.policy_modify(policy=policy, body=json_body(request), actor=actor(request))
+        services.policy_modify(
+            policy=policy, body=json_body(request), actor=actor(request), now=timezone.now()
+        )
         return Response({"backup_policy_id": str(policy.pk)}, status=200)
 
     @schema.delete_policy

@@ -110,6 +110,24 @@ def duration_words(minutes: int) -> str:
     return " ".join(parts) if parts else "0 minutes"
 
 
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def size_words(gib: float) -> str:
+    """Return a size given in GiB in the binary unit that fits, to three figures: ``256 KiB``."""
+    size = max(gib, 0) * 2**30
+    unit = 0
+    while size >= 1024 and unit < len(_SIZE_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{round(size)} B"
+    shown = f"{size:.3g}"  # three significant figures: 256, 1.5, 40.1
+    if "e" in shown:  # 1000 to 1023 of a unit
+        shown = f"{size:.0f}"
+    return f"{shown} {_SIZE_UNITS[unit]}"
+
+
 def explain(item: SimulatedBackup, spec: PolicySpec, calendar: RunCalendar) -> str:
     month = _MONTH_NAMES[calendar.day_of(item.created).month - 1]
     if item.reason == "count":
@@ -237,6 +255,17 @@ def local_time_change_words(change: LocalTimeChange) -> str:
     after = format_offset(change.change.after_minutes)
     first = _date_words(change.from_date)
     times = ", ".join(change.local_times)
+    skipped = change.skipped_times
+    if change.rebased_time_zone is not None and skipped:
+        assert change.first_run is not None
+        assert change.first_run.zone_local is not None  # skipped_times is empty without them
+        return (
+            f"On {when}, {change.zone_name} moves to {after} and skips {', '.join(skipped)}: that "
+            f"day's run happens at {change.first_run.zone_local:%H:%M}, just after the gap; after "
+            f"it, the runs stay at {times} in {change.zone_name}. The policy is re-based "
+            f"before that run (stored offset {change.rebased_time_zone}, UTC start times "
+            f"{change.rebased_start_time})."
+        )
     if change.rebased_time_zone is not None:
         return (
             f"From {first}, the runs stay at {times} in {change.zone_name}: the zone moves to {after} "

@@ -23,5 +23,6 @@ for _name in (
     "steady_oldest_words",
     "steady_gap_words",
     "local_time_change_words",
+    "size_words",
 ):
     register.filter(_name, getattr(words, _name))

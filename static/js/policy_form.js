@@ -99,6 +99,37 @@
     form.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
+  function zoneSuggestion(input) {
+    // The option Enter picks: the one typed exactly, else the zone whose city is the text typed
+    // ("Berlin"), else the first whose name or label holds it, as the browser's list shows them.
+    var text = input.value.trim().toLowerCase();
+    var options = input.list ? Array.prototype.slice.call(input.list.options) : [];
+    if (!text || !options.length) return null;
+    function city(option) { return option.value.split("/").pop().replace(/_/g, " ").toLowerCase(); }
+    var tests = [
+      function (o) { return o.value.toLowerCase() === text; },
+      function (o) { return city(o) === text; },
+      function (o) { return o.value.toLowerCase().indexOf(text) === 0 || city(o).indexOf(text) === 0; },
+      function (o) { return (o.value + " " + (o.label || "")).toLowerCase().indexOf(text) !== -1; },
+    ];
+    for (var i = 0; i < tests.length; i++) {
+      var found = options.find(tests[i]);
+      if (found) return found.value;
+    }
+    return null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    // Enter in the zone combobox picks its suggestion, as in any combobox; it never submits the
+    // form (a half-filled form would come back as a page of refusals).
+    var input = event.target;
+    if (event.key !== "Enter" || event.isComposing || !input.matches || !input.matches("input[list][name=time_zone]")) return;
+    event.preventDefault();
+    var picked = zoneSuggestion(input);
+    if (picked) input.value = picked;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   document.addEventListener("click", function (event) {
     var target = event.target.closest("button");
     if (!target) return;

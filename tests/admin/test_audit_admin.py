@@ -1,14 +1,16 @@
 """The audit trail in the admin: read-only for everyone, readable, filtered and searched."""
 
+import html
 from http import HTTPStatus
 
 import pytest
 
-from policies import audit, services
+from policies import audit, services, volumes
 from policies.domain.contract import parse
 from policies.models import AuditEvent
 from tests.helpers.admin import admin_url
 from tests.helpers.policies import make_policy
+from tests.helpers.runs import associate, make_volumes
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,13 @@ def test_the_trail_cannot_be_added_to_changed_or_deleted_even_by_a_superuser(adm
     assert bulk.context["action_form"] is None  # no action at all
     assert AuditEvent.objects.count() == before
     assert AuditEvent.objects.get(pk=event.pk).policy_name == "web"
+
+
+def test_the_last_change_of_a_run_now_says_the_tasks_it_queued_not_their_field(admin_client, tenant):
+    policy = make_policy(tenant, "manual")
+    associate(policy, make_volumes(tenant, {"a.img": b"a", "b.img": b"b"}))
+    volumes.policy_execute(policy=policy, actor=audit.Actor.command())
+    response = admin_client.get(admin_url("backuppolicy", "changelist"))
+    body = html.unescape(response.content.decode())
+    assert "Run now: 2 backup tasks queued" in body
+    assert "backup_tasks" not in body

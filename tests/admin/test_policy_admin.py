@@ -486,3 +486,31 @@ def test_history_link_leads_to_the_policys_audit_records(admin_client, policy):
     assert response.status_code == HTTPStatus.FOUND
     listing = admin_client.get(response["Location"])
     assert [event.policy_id for event in listing.context["cl"].result_list] == [policy.pk]
+
+
+@pytest.mark.parametrize(("action", "status"), [("disable", "OFF"), ("enable", "ON")])
+def test_enable_and_disable_change_policies_with_a_named_zone(admin_client, tenant, action, status):
+    # The action reads each zone at the time of the request, which it passes in.
+    other = "ON" if status == "OFF" else "OFF"
+    zoned = [
+        make_policy(
+            tenant,
+            payload={
+                "backup_policy_name": f"zoned_{n}",
+                "time_zone_name": zone,
+                "scheduled_policy": {
+                    "start_time": "01:00",
+                    "week_frequency": ["MON", "THU"],
+                    "rentention_num": 3,
+                    "status": other,
+                },
+            },
+        )
+        for n, zone in enumerate(["Europe/Berlin", "America/New_York", "Asia/Tokyo"])
+    ]
+    response = admin_client.post(
+        CHANGELIST, {"action": action, "_selected_action": [p.pk for p in zoned]}, follow=True
+    )
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [f"{'Enabled' if status == 'ON' else 'Disabled'} 3 policies."]
+    assert set(BackupPolicy.objects.values_list("status", flat=True)) == {status}

@@ -1,6 +1,7 @@
 """The admin's policy form shows the dashboard's live preview of the same payload (issue 16)."""
 
 import html
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import pytest
@@ -8,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from policies.models import BackupPolicy
+from tests.helpers.admin import admin_url, page_data
 from tests.helpers.dashboard import HTMX
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
@@ -82,3 +84,28 @@ def test_an_unknown_policy_has_no_preview(admin_client, tenant):
         "admin:policies_backuppolicy_preview_change", args=["00000000-0000-0000-0000-000000000000"]
     )
     assert admin_client.post(target, fields(tenant)).status_code == HTTPStatus.NOT_FOUND
+
+
+WINTER = datetime(2026, 1, 12, 9, tzinfo=UTC)  # before the real clock: the session stays valid
+
+
+@pytest.mark.parametrize(
+    ("zone", "start_time", "run"),
+    [
+        ("Europe/Berlin", "01:00", "Mon 02:00 local = Mon 01:00 UTC"),
+        ("America/New_York", "04:00", "Mon 23:00 local = Tue 04:00 UTC"),
+    ],
+)
+def test_the_change_page_of_a_named_zone_policy_announces_no_change_before_any(
+    admin_client, tenant, monkeypatch, zone, start_time, run
+):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: WINTER)
+    schedule = {"start_time": start_time, "week_frequency": ["MON"], "rentention_num": 7, "status": "ON"}
+    policy = make_policy(
+        tenant, payload={"backup_policy_name": "zoned", "time_zone_name": zone, "scheduled_policy": schedule}
+    )
+    data = page_data(admin_client.get(admin_url("backuppolicy", "change", policy.pk)))
+    target = reverse("admin:policies_backuppolicy_preview_change", args=[policy.pk])
+    body = html.unescape(admin_client.post(target, data, **HTMX).content.decode())
+    assert "None yet: the form shows the policy as stored." in body
+    assert run in body

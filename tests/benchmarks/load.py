@@ -23,6 +23,7 @@ Settings (environment variables):
 Numbers, never assertions: compare runs on one machine (docs/performance.md).
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -203,6 +204,7 @@ def serve_command(port: int) -> list[str]:
         "--no-print-directory",
         "serve",
         f"VENV={sys.prefix}",
+        f"--old-file={sys.prefix}/.installed",  # installed already: serve as it is
         "HOST=127.0.0.1",
         f"PORT={port}",
         f"GUNICORN_PORT={free_port()}",
@@ -211,7 +213,8 @@ def serve_command(port: int) -> list[str]:
 
 def stop(server: subprocess.Popen) -> None:
     """Stop a server started in a session of its own, with every process it started."""
-    os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # all of them may have stopped already
+        os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(timeout=40)
     except subprocess.TimeoutExpired:

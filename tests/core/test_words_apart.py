@@ -67,3 +67,20 @@ def test_a_template_says_a_duration_as_the_api_does():
         Context({"steady": steady})
     )
     assert rendered == words.steady_gap_words(steady) == words.duration_words(90) == "1 hour 30 minutes"
+
+
+@pytest.mark.parametrize(
+    ("gib", "shown"),
+    [
+        (0, "0 B"),
+        (100 / 2**30, "100 B"),
+        (1536 / 2**30, "1.5 KiB"),
+        (0.000244, "256 KiB"),  # 256 KiB as the inventory stores it (to a millionth of a GiB)
+        (3 / 1024, "3 MiB"),
+        (1.5, "1.5 GiB"),
+        (40, "40 GiB"),
+        (2048, "2 TiB"),
+    ],
+)
+def test_a_size_reads_in_the_unit_that_fits_with_three_figures_at_most(gib, shown):
+    assert words.size_words(gib) == shown

@@ -5,11 +5,13 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.urls import reverse
 
 from policies.domain import words
 from policies.domain.contract import codes
 from policies.models import BackupPolicy, PolicyTag
 from tests.helpers.dashboard import HTMX, error_items, form_data, url, verdict_of
+from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +330,30 @@ def test_the_pages_link_a_favicon_and_favicon_ico_finds_it(member, tenant, clien
     response = client.get("/favicon.ico")
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/static/favicon.svg"
+
+
+def test_every_day_is_a_choice_of_its_own_stored_as_frequency_1(member, tenant):
+    data = form_data(schedule_kind="daily", hours=["1"], grid_offset="120", week_days=[])
+    preview = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
+    assert "<dt>Repeats</dt><dd>every day</dd>" in preview  # not "counted from the 1st of each month"
+    assert member.post(url("policy_create", tenant), data).status_code == HTTPStatus.FOUND
+    policy = BackupPolicy.objects.get()
+    assert (policy.frequency, policy.week_frequency) == (1, "")
+
+
+def test_the_form_offers_every_day_and_the_edit_page_of_a_daily_policy_opens_on_it(member, tenant):
+    page = member.get(url("policy_create", tenant)).content.decode()
+    assert re.search(
+        r'<input type="radio" name="schedule_kind" value="daily"[^>]*>\s*<label[^>]*>Every day</label>', page
+    )
+    policy = make_policy(tenant, "daily", start_time="01:00", frequency=1, rentention_num=3, status="ON")
+    edit = member.get(
+        reverse("policies:policy_edit", kwargs={"project_id": tenant.project_id, "policy_id": policy.pk})
+    )
+    assert edit.context["form"]["schedule_kind"].value() == "daily"
+
+
+def test_every_n_days_still_says_the_count_starts_on_the_1st(member, tenant):
+    data = form_data(schedule_kind="days", frequency="3", hours=["1"], grid_offset="120")
+    preview = html.unescape(member.post(url("policy_preview", tenant), data, **HTMX).content.decode())
+    assert "every 3 days, counted from the 1st of each month" in preview

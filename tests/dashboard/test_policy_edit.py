@@ -3,6 +3,7 @@
 import html
 import json
 import re
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import pytest
@@ -386,3 +387,21 @@ def test_at_the_quota_a_policy_can_still_be_edited(member, tenant, make_policies
         ),
     )
     assert stored(first).name == "renamed_at_quota"
+
+
+def test_the_edit_page_of_a_policy_whose_re_base_is_due_says_its_offset_is_the_stored_one(
+    member, tenant, monkeypatch
+):
+    # Made in summer (UTC+02:00), opened in winter: saving it unchanged keeps the stored offset.
+    summer, winter = datetime(2026, 7, 14, 10, tzinfo=UTC), datetime(2026, 1, 13, 10, tzinfo=UTC)
+    schedule = {"start_time": "01:00", "week_frequency": ["MON"], "rentention_num": 7, "status": "ON"}
+    policy = make_policy(
+        tenant,
+        now=summer,
+        payload={"backup_policy_name": "b", "time_zone_name": "Europe/Berlin", "scheduled_policy": schedule},
+    )
+    monkeypatch.setattr("django.utils.timezone.now", lambda: winter)
+    ids = {"project_id": tenant.project_id, "policy_id": policy.pk}
+    body = html.unescape(member.get(reverse("policies:policy_edit", kwargs=ids)).content.decode())
+    assert "UTC+02:00 (the offset stored with the policy;" in body
+    assert "the offset of Europe/Berlin today" not in body

@@ -334,3 +334,24 @@ def test_a_named_zone_names_where_its_offset_comes_from(member, tenant):
     assert "<dd>UTC+05:30 (the offset of Asia/Kolkata today; the policy keeps its local times" in body
     assert "<dt>Named zone</dt><dd>Asia/Kolkata</dd>" in body
     assert "Asia/Kolkata keeps this offset for the next 12 months" in body
+
+
+def test_a_name_that_is_not_a_zone_promises_no_offset(member, tenant, monkeypatch):
+    # "Berlin" is half typed: the core suggests the zone, and nothing is said of offsets it has not.
+    body = _preview_at(member, tenant, monkeypatch, JANUARY, form_data(time_zone="Berlin"))
+    assert "did you mean 'Europe/Berlin'?" in body
+    assert "keeps this offset" not in body
+    assert "daylight-saving" not in body
+
+
+def test_a_zone_without_daylight_saving_says_it_keeps_its_offset(member, tenant, monkeypatch):
+    body = _preview_at(
+        member, tenant, monkeypatch, JANUARY, form_data(time_zone="Asia/Tokyo", grid_offset="540")
+    )
+    assert "Asia/Tokyo keeps this offset for the next 12 months: no daylight-saving change." in body
+
+
+def test_the_zone_note_says_the_offset_changes(member, tenant, monkeypatch):
+    body = _preview_at(member, tenant, monkeypatch, JANUARY, form_data(time_zone="Europe/Berlin"))
+    assert "the scheduler re-bases the offset when the zone's offset changes" in body
+    assert "zone's changes" not in body

@@ -5,6 +5,7 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from policies.models import AuditEvent, BackupTask, Volume
 from policies.runs import execution
@@ -150,3 +151,41 @@ def test_the_writes_refuse_get_and_anonymous_users(client, member, nightly, name
     assert member.get(page(nightly, name)).status_code == HTTPStatus.METHOD_NOT_ALLOWED
     member.logout()
     assert member.post(page(nightly, name)).status_code == HTTPStatus.FOUND  # to the sign-in page
+
+
+def test_the_runs_table_says_the_status_in_words_as_the_list_does(member, nightly, disks):
+    Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
+    member.post(page(nightly, "policy_run"))
+    execution.execute_task(BackupTask.objects.get().pk)
+
+    body = member.get(page(nightly), **HTMX).content.decode()
+
+    assert 'title="EXECUTE_SUCCESS">Succeeded</span>' in body
+    assert ">EXECUTE_SUCCESS<" not in body
+
+
+def test_the_list_s_last_run_says_when_it_finished(member, tenant, nightly, disks):
+    Volume.objects.filter(pk=disks[0].pk).update(policy=nightly)
+    member.post(page(nightly, "policy_run"))
+    execution.execute_task(BackupTask.objects.get().pk)
+    finished = BackupTask.objects.get().finished_at
+
+    body = member.get(
+        reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
+    ).content.decode()
+
+    assert (
+        f'>Succeeded</span><br><span class="subtle run-at">{date_format(finished, "DATETIME_FORMAT")}</span>'
+        in body
+    )
+
+
+@pytest.mark.parametrize(("size", "shown"), [(262144, "256 KiB"), (3 * 1024 * 1024, "3 MiB")])
+def test_a_volume_s_size_reads_in_a_unit_that_fits(member, tenant, nightly, size, shown):
+    [volume] = make_volumes(tenant, {"small.img": b"s" * size})
+    Volume.objects.filter(pk=volume.pk).update(policy=nightly)
+
+    body = member.get(page(nightly)).content.decode()
+
+    assert f'<td data-label="Size">{shown}</td>' in body
+    assert "0.000 GiB" not in body

@@ -169,3 +169,42 @@ def test_a_policy_of_another_of_ones_projects_is_not_found_under_this_one(member
     )
     assert member.post(target, {"status": "OFF"}, **HTMX).status_code == HTTPStatus.NOT_FOUND
     assert status(theirs) == "ON"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney"])
+def test_the_switch_turns_a_named_zone_policy_off_and_on(member, tenant, zone):
+    # The status change reads the zone at the time of the request, which the view passes in.
+    policy = make_policy(
+        tenant, payload=valid_payload(backup_policy_name="zoned", time_zone=None, time_zone_name=zone)
+    )
+    off = member.post(toggle_url(policy), {"status": "OFF"}, **HTMX).content.decode()
+    assert "is off: it does not run" in html.unescape(off)
+    assert status(policy) == "OFF"
+    member.post(toggle_url(policy), {"status": "ON"}, **HTMX)
+    assert status(policy) == "ON"
+
+
+def notice_at_switch(body: str, policy) -> tuple[str, str] | None:
+    """The notice drawn beside the switch in the row: its kind (ok, error) and its words."""
+    found = re.search(rf'<p class="switch-notice (\w+)" id="switch-notice-{policy.pk}">([^<]*)</p>', body)
+    return (found[1], html.unescape(found[2])) if found else None
+
+
+def test_the_confirmation_appears_at_the_switch_and_the_switch_points_to_it(member, nightly):
+    body = member.post(toggle_url(nightly), {"status": "OFF"}, **HTMX).content.decode()
+    assert notice_at_switch(body, nightly) == (
+        "ok",
+        "Policy “nightly” is off: it does not run until it is turned on.",
+    )
+    assert f'aria-describedby="switch-notice-{nightly.pk}"' in switch_of(body, nightly)
+
+
+def test_a_refusal_appears_at_the_switch_too(member, nightly):
+    body = member.post(toggle_url(nightly), {"status": "PAUSED"}, **HTMX).content.decode()
+    kind, words = notice_at_switch(body, nightly)
+    assert kind == "error"
+    assert words.startswith("Policy “nightly” was not changed.")
+
+
+def test_the_list_itself_has_no_notice_at_any_switch(member, tenant, nightly):
+    assert notice_at_switch(member.get(url("policy_list", tenant)).content.decode(), nightly) is None

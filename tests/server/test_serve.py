@@ -5,6 +5,7 @@ The server is started once for the module by ``make serve`` itself (honcho runni
 project's nginx and gunicorn configurations and a freshly generated secret key.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -78,6 +79,7 @@ def server(tmp_path_factory):
         "--no-print-directory",
         "serve",
         f"VENV={sys.prefix}",  # the interpreter running the suite, whichever venv it is
+        f"--old-file={sys.prefix}/.installed",  # installed already: no pip beside the test
         "HOST=127.0.0.1",
         f"PORT={port}",
         f"GUNICORN_PORT={free_port()}",
@@ -107,7 +109,8 @@ def server(tmp_path_factory):
             pytest.fail(f"make serve did not answer /healthz:\n{served.log_text()}")
         yield served
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # all of them may have stopped already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

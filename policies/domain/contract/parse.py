@@ -21,6 +21,7 @@ from policies.domain.contract.codes import (
     STATUS,
     TIME_ZONE,
     Problem,
+    kind_of_shown,
     sort_problems,
 )
 from policies.domain.contract.limits import (
@@ -327,12 +328,15 @@ def parse_policy_update(
             Problem(
                 "backup_policy_id",
                 BAD_FIELD,
-                f"backup_policy_id: {show(sent_id)} is not the ID of the policy being modified"
+                f"{show(sent_id)} is not the ID of the policy being modified"
                 f"{f' ({policy_id})' if policy_id else ''}; leave it out, or send the ID of the path",
+                kind_of_shown(sent_id),
             )
         )
     ignored = ("tags", "backup_policy_id")
-    stored_zone = body.get("time_zone") is None and body.get("time_zone_name") is None
+    stored_zone = (body.get("time_zone") is None and body.get("time_zone_name") is None) or sends_stored_zone(
+        body, current
+    )
     result = parse_policy(
         merge_policy_update({k: v for k, v in body.items() if k not in ignored}, current),
         now=now,
@@ -343,10 +347,28 @@ def parse_policy_update(
     return ParseResult(replace(result.spec, tags=current.tags), ())
 
 
-def parse_status_change(status: Any, current: PolicySpec) -> ParseResult:
+def sends_stored_zone(body: Mapping[str, Any], current: PolicySpec) -> bool:
+    """True when a body sends back the stored named zone with its stored offset, both unchanged.
+
+    That pair is what a client reads back and what a form shows: it keeps the policy's zone as
+    stored, like a body that sends neither. The stored offset may differ from the zone's offset
+    now (a re-base that is due, or one made before the change it prepares for); it is the
+    scheduler's re-base that moves it, never a save that changed nothing.
+    """
+    return (
+        current.time_zone_name is not None
+        and body.get("time_zone_name") == current.time_zone_name
+        and body.get("time_zone") == current.time_zone
+    )
+
+
+def parse_status_change(status: Any, current: PolicySpec, *, now: datetime) -> ParseResult:
     """Read a switch of the status (the dashboard's toggle, the admin's actions) as the modify an
-    API client sends for it, ``{"scheduled_policy": {"status": ...}}``: the same merge, the same refusals."""
-    return parse_policy_update({"scheduled_policy": {"status": status}}, current)
+    API client sends for it, ``{"scheduled_policy": {"status": ...}}``: the same merge, the same refusals.
+
+    ``now`` is the time of the request: a policy with a named zone is checked against its zone then.
+    """
+    return parse_policy_update({"scheduled_policy": {"status": status}}, current, now=now)
 
 
 # A modify keeps the stored time_zone when none (or null) is sent, so a form that shows a policy
@@ -362,7 +384,8 @@ def parse_policy_edit(payload: Any, current: PolicySpec, *, now: datetime | None
     of ``current`` with the merge the API uses for a PUT. The tags are the payload's: a form
     replaces the whole list.
     """
-    created = parse_policy(payload, now=now)
+    kept = isinstance(payload, Mapping) and sends_stored_zone(payload, current)
+    created = parse_policy(payload, now=now, stored_zone=kept)
     if not created.ok:
         return created
     body = {name: value for name, value in payload.items() if name != "tags"}

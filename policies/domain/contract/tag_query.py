@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.domain.contract.check import ASCII_SET, suggest
-from policies.domain.contract.codes import BAD_FIELD, BODY_EMPTY, TAG, TAG_ACTION, Problem, sort_problems
+from policies.domain.contract.codes import (
+    BAD_FIELD,
+    BODY_EMPTY,
+    PREDICATE,
+    QUOTE,
+    REQUEST,
+    TAG,
+    TAG_ACTION,
+    Problem,
+    kind_of_shown,
+    sort_problems,
+)
 from policies.domain.contract.limits import NAME_MAX
 from policies.domain.contract.specs import Tag
 from policies.domain.contract.tag_bodies import check_tag_text
@@ -82,8 +93,9 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def refuse(self, path: str, code: str, message: str) -> None:
-        self.problems.append(Problem(path, code, f"{path}: {message}"))
+    def refuse(self, path: str, code: str, detail: str, kind: str = PREDICATE) -> None:
+        # The detail is said of the field; the API's message puts the field in front (once).
+        self.problems.append(Problem(path, code, detail, kind))
 
     def item_object(self, item: Any, path: str, code: str, shape: str, fields: tuple[str, str]) -> bool:
         """Refuse a list item that is no object, or each field of it not in ``fields``."""
@@ -161,7 +173,12 @@ class _Reader:
                 continue
             key, value = item.get("key"), item.get("value")
             if key not in MATCH_KEYS or not isinstance(key, str):
-                self.refuse(f"{path}.key", BAD_FIELD, f"{show(key)} cannot be matched; use 'resource_name'")
+                self.refuse(
+                    f"{path}.key",
+                    BAD_FIELD,
+                    f"{show(key)} cannot be matched; use 'resource_name'",
+                    kind_of_shown(key),
+                )
             if not isinstance(value, str) or len(value) > NAME_MAX or not _NAME_PART.fullmatch(value):
                 what = show(value) if isinstance(value, str) else describe(value)
                 self.refuse(
@@ -187,7 +204,7 @@ class _Reader:
             )
             return default
         if len(raw) > 12 or int(raw) < low or (high is not None and int(raw) > high):
-            self.refuse(name, BAD_FIELD, f"{show(raw)} is out of range; use an integer {span}")
+            self.refuse(name, BAD_FIELD, f"{show(raw)} is out of range; use an integer {span}", QUOTE)
             return default
         return int(raw)
 
@@ -200,12 +217,14 @@ def parse_tag_query(body: Any) -> tuple[TagQuery | None, tuple[Problem, ...]]:
     if not isinstance(body, Mapping) or not body:
         what = "empty" if body is None or body == {} else describe(body)
         shape = '{"action": "filter" or "count", "tags": [...], ...}'
-        return None, (Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}"),)
+        return None, (
+            Problem("body", BODY_EMPTY, f"the body must be a JSON object {shape}, not {what}", REQUEST),
+        )
     read = _Reader()
     for name in body:
         if name not in FIELDS:
             shown = field_name_shown(name)  # a client's name: escaped, never raw
-            read.problems.append(Problem(shown, BAD_FIELD, suggest("", str(name), FIELDS, {})))
+            read.problems.append(Problem(shown, BAD_FIELD, suggest("", str(name), FIELDS, {}), REQUEST))
     action = body.get("action")
     if action is None:
         read.refuse("action", TAG_ACTION, "is required; use 'filter' or 'count'")

@@ -79,7 +79,10 @@ def unknown_fields(body: Mapping, known: tuple[str, ...]) -> list[codes.Problem]
             else:
                 hint = f"; the fields are {', '.join(known)}" if known else "; this request takes no fields"
             shown = field_name_shown(name)  # a client's name, escaped: a lone surrogate cannot be echoed raw
-            problems.append(codes.Problem(shown, codes.BAD_FIELD, f"unknown field '{shown}'{hint}"))
+            # A detail that names its own subject (REQUEST): the message does not repeat the field.
+            problems.append(
+                codes.Problem(shown, codes.BAD_FIELD, f"unknown field '{shown}'{hint}", codes.REQUEST)
+            )
     return problems
 
 

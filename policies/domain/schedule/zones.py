@@ -153,6 +153,20 @@ class LocalTimeChange:
         return [format_minutes(minute) for minute in self.day_minutes]
 
     @property
+    def skipped_times(self) -> list[str]:
+        """The chosen local times that the change skips on its own day (a gap), when the first
+        run it moves is on that day: that run happens at ``first_run``'s local time instead."""
+        run = self.first_run
+        if run is None or run.zone_local is None or self.change.delta_minutes <= 0:
+            return []
+        if run.zone_local.date() != self.local_day:
+            return []
+        # The wall clock jumps from ``start`` (the change at the old offset) to start + delta.
+        start = (self.change.at.hour * 60 + self.change.at.minute + self.change.before_minutes) % (24 * 60)
+        end = start + self.change.delta_minutes
+        return [format_minutes(minute) for minute in self.day_minutes if start <= minute % (24 * 60) < end]
+
+    @property
     def local_day(self) -> date:
         """The zone's local date of the change itself."""
         return self.change.at.astimezone(ZoneInfo(self.zone_name)).date()

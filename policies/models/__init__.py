@@ -1,0 +1,27 @@
+"""The models: what is stored and the database constraints, one module per topic.
+
+Every contract rule is checked before a row is written, in the core (``policies.domain``), and every
+write goes through the services. Django finds the models of an app in its ``models`` module, so
+each is imported here.
+"""
+
+from .accounts import ApiToken, Membership, Tenant, hash_token, project_id_validator
+from .audit import AuditEvent
+from .health import HealthCheck
+from .policies import BackupPolicy, PolicyTag
+from .runs import Backup, BackupTask, Volume
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Backup",
+    "BackupPolicy",
+    "BackupTask",
+    "HealthCheck",
+    "Membership",
+    "PolicyTag",
+    "Tenant",
+    "Volume",
+    "hash_token",
+    "project_id_validator",
+]

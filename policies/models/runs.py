@@ -1,0 +1,143 @@
+"""Volumes, the backup tasks of their runs, and the backups those tasks made."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from policies.domain.contract import limits
+
+from .accounts import Tenant
+from .policies import BackupPolicy
+
+
+class Volume(models.Model):
+    """A block-storage volume of a tenant, as its provider lists it; protected by at most one policy."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        IN_USE = "in-use", "In use"
+        ERROR = "error", "Error"
+        DELETED = "deleted", "Deleted"
+
+    # The statuses a backup can be made in (Cinder backs up available and in-use volumes).
+    BACKUP_STATUSES = frozenset({Status.AVAILABLE, Status.IN_USE})
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="volumes")
+    resource_id = models.UUIDField(default=uuid.uuid4)
+    name = models.CharField(max_length=255, blank=True)
+    size_gib = models.FloatField(default=0)
+    status = models.CharField(max_length=16, default=Status.AVAILABLE)
+    availability_zone = models.CharField(max_length=255, blank=True)
+    host = models.CharField(
+        max_length=255, blank=True, help_text="The host or pool, as the provider names it."
+    )
+    provider = models.CharField(max_length=32, default="local")
+    # The provider's own handle of the volume (the local provider: the file name).
+    locator = models.CharField(max_length=1024, blank=True)
+    policy = models.ForeignKey(
+        BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="volumes"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "resource_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "resource_id"], name="uniq_volume_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.resource_id)
+
+
+class BackupTask(models.Model):
+    """One backup of one volume for one run of a policy: made once, whatever runs at the same time."""
+
+    class Status(models.TextChoices):
+        WAITING = "WAITING", "Waiting"
+        RUNNING = "RUNNING", "Running"
+        EXECUTE_SUCCESS = "EXECUTE_SUCCESS", "Succeeded"
+        EXECUTE_FAIL = "EXECUTE_FAIL", "Failed"
+        EXECUTE_TIMEOUT = "EXECUTE_TIMEOUT", "Timed out"
+        SKIP = "SKIP", "Skipped"
+
+    ACTIVE = (Status.WAITING, Status.RUNNING)
+    FINISHED = (Status.EXECUTE_SUCCESS, Status.EXECUTE_FAIL, Status.EXECUTE_TIMEOUT, Status.SKIP)
+
+    job_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="backup_tasks")
+    # Kept when the policy or the volume is deleted (the history stays), with copies of the names.
+    policy = models.ForeignKey(
+        BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backup_tasks"
+    )
+    policy_name = models.CharField(max_length=limits.NAME_MAX)
+    volume = models.ForeignKey(Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    resource_id = models.UUIDField()
+    scheduled_at = models.DateTimeField()
+    manual = models.BooleanField(default=False, help_text="Started by 'execute now', not by the schedule.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A RUNNING task whose lease has passed belongs to a worker that died: the sweep takes it back.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    backup_name = models.CharField(max_length=64)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-job_id"]
+        constraints = [
+            # A run happens once: any number of schedulers may try to insert it.
+            models.UniqueConstraint(fields=["policy", "volume", "scheduled_at"], name="uniq_task_per_run"),
+        ]
+        indexes = [
+            models.Index(fields=["policy", "created_at"]),
+            models.Index(fields=["status", "lease_until"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backup_name} ({self.status})"
+
+
+class Backup(models.Model):
+    """A backup the provider holds. It outlives its policy (as the service's do) and can be restored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="backups")
+    policy = models.ForeignKey(
+        BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
+    )
+    policy_name = models.CharField(max_length=limits.NAME_MAX, blank=True)
+    volume = models.ForeignKey(
+        Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
+    )
+    resource_id = models.UUIDField()
+    task = models.OneToOneField(
+        BackupTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="backup"
+    )
+    name = models.CharField(max_length=64)
+    provider = models.CharField(max_length=32)
+    # The provider's handle: the local provider's file path, Cinder's backup ID.
+    locator = models.CharField(max_length=1024)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    # The instant the retention rule counts from: the run's scheduled instant.
+    taken_at = models.DateTimeField()
+    # Made by "execute now": retention never counts or deletes it (docs/operations.md, "Retention").
+    manual = models.BooleanField(default=False)
+    # The policy that made it, kept when that policy is deleted, and that policy's stored fields as
+    # they stood then: what retains the backup once no policy holds its volume.
+    origin_policy_id = models.UUIDField(null=True, blank=True, editable=False)
+    retention = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [models.Index(fields=["policy", "volume", "taken_at"])]
+
+    def __str__(self) -> str:
+        return self.name
