@@ -26,7 +26,7 @@ OUTAGE_SECONDS = 10
 
 SEED = """
 from policies.models import Tenant
-from policies import volumes
+from policies.runs import inventory
 from tests.helpers.runs import associate, daily_policy
 tenant = Tenant.objects.create(project_id="tenant-a", name="A")
 inventory.volumes_sync(tenant=tenant)
