@@ -109,6 +109,11 @@ def backup_content(locator: str) -> bytes:
     return out.getvalue()
 
 
-def backup_started(project_id: str) -> bool:
-    """True once a backup of the project is being written (its writer holds a lease in the store)."""
-    return any((backup_root() / project_id / ".store" / "writers").glob("*.lease"))
+def backup_midway(project_id: str) -> bool:
+    """True once a backup of the project is being written and has stored a chunk.
+
+    Its writer holds a lease in the store; a throttled one (``LOCAL_COPY_BYTES_PER_SECOND``) then
+    waits in its progress hook, with nothing half-written, before it reads on.
+    """
+    writing = any((backup_root() / project_id / ".store" / "writers").glob("*.lease"))
+    return writing and bool(chunk_files(project_id))

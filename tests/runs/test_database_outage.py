@@ -11,7 +11,7 @@ from django.conf import settings
 
 from tests.helpers import private_postgres
 from tests.helpers.real_parts import require
-from tests.helpers.runs import backup_content, backup_started, write_volume
+from tests.helpers.runs import backup_content, backup_midway, write_volume
 from tests.helpers.worker_process import ROOT, start_worker, stop, wait_until
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -79,7 +79,7 @@ def test_workers_survive_a_database_outage_and_record_the_copy_made_during_it(se
     try:
         manage(server, "shell", "-c", RUN_NOW)
         store = Path(settings.LOCAL_BACKUP_ROOT) / "tenant-a" / ".store"
-        wait_until(lambda: backup_started("tenant-a"), what="the copy to start")
+        wait_until(lambda: backup_midway("tenant-a"), what="the copy to start")
 
         server.stop()
         stopped = time.monotonic()

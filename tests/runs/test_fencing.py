@@ -17,7 +17,7 @@ from tests.helpers.runs import (
     associate,
     backup_content,
     backup_files,
-    backup_started,
+    backup_midway,
     daily_policy,
     make_volumes,
 )
@@ -48,7 +48,7 @@ def test_a_worker_paused_past_its_lease_leaves_the_backup_of_the_attempt_that_re
     )
     fast = None
     try:
-        wait_until(lambda: backup_started(tenant.project_id), what="the first attempt's copy to start")
+        wait_until(lambda: backup_midway(tenant.project_id), what="the first attempt's copy to start")
         slow.send_signal(signal.SIGSTOP)
         # The other worker's sweep finds the lease passed and runs attempt 2 to the end.
         fast = start_worker("--tick-seconds", "0.5")

@@ -12,7 +12,7 @@ from tests.helpers.runs import (
     associate,
     backup_content,
     backup_files,
-    backup_started,
+    backup_midway,
     daily_policy,
     make_volumes,
 )
@@ -33,7 +33,7 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
     # 4 KiB/s: the copy takes ~25 s, long enough to be killed in the middle of it.
     worker = start_worker("--no-scheduler", LOCAL_COPY_BYTES_PER_SECOND="4096")
     try:
-        wait_until(lambda: backup_started(tenant.project_id), what="the copy to start")
+        wait_until(lambda: backup_midway(tenant.project_id), what="the copy to start")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
     finally:
