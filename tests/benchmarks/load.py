@@ -43,8 +43,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from policies import accounts, audit
-
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("wrk.lua")
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -112,7 +110,7 @@ def seed(folder: Path) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from policies import services
+    from policies import accounts, audit, services
     from policies.domain.contract import limits, parse
     from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
