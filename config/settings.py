@@ -113,7 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "policies.context_processors.navigation",
+                "policies.dashboard.context_processors.navigation",
             ],
             # The template_partials app wraps the (cached) loaders itself; its tags are builtins so
             # every template can use {% partialdef %} (Django 6.0 has them built in).
@@ -246,13 +246,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 BACKUP_PROVIDER = os.environ.get("BACKUP_PROVIDER", "local")
 if BACKUP_PROVIDER not in {"local", "openstack"}:
     raise ImproperlyConfigured(f"BACKUP_PROVIDER={BACKUP_PROVIDER!r}: use local or openstack")
-# local: a project's volumes are the regular files in LOCAL_VOLUME_ROOT/<project_id>/; backups
-# are verified copies under LOCAL_BACKUP_ROOT/<project_id>/.
+# local: a project's volumes are the regular files in LOCAL_VOLUME_ROOT/<project_id>/; its backups
+# are indexes in its own chunk store, LOCAL_BACKUP_ROOT/<project_id>/.store/ (older ones: full copies
+# in LOCAL_BACKUP_ROOT/<project_id>/).
 LOCAL_VOLUME_ROOT = Path(os.environ.get("LOCAL_VOLUME_ROOT", BASE_DIR / "var" / "volumes"))
 LOCAL_BACKUP_ROOT = Path(os.environ.get("LOCAL_BACKUP_ROOT", BASE_DIR / "var" / "backups"))
 # local: a backup that would leave less than this free on the backup disk is refused before it starts.
 LOCAL_BACKUP_MIN_FREE_BYTES = env_int("LOCAL_BACKUP_MIN_FREE_BYTES", 1024**3)
-# An optional limit of the local copy rate (bytes per second), to spare a shared disk.
+# An optional limit of the local read rate (bytes per second), to spare a shared disk.
 LOCAL_COPY_BYTES_PER_SECOND = env_int("LOCAL_COPY_BYTES_PER_SECOND", 0) or None
 # openstack: the clouds.yaml cloud of each project ("project_id=cloud,..."), else OS_CLOUD or
 # the OS_* variables for all of them.

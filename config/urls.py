@@ -24,7 +24,7 @@ urlpatterns = [
     # The OpenAPI description of /v2/ and a Swagger UI page over it: public, read-only.
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerView.as_view(), name="api-docs"),
-    path("", include("policies.urls")),
+    path("", include("policies.dashboard.urls")),
 ]
 
 # A database outage is 503 with Retry-After (the envelope under /v2/, a page elsewhere), not 500.

@@ -24,14 +24,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from policies import audit
+from policies import audit, selectors, services
+from policies.dashboard import preview
+from policies.dashboard.problem_display import ADMIN, admin_sentence
 from policies.domain import words
 from policies.domain.contract import limits, specs
 
-from .. import live_preview, selectors, services
 from ..models import AuditEvent, BackupPolicy, PolicyTag, Tenant
-from ..problem_display import ADMIN, admin_sentence
 from .audit import AUDIT_VIEW_PERM, audit_list_url, change_summary, when_words, who_words
+from .filters import RetentionKindFilter, ScheduleKindFilter
 from .policy_forms import BackupPolicyAdminForm, PolicyTagFormSet, PolicyTagInlineForm
 from .words import plural
 
@@ -71,36 +72,6 @@ class PolicyTagInline(admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm("policies.view_backuppolicy") or self._may_edit(request, obj)
-
-
-class ScheduleKindFilter(admin.SimpleListFilter):
-    title = "schedule"
-    parameter_name = "schedule"
-
-    def lookups(self, request, model_admin):
-        return [("weekdays", "Days of the week"), ("interval", "Every N days")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "weekdays":
-            return queryset.filter(frequency__isnull=True)
-        if self.value() == "interval":
-            return queryset.filter(frequency__isnull=False)
-        return queryset
-
-
-class RetentionKindFilter(admin.SimpleListFilter):
-    title = "retention"
-    parameter_name = "retention"
-
-    def lookups(self, request, model_admin):
-        return [("count", "A number of backups"), ("days", "A number of days")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "count":
-            return queryset.filter(retention_num__isnull=False)
-        if self.value() == "days":
-            return queryset.filter(retention_day__isnull=False)
-        return queryset
 
 
 class PolicyChangeList(ChangeList):
@@ -264,15 +235,15 @@ class BackupPolicyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(audit_list_url(policy_id=object_id))
         return super().history_view(request, object_id, extra_context)
 
-    # -- the live preview: the dashboard's own (live_preview.preview_html), for the payload of this form
+    # -- the live preview: the dashboard's own (preview.payload_preview_html), for the payload of this form
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
-        preview = self.admin_site.admin_view(self.preview_view)
+        view = self.admin_site.admin_view(self.preview_view)
         # Before the default routes: "<object_id>/" would otherwise swallow "preview/".
         return [
-            url_path("preview/", preview, name="{}_{}_preview".format(*info)),
-            url_path("<path:object_id>/preview/", preview, name="{}_{}_preview_change".format(*info)),
+            url_path("preview/", view, name="{}_{}_preview".format(*info)),
+            url_path("<path:object_id>/preview/", view, name="{}_{}_preview_change".format(*info)),
             *super().get_urls(),
         ]
 
@@ -291,17 +262,20 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         admin_form.is_valid()  # builds the payload an API client would send
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         try:
-            form = live_preview.form_for_payload(
+            html = preview.payload_preview_html(
+                request,
                 admin_form.payload or {},
-                now=admin_form.now,
                 current=policy.to_spec() if policy else None,
+                tenant=tenant,
+                policy=policy,
+                now=admin_form.now,
             )
         except ValueError as exc:
             # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
             return render(
                 request, "admin/policies/backuppolicy/preview_unavailable.html", {"reason": str(exc)}
             )
-        return HttpResponse(live_preview.preview_html(request, form, tenant=tenant, policy=policy))
+        return HttpResponse(html)
 
     # -- writing, through the services. Django saves the policy (save_model), then what relates to
     # it (save_related). The contract writes a policy and its tags together, in one transaction

@@ -24,12 +24,12 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, model_to_dict
 from django.utils import timezone
 
+from policies.dashboard.forms.inputs import json_number
+from policies.dashboard.problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence
 from policies.domain.contract import codes, parse, specs, tag_bodies
 
 from .. import services
-from ..form_input import json_number
 from ..models import BackupPolicy, PolicyTag
-from ..problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence
 
 # The admin's fields of the policy, and what each is sent as: the places table (problem_display)
 # names the JSON path of each. The time zone pair is read apart (time_zone_fields).
@@ -109,7 +109,7 @@ class PolicyReading:
     """What the admin's policy form read: the payload of its fields and the core's answer.
 
     ``BackupPolicyAdminForm.clean`` makes it once and keeps it in ``cleaned_data["reading"]``, as
-    the dashboard's form keeps its ``form_reading.Reading``; the problems are the form's errors.
+    the dashboard's form keeps its ``dashboard.forms.reading.Reading``; the problems are the form's errors.
     """
 
     payload: dict[str, Any]

@@ -100,7 +100,7 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
         ):
             backup_failed(task, message)
         return Status.EXECUTE_FAIL
-    refusal = _restore_refusal(volume) or _storage_limit_refusal(task, volume)
+    refusal = _restore_refusal(volume) or _storage_limit_refusal(task, volume, provider)
     if refusal:
         if _settle(
             task, attempt, status=Status.EXECUTE_FAIL, message=refusal, finished_at=clock(), lease_until=None
@@ -158,12 +158,21 @@ def _restore_refusal(volume: Volume) -> str:
     return ""
 
 
-def _storage_limit_refusal(task: BackupTask, volume: Volume) -> str:
-    """Why the project may not take this backup (its backups would pass its storage limit), or ""."""
+def _storage_limit_refusal(task: BackupTask, volume: Volume, provider) -> str:
+    """Why the project may not take this backup (its backups would pass its storage limit), or "".
+
+    What the backups occupy is the provider's count when it has one (the local store: its chunks,
+    each once), else the sum of their sizes. The new backup is counted at its volume's full size:
+    how much of it is new is known only once it is read.
+    """
     limit = settings.BACKUP_PROJECT_LIMIT_BYTES
     if not limit:
         return ""
-    used = Backup.objects.filter(tenant_id=task.tenant_id).aggregate(total=Sum("size_bytes"))["total"] or 0
+    used = provider.stored_bytes(task.tenant.project_id)
+    if used is None:
+        used = (
+            Backup.objects.filter(tenant_id=task.tenant_id).aggregate(total=Sum("size_bytes"))["total"] or 0
+        )
     needed = round(volume.size_gib * 1024**3)
     if used + needed <= limit:
         return ""

@@ -14,13 +14,13 @@ Which backups a rule counts (docs/operations.md, "Retention"):
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import F, Q
 from django.utils import timezone
 
 from policies.domain.retention import simulation
-from policies.models import Backup, BackupPolicy, Volume
+from policies.models import Backup, BackupPolicy, Tenant, Volume
 from policies.runs.providers import get_provider
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,32 @@ def _retain(backups, spec, *, now: datetime, provider) -> int:
     gone = deleted
     if gone:
         logger.info("retention of %s deleted %d backup(s)", spec.name, len(gone))
+        _collect(provider, gone[0].tenant.project_id)
     return len(gone)
+
+
+def _collect(provider, project_id: str, *, period: str = "") -> bool:
+    """Free what the project's deleted backups held; a failure is logged (the next collection retries)."""
+    try:
+        return provider.collect_garbage(project_id, period=period) is not None
+    except Exception:
+        logger.exception("collecting the unreferenced data of project %s failed", project_id)
+        return False
+
+
+def collect_hourly(*, now: datetime | None = None) -> int:
+    """Collect each project's unreferenced backup data at most once per hour; return how many ran.
+
+    Once per project and hour whatever the number of schedulers: the provider records the hour
+    of its last collection under a lock. It is safe beside backups being written (the store
+    never removes a chunk a running writer may name).
+    """
+    period = (now or timezone.now()).astimezone(UTC).strftime("%Y-%m-%dT%H")
+    provider = get_provider()
+    ran = 0
+    for project_id in Tenant.objects.order_by("project_id").values_list("project_id", flat=True):
+        ran += _collect(provider, project_id, period=period)
+    return ran
 
 
 def retain_orphaned_backups(*, now: datetime | None = None, provider=None) -> int:

@@ -91,7 +91,7 @@ GOALS = [
     # Asked for by the page once the answer to a new retention is in: no goal of its own.
     ("POST /p/{project}/preview/calendar (then)", "its calendar, asked for then", None),
 ]
-# The parts of a new forecast that the page asks for (policies/live_preview.py), with the form
+# The parts of a new forecast that the page asks for (policies/dashboard/preview.py), with the form
 # after the retention change: the calendar at once, the day-by-day table when it is opened.
 PREVIEW_PARTS = {
     "calendar asked for after it": ("calendar", "preview-calendar.tsv"),
@@ -111,8 +111,8 @@ def seed(folder: Path) -> dict:
     from django.utils import timezone
 
     from policies import accounts, audit, services
+    from policies.dashboard.forms.mapping import form_data_from_payload
     from policies.domain.contract import limits, parse
-    from policies.form_mapping import form_data_from_payload
     from policies.models import ApiToken, Membership, Tenant, hash_token
     from tests.helpers.payloads import founding_payload, valid_payload
 

@@ -54,8 +54,16 @@ def _environ(method: str, path: str, headers: dict[str, str], body: bytes = b"")
 
 # Where the time goes, inclusive of what each calls (so the rows overlap): (label, file, function).
 BUCKETS = [
-    ("the view (the dashboard's, or DRF's dispatch)", "policies/views.py", "policy_preview"),
-    ("the view (the dashboard's, or DRF's dispatch)", "policies/views.py", "policy_preview_part"),
+    (
+        "the view (the dashboard's, or DRF's dispatch)",
+        "policies/dashboard/views/policies.py",
+        "policy_preview",
+    ),
+    (
+        "the view (the dashboard's, or DRF's dispatch)",
+        "policies/dashboard/views/policies.py",
+        "policy_preview_part",
+    ),
     ("the view (the dashboard's, or DRF's dispatch)", "rest_framework/views.py", "dispatch"),
     ("the view (the dashboard's, or DRF's dispatch)", "config/views.py", "healthz"),
     ("database connection opened (each request with SQLite)", "django/db/backends/base/base.py", "connect"),
@@ -72,9 +80,9 @@ BUCKETS = [
         None,
     ),
     ("the forecast (policies/domain/forecast.py)", "policies/domain/forecast.py", None),
-    ("dashboard form: built", "policies/forms.py", "__init__"),
-    ("dashboard form: checked", "policies/forms.py", "is_valid"),
-    ("dashboard form: preview computed", "policies/forms.py", "preview"),
+    ("dashboard form: built", "policies/dashboard/forms/policy.py", "__init__"),
+    ("dashboard form: checked", "policies/dashboard/forms/policy.py", "is_valid"),
+    ("dashboard form: preview computed", "policies/dashboard/preview.py", "preview_of"),
     ("templates rendered", "django/template/base.py", "render"),
     ("services.policy_create (transaction)", "policies/services.py", "policy_create"),
     ("JSON answer rendered", "rest_framework/response.py", "rendered_content"),

@@ -92,7 +92,7 @@ def main() -> None:
     except NoReverseMatch:
         preview_url = None
     if preview_url:
-        from policies.form_mapping import form_data_from_payload  # the dashboard's own mapping
+        from policies.dashboard.forms.mapping import form_data_from_payload  # the dashboard's own mapping
 
         browser = Client(HTTP_HOST="localhost")
         browser.force_login(user)

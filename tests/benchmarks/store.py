@@ -7,9 +7,12 @@ In a throw-away folder (BENCH_FOLDER, or a temporary one on the same disk as /tm
 BENCH_STORE_GIB (1) GiB of random bytes, each measure BENCH_REPEAT (3) times, medians printed
 beside the floors measured in the same round: ``cp`` of the volume plus fsync of the copy, and
 one SHA-256 pass over the volume. Every round: a first backup, a second of the unchanged volume,
-a third after 1 % of its 4 MiB blocks changed, a restore (fsynced), a verification of each chunk (and one with the whole digest too). The
+a third after 1 % of its 4 MiB blocks changed, a restore (fsynced), a verification of each chunk
+(and one with the whole digest too). The
 second backup is taken twice: read in full, and with the first given as its parent, which
-leaves an unchanged file unread (restic's rows measure restic, which does the same). Once: 14
+leaves an unchanged file unread (restic's rows measure restic, which does the same; the local
+provider's rows take the same steps through ``LocalProvider``, which gives the parent itself and
+restores aside with the digest checked, and has no verification of its own yet). Once: 14
 daily backups into a fresh store with 1 % of the blocks changing each day, and what they occupy.
 A ratio is taken within each round, then its median printed, so a busy machine moves both sides.
 
@@ -32,10 +35,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from policies.runs.providers import chunks
+from policies.runs.providers import chunkstore
+from policies.runs.providers.local import LocalProvider
 
 GIB = 1024**3
-BLOCK = chunks.CHUNK_SIZE
+BLOCK = chunkstore.CHUNK_SIZE
 SIZE = int(float(os.environ.get("BENCH_STORE_GIB", "1")) * GIB) // BLOCK * BLOCK
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 RESTIC = os.environ.get("BENCH_RESTIC") == "1"
@@ -100,7 +104,7 @@ def sha256_pass(path: Path) -> None:
 
 def restore(store: Path, name: str, target: Path) -> None:
     with open(target, "wb") as out:
-        chunks.read_backup(store / name, out, store_root=store)
+        chunkstore.read_backup(store / name, out, store_root=store)
         out.flush()
         os.fsync(out.fileno())
 
@@ -116,12 +120,12 @@ def store_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, flo
     stats = {}
 
     def run(name: str, parent: str | None = None) -> None:
-        stats[name] = chunks.write_backup(
+        stats[name] = chunkstore.write_backup(
             volume, store / f"{name}.index", store_root=store, parent=parent and store / f"{parent}.index"
         )
 
     # The volume was just written: let its times settle, so the first backup records them.
-    time.sleep(max(0.0, volume.stat().st_ctime + chunks.SETTLED_SECONDS + 0.1 - time.time()))
+    time.sleep(max(0.0, volume.stat().st_ctime + chunkstore.SETTLED_SECONDS + 0.1 - time.time()))
     warm(folder)
     row["first"] = timed(lambda: run("first"))
     row["second"] = timed(lambda: run("second"))
@@ -134,9 +138,9 @@ def store_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, flo
     warm(folder)
     row["restore"] = timed(lambda: restore(store, "third.index", folder / "restored.img"))
     (folder / "restored.img").unlink()
-    row["verify"] = timed(lambda: chunks.verify_backup(store / "third.index", store_root=store))
+    row["verify"] = timed(lambda: chunkstore.verify_backup(store / "third.index", store_root=store))
     row["verify_whole"] = timed(
-        lambda: chunks.verify_backup(store / "third.index", store_root=store, whole=True)
+        lambda: chunkstore.verify_backup(store / "third.index", store_root=store, whole=True)
     )
     shutil.rmtree(store)
     return row
@@ -174,12 +178,54 @@ def restic_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, fl
     return row
 
 
+def provider_round(folder: Path, volume: Path, rng: random.Random) -> dict[str, float]:
+    """The same steps through the local provider: it finds the parent itself, and restores aside, checked."""
+    volumes, backups = folder / "volumes", folder / "backups"
+    shutil.rmtree(backups, ignore_errors=True)
+    (volumes / "bench").mkdir(parents=True, exist_ok=True)
+    listed = volumes / "bench" / "disk.img"
+    volume.rename(listed)
+    try:
+        provider = LocalProvider(volumes, backups)
+        store = backups / "bench" / ".store"
+        row = {"cp": cp_fsync(listed, folder / "copy.img"), "sha": timed(lambda: sha256_pass(listed))}
+        made = {}
+
+        def run(name: str) -> None:
+            [disk] = provider.list_volumes("bench")
+            made[name] = provider.create_backup("bench", disk, name, deadline=math.inf)
+
+        def written(name: str) -> float:
+            before = chunkstore.store_bytes(store)
+            row[name] = timed(lambda: run(name))
+            return (chunkstore.store_bytes(store) - before) / SIZE
+
+        time.sleep(max(0.0, listed.stat().st_ctime + chunkstore.SETTLED_SECONDS + 0.1 - time.time()))
+        warm(folder)
+        row["first"] = timed(lambda: run("first"))
+        row["second_written"] = written("second")
+        change_blocks(listed, rng)
+        row["third_written"] = written("third")
+        warm(folder)
+        third = made["third"]
+        restored = folder / "restored.img"
+        row["restore"] = timed(
+            lambda: provider.restore_backup("bench", third.locator, restored, sha256=third.sha256)
+        )
+        restored.unlink()
+        row["verify"] = math.nan  # the provider has no verification yet (only a cheap check)
+    finally:
+        listed.rename(volume)
+        shutil.rmtree(backups, ignore_errors=True)
+    return row
+
+
 def dailies(folder: Path, volume: Path, rng: random.Random) -> int:
     store = folder / "dailies"
     for day in range(14):
         if day:
             change_blocks(volume, rng)
-        chunks.write_backup(volume, store / f"day{day:02}.index", store_root=store)
+        chunkstore.write_backup(volume, store / f"day{day:02}.index", store_root=store)
     occupied = on_disk(store)
     shutil.rmtree(store)
     return occupied
@@ -213,7 +259,7 @@ def main() -> None:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     volume = folder / "volume.img"
     rng = random.Random(26)
-    engines = {"chunk store": store_round}
+    engines = {"chunk store": store_round, "local provider": provider_round}
     if RESTIC:
         engines["restic"] = restic_round
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in engines}

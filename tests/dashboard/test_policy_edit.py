@@ -9,6 +9,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from policies.dashboard.preview import preview_of
 from policies.domain.contract import codes, parse, specs
 from policies.models import AuditEvent, BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, url
@@ -76,7 +77,7 @@ def test_the_prefilled_form_describes_exactly_the_stored_policy(member, nightly)
     form = member.get(policy_url("policy_edit", nightly)).context["form"]
     assert form.is_valid()
     assert form.spec == stored(nightly)
-    assert form.preview().verdict == "Ready to save: nothing to fix."
+    assert preview_of(form).verdict == "Ready to save: nothing to fix."
 
 
 def test_a_policy_of_every_n_days_with_retention_days_is_prefilled_as_such(member, tenant):

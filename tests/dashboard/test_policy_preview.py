@@ -9,8 +9,9 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from policies.dashboard.forms.policy import PolicyForm
+from policies.dashboard.preview import preview_of
 from policies.domain.contract import codes, parse
-from policies.forms import PolicyForm
 from policies.models import BackupPolicy
 from tests.helpers.dashboard import HTMX, form_data, url, verdict_of
 
@@ -183,7 +184,7 @@ def test_without_the_forecast_s_runs_the_zone_still_tells_each_change_once(
 
 
 def test_a_zone_without_daylight_saving_has_no_note(member, tenant):
-    preview = PolicyForm(form_data(time_zone="Asia/Kolkata", grid_offset="330"), now=JANUARY).preview()
+    preview = preview_of(PolicyForm(form_data(time_zone="Asia/Kolkata", grid_offset="330"), now=JANUARY))
     assert preview.dst_notes == []
     assert preview.shown["time_zone"] == "UTC+05:30"
 
@@ -198,7 +199,7 @@ def test_the_form_maps_local_00_02_04_at_utc_plus_2_monday_to_the_contract_examp
 
 def test_an_unbound_form_has_no_preview_and_a_utc_grid():
     form = PolicyForm(now=JANUARY)
-    assert form.preview() is None
+    assert preview_of(form) is None
     assert [cell.local_label for cell in form.hour_grid()][:2] == ["00:00", "01:00"]
 
 

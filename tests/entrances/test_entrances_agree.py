@@ -1,7 +1,7 @@
 """One table of payloads, sent through both entrances: the API and the dashboard's form.
 
 Each payload goes to ``POST /v2/{project_id}/backuppolicy`` as JSON, and to the create form as
-the form data a person would enter for it (``policies.forms.form_data_from_payload``). Both must
+the form data a person would enter for it (``policies.dashboard.forms.mapping.form_data_from_payload``). Both must
 accept or refuse it alike, with the same contract codes in the same order. Every row is a payload
 the form can express (the form cannot send, say, ``"12:30"`` or both members of a pair).
 """
@@ -11,9 +11,9 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from policies.dashboard.forms.mapping import form_data_from_payload
+from policies.dashboard.forms.policy import PolicyForm
 from policies.domain.contract import codes as error_codes
-from policies.form_mapping import form_data_from_payload
-from policies.forms import PolicyForm
 from policies.models import BackupPolicy
 from tests.helpers.api import create_url
 from tests.helpers.entrances import ROWS, api_codes, store_existing

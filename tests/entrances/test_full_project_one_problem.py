@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 
 from policies import audit, services
+from policies.dashboard.forms.mapping import form_data_from_payload
 from policies.domain.contract import codes, limits, parse
-from policies.form_mapping import form_data_from_payload
 from policies.models import BackupPolicy
 from tests.helpers.api import create_url
 from tests.helpers.factories import UserFactory

@@ -20,11 +20,11 @@ from django.test import Client
 from django.urls import reverse
 
 from policies import audit, services, volumes
+from policies.dashboard.forms.mapping import form_data_from_payload
 from policies.domain.contract import parse, specs
 from policies.domain.contract import volumes as domain_volumes
 from policies.domain.contract.changes import audit_changes
 from policies.domain.schedule import nextruns, offsets, zones
-from policies.form_mapping import form_data_from_payload
 from policies.models import AuditEvent, BackupPolicy, BackupTask, Volume
 from tests.helpers.admin import admin_url, page_data, set_tags
 from tests.helpers.api import ContractClient, create_url, policy_url, send

@@ -1,5 +1,7 @@
-"""Volumes of the local provider, and policies that hold them, for the tests of runs."""
+"""Volumes of the local provider, and policies that hold them, for the tests of runs; what its backups hold."""
 
+import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from policies import audit, volumes
 from policies.domain.contract.volumes import ResourceItem
 from policies.models import Volume
 from policies.runs import inventory
+from policies.runs.providers import chunkstore
 from tests.helpers.payloads import schedule_payload
 from tests.helpers.policies import fresh_name, make_policy
 
@@ -56,3 +59,61 @@ def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -
     policy.next_run_at = policy.first_run_from(now)
     policy.save(update_fields=["next_run_at"])
     return policy
+
+
+_CHUNK_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+def backup_root() -> Path:
+    return Path(settings.LOCAL_BACKUP_ROOT)
+
+
+def is_chunk(path: Path) -> bool:
+    return path.parent.parent.name == "chunks" and _CHUNK_NAME.fullmatch(path.name) is not None
+
+
+def _is_bookkeeping(path: Path) -> bool:
+    """The store's lock, the hour of its last collection, and each volume's latest backup."""
+    if path.parent.name == "parents":
+        return _CHUNK_NAME.fullmatch(path.name) is not None
+    return path.name in ("lock", "collected")
+
+
+def backup_files() -> list[Path]:
+    """The local provider's backups (indexes, full copies) and whatever a backup left behind.
+
+    Every file under the backup root but the chunks (which only the garbage collection removes,
+    once no index names them) and the store's own bookkeeping: a temporary file, a writer's lease
+    or a partial copy shows here.
+    """
+    return sorted(
+        path
+        for path in backup_root().rglob("*")
+        if path.is_file() and not is_chunk(path) and not _is_bookkeeping(path)
+    )
+
+
+def chunk_files(project_id: str) -> list[Path]:
+    return sorted(
+        path for path in (backup_root() / project_id).rglob("*") if path.is_file() and is_chunk(path)
+    )
+
+
+def backup_content(locator: str) -> bytes:
+    """What one backup holds: its chunks, read through the store (or a full copy's bytes)."""
+    path = backup_root() / locator
+    if path.suffix != chunkstore.INDEX_SUFFIX:
+        return path.read_bytes()
+    out = io.BytesIO()
+    chunkstore.read_backup(path, out, store_root=path.parent)
+    return out.getvalue()
+
+
+def backup_midway(project_id: str) -> bool:
+    """True once a backup of the project is being written and has stored a chunk.
+
+    Its writer holds a lease in the store; a throttled one (``LOCAL_COPY_BYTES_PER_SECOND``) then
+    waits in its progress hook, with nothing half-written, before it reads on.
+    """
+    writing = any((backup_root() / project_id / ".store" / "writers").glob("*.lease"))
+    return writing and bool(chunk_files(project_id))

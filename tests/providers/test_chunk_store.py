@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.runs.providers import chunks
+from policies.runs.providers import chunkstore
 
 CHUNK = 64 * 1024
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +44,15 @@ def change_chunks(path: Path, positions: list[int]) -> None:
             volume.write(bytes([old[0] ^ 0xFF]))
 
 
-def backup(volume: Path, store: Path, name: str, **kwargs) -> chunks.BackupStats:
-    return chunks.write_backup(volume, store / f"{name}.index", store_root=store, chunk_size=CHUNK, **kwargs)
+def backup(volume: Path, store: Path, name: str, **kwargs) -> chunkstore.BackupStats:
+    return chunkstore.write_backup(
+        volume, store / f"{name}.index", store_root=store, chunk_size=CHUNK, **kwargs
+    )
 
 
 def restored(store: Path, name: str) -> bytes:
     out = io.BytesIO()
-    chunks.read_backup(store / f"{name}.index", out, store_root=store)
+    chunkstore.read_backup(store / f"{name}.index", out, store_root=store)
     return out.getvalue()
 
 
@@ -58,15 +60,15 @@ def chunk_path(store: Path, digest: str) -> Path:
     return store / "chunks" / digest[:2] / digest
 
 
-def index_of(store: Path, name: str) -> chunks.Index:
-    return chunks.read_index(store / f"{name}.index", store_root=store)
+def index_of(store: Path, name: str) -> chunkstore.Index:
+    return chunkstore.read_index(store / f"{name}.index", store_root=store)
 
 
 def every_index_is_whole(store: Path) -> list[str]:
     """Verify every index under the store; return their names (failing on any bad one)."""
     names = []
     for path in sorted(store.glob("*.index")):
-        result = chunks.verify_backup(path, store_root=store)
+        result = chunkstore.verify_backup(path, store_root=store)
         assert result.ok, (path, result)
         names.append(path.name)
     return names
@@ -93,12 +95,12 @@ def test_a_backup_reads_back_byte_for_byte_with_the_volumes_sha256(tmp_path, sto
     assert stats.size == len(data)
     assert stats.sha256 == hashlib.sha256(data).hexdigest()
     assert restored(store, "a") == data
-    with chunks.open_backup(store / "a.index", store_root=store) as stream:
+    with chunkstore.open_backup(store / "a.index", store_root=store) as stream:
         assert stream.read() == data
-    result = chunks.verify_backup(store / "a.index", store_root=store)
+    result = chunkstore.verify_backup(store / "a.index", store_root=store)
     assert result.ok
     assert (result.sha256, result.chunks_sha256) == (stats.sha256, stats.chunks_sha256)
-    assert chunks.verify_backup(store / "a.index", store_root=store, whole=True).ok
+    assert chunkstore.verify_backup(store / "a.index", store_root=store, whole=True).ok
 
 
 def test_a_backup_reads_from_an_open_descriptor_without_moving_it(tmp_path, store):
@@ -119,7 +121,7 @@ def test_read_backup_writes_to_a_descriptor(tmp_path, store):
     target = tmp_path / "out.img"
     fd = os.open(target, os.O_WRONLY | os.O_CREAT)
     try:
-        chunks.read_backup(store / "a.index", fd, store_root=store)
+        chunkstore.read_backup(store / "a.index", fd, store_root=store)
     finally:
         os.close(fd)
     assert target.read_bytes() == volume.read_bytes()
@@ -153,14 +155,14 @@ def test_identical_blocks_in_one_volume_are_stored_once(tmp_path, store):
     volume.write_bytes(bytes(CHUNK * 8))
     stats = backup(volume, store, "a")
     assert (stats.chunks, stats.chunks_written, stats.bytes_written) == (8, 1, CHUNK)
-    assert chunks.store_bytes(store) == CHUNK
+    assert chunkstore.store_bytes(store) == CHUNK
 
 
 def test_a_backup_does_not_replace_an_existing_index(tmp_path, store):
     volume = make_volume(tmp_path / "disk.img", 2)
     other = make_volume(tmp_path / "other.img", 2, seed=2)
     backup(volume, store, "a")
-    with pytest.raises(chunks.ChunkStoreError, match="already exists"):
+    with pytest.raises(chunkstore.ChunkStoreError, match="already exists"):
         backup(other, store, "a")
     assert restored(store, "a") == volume.read_bytes()
 
@@ -171,7 +173,7 @@ def test_a_backup_does_not_replace_an_existing_index(tmp_path, store):
 @pytest.fixture
 def settled_at_once(monkeypatch):
     """Trust a file's times at once: the tests' volumes are written a moment before their backup."""
-    monkeypatch.setattr(chunks, "SETTLED_SECONDS", -60.0)
+    monkeypatch.setattr(chunkstore.write, "SETTLED_SECONDS", -60.0)
 
 
 def test_an_unchanged_volume_with_its_parent_given_is_not_read(tmp_path, store, settled_at_once):
@@ -227,12 +229,12 @@ def test_a_parent_missing_a_chunk_is_not_trusted(tmp_path, store, settled_at_onc
 
 def test_deleting_an_index_leaves_its_chunks_to_the_collector_and_a_missing_one_is_no_error(tmp_path, store):
     backup(make_volume(tmp_path / "disk.img", 2), store, "a")
-    chunks.delete_index(store / "a.index", store_root=store)
-    chunks.delete_index(store / "a.index", store_root=store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
     assert not (store / "a.index").exists()
     assert len(all_chunks(store)) == 2
-    with pytest.raises(chunks.ChunkStoreError, match="not inside the chunk store"):
-        chunks.delete_index(tmp_path / "a.index", store_root=store)
+    with pytest.raises(chunkstore.ChunkStoreError, match="not inside the chunk store"):
+        chunkstore.delete_index(tmp_path / "a.index", store_root=store)
 
 
 # -- corruption is found and named
@@ -269,15 +271,15 @@ def test_a_damaged_chunk_is_named_by_read_and_verify(tmp_path, store, how, reaso
     digest = index_of(store, "a").chunks[3][0]
     damage(chunk_path(store, digest), how)
 
-    with pytest.raises(chunks.CorruptBackup, match=f"chunk 3 \\({digest}\\).*{reason}") as caught:
+    with pytest.raises(chunkstore.CorruptBackup, match=f"chunk 3 \\({digest}\\).*{reason}") as caught:
         restored(store, "a")
     assert (caught.value.position, caught.value.digest) == (3, digest)
     with (
-        pytest.raises(chunks.CorruptBackup, match=f"chunk 3 \\({digest}\\)"),
-        chunks.open_backup(store / "a.index", store_root=store) as stream,
+        pytest.raises(chunkstore.CorruptBackup, match=f"chunk 3 \\({digest}\\)"),
+        chunkstore.open_backup(store / "a.index", store_root=store) as stream,
     ):
         stream.read()
-    result = chunks.verify_backup(store / "a.index", store_root=store)
+    result = chunkstore.verify_backup(store / "a.index", store_root=store)
     assert not result.ok
     assert [(bad.position, bad.digest) for bad in result.bad_chunks] == [(3, digest)]
     assert reason in result.bad_chunks[0].reason
@@ -297,7 +299,7 @@ def reorder_chunks(store: Path, name: str, *, recompute: bool) -> None:
     body = json.loads((store / name).read_bytes())
     body["chunks"][0], body["chunks"][1] = body["chunks"][1], body["chunks"][0]
     if recompute:
-        index = chunks.Index(
+        index = chunkstore.Index(
             body["chunk_size"], body["size"], body["sha256"], [tuple(c) for c in body["chunks"]]
         )
         body["chunks_sha256"] = index.chunks_sha256
@@ -307,9 +309,9 @@ def reorder_chunks(store: Path, name: str, *, recompute: bool) -> None:
 def test_an_index_whose_chunk_list_was_changed_is_refused(tmp_path, store):
     backup(make_volume(tmp_path / "disk.img", 4), store, "a")
     reorder_chunks(store, "a.index", recompute=False)
-    with pytest.raises(chunks.BadIndex, match="does not match its chunks_sha256"):
-        chunks.verify_backup(store / "a.index", store_root=store)
-    with pytest.raises(chunks.BadIndex, match="does not match its chunks_sha256"):
+    with pytest.raises(chunkstore.BadIndex, match="does not match its chunks_sha256"):
+        chunkstore.verify_backup(store / "a.index", store_root=store)
+    with pytest.raises(chunkstore.BadIndex, match="does not match its chunks_sha256"):
         restored(store, "a")
 
 
@@ -318,10 +320,10 @@ def test_a_chunk_list_rewritten_with_its_checksum_differs_from_the_recorded_one_
 ):
     stats = backup(make_volume(tmp_path / "disk.img", 4), store, "a")
     reorder_chunks(store, "a.index", recompute=True)
-    assert chunks.verify_backup(store / "a.index", store_root=store).chunks_sha256 != stats.chunks_sha256
-    whole = chunks.verify_backup(store / "a.index", store_root=store, whole=True)
+    assert chunkstore.verify_backup(store / "a.index", store_root=store).chunks_sha256 != stats.chunks_sha256
+    whole = chunkstore.verify_backup(store / "a.index", store_root=store, whole=True)
     assert (whole.whole_checked, whole.whole_matches, whole.ok) == (True, False, False)
-    with pytest.raises(chunks.CorruptBackup, match="SHA-256 does not match"):
+    with pytest.raises(chunkstore.CorruptBackup, match="SHA-256 does not match"):
         restored(store, "a")
 
 
@@ -331,12 +333,12 @@ def test_a_chunk_list_rewritten_with_its_checksum_differs_from_the_recorded_one_
 def good_index_body() -> dict:
     listed = [("b" * 64, 4), ("c" * 64, 2)]
     return {
-        "format": chunks.FORMAT,
+        "format": chunkstore.FORMAT,
         "chunk_size": 4,
         "size": 6,
         "sha256": "a" * 64,
         "chunks": [list(entry) for entry in listed],
-        "chunks_sha256": chunks.Index(4, 6, "a" * 64, listed).chunks_sha256,
+        "chunks_sha256": chunkstore.Index(4, 6, "a" * 64, listed).chunks_sha256,
     }
 
 
@@ -360,12 +362,12 @@ def good_index_body() -> dict:
     ],
 )
 def test_an_index_is_refused_unless_every_name_and_size_is_well_formed(change, problem):
-    with pytest.raises(chunks.BadIndex, match=problem):
-        chunks.parse_index(json.dumps(good_index_body() | change).encode())
+    with pytest.raises(chunkstore.BadIndex, match=problem):
+        chunkstore.parse_index(json.dumps(good_index_body() | change).encode())
 
 
 def test_a_well_formed_index_is_accepted():
-    index = chunks.parse_index(json.dumps(good_index_body()).encode())
+    index = chunkstore.parse_index(json.dumps(good_index_body()).encode())
     assert index.chunks == [("b" * 64, 4), ("c" * 64, 2)]
 
 
@@ -375,7 +377,7 @@ def test_reading_an_index_with_a_path_for_a_name_refuses_before_opening_anything
     body = json.loads((store / "a.index").read_bytes())
     body["chunks"][0][0] = "../../../../etc/passwd"
     (store / "b.index").write_text(json.dumps(body))
-    with pytest.raises(chunks.BadIndex, match="b.index: chunk 0"):
+    with pytest.raises(chunkstore.BadIndex, match="b.index: chunk 0"):
         restored(store, "b")
 
 
@@ -394,7 +396,7 @@ def test_an_index_that_is_a_link_is_refused(tmp_path, store):
     volume = make_volume(tmp_path / "disk.img", 1)
     backup(volume, store, "a")
     (store / "b.index").symlink_to(store / "a.index")
-    with pytest.raises(chunks.ChunkStoreError, match="is a link"):
+    with pytest.raises(chunkstore.ChunkStoreError, match="is a link"):
         restored(store, "b")
 
 
@@ -407,8 +409,8 @@ def test_an_index_outside_the_store_or_misnamed_is_refused(tmp_path, store, wher
         "hidden": store / ".a.index",
     }[where]
     (store / "chunks").mkdir(parents=True)
-    with pytest.raises(chunks.ChunkStoreError):
-        chunks.write_backup(volume, target, store_root=store, chunk_size=CHUNK)
+    with pytest.raises(chunkstore.ChunkStoreError):
+        chunkstore.write_backup(volume, target, store_root=store, chunk_size=CHUNK)
     assert not target.exists()
 
 
@@ -419,7 +421,7 @@ def test_a_chunk_folder_that_is_a_link_is_not_followed(tmp_path, store):
     folder = store / "chunks" / digest[:2]
     folder.rename(tmp_path / "moved")
     folder.symlink_to(tmp_path / "moved")
-    result = chunks.verify_backup(store / "a.index", store_root=store)
+    result = chunkstore.verify_backup(store / "a.index", store_root=store)
     assert not result.ok
     assert stats.chunks == 1
 
@@ -433,10 +435,10 @@ def test_gc_removes_orphans_and_keeps_every_chunk_an_index_names(tmp_path, store
     change_chunks(volume, [1, 2])
     backup(volume, store, "b")
     old_digests = {index_of(store, "a").chunks[p][0] for p in (1, 2)}
-    chunks.delete_index(store / "a.index", store_root=store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
     age(all_chunks(store), 86400)
 
-    stats = chunks.collect_garbage(store)
+    stats = chunkstore.collect_garbage(store)
 
     assert (stats.indexes, stats.chunks_removed, stats.bytes_removed, stats.chunks_kept) == (
         1,
@@ -451,8 +453,8 @@ def test_gc_removes_orphans_and_keeps_every_chunk_an_index_names(tmp_path, store
 def test_gc_keeps_unreferenced_chunks_younger_than_its_margin(tmp_path, store):
     volume = make_volume(tmp_path / "disk.img", 4)
     backup(volume, store, "a")
-    chunks.delete_index(store / "a.index", store_root=store)
-    stats = chunks.collect_garbage(store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
+    stats = chunkstore.collect_garbage(store)
     assert (stats.chunks_removed, stats.young_unreferenced) == (0, 4)
 
 
@@ -461,16 +463,18 @@ def test_gc_keeps_chunks_named_by_a_protected_index_kept_elsewhere(tmp_path, sto
     backup(volume, store, "a")
     (store / "a.index").rename(tmp_path / "kept.index")
     age(all_chunks(store), 86400)
-    stats = chunks.collect_garbage(store, protect=[tmp_path / "kept.index"])
+    stats = chunkstore.collect_garbage(store, protect=[tmp_path / "kept.index"])
     assert (stats.chunks_removed, stats.chunks_kept) == (0, 3)
 
 
 def test_gc_finds_indexes_in_sub_folders(tmp_path, store):
     volume = make_volume(tmp_path / "disk.img", 3)
     (store / "project" / "disk").mkdir(parents=True)
-    chunks.write_backup(volume, store / "project" / "disk" / "a.index", store_root=store, chunk_size=CHUNK)
+    chunkstore.write_backup(
+        volume, store / "project" / "disk" / "a.index", store_root=store, chunk_size=CHUNK
+    )
     age(all_chunks(store), 86400)
-    stats = chunks.collect_garbage(store)
+    stats = chunkstore.collect_garbage(store)
     assert (stats.indexes, stats.chunks_removed, stats.chunks_kept) == (1, 0, 3)
 
 
@@ -480,8 +484,8 @@ def test_gc_removes_nothing_when_an_index_is_unreadable(tmp_path, store):
     backup(make_volume(tmp_path / "other.img", 3, seed=2), store, "b")
     (store / "b.index").write_text("{not json")
     age(all_chunks(store), 86400)
-    with pytest.raises(chunks.BadIndex, match="nothing removed"):
-        chunks.collect_garbage(store)
+    with pytest.raises(chunkstore.BadIndex, match="nothing removed"):
+        chunkstore.collect_garbage(store)
     assert len(all_chunks(store)) == 6
 
 
@@ -499,16 +503,16 @@ def test_gc_keeps_orphans_younger_than_the_oldest_running_writer_and_drops_a_dea
 ):
     volume = make_volume(tmp_path / "disk.img", 4)
     backup(volume, store, "a")
-    chunks.delete_index(store / "a.index", store_root=store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
     age(all_chunks(store), 1000)
     lease = hold_lease(store, time.time() - 2000)
     try:
-        running = chunks.collect_garbage(store, margin=0)
+        running = chunkstore.collect_garbage(store, margin=0)
     finally:
         os.close(lease)  # the writer dies; its lock goes with it
     assert (running.chunks_removed, running.young_unreferenced, running.stale_leases) == (0, 4, 0)
 
-    dead = chunks.collect_garbage(store, margin=0)
+    dead = chunkstore.collect_garbage(store, margin=0)
     assert (dead.chunks_removed, dead.stale_leases) == (4, 1)
     assert not list((store / "writers").iterdir())
 
@@ -521,9 +525,11 @@ def test_gc_removes_old_temporary_files_and_keeps_young_ones(tmp_path, store):
     (folder / ".tmp-young").write_bytes(b"x")
     (folder / "not-the-stores").write_bytes(b"x")
     age([folder / ".tmp-old", folder / "not-the-stores"], 86400)
-    stats = chunks.collect_garbage(store)
+    stats = chunkstore.collect_garbage(store)
     assert stats.temps_removed == 1
-    assert sorted(path.name for path in folder.iterdir() if not chunks._HEX64.fullmatch(path.name)) == [
+    assert sorted(
+        path.name for path in folder.iterdir() if not chunkstore.index._HEX64.fullmatch(path.name)
+    ) == [
         ".tmp-young",
         "not-the-stores",
     ]
@@ -532,13 +538,13 @@ def test_gc_removes_old_temporary_files_and_keeps_young_ones(tmp_path, store):
 def test_gc_during_a_backup_never_removes_a_chunk_that_backup_reuses(tmp_path, store):
     volume = make_volume(tmp_path / "disk.img", 40)
     backup(volume, store, "a")
-    chunks.delete_index(store / "a.index", store_root=store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
     age(all_chunks(store), 86400)
     collections = []
 
     def collect_midway(done: int) -> None:
         if done in (CHUNK, 20 * CHUNK):
-            collections.append(chunks.collect_garbage(store, margin=60))
+            collections.append(chunkstore.collect_garbage(store, margin=60))
 
     backup(volume, store, "b", progress=collect_midway)
 
@@ -561,7 +567,7 @@ def test_the_collector_removes_chunks_only_under_the_stores_lock_taken_exclusive
     tmp_path, store, monkeypatch
 ):
     backup(make_volume(tmp_path / "disk.img", 3), store, "a")
-    chunks.delete_index(store / "a.index", store_root=store)
+    chunkstore.delete_index(store / "a.index", store_root=store)
     age(all_chunks(store), 86400)
     seen = []
     real_unlink = os.unlink
@@ -570,8 +576,8 @@ def test_the_collector_removes_chunks_only_under_the_stores_lock_taken_exclusive
         seen.append(lock_is_free(store, fcntl.LOCK_SH))
         real_unlink(name, dir_fd=dir_fd)
 
-    monkeypatch.setattr(chunks.os, "unlink", unlink)
-    assert chunks.collect_garbage(store).chunks_removed == 3
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert chunkstore.collect_garbage(store).chunks_removed == 3
     assert seen == [False, False, False]
 
 
@@ -587,7 +593,7 @@ def test_a_writer_refreshes_a_chunk_it_reuses_under_the_stores_lock_taken_shared
         seen.append((lock_is_free(store, fcntl.LOCK_SH), lock_is_free(store, fcntl.LOCK_EX)))
         real_utime(fd, *args, **kwargs)
 
-    monkeypatch.setattr(chunks.os, "utime", utime)
+    monkeypatch.setattr(os, "utime", utime)
     backup(volume, store, "b")
     assert seen == [(True, False)] * 3
 
@@ -627,15 +633,15 @@ def test_a_failing_disk_at_any_fsync_leaves_no_index_naming_a_missing_chunk(tmp_
                 raise OSError(5, "Input/output error")
             real_fsync(fd)
 
-        monkeypatch.setattr(chunks.os, "fsync", fsync)
+        monkeypatch.setattr(os, "fsync", fsync)
         try:
             backup(volume, store, "new")
         except OSError:
-            monkeypatch.setattr(chunks.os, "fsync", real_fsync)
+            monkeypatch.setattr(os, "fsync", real_fsync)
             assert every_index_is_whole(store) == ["old.index"]
             fail_at += 1
             continue
-        monkeypatch.setattr(chunks.os, "fsync", real_fsync)
+        monkeypatch.setattr(os, "fsync", real_fsync)
         break
     # Every fsync failed once, in turn: each chunk's, the chunk folders', the index's and its folder's.
     assert fail_at == len(calls) >= 8
@@ -645,7 +651,7 @@ def test_a_failing_disk_at_any_fsync_leaves_no_index_naming_a_missing_chunk(tmp_
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from policies.runs.providers import chunks
+    from policies.runs.providers import chunkstore
     volume, store, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
     real_fsync, calls = os.fsync, [0]
     def fsync(fd):
@@ -653,8 +659,8 @@ KILLER = textwrap.dedent(
         if calls[0] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         real_fsync(fd)
-    chunks.os.fsync = fsync
-    chunks.write_backup(volume, os.path.join(store, "new.index"), store_root=store, chunk_size=65536)
+    os.fsync = fsync
+    chunkstore.write_backup(volume, os.path.join(store, "new.index"), store_root=store, chunk_size=65536)
     """
 )
 
@@ -672,7 +678,7 @@ def test_a_worker_killed_at_any_step_leaves_no_index_naming_a_missing_chunk(tmp_
     assert child.returncode in (0, -signal.SIGKILL), child.stderr.decode()
     names = every_index_is_whole(store)
     assert names in (["new.index", "old.index"], ["old.index"])
-    stats = chunks.collect_garbage(store)
+    stats = chunkstore.collect_garbage(store)
     assert stats.stale_leases == (1 if child.returncode else 0)
     if "new.index" not in names:
         assert backup(volume, store, "new").size == volume.stat().st_size

@@ -11,7 +11,7 @@ from policies.models import Backup, BackupTask, Volume
 from policies.runs import execution, inventory
 from policies.runs.providers import ProviderError
 from policies.runs.providers.local import LocalProvider
-from tests.helpers.runs import associate, daily_policy, make_volumes, write_volume
+from tests.helpers.runs import associate, daily_policy, is_chunk, make_volumes, write_volume
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,13 @@ def back_up(tenant) -> BackupTask:
 
 
 def every_backup_byte() -> bytes:
-    return b"".join(p.read_bytes() for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file())
+    """The bytes of every chunk (and full copy) the backups hold: a volume's data, nothing else."""
+    files = [
+        p
+        for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*")
+        if p.is_file() and (is_chunk(p) or ".store" not in p.parts)
+    ]
+    return b"".join(p.read_bytes() for p in files)
 
 
 def volume_path(tenant, name="disk.img") -> Path:

@@ -14,7 +14,7 @@ from policies.models import AuditEvent, Backup, BackupTask, Restore, Volume
 from policies.runs import execution, retention, sweep
 from policies.runs import restore as restoring
 from policies.runs.providers import get_provider
-from tests.helpers.runs import make_volumes, write_volume
+from tests.helpers.runs import chunk_files, make_volumes, write_volume
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,14 @@ def made_backup(tenant, volume, name="nightly copy") -> Backup:
 @pytest.fixture
 def backup(tenant, volume) -> Backup:
     return made_backup(tenant, volume)
+
+
+def damage(backup) -> None:
+    """Flip one byte of the backup's stored bytes (its one chunk: 50 KiB is less than a chunk)."""
+    [chunk] = chunk_files(backup.tenant.project_id)
+    damaged = bytearray(chunk.read_bytes())
+    damaged[100] ^= 0x01
+    chunk.write_bytes(bytes(damaged))
 
 
 def volume_file(tenant, name) -> Path:
@@ -102,10 +110,7 @@ def test_a_restore_over_a_volume_gives_back_the_bytes_of_the_backup(tenant, volu
 
 def test_a_damaged_backup_leaves_the_target_untouched_and_fails_verification(tenant, volume, backup):
     write_volume(tenant.project_id, "db.img", CHANGED)
-    stored = Path(settings.LOCAL_BACKUP_ROOT) / backup.locator
-    damaged = bytearray(stored.read_bytes())
-    damaged[100] ^= 0x01
-    stored.write_bytes(bytes(damaged))
+    damage(backup)
     restore = start(backup, volume_id=volume.resource_id)
 
     assert restoring.execute_restore(restore.pk) == Restore.Status.FAILED
@@ -123,8 +128,7 @@ def test_a_damaged_backup_leaves_the_target_untouched_and_fails_verification(ten
 
 
 def test_a_damaged_backup_restored_into_a_new_volume_makes_no_volume(tenant, backup):
-    stored = Path(settings.LOCAL_BACKUP_ROOT) / backup.locator
-    stored.write_bytes(b"x" + stored.read_bytes()[1:])
+    damage(backup)
     restore = start(backup)
     assert restoring.execute_restore(restore.pk) == Restore.Status.FAILED
     assert not volume_file(tenant, f"restore-{backup.name}").exists()
@@ -225,8 +229,7 @@ def test_the_restore_command_is_audited_and_checks_the_digest(tenant, backup, tm
 
 
 def test_the_restore_command_marks_a_damaged_backup_and_refuses_a_busy_one(tenant, backup, tmp_path):
-    stored = Path(settings.LOCAL_BACKUP_ROOT) / backup.locator
-    stored.write_bytes(b"x" + stored.read_bytes()[1:])
+    damage(backup)
     with pytest.raises(CommandError, match="damaged"):
         call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))
     assert not (tmp_path / "out.img").exists()

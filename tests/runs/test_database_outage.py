@@ -11,7 +11,7 @@ from django.conf import settings
 
 from tests.helpers import private_postgres
 from tests.helpers.real_parts import require
-from tests.helpers.runs import write_volume
+from tests.helpers.runs import backup_content, backup_midway, write_volume
 from tests.helpers.worker_process import ROOT, start_worker, stop, wait_until
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -26,7 +26,7 @@ OUTAGE_SECONDS = 10
 
 SEED = """
 from policies.models import Tenant
-from policies import volumes
+from policies.runs import inventory
 from tests.helpers.runs import associate, daily_policy
 tenant = Tenant.objects.create(project_id="tenant-a", name="A")
 inventory.volumes_sync(tenant=tenant)
@@ -78,13 +78,13 @@ def test_workers_survive_a_database_outage_and_record_the_copy_made_during_it(se
     workers = [start_worker("--tick-seconds", "0.5", **env) for _ in range(2)]
     try:
         manage(server, "shell", "-c", RUN_NOW)
-        backups = Path(settings.LOCAL_BACKUP_ROOT) / "tenant-a"
-        wait_until(lambda: any(backups.glob(".autobk_*.partial")), what="the copy to start")
+        store = Path(settings.LOCAL_BACKUP_ROOT) / "tenant-a" / ".store"
+        wait_until(lambda: backup_midway("tenant-a"), what="the copy to start")
 
         server.stop()
         stopped = time.monotonic()
         # The copy ends while the database is down: nothing can record it yet.
-        wait_until(lambda: any(backups.glob("autobk_*")), what="the copy to end during the outage")
+        wait_until(lambda: any(store.glob("autobk_*.index")), what="the copy to end during the outage")
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
         assert [worker.poll() for worker in workers] == [None, None]
         server.start()
@@ -100,7 +100,7 @@ def test_workers_survive_a_database_outage_and_record_the_copy_made_during_it(se
             what="a scheduler tick after the outage",
         )
         [(locator, sha256)] = server.query("SELECT locator, sha256 FROM policies_backup")
-        assert (Path(settings.LOCAL_BACKUP_ROOT) / locator).read_bytes() == CONTENT
+        assert backup_content(locator) == CONTENT
         assert sha256
 
         # Both workers go on working: the next run is made and recorded too.

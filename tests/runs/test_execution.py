@@ -11,7 +11,7 @@ from policies.models import Backup, BackupTask, Volume
 from policies.runs import execution, scheduler, sweep
 from policies.runs.providers import ProviderError, TransientProviderError
 from policies.runs.providers.local import LocalProvider
-from tests.helpers.runs import MONDAY, associate, daily_policy, write_volume
+from tests.helpers.runs import MONDAY, associate, backup_content, backup_files, daily_policy, write_volume
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,6 @@ def queued_task(tenant, volume, *, now=MONDAY):
     return BackupTask.objects.get(policy=policy, volume=volume)
 
 
-def backup_files() -> list[Path]:
-    return sorted(p for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file())
-
-
 def test_a_successful_task_leaves_a_backup_equal_to_its_volume(tenant, two_volumes):
     task = queued_task(tenant, two_volumes[0])
 
@@ -36,7 +32,7 @@ def test_a_successful_task_leaves_a_backup_equal_to_its_volume(tenant, two_volum
 
     task.refresh_from_db()
     backup = Backup.objects.get()
-    content = (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes()
+    content = backup_content(backup.locator)
     assert content == b"A" * 5000
     assert backup.sha256 == hashlib.sha256(b"A" * 5000).hexdigest()
     assert (backup.name, backup.taken_at) == (task.backup_name, MONDAY)
@@ -198,6 +194,5 @@ def test_the_backup_is_the_volume_as_read_at_copy_time(tenant):
     made = provider.create_backup(tenant.project_id, "live.img", "autobk_x", deadline=float("inf"))
     write_volume(tenant.project_id, "live.img", b"after")
 
-    copy = Path(settings.LOCAL_BACKUP_ROOT) / made.locator
-    assert copy.read_bytes() == b"before" * 1000
+    assert backup_content(made.locator) == b"before" * 1000
     assert made.sha256 == hashlib.sha256(b"before" * 1000).hexdigest()

@@ -12,16 +12,20 @@ from policies import audit, volumes
 from policies.models import Backup, BackupTask
 from policies.runs import execution, sweep
 from policies.runs.providers.local import LocalProvider
-from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
+from tests.helpers.runs import (
+    MONDAY,
+    associate,
+    backup_content,
+    backup_files,
+    backup_midway,
+    daily_policy,
+    make_volumes,
+)
 from tests.helpers.worker_process import start_worker, stop, wait_until
 
 CONTENT = bytes(range(256)) * 400  # 100 KiB
 
 Status = BackupTask.Status
-
-
-def backup_files() -> list[Path]:
-    return sorted(p for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file())
 
 
 def run_now(tenant) -> BackupTask:
@@ -44,11 +48,7 @@ def test_a_worker_paused_past_its_lease_leaves_the_backup_of_the_attempt_that_re
     )
     fast = None
     try:
-        backups = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id
-        wait_until(
-            lambda: any(p.stat().st_size > 0 for p in backups.glob(f".{task.backup_name}*.partial")),
-            what="the first attempt's copy to start",
-        )
+        wait_until(lambda: backup_midway(tenant.project_id), what="the first attempt's copy to start")
         slow.send_signal(signal.SIGSTOP)
         # The other worker's sweep finds the lease passed and runs attempt 2 to the end.
         fast = start_worker("--tick-seconds", "0.5")
@@ -70,7 +70,7 @@ def test_a_worker_paused_past_its_lease_leaves_the_backup_of_the_attempt_that_re
     task.refresh_from_db()
     backup = Backup.objects.get()
     assert (task.status, task.attempts) == (Status.EXECUTE_SUCCESS, 2)
-    assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
+    assert backup_content(backup.locator) == CONTENT
     assert backup_files() == [Path(settings.LOCAL_BACKUP_ROOT) / backup.locator]
 
 
@@ -110,7 +110,7 @@ def test_an_attempt_that_finds_its_task_taken_deletes_its_own_copy_and_no_other(
 
     backup = Backup.objects.get()
     assert backup.task_id == task.pk
-    assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
+    assert backup_content(backup.locator) == CONTENT
     assert backup_files() == [Path(settings.LOCAL_BACKUP_ROOT) / backup.locator]
 
 
@@ -127,4 +127,4 @@ def test_the_sweep_discards_only_the_dead_attempts_own_copy(tenant):
     sweep.sweep_stale_tasks(now=claimed.lease_until + timedelta(seconds=1))
 
     backup = Backup.objects.get()
-    assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
+    assert backup_content(backup.locator) == CONTENT

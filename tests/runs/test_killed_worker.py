@@ -2,15 +2,20 @@
 
 import signal
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from policies import audit, volumes
 from policies.models import Backup, BackupTask
 from policies.runs import attempts, execution, sweep
-from tests.helpers.runs import associate, daily_policy, make_volumes
+from tests.helpers.runs import (
+    associate,
+    backup_content,
+    backup_files,
+    backup_midway,
+    daily_policy,
+    make_volumes,
+)
 from tests.helpers.worker_process import start_worker, stop, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,16 +29,11 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
     associate(policy, [disk])
     volumes.policy_execute(policy=policy, actor=audit.Actor.command())
     task = BackupTask.objects.get()
-    partial = (
-        Path(settings.LOCAL_BACKUP_ROOT)
-        / tenant.project_id
-        / f".{attempts.attempt_name(task.backup_name, 1)}.partial"
-    )
 
     # 4 KiB/s: the copy takes ~25 s, long enough to be killed in the middle of it.
     worker = start_worker("--no-scheduler", LOCAL_COPY_BYTES_PER_SECOND="4096")
     try:
-        wait_until(lambda: partial.exists() and partial.stat().st_size > 0, what="the copy to start")
+        wait_until(lambda: backup_midway(tenant.project_id), what="the copy to start")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
     finally:
@@ -41,15 +41,15 @@ def test_a_worker_killed_mid_backup_leaves_no_task_running_and_no_orphan_file(te
 
     task.refresh_from_db()
     assert task.status == BackupTask.Status.RUNNING  # what the dead worker left
-    assert partial.exists()
+    # Its writer's lease (and the chunks it wrote, which no index names): never an index.
+    assert [path.suffix for path in backup_files()] == [".lease"]
 
     assert sweep.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1)) == 1
 
     task.refresh_from_db()
     assert task.status == BackupTask.Status.WAITING
-    assert not partial.exists()
+    assert backup_files() == []
     assert execution.execute_task(task.pk) == BackupTask.Status.EXECUTE_SUCCESS
     backup = Backup.objects.get()
-    assert (Path(settings.LOCAL_BACKUP_ROOT) / backup.locator).read_bytes() == CONTENT
-    leftovers = [p.name for p in Path(settings.LOCAL_BACKUP_ROOT).rglob("*") if p.is_file()]
-    assert leftovers == [attempts.attempt_name(task.backup_name, 2)]
+    assert backup_content(backup.locator) == CONTENT
+    assert [p.name for p in backup_files()] == [f"{attempts.attempt_name(task.backup_name, 2)}.index"]

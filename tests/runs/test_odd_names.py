@@ -15,7 +15,7 @@ from policies.management.commands.worker import Scheduler
 from policies.models import Backup, BackupTask, Volume
 from policies.runs import execution, inventory, scheduler
 from tests.helpers.api import ContractClient
-from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
+from tests.helpers.runs import MONDAY, associate, backup_content, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +59,7 @@ def test_a_volume_with_a_name_that_is_not_utf8_is_backed_up(tenant):
     task = volumes.policy_execute(policy=policy, actor=audit.Actor.command())[0]
 
     assert execution.execute_task(task.pk) == Status.EXECUTE_SUCCESS
-    assert (
-        Path(settings.LOCAL_BACKUP_ROOT) / Backup.objects.get().locator
-    ).read_bytes() == b"the odd one's data"
+    assert backup_content(Backup.objects.get().locator) == b"the odd one's data"
 
 
 def test_one_projects_odd_name_does_not_stop_another_projects_run(tenant, other_tenant, settings):

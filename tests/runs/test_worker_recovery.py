@@ -1,7 +1,6 @@
 """What a crashed worker or a lost database leaves behind is taken back: queue entries, unrecorded copies."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db import OperationalError
@@ -12,7 +11,7 @@ from policies import audit, volumes
 from policies.management.commands.worker import run_worker
 from policies.models import Backup, BackupTask
 from policies.runs import attempts, database, execution, sweep
-from tests.helpers.runs import associate, daily_policy, make_volumes
+from tests.helpers.runs import associate, backup_files, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +81,11 @@ def test_recording_gives_up_after_the_retry_time_and_the_sweep_discards_the_copy
         execution.execute_task(task.pk)
     monkeypatch.undo()
     task.refresh_from_db()
-    folder = Path(settings.LOCAL_BACKUP_ROOT) / tenant.project_id
-    assert [p.name for p in folder.iterdir()] == [attempts.attempt_name(task.backup_name, 1)]
+    assert [p.name for p in backup_files()] == [f"{attempts.attempt_name(task.backup_name, 1)}.index"]
 
     sweep.sweep_stale_tasks(now=task.lease_until + timedelta(seconds=1))
 
-    assert list(folder.iterdir()) == []
+    assert backup_files() == []
     assert not Backup.objects.exists()
 
 

@@ -100,7 +100,7 @@ def test_an_unhandled_error_in_the_api_is_logged_as_the_500_that_was_sent(
 
 
 def test_an_unhandled_error_in_a_page_is_logged_as_500(user, monkeypatch, request_log):
-    from policies import views
+    from policies.dashboard.views import policies as views
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")

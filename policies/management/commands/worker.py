@@ -54,6 +54,8 @@ class Scheduler(threading.Thread):
             try:
                 inventory.volumes_sync_all()
                 retention.retain_orphaned_backups()
+                # Each project's store at most once an hour, whatever the number of schedulers.
+                retention.collect_hourly()
                 self.next_sync = time.monotonic() + self.sync_seconds
             except Exception:  # a failed sync must not stop the tick
                 ok = False

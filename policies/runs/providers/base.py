@@ -73,3 +73,12 @@ class Provider(Protocol):
 
         Written aside and renamed into place: any failure leaves ``to`` as it was.
         """
+
+    def collect_garbage(self, project_id: str, *, period: str = "") -> object:
+        """Free what no backup of the project needs any more; with ``period``, at most once in it.
+
+        Return None when nothing ran (nothing to collect, or already done in ``period``).
+        """
+
+    def stored_bytes(self, project_id: str) -> int | None:
+        """Return the bytes the project's backups occupy at the provider; None when it cannot tell."""

@@ -1,108 +1,70 @@
-"""The embedded provider: a project's volumes are files, a backup is a verified copy.
+"""The embedded provider: a project's volumes are files, its backups live in a chunk store.
 
 Volumes are the regular files in ``LOCAL_VOLUME_ROOT/<project_id>/`` (sub-folders and other
-kinds of file are ignored). A backup of ``disk1.img`` named ``autobk_1a2b3c4d-1`` is the file
-``LOCAL_BACKUP_ROOT/<project_id>/autobk_1a2b3c4d-1``. It is written under a temporary name
-(``.autobk_1a2b3c4d-1.partial``), its SHA-256 is checked against the digest of the source as it
-was read during the copy, and only then renamed into place, atomically: a worker killed
-mid-copy leaves a ``.partial`` file, which :meth:`LocalProvider.discard` removes when the task
-is taken back, never a backup that looks complete.
+kinds of file are ignored). Each project has its own content-addressed chunk store,
+``LOCAL_BACKUP_ROOT/<project_id>/.store/`` (``chunkstore``): a volume is cut into chunks named by
+their SHA-256, each stored once, and a backup named ``autobk_1a2b3c4d-1`` is the index
+``.store/autobk_1a2b3c4d-1.index``, linked into place only once every chunk it names is durable.
+Unchanged data is stored once per project, never across projects: a chunk shared between
+tenants would let one tell whether another holds given bytes. A worker killed mid-backup leaves
+no index, only chunks no index names and a stale writer's lease, which the garbage collection
+removes (when an attempt is discarded, after retention, and once an hour);
+:meth:`LocalProvider.discard` also removes an index an attempt wrote but never recorded. The
+store keeps, per volume file, the name of its latest index: given as the parent of the next
+backup, it lets a file whose device, inode, size and times are unchanged go unread.
+
+Backups made before the store are full copies, ``LOCAL_BACKUP_ROOT/<project_id>/<name>``; their
+locators have no ``.index`` suffix and they are still checked, restored and deleted as before.
 
 A tenant controls the files of its folder, so the provider reads exactly the file it listed and
 nothing a tenant can point it to: every open is relative to the folder opened before it and
 refuses a symbolic link (``O_NOFOLLOW``), the project folder included; the file read must be the
 one listed (its device and inode are part of the locator); a file with other hard links is
-refused (it may be another project's file, or one outside the volumes). A name is bytes: any
-name the filesystem allows is a volume, with an ID derived from its bytes, or is skipped with a
-logged reason.
+refused (it may be another project's file, or one outside the volumes).
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import logging
 import os
-import re
-import secrets
 import shutil
 import socket
 import stat
 import time
 import uuid
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from glob import escape as glob_escape
-from pathlib import Path
-from urllib.parse import quote_from_bytes, unquote_to_bytes
+from pathlib import Path, PurePosixPath
 
+from . import chunkstore
 from .base import BackupResult, ProviderError, ProviderTimeout, TransientProviderError, VolumeInfo
+from .localfiles import (
+    check_restore_target,
+    display_name,
+    opened,
+    parent_backup,
+    parse_locator,
+    remember_parent,
+    restore_copy,
+    safe,
+    volume_id,
+    volume_locator,
+    words,
+    write_aside,
+)
 
 logger = logging.getLogger(__name__)
 
-# The resource_id of a file is derived from its project and name, so it is stable across syncs.
-_VOLUME_NAMESPACE = uuid.UUID("6f4c1f4e-2d0a-4a54-9c6e-3b3f6c9c7a11")
-_CHUNK = 1024 * 1024
 _GIB = 1024**3
-_NAME_MAX = 255  # the display name's room in the database
-# A listed volume's locator: "<device>:<inode>:<the name's bytes, percent-encoded>".
-_LOCATOR = re.compile(r"(\d+):(\d+):([A-Za-z0-9%._~-]+)")
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _safe(part: str) -> str:
-    if not part or part in {".", ".."} or "/" in part or "\\" in part or "\0" in part:
-        raise ProviderError(f"{part!r} is not a plain file name")
-    return part
-
-
-def volume_id(project_id: str, name: bytes) -> uuid.UUID:
-    """The stable ID of a project's volume file: a UUID 5 of its project and name, as bytes.
-
-    For a name that is UTF-8 this is ``uuid5(namespace, f"{project_id}/{name}")``; any other
-    name hashes its own bytes, so it gets an ID of its own instead of an encoding error.
-    """
-    digest = hashlib.sha1(_VOLUME_NAMESPACE.bytes + os.fsencode(project_id) + b"/" + name).digest()  # noqa: S324 - UUID 5 is SHA-1 by definition
-    return uuid.UUID(bytes=digest[:16], version=5)
-
-
-def display_name(name: bytes) -> str:
-    """A name a person can read and the database can store: undecodable bytes shown as ``\\xNN``."""
-    text = name.decode("utf-8", "backslashreplace")
-    return text if len(text) <= _NAME_MAX else text[: _NAME_MAX - 1] + "…"
-
-
-def volume_locator(name: bytes, info: os.stat_result) -> str:
-    return f"{info.st_dev}:{info.st_ino}:{quote_from_bytes(name, safe='')}"
-
-
-@dataclass(frozen=True)
-class _Listed:
-    """What a locator says: the file's name (bytes) and, when it was listed, its device and inode."""
-
-    name: bytes
-    identity: tuple[int, int] | None
-
-
-def _parse_locator(locator: str) -> _Listed:
-    match = _LOCATOR.fullmatch(locator)
-    if match:
-        return _Listed(unquote_to_bytes(match[3]), (int(match[1]), int(match[2])))
-    # A bare file name (a caller that names the file itself): no identity to compare.
-    return _Listed(os.fsencode(_safe(locator)), None)
-
-
-def _words(name: bytes) -> str:
-    return repr(display_name(name))
-
-
-@contextmanager
-def _opened(fd: int):
-    try:
-        yield fd
-    finally:
-        os.close(fd)
+_STORE = ".store"
+# The file in a store that says which period its last scheduled collection ran in.
+_COLLECTED = "collected"
+# A throttled backup sleeps at most this long between checks of its deadline.
+_THROTTLE_STEP = 0.2
 
 
 class LocalProvider:
@@ -118,7 +80,7 @@ class LocalProvider:
     ) -> None:
         self.volume_root = Path(volume_root)
         self.backup_root = Path(backup_root)
-        # An optional copy rate limit, to spare a shared disk (and to let tests stop a copy midway).
+        # An optional read rate limit, to spare a shared disk (and to let tests stop a backup midway).
         self.bytes_per_second = bytes_per_second
         # A backup that would leave less free space than this on the backup disk is refused before
         # it starts: one project's large copy must not fill the disk that every project writes to.
@@ -129,9 +91,9 @@ class LocalProvider:
     def _open_project_folder(self, project_id: str) -> int:
         """Open the project's volume folder; refuse one that is a symbolic link. FileNotFoundError: none."""
         root = os.open(self.volume_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        with _opened(root):
+        with opened(root):
             try:
-                return os.open(os.fsencode(_safe(project_id)), _DIRECTORY, dir_fd=root)
+                return os.open(os.fsencode(safe(project_id)), _DIRECTORY, dir_fd=root)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise ProviderError(
@@ -150,7 +112,7 @@ class LocalProvider:
                 f"cannot read the volumes of {project_id!r}: {exc.strerror}"
             ) from exc
         volumes = []
-        with _opened(folder), os.scandir(folder) as entries:
+        with opened(folder), os.scandir(folder) as entries:
             for entry in sorted(entries, key=lambda entry: os.fsencode(entry.name)):
                 name = os.fsencode(entry.name)  # the name's own bytes, whatever their encoding
                 if name.startswith(b"."):
@@ -164,14 +126,14 @@ class LocalProvider:
                         logger.info(
                             "project %s: %s skipped: a symbolic link is never a volume",
                             project_id,
-                            _words(name),
+                            words(name),
                         )
                     continue
                 if info.st_nlink > 1:
                     logger.warning(
                         "project %s: %s skipped: it has %d hard links (it may be another project's file)",
                         project_id,
-                        _words(name),
+                        words(name),
                         info.st_nlink,
                     )
                     continue
@@ -190,15 +152,15 @@ class LocalProvider:
 
     def _open_volume(self, project_id: str, locator: str) -> tuple[int, os.stat_result, str]:
         """Open exactly the listed file for reading: its fd, its fstat, and its name for messages."""
-        listed = _parse_locator(locator)
-        shown = _words(listed.name)
+        listed = parse_locator(locator)
+        shown = words(listed.name)
         try:
             folder = self._open_project_folder(project_id)
         except FileNotFoundError:
             raise ProviderError(f"volume file {shown} no longer exists") from None
         except OSError as exc:
             raise TransientProviderError(f"cannot read volume file {shown}: {exc.strerror}") from exc
-        with _opened(folder):
+        with opened(folder):
             try:
                 fd = os.open(listed.name, _READ, dir_fd=folder)
             except FileNotFoundError:
@@ -232,29 +194,73 @@ class LocalProvider:
     # -- backups
 
     def _backup_dir(self, project_id: str) -> Path:
-        return self.backup_root / _safe(project_id)
+        return self.backup_root / safe(project_id)
 
-    def _partial(self, project_id: str, backup_name: str) -> Path:
-        return self._backup_dir(project_id) / f".{_safe(backup_name)}.partial"
+    def _store_root(self, project_id: str) -> Path:
+        return self._backup_dir(project_id) / _STORE
+
+    def _index(self, project_id: str, locator: str) -> Path | None:
+        """The index a locator names in the project's own store; None for a full copy's locator."""
+        if not locator.endswith(chunkstore.INDEX_SUFFIX):
+            return None
+        parts = PurePosixPath(locator).parts
+        if len(parts) != 3 or parts[0] != project_id or parts[1] != _STORE:
+            raise ProviderError(f"{locator!r} is not a backup of project {project_id!r}")
+        return self._store_root(project_id) / safe(parts[2])
 
     def create_backup(
         self, project_id: str, volume: VolumeInfo | str, backup_name: str, *, deadline: float
     ) -> BackupResult:
         locator = volume.locator if isinstance(volume, VolumeInfo) else volume
-        target_dir = self._backup_dir(project_id)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        partial = self._partial(project_id, backup_name)
-        final = target_dir / _safe(backup_name)
+        root = self._store_root(project_id)
+        index = root / f"{safe(backup_name)}{chunkstore.INDEX_SUFFIX}"
         source, info, shown = self._open_volume(project_id, locator)
-        with _opened(source):
-            self._check_free_space(target_dir, info.st_size, shown)
-            copied, copy_digest = self._copy(source, partial, shown, deadline)
-        return BackupResult(
-            locator=str(final.relative_to(self.backup_root)),
-            size_bytes=copied,
-            sha256=copy_digest,
-            message=f"copied {copied} bytes of {shown}, SHA-256 {copy_digest[:12]}… verified",
+        with opened(source):
+            root.mkdir(parents=True, exist_ok=True)
+            self._check_free_space(root, info.st_size, shown)
+            try:
+                stats = chunkstore.write_backup(
+                    source,
+                    index,
+                    store_root=root,
+                    progress=self._progress(shown, deadline),
+                    parent=parent_backup(root, locator),
+                )
+            except chunkstore.ChunkStoreError as exc:
+                raise TransientProviderError(f"the backup of {shown} failed: {exc}") from exc
+            except OSError as exc:
+                raise TransientProviderError(f"the backup of {shown} failed: {exc.strerror or exc}") from exc
+        try:
+            remember_parent(root, locator, index.name)
+        except OSError as exc:  # the next backup of the file reads it in full: no harm but time
+            logger.warning("cannot record %s as the latest backup of %s: %s", index.name, shown, exc)
+        how = (
+            "unchanged since its previous backup, not read again"
+            if stats.from_parent
+            else f"{stats.bytes_written} new bytes in {stats.chunks_written} of {stats.chunks} chunks"
         )
+        return BackupResult(
+            locator=f"{project_id}/{_STORE}/{index.name}",
+            size_bytes=stats.size,
+            sha256=stats.sha256,
+            message=f"stored {stats.size} bytes of {shown} ({how}), SHA-256 {stats.sha256[:12]}… verified",
+        )
+
+    def _progress(self, shown: str, deadline: float):
+        """The store's progress hook: past ``deadline`` it stops the backup; it keeps the read rate."""
+        started = time.monotonic()
+
+        def check(done: int) -> None:
+            while True:
+                now = time.monotonic()
+                if now > deadline:
+                    raise ProviderTimeout(f"the backup of {shown} did not finish in time ({done} bytes read)")
+                wait = started + done / self.bytes_per_second - now if self.bytes_per_second else 0.0
+                if wait <= 0:
+                    return
+                time.sleep(min(wait, _THROTTLE_STEP))
+
+        return check
 
     def _check_free_space(self, target_dir: Path, size: int, shown: str) -> None:
         reserve = self.min_free_bytes
@@ -265,45 +271,6 @@ class LocalProvider:
                 f"disk has {free} free and keeps {reserve} in reserve"
             )
 
-    def _copy(self, source: int, partial: Path, shown: str, deadline: float) -> tuple[int, str]:
-        source_digest = hashlib.sha256()
-        copied = 0
-        started = time.monotonic()
-        final = partial.with_name(partial.name[1 : -len(".partial")])
-        try:
-            writer_fd = os.open(
-                partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-            )
-            with os.fdopen(writer_fd, "wb") as writer:
-                while chunk := os.read(
-                    source, _CHUNK if self.bytes_per_second is None else min(_CHUNK, self.bytes_per_second)
-                ):
-                    if time.monotonic() > deadline:
-                        raise ProviderTimeout(
-                            f"the copy of {shown} did not finish in time ({copied} bytes copied)"
-                        )
-                    source_digest.update(chunk)
-                    writer.write(chunk)
-                    copied += len(chunk)
-                    if self.bytes_per_second:
-                        time.sleep(max(0.0, started + copied / self.bytes_per_second - time.monotonic()))
-                writer.flush()
-                os.fsync(writer.fileno())
-            copy_digest = _sha256(partial)
-            if copy_digest != source_digest.hexdigest():
-                raise TransientProviderError(
-                    f"the copy of {shown} does not match its source (SHA-256); retrying"
-                )
-            os.replace(partial, final)
-            _fsync_dir(final.parent)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise TransientProviderError(f"copy of {shown} failed: {exc.strerror or exc}") from exc
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        return copied, copy_digest
-
     def _path(self, locator: str) -> Path:
         path = (self.backup_root / locator).resolve()
         if self.backup_root.resolve() not in path.parents:
@@ -311,17 +278,51 @@ class LocalProvider:
         return path
 
     def check_backup(self, project_id: str, locator: str) -> bool:
+        """True while the index reads and names no missing chunk (or, for a full copy, while its file is there)."""
+        index = self._index(project_id, locator)
+        if index is None:
+            try:
+                return stat.S_ISREG(os.lstat(self._path(locator)).st_mode)
+            except FileNotFoundError:
+                return False
         try:
-            return stat.S_ISREG(os.lstat(self._path(locator)).st_mode)
-        except FileNotFoundError:
+            missing = chunkstore.missing_chunks(index, store_root=self._store_root(project_id))
+        except chunkstore.ChunkStoreError as exc:
+            logger.warning("backup %s cannot be read: %s", locator, exc)
             return False
+        if missing:
+            logger.warning("backup %s misses %d chunk(s), the first at %d", locator, len(missing), missing[0])
+        return not missing
 
     def delete_backup(self, project_id: str, locator: str) -> None:
-        self._path(locator).unlink(missing_ok=True)
+        index = self._index(project_id, locator)
+        if index is None:
+            self._path(locator).unlink(missing_ok=True)
+            return
+        # The chunks only this backup named go at the next garbage collection.
+        self._delete_index(project_id, index)
+
+    def _delete_index(self, project_id: str, index: Path) -> None:
+        if not os.path.lexists(index):
+            return  # never written, or deleted already (a store may not even exist yet)
+        chunkstore.delete_index(index, store_root=self._store_root(project_id))
 
     def discard(self, project_id: str, backup_name: str) -> None:
-        self._partial(project_id, backup_name).unlink(missing_ok=True)
-        (self._backup_dir(project_id) / _safe(backup_name)).unlink(missing_ok=True)
+        """Remove the attempt's index (or full copy), then what a killed writer left in the store.
+
+        A killed writer leaves no index, only its lease and chunks no index names: the collection
+        removes the lease now and those chunks once they are old enough.
+        """
+        folder = self._backup_dir(project_id)
+        (folder / f".{safe(backup_name)}.partial").unlink(missing_ok=True)
+        (folder / safe(backup_name)).unlink(missing_ok=True)
+        self._delete_index(
+            project_id, self._store_root(project_id) / f"{safe(backup_name)}{chunkstore.INDEX_SUFFIX}"
+        )
+        try:
+            self.collect_garbage(project_id)
+        except Exception:  # the attempt's own leftovers are gone; the hourly collection tries again
+            logger.exception("collecting the store of project %s failed", project_id)
 
     def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
         """Write the backup out to ``to``: aside first, renamed into place only when its digest matches.
@@ -331,24 +332,28 @@ class LocalProvider:
         number of bytes written.
         """
         to = Path(to)
-        source_path = self._path(locator)
-        _check_restore_target(to)
-        try:
-            source = os.open(source_path, _READ & ~os.O_NONBLOCK)
-        except FileNotFoundError:
-            raise ProviderError(f"backup {locator!r} is gone") from None
-        except OSError as exc:
-            raise ProviderError(f"cannot read backup {locator!r}: {exc.strerror}") from exc
-        with _opened(source):
-            if not stat.S_ISREG(os.fstat(source).st_mode):
-                raise ProviderError(f"backup {locator!r} is not a regular file")
-            return _write_aside(source, to, expected=sha256, what=f"backup {locator!r}")
+        index = self._index(project_id, locator)
+        check_restore_target(to)
+        what = f"backup {locator!r}"
+        if index is None:
+            return restore_copy(self._path(locator), to, expected=sha256, what=what)
+        root = self._store_root(project_id)
+
+        def copy(out) -> None:
+            try:
+                chunkstore.read_backup(index, out, store_root=root)
+            except chunkstore.CorruptBackup as exc:
+                raise ProviderError(f"{what} is damaged: {exc}; {to} is left as it was") from None
+            except chunkstore.ChunkStoreError as exc:
+                raise ProviderError(f"cannot read {what}: {exc}; {to} is left as it was") from None
+
+        return write_aside(copy, to, expected=sha256, what=what)
 
     # -- restores into the volumes: thin wrappers over restore_backup (aside, renamed when verified)
 
     def _volume_path(self, project_id: str, name: bytes) -> Path:
         os.close(self._open_project_folder(project_id))  # refuses a project folder that is a link
-        return self.volume_root / _safe(project_id) / os.fsdecode(_safe(os.fsdecode(name)))
+        return self.volume_root / safe(project_id) / os.fsdecode(safe(os.fsdecode(name)))
 
     def new_volume_id(self, project_id: str, name: str) -> uuid.UUID:
         """The ID the volume file ``name`` will have once restored (a file's ID is its name's)."""
@@ -358,14 +363,14 @@ class LocalProvider:
         self, project_id: str, locator: str, name: str, *, sha256: str
     ) -> tuple[VolumeInfo | None, int]:
         """Restore into a new volume file ``name`` of the project; return its listing and its size."""
-        (self.volume_root / _safe(project_id)).mkdir(parents=True, exist_ok=True)
+        (self.volume_root / safe(project_id)).mkdir(parents=True, exist_ok=True)
         path = self._volume_path(project_id, os.fsencode(name))
         if os.path.lexists(path):
             raise ProviderError(
                 f"volume file {name!r} already exists: a restore into a new volume never replaces one"
             )
         written = self.restore_backup(project_id, locator, path, sha256=sha256)
-        made = volume_id(project_id, os.fsencode(name))
+        made = self.new_volume_id(project_id, name)
         return next(
             (info for info in self.list_volumes(project_id) if info.resource_id == made), None
         ), written
@@ -373,97 +378,67 @@ class LocalProvider:
     def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
         """Restore over the listed volume file ``volume`` (its locator); return the size written."""
         return self.restore_backup(
-            project_id, locator, self._volume_path(project_id, _parse_locator(volume).name), sha256=sha256
+            project_id, locator, self._volume_path(project_id, parse_locator(volume).name), sha256=sha256
         )
 
     def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
         """Whether the backup's bytes still have the digest recorded when it was made."""
+        index = self._index(project_id, locator)
         try:
-            return _sha256(self._path(locator)) == sha256
-        except FileNotFoundError:
+            if index is not None:
+                checked = chunkstore.verify_backup(index, store_root=self._store_root(project_id), whole=True)
+                return checked.ok and checked.sha256 == sha256
+            digest = hashlib.sha256()
+            with open(self._path(locator), "rb") as reader:
+                while chunk := reader.read(1024 * 1024):
+                    digest.update(chunk)
+            return digest.hexdigest() == sha256
+        except (OSError, chunkstore.ChunkStoreError):
             return False
 
     def discard_restore(self, project_id: str, volume_name: str) -> None:
         """Remove what an interrupted restore into ``volume_name`` left beside it (never the volume)."""
-        folder = self.volume_root / _safe(project_id)
-        for leftover in folder.glob(f".{glob_escape(_safe(volume_name))}.restore-*"):
+        folder = self.volume_root / safe(project_id)
+        for leftover in folder.glob(f".{glob_escape(safe(volume_name))}.restore-*"):
             leftover.unlink(missing_ok=True)
 
+    # -- the store
 
-def _check_restore_target(to: Path) -> None:
-    try:
-        info = os.lstat(to)
-    except FileNotFoundError:
-        return
-    if stat.S_ISLNK(info.st_mode):
-        raise ProviderError(f"{to} is a symbolic link: refused (a restore writes only a real file)")
-    if not stat.S_ISREG(info.st_mode):
-        raise ProviderError(f"{to} is not a regular file: refused")
-    if info.st_nlink > 1:
-        raise ProviderError(
-            f"{to} has {info.st_nlink} hard links: refused (the others would keep the old data)"
-        )
+    def collect_garbage(self, project_id: str, *, period: str = "") -> chunkstore.GcStats | None:
+        """Remove the chunks of the project's store that no backup names; None when nothing ran.
 
+        With ``period`` (say, the hour), a collection runs at most once per period and project,
+        whatever the number of workers: the store records the period of its last one, under a lock.
+        """
+        root = self._store_root(project_id)
+        if not root.is_dir():
+            return None
+        if not period:
+            return chunkstore.collect_garbage(root)
+        fd = os.open(root / _COLLECTED, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with opened(fd):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None  # another worker collects now
+            if os.read(fd, 256).decode(errors="replace") == period:
+                return None
+            stats = chunkstore.collect_garbage(root)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, period.encode(), 0)
+        return stats
 
-def _write_aside(source: int, to: Path, *, expected: str, what: str) -> int:
-    """Copy ``source`` into a new file beside ``to``; rename it over ``to`` only if its SHA-256 is ``expected``."""
-    try:
-        folder = os.open(to.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise ProviderError(f"cannot write into {to.parent}: {exc.strerror}") from exc
-    with _opened(folder):
-        aside = f".{to.name}.restore-{secrets.token_hex(4)}"
-        digest = hashlib.sha256()
-        written = 0
+    def stored_bytes(self, project_id: str) -> int:
+        """The bytes the project's backups occupy: the store's chunks, each once, and any full copies."""
+        folder = self._backup_dir(project_id)
+        total = 0
         try:
-            fd = os.open(
-                aside,
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                0o600,
-                dir_fd=folder,
-            )
-            with os.fdopen(fd, "wb") as writer:
-                while chunk := os.read(source, _CHUNK):
-                    digest.update(chunk)
-                    writer.write(chunk)
-                    written += len(chunk)
-                writer.flush()
-                os.fsync(writer.fileno())
-            if expected and digest.hexdigest() != expected:
-                raise ProviderError(
-                    f"{what} is damaged: its SHA-256 is {digest.hexdigest()[:12]}…, recorded "
-                    f"{expected[:12]}… ({written} bytes read); {to} is left as it was"
-                )
-            # A symbolic link put at the target meanwhile is replaced, never followed.
-            os.rename(aside, to.name, src_dir_fd=folder, dst_dir_fd=folder)
-            os.fsync(folder)
-        except OSError as exc:
-            _unlink_quietly(aside, folder)
-            raise ProviderError(
-                f"restoring {what} to {to} failed: {exc.strerror or exc}; {to} is left as it was"
-            ) from exc
-        except BaseException:
-            _unlink_quietly(aside, folder)
-            raise
-    return written
-
-
-def _unlink_quietly(name: str, folder: int) -> None:
-    with suppress(FileNotFoundError):
-        os.unlink(name, dir_fd=folder)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as reader:
-        while chunk := reader.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            if not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+        if (folder / _STORE).is_dir():
+            total += chunkstore.store_bytes(folder / _STORE)
+        return total

@@ -12,13 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from policies import audit, selectors
+from policies import audit, selectors, services, volumes
+from policies.dashboard.views.shared import PolicyRow, tenant_and_policy_or_404
 from policies.domain.contract import volumes as domain_volumes
 from policies.domain.contract.volumes import ResourceItem
-
-from . import services, volumes
-from .models import BackupTask, Volume
-from .views import PolicyRow, _tenant_and_policy_or_404
+from policies.models import BackupTask, Volume
 
 DETAIL_TEMPLATE = "policies/policy_detail.html"
 HISTORY_ROWS = 50
@@ -50,7 +48,7 @@ def _context(request, tenant, policy) -> dict:
 @login_required
 @vary_on_headers("HX-Request")
 def policy_detail(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     context = _context(request, tenant, policy)
     # The history polls itself (htmx) while a task is waiting or running; the partial alone then.
     template = f"{DETAIL_TEMPLATE}#task-history" if request.htmx else DETAIL_TEMPLATE
@@ -65,7 +63,7 @@ def _back(request, tenant, policy, notice: str, *, ok: bool) -> HttpResponse:
 @require_POST
 @login_required
 def policy_volumes_add(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     chosen = request.POST.getlist("resource_id")
     if not chosen:
         return _back(request, tenant, policy, "Choose at least one volume to add.", ok=False)
@@ -95,7 +93,7 @@ def policy_volumes_add(request: HttpRequest, project_id: str, policy_id: str) ->
 @require_POST
 @login_required
 def policy_volumes_remove(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     rid = request.POST.get("resource_id", "")
     result = volumes.policy_volumes_disassociate(
         policy=policy, items=[ResourceItem(rid, "volume")], actor=audit.Actor.dashboard(request.user)
@@ -119,7 +117,7 @@ RUN_REFUSALS = {
 @require_POST
 @login_required
 def policy_run(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     try:
         tasks = volumes.policy_execute(policy=policy, actor=audit.Actor.dashboard(request.user))
     except services.ServiceError as exc:

@@ -1,9 +1,9 @@
 """What the dashboard's policy form reads from its fields: the zone, the payload, the core's answer.
 
-``PolicyForm.clean`` (``forms.py``) turns the boxes into the contract payload an API client would
+``PolicyForm.clean`` (``policy.py``) turns the boxes into the contract payload an API client would
 send (:func:`policy_payload`), asks the core, and keeps all of it in one frozen :class:`Reading`.
-The other direction, the form's data for a payload, is ``form_mapping``; a box's text as a JSON
-value is ``form_input``.
+The other direction, the form's data for a payload, is ``mapping``; a box's text as a JSON
+value is ``inputs``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from policies.dashboard.forms.inputs import INTEGER, json_number
 from policies.domain.contract import specs
 from policies.domain.schedule import offsets, zones
-
-from .form_input import json_number
 
 
 @dataclass
@@ -51,6 +50,44 @@ class Reading:
 
 
 NO_READING = Reading(Zone("", None, 0), {}, specs.ParseResult(None, ()), (), 0)
+
+
+def read_hours(
+    ticked: Sequence[str], grid_offset: int | None, offset: int | None
+) -> tuple[str, int, list[str]]:
+    """Return start_time for the ticked boxes at ``offset``, keeping each tick's local time, the
+    offset the grid is then drawn for, and the errors to show at the grid.
+
+    A tick's value is a UTC hour of the grid drawn for ``grid_offset``; when the zone changed
+    since, the person meant the local time on the label, so that is kept. A value that is no hour
+    of the grid, and local times that are no full UTC hour at the new offset, are dropped, each
+    with an error at the grid.
+    """
+    errors, hours = [], []
+    for value in ticked:
+        if not INTEGER.fullmatch(value) or not 0 <= int(value) <= 23:
+            errors.append(f"{value!r} is not a start time of the grid; tick the times again.")
+            continue
+        hours.append(int(value))
+    grid = grid_offset if grid_offset is not None else offset
+    if grid is None:  # neither offset is known: keep the ticks in UTC order
+        grid = 0
+    target = offset if offset is not None else grid
+    local_minutes, dropped = [], []
+    for hour in hours:
+        minute = offsets.local_minute(hour, grid)
+        try:
+            offsets.start_time_for_local_minutes([minute], target)
+        except ValueError:
+            dropped.append(offsets.format_minutes(minute))
+            continue
+        local_minutes.append(minute)
+    if dropped:
+        errors.append(
+            f"Local {', '.join(dropped)} is no full UTC hour at {offsets.format_offset(target)}, "
+            "so it was unticked; tick the local times again."
+        )
+    return offsets.start_time_for_local_minutes(local_minutes, target), target, errors
 
 
 def resolve_zone(value: str, *, now: datetime) -> Zone:

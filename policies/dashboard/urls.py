@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import token_views, views, views_runs
+from policies.dashboard.views import policies as views
+from policies.dashboard.views import runs as views_runs
+from policies.dashboard.views import tokens as token_views
 
 app_name = "policies"
 
@@ -16,13 +18,13 @@ urlpatterns = [
     path(f"{PROJECT}/", views.policy_list, name="policy_list"),
     path(f"{PROJECT}/new", views.policy_create, name="policy_create"),
     path(f"{PROJECT}/preview", views.policy_preview, name="policy_preview"),
-    # The parts of the live preview's forecast the page asks for (calendar, days): live_preview.py.
+    # The parts of the live preview's forecast the page asks for (calendar, days): preview.py.
     path(f"{PROJECT}/preview/<str:part>", views.policy_preview_part, name="policy_preview_part"),
     # <str:>, not <uuid:>: a malformed ID is the view's 404 (after sign-in), like an unknown one.
     path(f"{POLICY}/edit", views.policy_edit, name="policy_edit"),
     path(f"{POLICY}/preview", views.policy_edit_preview, name="policy_edit_preview"),
     path(f"{POLICY}/preview/<str:part>", views.policy_edit_preview_part, name="policy_edit_preview_part"),
-    # A policy's volumes and runs (views_runs.py).
+    # A policy's volumes and runs (views/runs.py).
     path(f"{POLICY}/", views_runs.policy_detail, name="policy_detail"),
     path(f"{POLICY}/volumes/add", views_runs.policy_volumes_add, name="policy_volumes_add"),
     path(f"{POLICY}/volumes/remove", views_runs.policy_volumes_remove, name="policy_volumes_remove"),

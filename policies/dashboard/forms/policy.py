@@ -6,8 +6,8 @@ the very payload an API client would send, hands it to :func:`parse.parse_policy
 each :class:`codes.Problem` at the form field it names. The preview is the core's own answer
 for the current form state.
 
-The payload and the :class:`Reading` kept of it are built in ``form_reading``. Editing uses the
-same form, pre-filled from the stored policy (``form_mapping``); the preview is ``form_preview``.
+The payload and the :class:`Reading` kept of it are built in ``reading``. Editing uses the
+same form, pre-filled from the stored policy (``mapping``); the preview is ``policies.dashboard.preview``.
 The form shows every field, so its payload (tags aside) is a complete modify body: it goes through
 :func:`parse.parse_policy_update` against the stored policy, the merge code the API uses.
 """
@@ -24,14 +24,20 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from policies.dashboard.forms import wording
+from policies.dashboard.forms.inputs import INTEGER
+from policies.dashboard.forms.reading import (
+    NO_READING,
+    Reading,
+    Zone,
+    policy_payload,
+    read_hours,
+    resolve_zone,
+)
+from policies.dashboard.problem_display import TAG_SUBJECTS, TAGS_SUBJECT, sentence
 from policies.domain import words
 from policies.domain.contract import codes, limits, parse, specs
 from policies.domain.schedule import offsets, zones
-
-from . import form_preview
-from .form_input import INTEGER
-from .form_reading import NO_READING, Reading, Zone, policy_payload, resolve_zone
-from .problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 
 # "Every day" is the contract's frequency 1, a choice of its own: people look for "daily", not
 # for a count of days.
@@ -128,7 +134,7 @@ class PolicyForm(forms.Form):
     )
     hours = _ListField(label="Start times", required=False)
     # The offset the hour grid's labels were drawn for: ticks keep their local time when the zone
-    # changes (see ``_start_time``).
+    # changes (see ``reading.read_hours``).
     grid_offset = forms.CharField(required=False, widget=forms.HiddenInput)
     retention_kind = forms.ChoiceField(
         label="Retention", choices=RETENTION_KINDS, initial="num", widget=forms.RadioSelect
@@ -190,46 +196,6 @@ class PolicyForm(forms.Form):
         value = self.data.get(name, [])  # a plain dict (tests, form_data_from_payload)
         return list(value) if isinstance(value, list | tuple) else [value]
 
-    def _ticked_hours(self, ticked: list[str]) -> list[int]:
-        """The UTC hours of the ticked boxes; a value that is none is an error at the grid."""
-        hours = []
-        for value in ticked:
-            if not INTEGER.fullmatch(value) or not 0 <= int(value) <= 23:
-                self.add_error("hours", f"{value!r} is not a start time of the grid; tick the times again.")
-                continue
-            hours.append(int(value))
-        return hours
-
-    def _start_time(self, ticked: list[str], grid_offset: int | None, offset: int | None) -> tuple[str, int]:
-        """Return start_time for the ticked boxes at ``offset``, keeping each tick's local time, and
-        the offset the grid is then drawn for.
-
-        A tick's value is a UTC hour of the grid drawn for ``grid_offset``; when the zone changed
-        since, the person meant the local time on the label, so that is kept. Local times that
-        are no full UTC hour at the new offset are dropped, with an error at the grid.
-        """
-        hours = self._ticked_hours(ticked)
-        grid = grid_offset if grid_offset is not None else offset
-        if grid is None:  # neither offset is known: keep the ticks in UTC order
-            grid = 0
-        target = offset if offset is not None else grid
-        local_minutes, dropped = [], []
-        for hour in hours:
-            minute = offsets.local_minute(hour, grid)
-            try:
-                offsets.start_time_for_local_minutes([minute], target)
-            except ValueError:
-                dropped.append(offsets.format_minutes(minute))
-                continue
-            local_minutes.append(minute)
-        if dropped:
-            self.add_error(
-                "hours",
-                f"Local {', '.join(dropped)} is no full UTC hour at {offsets.format_offset(target)}, "
-                "so it was unticked; tick the local times again.",
-            )
-        return offsets.start_time_for_local_minutes(local_minutes, target), target
-
     def _zone(self, data: Mapping[str, Any]) -> Zone:
         zone = resolve_zone(data.get("time_zone") or "", now=self.now)
         no_zone = zone.time_zone is None and zone.name is None
@@ -249,7 +215,9 @@ class PolicyForm(forms.Form):
         zone = self._zone(data)
         grid_text = (data.get("grid_offset") or "").strip()
         grid_offset = int(grid_text) if INTEGER.fullmatch(grid_text) else None
-        start_time, grid = self._start_time(data.get("hours") or [], grid_offset, zone.offset)
+        start_time, grid, hour_errors = read_hours(data.get("hours") or [], grid_offset, zone.offset)
+        for message in hour_errors:
+            self.add_error("hours", message)
         filled = [(row.key, row.value) for row in self.tag_rows if not row.blank]
         payload = policy_payload(data, zone, start_time, filled)
         if self.current is None:
@@ -288,63 +256,17 @@ class PolicyForm(forms.Form):
     def checked_hours(self) -> list[int]:
         return list(self.reading.checked_hours)
 
-    def _field_for(self, problem: codes.Problem) -> str | None:
-        """Return the form field at which a (non-tag) problem is fixed (None: the whole form)."""
-        name = DASHBOARD.field_for(problem)
-        kind = self.data.get("schedule_kind")
-        if name == "frequency" and kind != "days":
-            name = "schedule_kind"
-        if name in ("retention_num", "retention_day"):
-            # "Neither member given" is reported at rentention_num: show it at the box in use.
-            name = "retention_day" if self.data.get("retention_kind") == "day" else "retention_num"
-        return name
-
-    def _day_shift_words(self) -> str:
-        offset = self.zone.offset or 0
-        shifted = [
-            f"local {offsets.format_minutes(offsets.local_minute(hour, offset))} is "
-            f"{hour:02d}:00 UTC the {words.DAY_SHIFT_WORDS[offsets.utc_day_shift(hour, offset)]}"
-            for hour in self.checked_hours
-            if offsets.utc_day_shift(hour, offset)
-        ]
-        why = f" ({'; '.join(shifted)})" if shifted else ""
-        zone = self.zone.time_zone or "UTC"
-        every = "every day" if self.data.get("schedule_kind") == "daily" else "every N days"
-        days = "every day of the week" if every == "every day" else "the local days"
-        return (
-            f"At {zone} these start times fall on two UTC days{why}, so they cannot repeat {every}. "
-            f"Choose “Days of the week” and tick {days} instead."
+    def _entered(self) -> wording.Entered:
+        """What the person entered that the words of a problem depend on."""
+        return wording.Entered(
+            name=str(self.data.get("name") or ""),
+            checked_hours=tuple(self.checked_hours),
+            week_days_ticked=bool(self._getlist("week_days")),
+            schedule_kind=self.data.get("schedule_kind"),
+            retention_kind=self.data.get("retention_kind"),
+            zone_offset=self.zone.offset or 0,
+            time_zone=self.zone.time_zone,
         )
-
-    def form_message(self, problem: codes.Problem, name: str | None) -> str:
-        """Say the core's (or a service's) problem in the form's words, chosen by (field, code).
-
-        Only the wording is the form's: whether something is wrong is always the core's answer.
-        """
-        path, code = codes.path_without_indexes(problem.field), problem.code
-        indexed = path != problem.field
-        if (path, code) == ("backup_policy_name", codes.NAME_LENGTH):
-            name_text = str(self.data.get("name") or "")
-            if not name_text:
-                return f"Enter a name of 1 to {limits.NAME_MAX} characters."
-            return f"The name is {len(name_text)} characters long; shorten it to {limits.NAME_MAX} at most."
-        if (path, code) == ("scheduled_policy.start_time", codes.START_TIME) and not self.checked_hours:
-            return "Tick at least one start time."
-        week = (path, code) == ("scheduled_policy.week_frequency", codes.FREQUENCY)
-        if week and not indexed and not self._getlist("week_days"):
-            return "Tick at least one day."
-        if (path, code) == ("scheduled_policy.frequency", codes.TIME_ZONE):
-            return self._day_shift_words()
-        if code == codes.FREQUENCY and name == "frequency":
-            low, high = limits.FREQUENCY_RANGE
-            return f"Enter a whole number of days from {low} to {high}."
-        if code == codes.RETENTION and name == "retention_num":
-            low, high = limits.RETENTION_NUM_RANGE
-            return f"Enter how many backups to keep: a whole number from {low} to {high}."
-        if code == codes.RETENTION and name == "retention_day":
-            low, high = limits.RETENTION_DAY_RANGE
-            return f"Enter for how many days to keep backups: {low} to {high}."
-        return sentence(problem, DASHBOARD.subjects.get(name, "The value"))
 
     def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at the field it names."""
@@ -371,8 +293,9 @@ class PolicyForm(forms.Form):
             self.add_error("tags", message)
             self.problem_messages.append(("Tags", message, problem.code))
             return
-        name = self._field_for(problem)
-        message = self.form_message(problem, name)
+        entered = self._entered()
+        name = wording.field_for(problem, entered)
+        message = wording.message(problem, name, entered)
         self.add_error(name, message)
         if name == "time_zone":  # drawn by its widget, not by hand in the template
             self.fields[name].widget.attrs.update(
@@ -467,7 +390,3 @@ class PolicyForm(forms.Form):
     @property
     def grid_offset_text(self) -> str:
         return offsets.format_offset(self.grid_offset_value)
-
-    def preview(self, *, pristine: bool = False) -> form_preview.Preview | None:
-        """Return the core's answer for the current form state (None before any input)."""
-        return form_preview.preview_of(self, pristine=pristine)

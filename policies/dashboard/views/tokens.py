@@ -20,10 +20,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from policies import accounts, audit
-
-from . import selectors
-from .models import ApiToken
+from policies import accounts, audit, selectors
+from policies.models import ApiToken
 
 TEMPLATE = "policies/token_list.html"
 EXPIRY_CHOICES = (("30", "In 30 days"), ("90", "In 90 days"), ("365", "In 1 year"), ("", "Never"))

@@ -1,11 +1,8 @@
 """Dashboard views: small, htmx-aware, tenant-scoped in the view (never only in a template)."""
 
-import functools
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -16,45 +13,24 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import RedirectView
 from django_htmx.http import HttpResponseClientRedirect
 
-from policies import audit
-from policies.domain import words
-from policies.domain.contract import limits, specs
-from policies.domain.schedule import localtimes, nextruns, offsets
-from policies.domain.schedule.instants import NextRun
-
-from . import live_preview, selectors, services
-from .form_mapping import form_data_from_payload
-from .forms import PolicyForm
-from .models import BackupPolicy, BackupTask, Tenant
-from .problem_display import DASHBOARD, sentence
+from policies import audit, selectors, services
+from policies.dashboard import preview
+from policies.dashboard.forms.mapping import form_data_from_payload
+from policies.dashboard.forms.policy import PolicyForm
+from policies.dashboard.problem_display import DASHBOARD, sentence
+from policies.dashboard.views.shared import (
+    RUN_STATUS_WORDS,
+    PolicyRow,
+    policy_or_404,
+    tenant_and_policy_or_404,
+    tenant_or_404,
+)
+from policies.domain.contract import limits
+from policies.models import BackupPolicy, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
 LIST_TEMPLATE = "policies/policy_list.html"
 DELETE_TEMPLATE = "policies/policy_delete.html"
-
-
-def _tenant_or_404(request: HttpRequest, project_id: str) -> Tenant:
-    # Another tenant's project and a project that does not exist look the same: 404.
-    tenant = selectors.tenant_for_user(user=request.user, project_id=project_id)
-    if tenant is None:
-        raise Http404("No such project among yours.")
-    return tenant
-
-
-def _policy_or_404(tenant: Tenant, policy_id: str) -> BackupPolicy:
-    # Another tenant's policy, an unknown one and a malformed ID look the same: 404, nothing written.
-    policy = selectors.policy_for_tenant(tenant=tenant, policy_id=policy_id)
-    if policy is None:
-        raise Http404("No such policy in this project.")
-    return policy
-
-
-def _tenant_and_policy_or_404(
-    request: HttpRequest, project_id: str, policy_id: str
-) -> tuple[Tenant, BackupPolicy]:
-    """The project and its policy that a policy page's path names (either unknown: 404)."""
-    tenant = _tenant_or_404(request, project_id)
-    return tenant, _policy_or_404(tenant, policy_id)
 
 
 def _list_url(tenant: Tenant) -> str:
@@ -66,103 +42,12 @@ def _to_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
-@dataclass
-class PolicyRow:
-    policy: BackupPolicy
-    spec: specs.PolicySpec
-
-    @property
-    def schedule_words(self) -> tuple[str, str]:
-        return words.schedule_in_words(self.spec)
-
-    @property
-    def local_words(self) -> str:
-        return self.schedule_words[0]
-
-    @property
-    def utc_words(self) -> str:
-        return self.schedule_words[1]
-
-    @functools.cached_property
-    def coming_rebase(self) -> localtimes.PlannedRebase | None:
-        """The re-base of the next 30 days: the UTC times move, the local times stay."""
-        return localtimes.runs_moving_within(self.spec, now=timezone.now())
-
-    @functools.cached_property
-    def stale_offset(self) -> bool:
-        """The stored offset is not the named zone's at the next run: a re-base is overdue."""
-        return localtimes.stale_offset(self.spec, now=timezone.now())
-
-    @property
-    def zone_flag(self) -> str:
-        """What the list says of a policy whose runs move (in UTC) within 30 days, or are stale."""
-        spec, name = self.spec, self.spec.time_zone_name
-        if name is None:
-            return ""
-        chosen = ", ".join(offsets.format_minutes(m) for m in localtimes.chosen_local_minutes(spec))
-        if self.stale_offset:
-            rebased = localtimes.rebase(spec, now=timezone.now())
-            target = rebased.time_zone if rebased is not None else "another offset"
-            return (
-                f"Stored offset {spec.time_zone} is not {name}'s at the next run ({target}): the "
-                "re-base is due; the scheduler (or manage.py rebase_zones) makes it."
-            )
-        plan = self.coming_rebase
-        if plan is None:
-            return ""
-        local = plan.before.astimezone(localtimes.zone(name))
-        return (
-            f"Runs move in UTC from {local:%a %d %b}: {name} changes its offset, and the policy is "
-            f"re-based to {plan.time_zone} (UTC start times {plan.start_time}) so that they stay at {chosen} "
-            "local time."
-        )
-
-    @property
-    def next_run(self) -> NextRun | None:
-        """The next run, None when the policy is off: computed from the spec in hand, no query."""
-        return nextruns.next_run(self.spec, start=timezone.now())
-
-    @property
-    def volume_count(self) -> int:
-        # Annotated by the list's query; a row rendered alone (after a toggle) counts once.
-        count = getattr(self.policy, "resource_count", None)
-        return self.policy.volumes.count() if count is None else count
-
-    @property
-    def last_run_status(self) -> str | None:
-        if hasattr(self.policy, "last_run_status"):
-            return self.policy.last_run_status
-        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
-        return last.status if last else None
-
-    @property
-    def last_run_at(self):
-        """When the last run finished (annotated by the list's query; a row alone asks once)."""
-        if hasattr(self.policy, "last_run_at"):
-            return self.policy.last_run_at
-        last = self.policy.backup_tasks.filter(status__in=BackupTask.FINISHED).order_by("-created_at").first()
-        return last.finished_at if last else None
-
-    @property
-    def last_run_words(self) -> str:
-        """The last run's status in words ("Succeeded"); the list keeps the API's code in a tooltip."""
-        status = self.last_run_status
-        return RUN_STATUS_WORDS.get(status, status or "")
-
-    @classmethod
-    def of(cls, policy: BackupPolicy) -> "PolicyRow":
-        return cls(policy, policy.to_spec(tags=list(policy.tags.all())))
-
-
 def _quota(count: int) -> dict:
     return {
         "policy_count": count,
         "policy_max": limits.MAX_POLICIES_PER_TENANT,
         "at_quota": count >= limits.MAX_POLICIES_PER_TENANT,
     }
-
-
-RUN_STATUS_WORDS = dict(BackupTask.Status.choices)
 
 
 @require_GET
@@ -182,7 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
+    tenant = tenant_or_404(request, project_id)
     # The tags are prefetched: PolicyRow.of reads the cache, no query per policy.
     policies = selectors.policies_with_run_summary(selectors.policy_list_for_tenant(tenant=tenant))
     rows = [PolicyRow.of(policy) for policy in policies]
@@ -204,12 +89,11 @@ def _form_context(
     policy: BackupPolicy | None = None,
     quota: bool = True,
 ) -> dict:
-    live_preview.check_against_project(form, tenant, policy)
-    preview = form.preview(pristine=pristine)
+    answer = preview.answer_of(form, tenant=tenant, policy=policy, pristine=pristine)
     context = {
         "tenant": tenant,
         "form": form,
-        "preview": preview,
+        "preview": answer.preview,
         "policy": policy,
     }
     if policy is None:
@@ -223,7 +107,7 @@ def _form_context(
         context["preview_url"] = reverse("policies:policy_edit_preview", kwargs=ids)
         context["delete_url"] = reverse("policies:policy_delete", kwargs=ids)
         context["list_url"] = _list_url(tenant)
-        context["changes"] = live_preview.changes(form, preview)
+        context["changes"] = answer.changes
     return context
 
 
@@ -231,7 +115,7 @@ def _form_context(
 @login_required
 @vary_on_headers("HX-Request")
 def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
+    tenant = tenant_or_404(request, project_id)
     now = timezone.now()
     if request.method == "POST":
         form = PolicyForm(request.POST, now=now)
@@ -259,7 +143,7 @@ def policy_create(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def policy_preview(request: HttpRequest, project_id: str) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
+    tenant = tenant_or_404(request, project_id)
     form = PolicyForm(request.POST, now=timezone.now())
     return _preview_response(request, tenant, form)
 
@@ -275,7 +159,7 @@ def _preview_response(
     context = _form_context(
         request, tenant, form, pristine="pristine" in request.POST, policy=policy, quota=False
     )
-    return live_preview.live_answer(request, context, parts_urls=_parts_urls(tenant, policy))
+    return preview.live_answer(request, context, parts_urls=_parts_urls(tenant, policy))
 
 
 def _parts_urls(tenant: Tenant, policy: BackupPolicy | None) -> dict[str, str]:
@@ -286,15 +170,15 @@ def _parts_urls(tenant: Tenant, policy: BackupPolicy | None) -> dict[str, str]:
             "policies:policy_edit_preview_part",
             {"project_id": tenant.project_id, "policy_id": policy.pk},
         )
-    return {part: reverse(name, kwargs={**ids, "part": part}) for part in live_preview.FORECAST_PARTS}
+    return {part: reverse(name, kwargs={**ids, "part": part}) for part in preview.FORECAST_PARTS}
 
 
 @require_POST
 @login_required
 def policy_preview_part(request: HttpRequest, project_id: str, part: str) -> HttpResponse:
     """A part of the live preview's forecast the page asks for (the calendar, the table of days)."""
-    _tenant_or_404(request, project_id)
-    return live_preview.forecast_part_answer(request, PolicyForm(request.POST, now=timezone.now()), part)
+    tenant_or_404(request, project_id)
+    return preview.forecast_part_answer(request, PolicyForm(request.POST, now=timezone.now()), part)
 
 
 @require_POST
@@ -302,17 +186,17 @@ def policy_preview_part(request: HttpRequest, project_id: str, part: str) -> Htt
 def policy_edit_preview_part(
     request: HttpRequest, project_id: str, policy_id: str, part: str
 ) -> HttpResponse:
-    tenant = _tenant_or_404(request, project_id)
+    tenant = tenant_or_404(request, project_id)
     # The stored policy matters: "no time zone" while editing one that has one reads as UTC+00:00.
-    form = PolicyForm(request.POST, now=timezone.now(), current=_policy_or_404(tenant, policy_id).to_spec())
-    return live_preview.forecast_part_answer(request, form, part)
+    form = PolicyForm(request.POST, now=timezone.now(), current=policy_or_404(tenant, policy_id).to_spec())
+    return preview.forecast_part_answer(request, form, part)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 @vary_on_headers("HX-Request")
 def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     current = policy.to_spec()
     now = timezone.now()
     if request.method == "POST":
@@ -345,7 +229,7 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
 @login_required
 @vary_on_headers("HX-Request")
 def policy_edit_preview(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     form = PolicyForm(request.POST, now=timezone.now(), current=policy.to_spec())
     return _preview_response(request, tenant, form, policy)
 
@@ -354,7 +238,7 @@ def policy_edit_preview(request: HttpRequest, project_id: str, policy_id: str) -
 @login_required
 @vary_on_headers("HX-Request")
 def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     if request.method == "POST":
         try:
             services.policy_delete(policy=policy, actor=audit.Actor.dashboard(request.user))
@@ -379,7 +263,7 @@ STATUS_WORDS = {"ON": "on: it runs on schedule", "OFF": "off: it does not run un
 @vary_on_headers("HX-Request")
 def policy_toggle(request: HttpRequest, project_id: str, policy_id: str) -> HttpResponse:
     """Turn a policy on or off: the same merge and refusals as an API client's modify of the status."""
-    tenant, policy = _tenant_and_policy_or_404(request, project_id, policy_id)
+    tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     # The switch posts the status it turns to, not "toggle": a double submit cannot flip it back.
     problem = None
     try:
