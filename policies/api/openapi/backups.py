@@ -23,6 +23,8 @@ _LINKS = {
         "properties": {"rel": {"type": "string"}, "href": {"type": "string"}},
     },
 }
+# Cinder's snapshot_id: a backup here is always of a volume, never of a snapshot.
+_ALWAYS_NULL = {"type": "string", "nullable": True, "enum": [None]}
 _STAMP = {"type": "string", "description": "ISO 8601, UTC, no zone suffix (`2026-03-02T00:00:00.000000`)."}
 
 components(
@@ -53,7 +55,7 @@ components(
                 "fail_reason": nullable({"type": "string"}),
                 "is_incremental": {"type": "boolean"},
                 "has_dependent_backups": {"type": "boolean"},
-                "snapshot_id": {"type": "null"},
+                "snapshot_id": _ALWAYS_NULL,
                 "links": _LINKS,
                 "os-bpc:sha256": nullable({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
                 "os-bpc:policy_id": nullable(UUID),
@@ -104,7 +106,7 @@ components(
                         "incremental": nullable({"type": "boolean", "enum": [False]}),
                         "force": nullable({"type": "boolean"}),
                         "container": nullable({"type": "string"}),
-                        "snapshot_id": {"type": "null"},
+                        "snapshot_id": _ALWAYS_NULL,
                     },
                 }
             },
