@@ -68,7 +68,9 @@ def enqueue_many(tasks: list[BackupTask]) -> None:
 
     The rows are those ``DatabaseBackend.enqueue`` writes one at a time (``run_after`` as its
     pre_save handler sets it, which a bulk insert does not call), and ``task_enqueued`` is sent
-    for each. Any other backend gets one ``enqueue`` per task.
+    for each. Any other backend gets one ``enqueue`` per task. Each row's ID is the model's default
+    (a uuid4), which is what the backend gives a row when no ID function is configured (none is:
+    config/settings.py), so no private method of the backend is called.
     """
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.compat import task_enqueued
@@ -82,7 +84,6 @@ def enqueue_many(tasks: list[BackupTask]) -> None:
     backend.validate_task(run_backup)
     rows = [
         DBTaskResult(
-            id=backend._get_id(),
             args_kwargs={"args": [str(task.job_id)], "kwargs": {}},
             priority=run_backup.priority,
             task_path=run_backup.module_path,
