@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The /volume/ routes are the /v2/ backup views again, for the OpenStack clients.
+    "PREPROCESSING_HOOKS": ["policies.api.openapi.only_v2"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "policies.api.openapi.finish",

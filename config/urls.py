@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from config.views import healthz
+from policies.api.backups import Versions
 from policies.api.schema import SchemaView, SwaggerView
 from policies.api.views import NotFoundView
 
@@ -17,6 +18,9 @@ urlpatterns = [
     path("v2/", include("policies.api.urls")),
     # "/v2" alone would otherwise be redirected to "/v2/" (APPEND_SLASH), losing a POST body.
     re_path(r"^v2$", NotFoundView.as_view()),
+    # The block-storage API v3 of the OpenStack clients: the version document and the backups.
+    path("volume/", include("policies.api.volume_urls")),
+    re_path(r"^volume$", Versions.as_view()),
     # The OpenAPI description of /v2/ and a Swagger UI page over it: public, read-only.
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerView.as_view(), name="api-docs"),

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from config.outage import RETRY_AFTER_SECONDS, is_outage
-from policies.api.errors import API_PREFIX, SERVER_ERROR_MESSAGE, envelope, outage_response
+from policies.api.errors import API_PREFIXES, SERVER_ERROR_MESSAGE, envelope, outage_response
 from policies.domain.contract.codes import SERVER_ERROR
 from policies.models import HealthCheck
 
@@ -71,7 +71,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """
     exc = sys.exc_info()[1]
     outage = is_outage(exc)
-    if request.path.startswith(API_PREFIX):
+    if request.path.startswith(API_PREFIXES):
         if outage:
             return outage_response()
         return JsonResponse(

@@ -77,3 +77,24 @@ def record_event(
         policy_name=name or policy.name,
         changes=changes,
     )
+
+
+def record_backup_event(actor: Actor, action: str, backup, changes: dict) -> AuditEvent:
+    """Write one audit record of a backup (made, deleted, restored) in the caller's transaction.
+
+    ``changes`` names the backup and the target; the policy fields name the backup's policy, if any.
+    """
+    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        token=actor.token,
+        token_prefix=actor.token.prefix if actor.token else "",
+        entrance=actor.entrance,
+        action=action,
+        tenant_id=backup.tenant_id,
+        project_id=backup.tenant.project_id,
+        policy_id=backup.policy_id,
+        policy_name=backup.policy_name,
+        changes=changes,
+    )

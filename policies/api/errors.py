@@ -18,12 +18,14 @@ from rest_framework.response import Response
 from config.outage import RETRY_AFTER_SECONDS, is_outage
 from policies.domain.contract import codes
 
-from .. import services, volumes
+from .. import backups, services, volumes
 from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")
 
 API_PREFIX = "/v2/"
+# Every prefix the API answers under: the envelope, HTTPS only.
+API_PREFIXES = (API_PREFIX, "/volume/")
 
 # Codes of our own for the protocol errors (the contract leaves them to us; docs/api.md,
 # "Conventions" and "Statuses and codes", lists them).
@@ -97,6 +99,10 @@ _SERVICE_STATUS = {
     services.PolicyNotFound: HTTPStatus.NOT_FOUND,
     services.TagNotFound: HTTPStatus.NOT_FOUND,
     volumes.RunInProgress: HTTPStatus.CONFLICT,
+    backups.BackupNotFound: HTTPStatus.NOT_FOUND,
+    backups.VolumeNotFound: HTTPStatus.NOT_FOUND,
+    backups.BackupBusy: HTTPStatus.CONFLICT,
+    backups.VolumeBusy: HTTPStatus.CONFLICT,
 }
 
 
@@ -181,11 +187,11 @@ class ApiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(API_PREFIX) and settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        if request.path.startswith(API_PREFIXES) and settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return self._https_required(request)
         response = self.get_response(request)
         if (
-            request.path.startswith(API_PREFIX)
+            request.path.startswith(API_PREFIXES)
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
@@ -193,7 +199,7 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(API_PREFIXES):
             return None
         if is_outage(exception):
             logger.error("database unavailable in %s", _logged_path(request), exc_info=exception)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import forecast, runs, views
+from . import backups, forecast, runs, views
 
 app_name = "api"
 
@@ -9,6 +9,16 @@ app_name = "api"
 # Every route is under a project's policies; most name one policy.
 POLICIES = "<str:project_id>/backuppolicy"
 POLICY = f"{POLICIES}/<str:policy_id>"
+BACKUPS = "<str:project_id>/backups"
+
+# The backup routes (docs/api.md, "Backups and restore"), the same under /v2/ and /volume/v3/.
+# "detail" is literal, so before {backup_id}.
+BACKUP_ROUTES = [
+    path(BACKUPS, backups.BackupCollection.as_view(), name="backups"),
+    path(f"{BACKUPS}/detail", backups.BackupDetailList.as_view(), name="backups_detail"),
+    path(f"{BACKUPS}/<str:backup_id>", backups.BackupItem.as_view(), name="backup"),
+    path(f"{BACKUPS}/<str:backup_id>/restore", backups.BackupRestore.as_view(), name="backup_restore"),
+]
 
 urlpatterns = [
     path(POLICIES, views.BackupPolicyCollection.as_view(), name="policy_collection"),
@@ -38,5 +48,6 @@ urlpatterns = [
     # Before tags/<key>: the batch route's literal "action" (its DELETE removes the tag "action").
     path(f"{POLICY}/tags/action", views.PolicyTagAction.as_view(), name="policy_tag_action"),
     path(f"{POLICY}/tags/<str:key>", views.PolicyTag.as_view(), name="policy_tag"),
+    *BACKUP_ROUTES,
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

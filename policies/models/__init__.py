@@ -9,7 +9,7 @@ from .accounts import ApiToken, Membership, Tenant, hash_token, project_id_valid
 from .audit import AuditEvent
 from .health import HealthCheck
 from .policies import BackupPolicy, PolicyTag
-from .runs import Backup, BackupTask, Volume
+from .runs import Backup, BackupTask, Restore, Volume
 
 __all__ = [
     "ApiToken",
@@ -20,6 +20,7 @@ __all__ = [
     "HealthCheck",
     "Membership",
     "PolicyTag",
+    "Restore",
     "Tenant",
     "Volume",
     "hash_token",

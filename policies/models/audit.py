@@ -36,6 +36,9 @@ class AuditEvent(models.Model):
         EXECUTE = "execute", "Execute now"
         TOKEN_ISSUE = "issue", "Issue API token"
         TOKEN_REVOKE = "revoke", "Revoke API token"
+        BACKUP_CREATE = "backup", "Create a backup"
+        BACKUP_DELETE = "delete_bk", "Delete a backup"
+        RESTORE = "restore", "Restore a backup"
 
     at = models.DateTimeField(default=timezone.now, editable=False)
     user = models.ForeignKey(
@@ -61,6 +64,10 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.action in (self.Action.BACKUP_CREATE, self.Action.BACKUP_DELETE, self.Action.RESTORE):
+            backup = self.changes.get("backup", {})
+            named = backup.get("after") or backup.get("before") or ""
+            return f"{self.get_action_display()} {named} by {self.username or 'nobody'} ({self.entrance})"
         if self.policy_id is None:
             return f"{self.get_action_display()} {self.token_prefix}… by {self.username or 'nobody'} ({self.entrance})"
         return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -106,8 +107,25 @@ class BackupTask(models.Model):
 class Backup(models.Model):
     """A backup the provider holds. It outlives its policy (as the service's do) and can be restored."""
 
+    class Status(models.TextChoices):
+        CREATING = "creating", "Creating"
+        AVAILABLE = "available", "Available"
+        DELETING = "deleting", "Deleting"
+        RESTORING = "restoring", "Restoring"
+        ERROR = "error", "Error"
+
+    class Verify(models.TextChoices):
+        PENDING = "pending", "Pending"
+        OK = "ok", "Verified"
+        FAILED = "failed", "Failed"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="backups")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    description = models.CharField(max_length=255, blank=True)
+    fail_reason = models.TextField(blank=True)
+    verify_status = models.CharField(max_length=8, choices=Verify.choices, default=Verify.PENDING)
+    verified_at = models.DateTimeField(null=True, blank=True)
     policy = models.ForeignKey(
         BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
     )
@@ -134,6 +152,7 @@ class Backup(models.Model):
     origin_policy_id = models.UUIDField(null=True, blank=True, editable=False)
     retention = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-taken_at"]
@@ -141,3 +160,52 @@ class Backup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Restore(models.Model):
+    """One restore of a backup, into a new volume or over an existing one, run by the worker."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.WAITING, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="restores")
+    # Kept when the backup is deleted afterwards (the history stays), with a copy of its name.
+    backup = models.ForeignKey(
+        Backup, null=True, blank=True, on_delete=models.SET_NULL, related_name="restores"
+    )
+    backup_name = models.CharField(max_length=64)
+    # The target: an existing volume, or (new_volume) the volume the restore makes, once made.
+    volume = models.ForeignKey(
+        Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="restores"
+    )
+    volume_name = models.CharField(max_length=255)
+    # The ID the new volume will have, when its provider knows it beforehand (answered at once).
+    target_resource_id = models.UUIDField(null=True, blank=True)
+    new_volume = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    bytes_done = models.BigIntegerField(default=0)
+    bytes_total = models.BigIntegerField(default=0)
+    message = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    entrance = models.CharField(max_length=10)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A RUNNING restore whose lease has passed belongs to a worker that died: the sweep takes it back.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"restore of {self.backup_name} to {self.volume_name} ({self.status})"

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_tasks import task
 
-from policies.models import Backup, BackupPolicy, BackupTask, Volume
+from policies.models import Backup, BackupPolicy, BackupTask, Restore, Volume
 from policies.runs.attempts import attempt_name, lease_length
 from policies.runs.database import with_database_retry
 from policies.runs.providers import ProviderError, ProviderTimeout, TransientProviderError, get_provider
@@ -95,15 +95,17 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
     if volume is None or volume.status not in Volume.BACKUP_STATUSES:
         state = "deleted" if volume is None else volume.status
         message = f"the volume is {state}: it cannot be backed up (AutoBackup.0206)"
-        _settle(
+        if _settle(
             task, attempt, status=Status.EXECUTE_FAIL, message=message, finished_at=clock(), lease_until=None
-        )
+        ):
+            backup_failed(task, message)
         return Status.EXECUTE_FAIL
-    refusal = _storage_limit_refusal(task, volume, provider)
+    refusal = _restore_refusal(volume) or _storage_limit_refusal(task, volume, provider)
     if refusal:
-        _settle(
+        if _settle(
             task, attempt, status=Status.EXECUTE_FAIL, message=refusal, finished_at=clock(), lease_until=None
-        )
+        ):
+            backup_failed(task, refusal)
         return Status.EXECUTE_FAIL
     deadline = time.monotonic() + settings.BACKUP_TIMEOUT_SECONDS
     try:
@@ -113,14 +115,15 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             raise TransientProviderError("the backup was written but is gone before it was recorded")
     except ProviderTimeout as exc:
         provider.discard(project_id, name)  # this attempt's name: never another attempt's copy
-        _settle(
+        if _settle(
             task,
             attempt,
             status=Status.EXECUTE_TIMEOUT,
             message=str(exc),
             finished_at=clock(),
             lease_until=None,
-        )
+        ):
+            backup_failed(task, str(exc))
         return Status.EXECUTE_TIMEOUT
     except ProviderError as exc:
         provider.discard(project_id, name)
@@ -146,6 +149,13 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             what=f"applying the retention of policy {task.policy_id}",
         )
     return Status.EXECUTE_SUCCESS
+
+
+def _restore_refusal(volume: Volume) -> str:
+    """Why the volume is not backed up now (a restore is writing it), or ""."""
+    if Restore.objects.filter(volume=volume, status__in=Restore.ACTIVE).exists():
+        return f"the volume {volume.name} is being restored: it is not backed up meanwhile (AutoBackup.0243)"
+    return ""
 
 
 def _storage_limit_refusal(task: BackupTask, volume: Volume, provider) -> str:
@@ -184,6 +194,15 @@ def _record_backup(task: BackupTask, attempt: int, volume: Volume, provider, mad
             lease_until=None,
         ):
             return False
+        fields = {
+            "locator": made.locator,
+            "size_bytes": made.size_bytes,
+            "sha256": made.sha256,
+            "status": Backup.Status.AVAILABLE,
+        }
+        # A backup asked for through the API is already a row, "creating" since it was asked for.
+        if Backup.objects.filter(task=task).update(updated_at=finished, **fields):
+            return True
         Backup.objects.create(
             tenant_id=task.tenant_id,
             policy_id=task.policy_id,
@@ -202,6 +221,13 @@ def _record_backup(task: BackupTask, attempt: int, volume: Volume, provider, mad
             retention=retention_snapshot(task.policy) if task.policy is not None else {},
         )
     return True
+
+
+def backup_failed(task: BackupTask, message: str) -> None:
+    """The backup asked for through the API (a row ``creating``) failed for good: ``error``, with why."""
+    Backup.objects.filter(task_id=task.pk, status=Backup.Status.CREATING).update(
+        status=Backup.Status.ERROR, fail_reason=message[:2000]
+    )
 
 
 def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: datetime) -> str | None:
@@ -226,6 +252,7 @@ def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: 
         task, attempt, status=Status.EXECUTE_FAIL, message=message[:2000], finished_at=now, lease_until=None
     ):
         return None
+    backup_failed(task, message)
     return Status.EXECUTE_FAIL
 
 
@@ -239,3 +266,16 @@ def enqueue(task: BackupTask, run_after: datetime | None = None) -> None:
     """Queue the backup of one task, at once or from ``run_after``."""
     queued = run_backup if run_after is None else run_backup.using(run_after=run_after)
     queued.enqueue(str(task.job_id))
+
+
+@task()
+def run_restore(restore_id: str) -> str | None:
+    """Restore one backup (the function the worker runs for a restore)."""
+    from policies.runs.restore import execute_restore
+
+    return execute_restore(restore_id)
+
+
+def enqueue_restore(restore: Restore) -> None:
+    """Queue one restore, at once."""
+    run_restore.enqueue(str(restore.pk))

@@ -25,6 +25,9 @@ from policies.runs.providers import get_provider
 
 logger = logging.getLogger(__name__)
 
+# What retention may delete: never a backup being made, restored or deleted by a person.
+_RETAINABLE = (Backup.Status.AVAILABLE, Backup.Status.ERROR, Backup.Status.DELETING)
+
 
 def retention_snapshot(policy: BackupPolicy) -> dict:
     """The policy's stored fields that its retention reads, to keep with each backup it makes."""
@@ -57,11 +60,21 @@ def _retain(backups, spec, *, now: datetime, provider) -> int:
         )
     keeps = simulation.retention_keeps(spec, [backup.taken_at for backup in present], now=now)
     gone = [backup for backup, kept in zip(present, keeps, strict=True) if not kept]
+    deleted = []
     for backup in gone:
+        # Claimed first: a backup being restored (or deleted by a person) is never deleted here,
+        # and a restore asked for from now on finds it "deleting" and is refused.
+        if not Backup.objects.filter(pk=backup.pk, status__in=_RETAINABLE).update(
+            status=Backup.Status.DELETING
+        ):
+            logger.info("retention spares backup %s: it is %s", backup.pk, backup.status)
+            continue
         # The file first: a crash between leaves a row whose file is gone (deleted again next
         # time), never a file that no row knows of.
         provider.delete_backup(backup.tenant.project_id, backup.locator)
         backup.delete()
+        deleted.append(backup)
+    gone = deleted
     if gone:
         logger.info("retention of %s deleted %d backup(s)", spec.name, len(gone))
         _collect(provider, gone[0].tenant.project_id)

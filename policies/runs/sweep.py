@@ -9,9 +9,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from policies.models import BackupTask
+from policies.models import BackupTask, Restore
 from policies.runs.attempts import attempt_name, lease_length
-from policies.runs.execution import enqueue, finish_task, run_backup
+from policies.runs.execution import (
+    backup_failed,
+    enqueue,
+    enqueue_restore,
+    finish_task,
+    run_backup,
+    run_restore,
+)
 from policies.runs.providers import get_provider
 
 logger = logging.getLogger(__name__)
@@ -46,10 +53,13 @@ def sweep_stale_tasks(*, now: datetime | None = None, provider=None) -> int:
                 task.save(update_fields=["status", "lease_until", "message"])
                 enqueue(task)
             else:
-                finish_task(
-                    task, Status.EXECUTE_FAIL, message + f"; gave up after {task.attempts} attempts", now
-                )
+                message += f"; gave up after {task.attempts} attempts"
+                finish_task(task, Status.EXECUTE_FAIL, message, now)
+                backup_failed(task, message)
             count += 1
+    from policies.runs.restore import sweep_stale_restores
+
+    count += sweep_stale_restores(now=now, provider=provider)
     _recover_queue_rows(now)
     return count
 
@@ -71,7 +81,7 @@ def _recover_queue_rows(now: datetime) -> int:
         rows = list(
             DBTaskResult.objects.select_for_update(skip_locked=True)
             .running()
-            .filter(started_at__lt=cutoff, task_path=run_backup.module_path)
+            .filter(started_at__lt=cutoff, task_path__in=(run_backup.module_path, run_restore.module_path))
             .only("id", "args_kwargs")[:500]
         )
         if not rows:
@@ -83,7 +93,11 @@ def _recover_queue_rows(now: datetime) -> int:
             traceback="the worker stopped before it finished this entry; recovered by the sweep",
         )
         job_ids = [row.args_kwargs.get("args", [None])[0] for row in rows]
-        for task in BackupTask.objects.filter(pk__in=[j for j in job_ids if j], status=Status.WAITING):
+        job_ids = [j for j in job_ids if j]
+        for task in BackupTask.objects.filter(pk__in=job_ids, status=Status.WAITING):
             enqueue(task)
+        # The same ids may name restores (a UUID is either): one still WAITING is queued again.
+        for restore in Restore.objects.filter(pk__in=job_ids, status=Restore.Status.WAITING):
+            enqueue_restore(restore)
     logger.warning("closed %d queue entries left RUNNING by stopped workers", len(rows))
     return len(rows)

@@ -4,6 +4,10 @@ Both find the VBS endpoint in an OpenStack identity catalog, served by the stand
 tests/helpers/identity_standin.py; every VBS request goes over HTTP to the real API.
 """
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tests.helpers.identity_standin import REGION, USER, IdentityStandIn
@@ -12,7 +16,10 @@ from tests.helpers.identity_standin import REGION, USER, IdentityStandIn
 @pytest.fixture
 def identity(live_server, tenant, token):
     with IdentityStandIn(
-        token=token, project_id=tenant.project_id, vbs_url=f"{live_server.url}/v2/{tenant.project_id}"
+        token=token,
+        project_id=tenant.project_id,
+        vbs_url=f"{live_server.url}/v2/{tenant.project_id}",
+        server_url=live_server.url,
     ) as stand_in:
         yield stand_in
 
@@ -51,3 +58,35 @@ def vbs(identity, tenant, clean_environment):
     sdk.register_otc_extensions(conn)
     yield conn.volume_backup
     conn.close()
+
+
+# The CLI's own entry point, in a process of its own as a user would run it: in one process, a
+# second command would reuse the first one's cached clients (osc_lib caches them on a class).
+ENTRY = "import sys; from openstackclient.shell import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.fixture
+def openstack(identity, tenant, tmp_path):
+    """Run ``openstack <args>``; return (exit status, stdout, stderr)."""
+    signed_in = [
+        *("--os-auth-type", "v3password", "--os-auth-url", identity.auth_url),
+        *("--os-username", USER["name"], "--os-password", "not-checked-by-the-stand-in"),
+        *("--os-project-id", tenant.project_id, "--os-user-domain-name", USER["domain"]["name"]),
+        *("--os-region-name", REGION),
+    ]
+    # No OS_* variable or clouds.yaml of the machine may point the CLI elsewhere.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OS_")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", ENTRY, *signed_in, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return run

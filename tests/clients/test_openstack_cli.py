@@ -6,50 +6,15 @@ to the real API; the tests read what the server then holds from the database.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from policies.models import BackupPolicy
-from tests.helpers.identity_standin import REGION, USER, stored
+from tests.helpers.identity_standin import stored
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
-
-
-# The CLI's own entry point, in a process of its own as a user would run it: in one process, a
-# second command would reuse the first one's cached clients (osc_lib caches them on a class).
-ENTRY = "import sys; from openstackclient.shell import main; sys.exit(main(sys.argv[1:]))"
-
-
-@pytest.fixture
-def openstack(identity, tenant, tmp_path):
-    """Run ``openstack <args>``; return (exit status, stdout, stderr)."""
-    signed_in = [
-        *("--os-auth-type", "v3password", "--os-auth-url", identity.auth_url),
-        *("--os-username", USER["name"], "--os-password", "not-checked-by-the-stand-in"),
-        *("--os-project-id", tenant.project_id, "--os-user-domain-name", USER["domain"]["name"]),
-        *("--os-region-name", REGION),
-    ]
-    # No OS_* variable or clouds.yaml of the machine may point the CLI elsewhere.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("OS_")}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        done = subprocess.run(
-            [sys.executable, "-c", ENTRY, *signed_in, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        return done.returncode, done.stdout, done.stderr
-
-    return run
 
 
 def create(openstack, name="nightly", *extra):

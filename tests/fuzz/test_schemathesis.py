@@ -85,6 +85,9 @@ UNSTATED_RULES = (
     (volume_rules.NO_RESOURCES, "policy_id", ("has no volumes to back up",)),
     (volume_rules.RESOURCE_LIMIT, "resources", ("",)),
     (codes.QUERY_PARAM, "marker", ("is not a job_id of this policy's tasks",)),
+    # Backups: the marker must be a backup of the project; a new volume's name must be free.
+    (codes.QUERY_PARAM, "marker", ("to start after",)),
+    (codes.RESTORE_NAME, "restore.name", ("already has a volume",)),
 )
 
 

@@ -61,6 +61,11 @@ CODES: dict[str, str] = {
     volume_rules.NO_RESOURCES: "`resources` missing or empty; or (execute) the policy has no volumes",
     volume_rules.NO_RESOURCE_ID: "an item of `resources` without a `resource_id` string",
     volume_rules.RUN_IN_PROGRESS: "a run of the policy is still executing (tasks WAITING or RUNNING)",
+    codes.BACKUP_NOT_FOUND: "the project has no backup with this ID (another project's, a deleted one, or not a UUID)",
+    codes.BACKUP_VOLUME_NOT_FOUND: "the project has no volume with the `volume_id` given",
+    codes.BACKUP_BUSY: "the backup is being made, deleted or restored",
+    codes.VOLUME_BUSY: "the volume is being backed up or restored, or is not `available`/`in-use`",
+    codes.RESTORE_NAME: "the new volume's name is not a plain file name, or the project has a volume of that name",
 }
 
 # The create rules, in the order of the error table (docs/api.md, "Statuses and codes").

@@ -31,6 +31,12 @@ TAG_NOT_FOUND = "AutoBackup.0216"
 TAG_ACTION = "AutoBackup.0222"
 TIME_ZONE = "AutoBackup.0226"
 QUERY_PARAM = "AutoBackup.0013"  # ours: a bad query parameter of the forecast routes (docs/api.md)
+# Ours, for the backups and restores (docs/api.md, "Backups and restore").
+BACKUP_NOT_FOUND = "AutoBackup.0240"
+BACKUP_VOLUME_NOT_FOUND = "AutoBackup.0241"
+BACKUP_BUSY = "AutoBackup.0242"  # the backup is being made, deleted or restored
+VOLUME_BUSY = "AutoBackup.0243"  # the target volume is being backed up or restored
+RESTORE_NAME = "AutoBackup.0244"  # the new volume's name is not a plain name, or is taken
 
 CODE_ORDER: tuple[str, ...] = (
     BODY_EMPTY,

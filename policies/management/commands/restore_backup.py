@@ -3,8 +3,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from policies import backups
+from policies.audit import Actor
 from policies.models import Backup
-from policies.runs.providers import ProviderError, get_provider
+from policies.runs.providers import ProviderError
 
 
 def find_backup(reference: str) -> Backup:
@@ -26,7 +28,8 @@ class Command(BaseCommand):
     help = (
         "Write a backup's content out to a file (the backup of a deleted policy too). The copy is "
         "written beside PATH and renamed into place only when its SHA-256 matches the one recorded "
-        "when the backup was made: a damaged backup, or any failure, leaves PATH as it was."
+        "when the backup was made: a damaged backup, or any failure, leaves PATH as it was. The "
+        "restore is recorded in the audit trail (entrance: command)."
     )
 
     def add_arguments(self, parser):
@@ -43,10 +46,8 @@ class Command(BaseCommand):
         if not found.sha256:
             raise CommandError(f"backup {found.name} has no recorded SHA-256: it cannot be checked")
         try:
-            size = get_provider(found.provider).restore_backup(
-                found.tenant.project_id, found.locator, to, sha256=found.sha256
-            )
-        except ProviderError as exc:
+            size = backups.restore_to_file(backup=found, to=to, actor=Actor.command())
+        except (ProviderError, backups.BackupBusy) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"restored {found.name} ({size} bytes, SHA-256 {found.sha256[:12]}… verified) "

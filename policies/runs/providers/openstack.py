@@ -141,3 +141,24 @@ class OpenStackProvider:
             f"Cinder backup {locator} is restored into a volume, not a file: "
             f"use `openstack volume backup restore {locator} <volume>`"
         )
+
+    # A restore must be checked against the backup's SHA-256, which a Cinder restore cannot show
+    # (its bytes never pass through this service): refused, with the way that works.
+    def _restore_refused(self, locator: str) -> ProviderError:
+        return ProviderError(
+            f"Cinder backup {locator} is not restored by this service: the restored bytes cannot be "
+            f"checked against the backup's digest here; use `openstack volume backup restore {locator}` "
+            "against Cinder itself"
+        )
+
+    def restore_to_new_volume(self, project_id: str, locator: str, name: str, *, sha256: str):
+        raise self._restore_refused(locator)
+
+    def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
+        raise self._restore_refused(locator)
+
+    def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
+        return True  # not known here: a refused restore says nothing of the backup
+
+    def discard_restore(self, project_id: str, volume_name: str) -> None:
+        return None
