@@ -27,15 +27,12 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import logging
 import os
 import shutil
 import socket
 import stat
 import time
-import uuid
-from glob import escape as glob_escape
 from pathlib import Path, PurePosixPath
 
 from . import chunkstore
@@ -54,6 +51,7 @@ from .localfiles import (
     words,
     write_aside,
 )
+from .localrestores import VolumeRestores
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +65,7 @@ _COLLECTED = "collected"
 _THROTTLE_STEP = 0.2
 
 
-class LocalProvider:
+class LocalProvider(VolumeRestores):
     name = "local"
 
     def __init__(
@@ -348,59 +346,6 @@ class LocalProvider:
                 raise ProviderError(f"cannot read {what}: {exc}; {to} is left as it was") from None
 
         return write_aside(copy, to, expected=sha256, what=what)
-
-    # -- restores into the volumes: thin wrappers over restore_backup (aside, renamed when verified)
-
-    def _volume_path(self, project_id: str, name: bytes) -> Path:
-        os.close(self._open_project_folder(project_id))  # refuses a project folder that is a link
-        return self.volume_root / safe(project_id) / os.fsdecode(safe(os.fsdecode(name)))
-
-    def new_volume_id(self, project_id: str, name: str) -> uuid.UUID:
-        """The ID the volume file ``name`` will have once restored (a file's ID is its name's)."""
-        return volume_id(project_id, os.fsencode(name))
-
-    def restore_to_new_volume(
-        self, project_id: str, locator: str, name: str, *, sha256: str
-    ) -> tuple[VolumeInfo | None, int]:
-        """Restore into a new volume file ``name`` of the project; return its listing and its size."""
-        (self.volume_root / safe(project_id)).mkdir(parents=True, exist_ok=True)
-        path = self._volume_path(project_id, os.fsencode(name))
-        if os.path.lexists(path):
-            raise ProviderError(
-                f"volume file {name!r} already exists: a restore into a new volume never replaces one"
-            )
-        written = self.restore_backup(project_id, locator, path, sha256=sha256)
-        made = self.new_volume_id(project_id, name)
-        return next(
-            (info for info in self.list_volumes(project_id) if info.resource_id == made), None
-        ), written
-
-    def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
-        """Restore over the listed volume file ``volume`` (its locator); return the size written."""
-        return self.restore_backup(
-            project_id, locator, self._volume_path(project_id, parse_locator(volume).name), sha256=sha256
-        )
-
-    def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
-        """Whether the backup's bytes still have the digest recorded when it was made."""
-        index = self._index(project_id, locator)
-        try:
-            if index is not None:
-                checked = chunkstore.verify_backup(index, store_root=self._store_root(project_id), whole=True)
-                return checked.ok and checked.sha256 == sha256
-            digest = hashlib.sha256()
-            with open(self._path(locator), "rb") as reader:
-                while chunk := reader.read(1024 * 1024):
-                    digest.update(chunk)
-            return digest.hexdigest() == sha256
-        except (OSError, chunkstore.ChunkStoreError):
-            return False
-
-    def discard_restore(self, project_id: str, volume_name: str) -> None:
-        """Remove what an interrupted restore into ``volume_name`` left beside it (never the volume)."""
-        folder = self.volume_root / safe(project_id)
-        for leftover in folder.glob(f".{glob_escape(safe(volume_name))}.restore-*"):
-            leftover.unlink(missing_ok=True)
 
     # -- the store
 
