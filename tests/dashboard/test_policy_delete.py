@@ -5,12 +5,14 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from policies.models import AuditEvent, BackupPolicy, PolicyTag
+from policies.models import AuditEvent, Backup, BackupPolicy, PolicyTag
 from tests.helpers.dashboard import HTMX, url
 from tests.helpers.factories import MembershipFactory, TenantFactory
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
+from tests.helpers.runs import associate, make_volumes
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,26 @@ def test_a_policy_of_another_of_ones_projects_is_not_found_under_this_one(member
     assert member.get(target).status_code == HTTPStatus.NOT_FOUND
     assert member.post(target).status_code == HTTPStatus.NOT_FOUND
     assert exists(theirs)
+
+
+def test_the_confirmation_says_the_volumes_lose_protection_and_the_backups_stay(member, tenant, nightly):
+    disks = make_volumes(tenant, {"db.img": b"d" * 100, "logs.img": b"l" * 100})
+    associate(nightly, disks)
+    made = {"tenant": tenant, "policy": nightly, "volume": disks[0], "resource_id": disks[0].resource_id}
+    for manual in (False, False, True):
+        Backup.objects.create(
+            **made, name="b", provider="local", locator="x", taken_at=timezone.now(), manual=manual
+        )
+
+    body = member.get(policy_url("policy_delete", nightly)).content.decode()
+
+    assert "Its 2 volumes (db.img, logs.img) will be <strong>unprotected</strong>" in body
+    assert "Its 2 scheduled backups stay and can be restored" in body
+    assert "Its 1 manual backup stays until someone deletes it." in body
+
+
+def test_the_confirmation_of_a_policy_without_volumes_or_backups_says_so(member, nightly):
+    body = member.get(policy_url("policy_delete", nightly)).content.decode()
+
+    assert "It holds no volumes." in body
+    assert "It has made no backups." in body

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -247,9 +248,14 @@ def policy_delete(request: HttpRequest, project_id: str, policy_id: str) -> Http
         else:
             messages.success(request, f"Policy “{policy.name}” deleted.")
         return _to_list(request, tenant)
+    # What deleting leaves behind, said before it happens: the volumes lose their protection, the
+    # backups stay under the rule the policy had (docs/api.md, V10).
+    backups = policy.backups.order_by().values("manual").annotate(count=Count("pk"))
     context = {
         "tenant": tenant,
         "row": PolicyRow.of(policy),
+        "volumes": list(policy.volumes.order_by("name").values_list("name", flat=True)),
+        "backups": {("manual" if row["manual"] else "scheduled"): row["count"] for row in backups},
     }
     template = f"{DELETE_TEMPLATE}#delete-confirm" if request.htmx else DELETE_TEMPLATE
     return render(request, template, context)
