@@ -2,7 +2,8 @@
 
 Tasks are the run history: read-only for everyone. Volumes come from the provider (refreshed by
 an action, never typed in); their association is changed on the dashboard or the API, through
-the services. A backup may be deleted here: its provider's copy is deleted first.
+the services. A backup may be deleted here, or restored into a new volume, through the services as
+from the API.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from .. import audit, backups, services
+from ..domain.contract.backups import RestoreBody
 from ..models import Backup, BackupTask, Volume
 from ..runs import inventory
-from ..runs.providers import get_provider
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -79,17 +81,47 @@ class BackupTaskAdmin(ReadOnly):
 
 @admin.register(Backup)
 class BackupAdmin(ReadOnly):
-    list_display = ["name", "policy_name", "tenant", "resource_id", "taken_at", "size_bytes", "provider"]
+    list_display = [
+        "name",
+        "policy_name",
+        "tenant",
+        "resource_id",
+        "taken_at",
+        "size_bytes",
+        "status",
+        "verify_status",
+        "provider",
+    ]
     # "Manual" finds the execute-now backups, which retention never deletes: a person does, here.
-    list_filter = ["provider", "manual", "tenant"]
+    list_filter = ["provider", "manual", "status", "verify_status", "tenant"]
     search_fields = ["name", "policy_name", "resource_id", "id"]
     list_select_related = ["tenant"]
     readonly_fields = ["id", "sha256", "locator"]
+    actions = ["restore_into_new_volume"]
 
+    # Deletes and restores go through the services, as from the API: refused while the backup is
+    # being made, deleted or restored, and each one audited with the staff member as its actor.
     def delete_model(self, request: HttpRequest, obj: Backup) -> None:
-        get_provider(obj.provider).delete_backup(obj.tenant.project_id, obj.locator)
-        super().delete_model(request, obj)
+        try:
+            backups.backup_delete(backup=obj, actor=audit.Actor.admin(request.user))
+        except (backups.BackupBusy, backups.BackupNotFound) as exc:
+            self.message_user(request, f"{obj.name}: {exc.problem.detail}", messages.ERROR)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for backup in queryset.select_related("tenant"):
             self.delete_model(request, backup)
+
+    @admin.action(description="Restore into a new volume (restore-<backup name>)")
+    def restore_into_new_volume(self, request: HttpRequest, queryset) -> None:
+        actor = audit.Actor.admin(request.user)
+        for backup in queryset.select_related("tenant"):
+            try:
+                restore = backups.restore_start(
+                    backup=backup, body=RestoreBody(volume_id=None, name=None), actor=actor
+                )
+            except services.ServiceError as exc:
+                self.message_user(request, f"{backup.name}: {exc.problem.detail}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{backup.name}: restore into the new volume {restore.volume_name} queued."
+                )

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from policies import audit, volumes
-from policies.models import Backup, BackupTask, Volume
+from policies.models import AuditEvent, Backup, BackupTask, Restore, Volume
 from policies.runs import execution
 from tests.helpers.runs import associate, daily_policy, make_volumes
 
@@ -79,3 +79,52 @@ def test_the_backups_list_finds_the_manual_backups_retention_never_deletes(staff
 
     assert done.backup_name in manual
     assert done.backup_name not in scheduled
+
+
+def test_deleting_a_backup_is_audited_with_the_staff_member(staff, done):
+    backup = Backup.objects.get()
+
+    staff.post(reverse("admin:policies_backup_delete", args=[backup.pk]), {"post": "yes"})
+
+    record = AuditEvent.objects.get(action=AuditEvent.Action.BACKUP_DELETE)
+    assert (record.entrance, record.username) == ("admin", "root")
+
+
+def test_a_backup_being_restored_is_not_deleted_from_the_admin(staff, done):
+    backup = Backup.objects.get()
+    Backup.objects.filter(pk=backup.pk).update(status=Backup.Status.RESTORING)
+
+    response = staff.post(
+        reverse("admin:policies_backup_delete", args=[backup.pk]), {"post": "yes"}, follow=True
+    )
+
+    assert Backup.objects.filter(pk=backup.pk, status=Backup.Status.RESTORING).exists()
+    assert "restoring" in response.content.decode()
+
+
+def test_the_restore_action_queues_a_restore_into_a_new_volume(staff, done):
+    backup = Backup.objects.get()
+    url = reverse("admin:policies_backup_changelist")
+
+    response = staff.post(
+        url, {"action": "restore_into_new_volume", "_selected_action": [backup.pk]}, follow=True
+    )
+
+    restore = Restore.objects.get()
+    assert (restore.backup_id, restore.new_volume, restore.entrance) == (backup.pk, True, "admin")
+    assert f"restore into the new volume {restore.volume_name} queued" in response.content.decode()
+    assert Backup.objects.get().status == Backup.Status.RESTORING
+
+
+def test_the_restore_action_says_why_a_busy_backup_is_not_restored(staff, done):
+    backup = Backup.objects.get()
+    Backup.objects.filter(pk=backup.pk).update(status=Backup.Status.RESTORING)
+
+    response = staff.post(
+        reverse("admin:policies_backup_changelist"),
+        {"action": "restore_into_new_volume", "_selected_action": [backup.pk]},
+        follow=True,
+    )
+
+    assert not Restore.objects.exists()
+    assert "is restoring: it cannot be restored until that finishes" in response.content.decode()
