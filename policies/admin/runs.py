@@ -9,7 +9,8 @@ from the API.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from .. import audit, backups, services
 from ..domain.contract.backups import RestoreBody
@@ -110,6 +111,12 @@ class BackupAdmin(ReadOnly):
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for backup in queryset.select_related("tenant"):
             self.delete_model(request, backup)
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id):
+        # A refused delete (the backup is busy) already said why: no "deleted successfully" beside it.
+        if Backup.objects.filter(pk=obj_id).exists():
+            return HttpResponseRedirect(reverse("admin:policies_backup_changelist"))
+        return super().response_delete(request, obj_display, obj_id)
 
     @admin.action(description="Restore into a new volume (restore-<backup name>)")
     def restore_into_new_volume(self, request: HttpRequest, queryset) -> None:

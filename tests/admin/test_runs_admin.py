@@ -99,7 +99,9 @@ def test_a_backup_being_restored_is_not_deleted_from_the_admin(staff, done):
     )
 
     assert Backup.objects.filter(pk=backup.pk, status=Backup.Status.RESTORING).exists()
-    assert "restoring" in response.content.decode()
+    body = response.content.decode()
+    assert "is restoring: it cannot be deleted until that finishes" in body
+    assert "deleted successfully" not in body
 
 
 def test_the_restore_action_queues_a_restore_into_a_new_volume(staff, done):
