@@ -59,17 +59,24 @@ def record_change(
     return record_event(actor, action, policy, changes, name=(after or before).name)
 
 
+def actor_fields(actor: Actor) -> dict:
+    """The fields of an audit record that say who acted, and through which entrance."""
+    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
+    return {
+        "user": user,
+        "username": user.get_username() if user else "",
+        "token": actor.token,
+        "token_prefix": actor.token.prefix if actor.token else "",
+        "entrance": actor.entrance,
+    }
+
+
 def record_event(
     actor: Actor, action: str, policy: BackupPolicy, changes: dict, name: str = ""
 ) -> AuditEvent:
     """Write one audit record of ``policy`` (its tenant loaded) in the caller's transaction."""
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     return AuditEvent.objects.create(
-        user=user,
-        username=user.get_username() if user else "",
-        token=actor.token,
-        token_prefix=actor.token.prefix if actor.token else "",
-        entrance=actor.entrance,
+        **actor_fields(actor),
         action=action,
         tenant_id=policy.tenant_id,
         project_id=policy.tenant.project_id,
@@ -84,13 +91,8 @@ def record_backup_event(actor: Actor, action: str, backup, changes: dict) -> Aud
 
     ``changes`` names the backup and the target; the policy fields name the backup's policy, if any.
     """
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     return AuditEvent.objects.create(
-        user=user,
-        username=user.get_username() if user else "",
-        token=actor.token,
-        token_prefix=actor.token.prefix if actor.token else "",
-        entrance=actor.entrance,
+        **actor_fields(actor),
         action=action,
         tenant_id=backup.tenant_id,
         project_id=backup.tenant.project_id,

@@ -48,8 +48,9 @@ class BadVolumeName(services.ServiceError):
 
 
 def _audit_actor_fields(actor: audit.Actor) -> dict:
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
-    return {"user": user, "username": user.get_username() if user else "", "entrance": actor.entrance}
+    """Who started a restore, as its row keeps it (the audit record's fields but the token)."""
+    fields = audit.actor_fields(actor)
+    return {name: fields[name] for name in ("user", "username", "entrance")}
 
 
 def _volume_busy(volume: Volume) -> str:
