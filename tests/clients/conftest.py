@@ -36,13 +36,11 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
 
 
-@pytest.fixture
-def vbs(identity, tenant, clean_environment):
-    """The OTC SDK's VBS proxy (``conn.volume_backup``), signed in through the identity stand-in."""
+def connect(identity, tenant):
+    """An openstacksdk connection signed in through the identity stand-in, as a user's would be."""
     import openstack
-    from otcextensions import sdk
 
-    conn = openstack.connect(
+    return openstack.connect(
         auth_type="v3password",
         auth={
             "auth_url": identity.auth_url,
@@ -55,8 +53,24 @@ def vbs(identity, tenant, clean_environment):
         load_yaml_config=False,
         load_envvars=False,
     )
+
+
+@pytest.fixture
+def vbs(identity, tenant, clean_environment):
+    """The OTC SDK's VBS proxy (``conn.volume_backup``), signed in through the identity stand-in."""
+    from otcextensions import sdk
+
+    conn = connect(identity, tenant)
     sdk.register_otc_extensions(conn)
     yield conn.volume_backup
+    conn.close()
+
+
+@pytest.fixture
+def block_storage(identity, tenant, clean_environment):
+    """openstacksdk's block_storage proxy, signed in through the identity stand-in."""
+    conn = connect(identity, tenant)
+    yield conn.block_storage
     conn.close()
 
 

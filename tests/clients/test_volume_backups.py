@@ -17,7 +17,6 @@ from django.conf import settings
 from policies.models import AuditEvent, Backup, Restore
 from policies.runs import execution
 from policies.runs.restore import execute_restore
-from tests.helpers.identity_standin import REGION, USER
 from tests.helpers.runs import make_volumes, write_volume
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -102,28 +101,6 @@ def test_the_cli_shows_the_servers_refusal(openstack, tenant, volume):
     assert status != 0
     assert "restoring" in err
     assert Backup.objects.filter(pk=backup.pk).exists()
-
-
-@pytest.fixture
-def block_storage(identity, tenant, clean_environment):
-    """openstacksdk's block_storage proxy, signed in through the identity stand-in."""
-    import openstack
-
-    conn = openstack.connect(
-        auth_type="v3password",
-        auth={
-            "auth_url": identity.auth_url,
-            "username": USER["name"],
-            "password": "not-checked-by-the-stand-in",
-            "project_id": tenant.project_id,
-            "user_domain_name": USER["domain"]["name"],
-        },
-        region_name=REGION,
-        load_yaml_config=False,
-        load_envvars=False,
-    )
-    yield conn.block_storage
-    conn.close()
 
 
 def test_the_sdk_creates_lists_gets_restores_and_deletes(block_storage, tenant, volume):
