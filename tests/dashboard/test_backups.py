@@ -329,3 +329,14 @@ def test_the_runs_backup_links_cost_no_query_per_run(member, tenant, nightly, ma
         body = member.get(detail, **HTMX).content.decode()
     assert body.count("#backup-") == 4
     assert len(two_runs) == len(one_run)
+
+
+def test_the_list_costs_no_query_per_backup(member, tenant, nightly, made, disks):
+    with CaptureQueriesContext(connection) as two:
+        member.get(list_url(tenant))
+    backed_up(nightly, disks)
+    manual_backup(tenant, disks[0])
+    with CaptureQueriesContext(connection) as five:
+        body = member.get(list_url(tenant)).content.decode()
+    assert body.count('<tr id="backup-') == 5
+    assert len(five) == len(two)
