@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from policies import events
 from policies.models import Backup, Restore, Volume
 from policies.runs.attempts import lease_length
 from policies.runs.database import with_database_retry
@@ -24,6 +25,7 @@ from policies.runs.providers import ProviderError, get_provider
 logger = logging.getLogger(__name__)
 
 Status = Restore.Status
+Type = events.Type
 
 
 def _claim(restore_id, now: datetime) -> Restore | None:
@@ -63,6 +65,10 @@ def settle(
             if still:
                 changes.pop("status")
             Backup.objects.filter(pk=restore.backup_id).update(updated_at=now, **changes)
+        if verify == Backup.Verify.FAILED:
+            events.emit_for_restore(Type.BACKUP_VERIFY_FAILED, restore, now, message[:2000])
+        outcome = Type.RESTORE_SUCCEEDED if status == Status.SUCCEEDED else Type.RESTORE_FAILED
+        events.emit_for_restore(outcome, restore, now, message[:2000])
     return True
 
 
