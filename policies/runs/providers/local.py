@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from . import chunkstore
 from .base import BackupResult, ProviderError, ProviderTimeout, TransientProviderError, VolumeInfo
 from .localfiles import (
+    Progress,
     check_restore_target,
     display_name,
     opened,
@@ -322,30 +323,34 @@ class LocalProvider(VolumeRestores):
         except Exception:  # the attempt's own leftovers are gone; the hourly collection tries again
             logger.exception("collecting the store of project %s failed", project_id)
 
-    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
+    def restore_backup(
+        self, project_id: str, locator: str, to: Path, *, sha256: str = "", progress: Progress | None = None
+    ) -> int:
         """Write the backup out to ``to``: aside first, renamed into place only when its digest matches.
 
         ``to`` must not be a symbolic link (dangling or not) nor a file with other hard links; a
         damaged backup, a full disk or any other failure leaves ``to`` as it was. Return the
-        number of bytes written.
+        number of bytes written; ``progress`` is told the bytes written so far on the way.
         """
         to = Path(to)
         index = self._index(project_id, locator)
         check_restore_target(to)
         what = f"backup {locator!r}"
         if index is None:
-            return restore_copy(self._path(locator), to, expected=sha256, what=what)
+            return restore_copy(self._path(locator), to, expected=sha256, what=what, progress=progress)
         root = self._store_root(project_id)
 
-        def copy(out) -> None:
+        def copy(out) -> str:
+            # The store checks each chunk and the whole volume's digest as it reads: that digest,
+            # of exactly the bytes written, is the one compared, so nothing is hashed twice.
             try:
-                chunkstore.read_backup(index, out, store_root=root)
+                return chunkstore.read_backup(index, out, store_root=root).sha256
             except chunkstore.CorruptBackup as exc:
                 raise ProviderError(f"{what} is damaged: {exc}; {to} is left as it was") from None
             except chunkstore.ChunkStoreError as exc:
                 raise ProviderError(f"cannot read {what}: {exc}; {to} is left as it was") from None
 
-        return write_aside(copy, to, expected=sha256, what=what)
+        return write_aside(copy, to, expected=sha256, what=what, progress=progress, digested=True)
 
     # -- the store
 
