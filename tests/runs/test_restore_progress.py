@@ -7,7 +7,7 @@ from policies.domain.contract import backups as rules
 from policies.models import Restore
 from policies.runs import execution
 from policies.runs import restore as restoring
-from policies.runs.providers import chunkstore, get_provider, localfiles
+from policies.runs.providers import chunkstore, get_provider
 from tests.helpers.runs import make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +31,7 @@ def backup(tenant, volume):
     return made
 
 
-def test_the_provider_reports_the_bytes_written_as_it_goes(tenant, backup, tmp_path, monkeypatch):
-    monkeypatch.setattr(localfiles, "PROGRESS_EVERY", 1)
+def test_the_provider_reports_the_bytes_written_as_it_goes(tenant, backup, tmp_path):
     seen: list[int] = []
 
     written = get_provider("local").restore_backup(
@@ -45,7 +44,6 @@ def test_the_provider_reports_the_bytes_written_as_it_goes(tenant, backup, tmp_p
 
 
 def test_a_restore_records_its_progress_while_it_runs(tenant, volume, backup, monkeypatch):
-    monkeypatch.setattr(localfiles, "PROGRESS_EVERY", CHUNK)
     restore = backups.restore_start(
         backup=backup, body=rules.RestoreBody(volume.resource_id, None), actor=audit.Actor.command()
     )

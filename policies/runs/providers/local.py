@@ -261,6 +261,20 @@ class LocalProvider(VolumeRestores):
 
         return check
 
+    def _paced(self, progress: Progress | None) -> Progress | None:
+        """A restore's progress function that also keeps the copy under the disk's rate limit."""
+        if not self.bytes_per_second:
+            return progress
+        started = time.monotonic()
+
+        def step(done: int) -> None:
+            if progress is not None:
+                progress(done)
+            while (wait := started + done / self.bytes_per_second - time.monotonic()) > 0:
+                time.sleep(min(wait, _THROTTLE_STEP))
+
+        return step
+
     def _check_free_space(self, target_dir: Path, size: int, shown: str) -> None:
         reserve = self.min_free_bytes
         free = shutil.disk_usage(target_dir).free
@@ -336,6 +350,7 @@ class LocalProvider(VolumeRestores):
         index = self._index(project_id, locator)
         check_restore_target(to)
         what = f"backup {locator!r}"
+        progress = self._paced(progress)
         if index is None:
             return restore_copy(self._path(locator), to, expected=sha256, what=what, progress=progress)
         root = self._store_root(project_id)

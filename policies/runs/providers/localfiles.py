@@ -106,9 +106,6 @@ def check_restore_target(to: Path) -> None:
 
 Progress = Callable[[int], None]
 
-# How many bytes a restore writes between two calls of its progress function.
-PROGRESS_EVERY = 16 * 1024 * 1024
-
 
 class _Counted:
     """The file written aside, counting what goes into it and hashing it unless the copy does."""
@@ -118,15 +115,13 @@ class _Counted:
         self.digest = hashlib.sha256() if hashing else None
         self.written = 0
         self.progress = progress
-        self.reported = 0
 
     def write(self, data) -> int:
         if self.digest is not None:
             self.digest.update(data)
         self.writer.write(data)
         self.written += len(data)
-        if self.progress is not None and self.written - self.reported >= PROGRESS_EVERY:
-            self.reported = self.written
+        if self.progress is not None:
             self.progress(self.written)
         return len(data)
 
@@ -145,7 +140,7 @@ def write_aside(
     ``copy`` writes the backup's bytes into the file it is given, and raises ProviderError for a
     backup it finds damaged on the way. With ``digested``, ``copy`` hashes what it writes itself
     and returns the digest, so the bytes are hashed once, not twice. ``progress`` is told the
-    bytes written so far, every ``PROGRESS_EVERY`` bytes.
+    bytes written so far after each write (a block or a chunk: megabytes, not bytes).
     """
     try:
         folder = os.open(to.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
