@@ -7,6 +7,7 @@ each is imported here.
 
 from .accounts import ApiToken, Membership, Tenant, hash_token, project_id_validator
 from .audit import AuditEvent
+from .events import Event
 from .health import HealthCheck
 from .policies import BackupPolicy, PolicyTag
 from .runs import Backup, BackupTask, Restore, Volume
@@ -17,6 +18,7 @@ __all__ = [
     "Backup",
     "BackupPolicy",
     "BackupTask",
+    "Event",
     "HealthCheck",
     "Membership",
     "PolicyTag",

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_tasks import task
 
+from policies import events
 from policies.models import Backup, BackupPolicy, BackupTask, Restore, Volume
 from policies.runs.attempts import attempt_name, lease_length
 from policies.runs.database import with_database_retry
@@ -95,17 +96,11 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
     if volume is None or volume.status not in Volume.BACKUP_STATUSES:
         state = "deleted" if volume is None else volume.status
         message = f"the volume is {state}: it cannot be backed up (AutoBackup.0206)"
-        if _settle(
-            task, attempt, status=Status.EXECUTE_FAIL, message=message, finished_at=clock(), lease_until=None
-        ):
-            backup_failed(task, message)
+        _fail_for_good(task, attempt, Status.EXECUTE_FAIL, message, clock())
         return Status.EXECUTE_FAIL
     refusal = _restore_refusal(volume) or _storage_limit_refusal(task, volume, provider)
     if refusal:
-        if _settle(
-            task, attempt, status=Status.EXECUTE_FAIL, message=refusal, finished_at=clock(), lease_until=None
-        ):
-            backup_failed(task, refusal)
+        _fail_for_good(task, attempt, Status.EXECUTE_FAIL, refusal, clock())
         return Status.EXECUTE_FAIL
     deadline = time.monotonic() + settings.BACKUP_TIMEOUT_SECONDS
     try:
@@ -115,15 +110,7 @@ def execute_task(job_id, *, now=None, provider=None) -> str | None:
             raise TransientProviderError("the backup was written but is gone before it was recorded")
     except ProviderTimeout as exc:
         provider.discard(project_id, name)  # this attempt's name: never another attempt's copy
-        if _settle(
-            task,
-            attempt,
-            status=Status.EXECUTE_TIMEOUT,
-            message=str(exc),
-            finished_at=clock(),
-            lease_until=None,
-        ):
-            backup_failed(task, str(exc))
+        _fail_for_good(task, attempt, Status.EXECUTE_TIMEOUT, str(exc), clock())
         return Status.EXECUTE_TIMEOUT
     except ProviderError as exc:
         provider.discard(project_id, name)
@@ -201,33 +188,54 @@ def _record_backup(task: BackupTask, attempt: int, volume: Volume, provider, mad
             "status": Backup.Status.AVAILABLE,
         }
         # A backup asked for through the API is already a row, "creating" since it was asked for.
-        if Backup.objects.filter(task=task).update(updated_at=finished, **fields):
-            return True
-        Backup.objects.create(
-            tenant_id=task.tenant_id,
-            policy_id=task.policy_id,
-            policy_name=task.policy_name,
-            volume=volume,
-            resource_id=task.resource_id,
-            task=task,
-            name=task.backup_name,
-            provider=provider.name,
-            locator=made.locator,
-            size_bytes=made.size_bytes,
-            sha256=made.sha256,
-            taken_at=task.scheduled_at,
-            manual=task.manual,
-            origin_policy_id=task.policy_id,
-            retention=retention_snapshot(task.policy) if task.policy is not None else {},
-        )
+        backup = Backup.objects.filter(task=task).first()
+        if backup is not None:
+            Backup.objects.filter(pk=backup.pk).update(updated_at=finished, **fields)
+        else:
+            backup = _create_backup(task, volume, provider, made)
+        events.emit_for_task(events.Type.BACKUP_SUCCEEDED, task, finished, made.message, backup)
     return True
 
 
-def backup_failed(task: BackupTask, message: str) -> None:
-    """The backup asked for through the API (a row ``creating``) failed for good: ``error``, with why."""
+def _create_backup(task: BackupTask, volume: Volume, provider, made) -> Backup:
+    """The row of a backup the schedule (or "execute now") made, with the retention it was made under."""
+    return Backup.objects.create(
+        tenant_id=task.tenant_id,
+        policy_id=task.policy_id,
+        policy_name=task.policy_name,
+        volume=volume,
+        resource_id=task.resource_id,
+        task=task,
+        name=task.backup_name,
+        provider=provider.name,
+        locator=made.locator,
+        size_bytes=made.size_bytes,
+        sha256=made.sha256,
+        taken_at=task.scheduled_at,
+        manual=task.manual,
+        origin_policy_id=task.policy_id,
+        retention=retention_snapshot(task.policy) if task.policy is not None else {},
+    )
+
+
+def backup_failed(task: BackupTask, message: str, now: datetime) -> None:
+    """A task failed for good: the backup asked for through the API (a row ``creating``) is ``error``,
+    with why, and the failure is announced. Called in the transaction that settles the task."""
     Backup.objects.filter(task_id=task.pk, status=Backup.Status.CREATING).update(
         status=Backup.Status.ERROR, fail_reason=message[:2000]
     )
+    events.emit_for_task(events.Type.BACKUP_FAILED, task, now, message[:2000])
+
+
+def _fail_for_good(task: BackupTask, attempt: int, status: str, message: str, now: datetime) -> bool:
+    """Settle an attempt as failed for good (no retry), unless the sweep took the task back meanwhile."""
+    with transaction.atomic():
+        if not _settle(
+            task, attempt, status=status, message=message[:2000], finished_at=now, lease_until=None
+        ):
+            return False
+        backup_failed(task, message, now)
+    return True
 
 
 def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: datetime) -> str | None:
@@ -248,11 +256,8 @@ def _failed(task: BackupTask, attempt: int, message: str, transient: bool, now: 
         return Status.WAITING
     if transient:
         message = f"{message} (gave up after {attempt} attempts)"
-    if not _settle(
-        task, attempt, status=Status.EXECUTE_FAIL, message=message[:2000], finished_at=now, lease_until=None
-    ):
+    if not _fail_for_good(task, attempt, Status.EXECUTE_FAIL, message, now):
         return None
-    backup_failed(task, message)
     return Status.EXECUTE_FAIL
 
 

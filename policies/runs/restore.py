@@ -10,11 +10,13 @@ marks the backup as failing verification. A restore whose worker died is settled
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from policies import events
 from policies.models import Backup, Restore, Volume
 from policies.runs.attempts import lease_length
 from policies.runs.database import with_database_retry
@@ -24,6 +26,7 @@ from policies.runs.providers import ProviderError, get_provider
 logger = logging.getLogger(__name__)
 
 Status = Restore.Status
+Type = events.Type
 
 
 def _claim(restore_id, now: datetime) -> Restore | None:
@@ -63,7 +66,33 @@ def settle(
             if still:
                 changes.pop("status")
             Backup.objects.filter(pk=restore.backup_id).update(updated_at=now, **changes)
+        if verify == Backup.Verify.FAILED:
+            events.emit_for_restore(Type.BACKUP_VERIFY_FAILED, restore, now, message[:2000])
+        outcome = Type.RESTORE_SUCCEEDED if status == Status.SUCCEEDED else Type.RESTORE_FAILED
+        events.emit_for_restore(outcome, restore, now, message[:2000])
     return True
+
+
+def _progress_recorder(restore: Restore, *, every: float = 1.0, clock=time.monotonic):
+    """A provider's progress function for ``restore``: writes ``bytes_done`` at most once a second.
+
+    Only while the restore is still this worker's (RUNNING at its start time): a restore the
+    sweep has taken back keeps what the sweep wrote.
+    """
+    last = [float("-inf")]
+
+    def record(done: int) -> None:
+        if clock() - last[0] < every:
+            return
+        last[0] = clock()
+        try:
+            Restore.objects.filter(
+                pk=restore.pk, status=Status.RUNNING, started_at=restore.started_at
+            ).update(bytes_done=done)
+        except DatabaseError:  # progress is for a person watching; the restore itself goes on
+            logger.warning("could not record the progress of restore %s", restore.pk, exc_info=True)
+
+    return record
 
 
 def execute_restore(restore_id, *, now=None, provider=None) -> str | None:
@@ -78,17 +107,18 @@ def execute_restore(restore_id, *, now=None, provider=None) -> str | None:
         return Status.FAILED
     provider = provider or get_provider(backup.provider)
     project_id = restore.tenant.project_id
+    progress = _progress_recorder(restore)
     try:
         if restore.new_volume:
             info, written = provider.restore_to_new_volume(
-                project_id, backup.locator, restore.volume_name, sha256=backup.sha256
+                project_id, backup.locator, restore.volume_name, sha256=backup.sha256, progress=progress
             )
         else:
             target = restore.volume
             if target is None or target.status == Volume.Status.DELETED:
                 raise ProviderError(f"the target volume {restore.volume_name} is gone: nothing was restored")
             written = provider.restore_over_volume(
-                project_id, backup.locator, target.locator, sha256=backup.sha256
+                project_id, backup.locator, target.locator, sha256=backup.sha256, progress=progress
             )
             info = None
     except ProviderError as exc:

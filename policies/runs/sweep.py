@@ -55,7 +55,7 @@ def sweep_stale_tasks(*, now: datetime | None = None, provider=None) -> int:
             else:
                 message += f"; gave up after {task.attempts} attempts"
                 finish_task(task, Status.EXECUTE_FAIL, message, now)
-                backup_failed(task, message)
+                backup_failed(task, message, now)
             count += 1
     from policies.runs.restore import sweep_stale_restores
 

@@ -136,7 +136,9 @@ class OpenStackProvider:
     def stored_bytes(self, project_id: str) -> None:
         return None  # Cinder does not say; the project's backup sizes are counted instead
 
-    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
+    def restore_backup(
+        self, project_id: str, locator: str, to: Path, *, sha256: str = "", progress=None
+    ) -> int:
         raise ProviderError(
             f"Cinder backup {locator} is restored into a volume, not a file: "
             f"use `openstack volume backup restore {locator} <volume>`"
@@ -151,10 +153,12 @@ class OpenStackProvider:
             "against Cinder itself"
         )
 
-    def restore_to_new_volume(self, project_id: str, locator: str, name: str, *, sha256: str):
+    def restore_to_new_volume(self, project_id: str, locator: str, name: str, *, sha256: str, progress=None):
         raise self._restore_refused(locator)
 
-    def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
+    def restore_over_volume(
+        self, project_id: str, locator: str, volume: str, *, sha256: str, progress=None
+    ) -> int:
         raise self._restore_refused(locator)
 
     def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
