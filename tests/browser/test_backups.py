@@ -14,6 +14,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from policies.models import Restore
+from policies.runs.restore import execute_restore
 from tests.helpers.backups import manual_backup
 from tests.helpers.browser import OVERFLOWS, assert_not_reloaded, blocking_violations, mark_the_document
 from tests.helpers.runs import make_volumes, write_volume
@@ -82,3 +83,25 @@ def test_a_backup_is_restored_from_the_backups_page_and_the_page_settles_on_rest
     assert (restore.entrance, restore.username) == ("dashboard", "alice")
     restored = volume_bytes(tenant, VOLUME if target == "original" else "db-copy.img")
     assert hashlib.sha256(restored).hexdigest() == backup.sha256 == hashlib.sha256(CONTENT).hexdigest()
+
+
+def test_without_javascript_the_overwrite_confirmation_is_its_own_page_and_refresh_shows_the_outcome(
+    signed_in_no_js_page, tenant
+):
+    page = signed_in_no_js_page
+    [volume] = make_volumes(tenant, {"db.img": CONTENT})
+    backup = manual_backup(tenant, volume, name="before-the-upgrade")
+    write_volume(tenant.project_id, "db.img", b"written after the backup")
+    page.goto(f"/p/{tenant.project_id}/backups/")
+    page.get_by_role("link", name=f"Restore {backup.name}").click()
+    page.get_by_role("link", name="Restore over “db.img”…").click()
+    expect(page).to_have_url(re.compile(r"/restore\?over=original$"))
+    expect(page).to_have_title(re.compile("^Overwrite “db.img”?"))
+    page.get_by_role("button", name="Overwrite “db.img”").click()
+    expect(page.locator("#restore-status")).to_have_attribute("data-status", "waiting")
+
+    # No worker here: the restore runs in-process, and the page shows it once the person refreshes.
+    execute_restore(Restore.objects.get().pk)
+    page.get_by_role("link", name="Refresh").click()
+    expect(page.locator("#restore-status")).to_have_attribute("data-status", "succeeded")
+    assert volume_bytes(tenant, "db.img") == CONTENT
