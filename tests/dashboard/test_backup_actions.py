@@ -13,6 +13,7 @@ from policies import audit, backups
 from policies.domain.contract import backups as rules
 from policies.models import AuditEvent, Backup, BackupTask, Restore
 from policies.runs import restore as restoring
+from policies.runs.providers import ProviderError
 from policies.runs.restore import execute_restore
 from tests.helpers.backups import manual_backup
 from tests.helpers.dashboard import HTMX
@@ -207,6 +208,20 @@ def test_a_backup_being_restored_is_not_deleted_and_the_list_says_why(member, ba
     )
     assert Backup.objects.filter(pk=backup.pk).exists()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.BACKUP_DELETE).exists()
+
+
+def test_a_delete_its_provider_fails_says_why_and_keeps_the_backup(member, backup, monkeypatch):
+    class Failing:
+        def delete_backup(self, project_id, locator):
+            raise ProviderError("the store is read-only")
+
+    monkeypatch.setattr(backups, "get_provider", lambda name: Failing())
+    response = member.post(url("backup_delete", backup), follow=True)
+    assert "Backup “before-upgrade” could not be deleted by its provider: the store is read-only" in text(
+        response
+    )
+    backup.refresh_from_db()
+    assert backup.status == Backup.Status.ERROR
 
 
 def test_with_htmx_a_delete_sends_the_browser_back_to_the_list(member, backup):
