@@ -152,7 +152,12 @@ def execute_restore(restore_id, *, now=None, provider=None) -> str | None:
     settle(
         restore,
         Status.SUCCEEDED,
-        f"restored {written} bytes into {restore.volume_name}; their SHA-256 matches the backup's",
+        f"restored {written} bytes into {restore.volume_name}; "
+        + (
+            "their SHA-256 matches the backup's"
+            if backup.sha256
+            else "the provider checked its own copy (no SHA-256 is recorded here for this backup)"
+        ),
         clock(),
         verify=Backup.Verify.OK if backup.sha256 else None,
         **fields,

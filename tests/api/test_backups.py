@@ -10,6 +10,8 @@ from django.conf import settings
 
 from policies.models import AuditEvent, Backup, Restore
 from policies.runs import execution
+from policies.runs.providers import ProviderError
+from policies.runs.providers.local import LocalProvider
 from policies.runs.restore import execute_restore
 from tests.helpers.api import ContractClient, error_of
 from tests.helpers.factories import MembershipFactory, TenantFactory
@@ -112,6 +114,24 @@ def test_delete_is_202_and_refused_409_while_restoring(api, base, backup, volume
     answer = api.request("DELETE", f"{base}/backups/{backup.pk}")
     assert answer.status_code == 202
     assert answer.content == b""
+    assert not Backup.objects.exists()
+
+
+def test_a_delete_the_storage_refuses_is_503_and_the_backup_kept_to_delete_again(
+    api, base, backup, monkeypatch
+):
+    def refuse(self, project_id, locator):
+        raise ProviderError("the backup disk is read-only")
+
+    monkeypatch.setattr(LocalProvider, "delete_backup", refuse)
+    answer = api.request("DELETE", f"{base}/backups/{backup.pk}")
+    error = error_of(answer, 503, "AutoBackup.0245")
+    assert "(the backup disk is read-only)" in error["message"]
+    backup.refresh_from_db()
+    assert (backup.status, backup.fail_reason) == ("error", "the delete failed: the backup disk is read-only")
+
+    monkeypatch.undo()
+    assert api.request("DELETE", f"{base}/backups/{backup.pk}").status_code == 202
     assert not Backup.objects.exists()
 
 

@@ -268,6 +268,16 @@ def backup_busy_problem(name: str, status: str, doing: str) -> codes.Problem:
     )
 
 
+def backup_storage_problem(name: str, reason: str) -> codes.Problem:
+    return codes.Problem(
+        "backup_id",
+        codes.BACKUP_STORAGE,
+        f"backup {name!r} could not be deleted from its storage ({reason}); it is kept, in status "
+        "error, and can be deleted again",
+        codes.REQUEST,
+    )
+
+
 def volume_busy_problem(
     name: str, what: str, *, field: str = "restore.volume_id", doing: str = "restored over"
 ) -> codes.Problem:
