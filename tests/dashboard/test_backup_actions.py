@@ -217,8 +217,9 @@ def test_a_delete_its_provider_fails_says_why_and_keeps_the_backup(member, backu
 
     monkeypatch.setattr(backups, "get_provider", lambda name: Failing())
     response = member.post(url("backup_delete", backup), follow=True)
-    assert "Backup “before-upgrade” could not be deleted by its provider: the store is read-only" in text(
-        response
+    assert (
+        "Backup “before-upgrade” was not deleted. Backup 'before-upgrade' could not be deleted from its storage "
+        "(the store is read-only); it is kept, in status error, and can be deleted again." in text(response)
     )
     backup.refresh_from_db()
     assert backup.status == Backup.Status.ERROR

@@ -26,7 +26,6 @@ from policies.dashboard.problem_display import BACKUPS, sentence
 from policies.dashboard.views.shared import tenant_or_404
 from policies.domain.contract import backups as rules
 from policies.models import Backup, Restore, Tenant, Volume
-from policies.runs.providers import ProviderError
 
 LIST_TEMPLATE = "policies/backup_list.html"
 RESTORE_TEMPLATE = "policies/backup_restore.html"
@@ -187,8 +186,6 @@ def backup_delete(request: HttpRequest, project_id: str, backup_id: str) -> Http
                 request,
                 f"Backup “{backup.name}” was not deleted. {sentence(exc.problem, BACKUPS.subjects[None])}",
             )
-        except ProviderError as exc:
-            messages.error(request, f"Backup “{backup.name}” could not be deleted by its provider: {exc}")
         else:
             messages.success(request, f"Backup “{backup.name}” deleted.")
         return _to_list(request, tenant)
