@@ -243,3 +243,12 @@ def test_the_version_document_lists_v3_and_v2_without_a_token(client):
         assert versions[0]["links"][0]["href"].endswith("/volume/v3/")
     assert json.loads(client.get("/volume/v3/").content)["version"]["status"] == "CURRENT"
     error_of(client.get("/volume/v4/x"), 404, "AutoBackup.0004")
+
+
+def test_each_version_listed_answers_at_its_link_without_a_token(client):
+    for listed in json.loads(client.get("/volume/").content)["versions"]:
+        link = listed["links"][0]["href"].removeprefix("http://testserver")
+        answer = client.get(link)
+        assert answer.status_code == 200, link
+        assert json.loads(answer.content)["version"]["id"] == listed["id"]
+    error_of(client.post("/v2/", {}), 405, "AutoBackup.0005")
