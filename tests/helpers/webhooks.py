@@ -36,6 +36,7 @@ class Receiver:
     server: ThreadingHTTPServer | None = None
     port: int = 0  # 0: any free port; a port given: the one a stopped receiver had
     location: str = ""  # sent as Location (a redirect a delivery must not follow)
+    _held: threading.Event | None = None
 
     @property
     def url(self) -> str:
@@ -62,8 +63,10 @@ class Receiver:
                     received.error = str(exc)
                 receiver.got.append(received)
                 receiver.arrived.set()
-                if receiver.hold is not None:
-                    receiver.hold.wait(60)
+                hold = receiver.hold
+                if hold is not None:
+                    receiver._held = hold
+                    hold.wait(60)
                 received.answered = receiver.status
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "application/json")
@@ -82,9 +85,15 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
+    def hold_release(self) -> None:
+        """Let the requests held so far be answered."""
+        if self._held is not None:
+            self._held.set()
+
     def stop(self) -> None:
-        if self.hold is not None:
-            self.hold.set()
+        for hold in (self.hold, self._held):
+            if hold is not None:
+                hold.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
