@@ -11,6 +11,12 @@ from .builders import BODY_CODES, PROJECT_ID, UUID, components, operation, ref
 
 WEBHOOKS = "Webhooks"
 
+# An absolute http(s) URL: a host name of dot-separated labels (or an IPv4 address), a port
+# from 1 to 65535, a path or query without spaces or control characters, no credentials.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_URL = rf"^https?://{_LABEL}(\.{_LABEL})*(:{_PORT})?([/?][^\s#\x00-\x1f\x7f]*)?$"
+
 _EVENTS = {
     "type": "array",
     "minItems": 1,
@@ -74,7 +80,7 @@ components(
                             "maxLength": rules.URL_MAX,
                             # An absolute http(s) URL without spaces or credentials; https only and
                             # public hosts only in production (AutoBackup.0251, .0253).
-                            "pattern": r"^https?://[^\s/?#@:]+(:[0-9]{1,5})?([/?][^\s#]*)?$",
+                            "pattern": _URL,
                         },
                         "events": _EVENTS,
                         "description": {
