@@ -33,6 +33,7 @@ from .models import (
     BackupTask,
     Delivery,
     EmailRecipient,
+    Event,
     Membership,
     PolicyTag,
     Tenant,
@@ -391,4 +392,12 @@ def delivery_list_for_tenant(*, tenant: Tenant, limit: int = 20) -> list[Deliver
         Delivery.objects.filter(tenant=tenant)
         .select_related("event", "endpoint", "recipient")
         .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def deliveries_pending_for_tenant(*, tenant: Tenant, within) -> bool:
+    """Whether the project has events not fanned out yet, or a delivery due before ``within``."""
+    return (
+        Event.objects.filter(tenant=tenant, dispatched_at__isnull=True).exists()
+        or Delivery.objects.filter(tenant=tenant, next_attempt_at__lte=within).exists()
     )

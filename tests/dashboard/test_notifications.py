@@ -216,3 +216,17 @@ def test_the_header_links_to_the_projects_notifications(member, tenant):
         reverse("policies:policy_list", kwargs={"project_id": tenant.project_id})
     ).content.decode()
     assert f'href="{page(tenant)}"' in body
+
+
+def test_the_deliveries_refresh_themselves_only_while_something_is_about_to_be_sent(member, tenant):
+    endpoint = endpoint_of(tenant)
+    assert 'data-active="false"' in member.get(page(tenant)).content.decode()
+    webhooks.webhook_ping(endpoint=endpoint)
+    body = member.get(page(tenant, "notification_deliveries"), **HTMX).content.decode()
+    assert 'data-active="true"' in body
+    assert 'hx-trigger="every 2s"' in body
+    Event.objects.update(dispatched_at=Event.objects.get().occurred_at)
+    assert (
+        'hx-trigger="every'
+        not in member.get(page(tenant, "notification_deliveries"), **HTMX).content.decode()
+    )

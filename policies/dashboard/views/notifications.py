@@ -8,6 +8,7 @@ the POST that made it and nowhere else (never cached, never in a message or a re
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -26,6 +28,8 @@ from policies.domain.event_words import event_words
 from .shared import tenant_or_404
 
 TEMPLATE = "policies/notifications.html"
+# A delivery due within this long keeps the list refreshing (a retry hours away does not).
+ACTIVE_WITHIN = timedelta(minutes=1)
 EVENT_CHOICES = [(t, event_words(t).capitalize()) for t in rules.EVENT_TYPES]
 # Where a problem of the core's is shown: the form field its JSON path names.
 FIELD_OF = {"webhook.url": "url", "webhook.events": "events", "webhook.description": "description"}
@@ -94,6 +98,10 @@ def _context(request: HttpRequest, tenant, **extra) -> dict:
         "deliveries": [
             (d, event_words(d.event.type)) for d in selectors.delivery_list_for_tenant(tenant=tenant)
         ],
+        # The list refreshes itself while something is about to be sent, and stops once it settles.
+        "deliveries_active": selectors.deliveries_pending_for_tenant(
+            tenant=tenant, within=timezone.now() + ACTIVE_WITHIN
+        ),
         "webhook_form": extra.pop("webhook_form", None) or WebhookForm(tenant=tenant),
         "recipient_form": extra.pop("recipient_form", None) or RecipientForm(),
         "nav_section": "notifications",
