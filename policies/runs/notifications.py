@@ -218,6 +218,13 @@ def settle(delivery: Delivery, token: uuid.UUID, answer: webhook_http.Answer, no
             fields.update(gave_up_at=now, next_attempt_at=None)
         else:
             fields["next_attempt_at"] = now + timedelta(seconds=delay)
+        logger.warning(
+            "delivery %s, try %d: %s; %s",
+            delivery.pk,
+            delivery.attempts,
+            fields["last_error"],
+            "given up" if delay is None else f"next try in {delay} s",
+        )
     Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**fields)
 
 
