@@ -37,6 +37,7 @@ BACKUP_VOLUME_NOT_FOUND = "AutoBackup.0241"
 BACKUP_BUSY = "AutoBackup.0242"  # the backup is being made, deleted or restored
 VOLUME_BUSY = "AutoBackup.0243"  # the target volume is being backed up or restored
 RESTORE_NAME = "AutoBackup.0244"  # the new volume's name is not a plain name, or is taken
+BACKUP_STORAGE = "AutoBackup.0245"  # the provider could not delete the backup's stored copy
 # Ours, for the webhooks and e-mail recipients (docs/api.md, "Webhooks").
 WEBHOOK_NOT_FOUND = "AutoBackup.0250"
 WEBHOOK_URL = "AutoBackup.0251"  # not an absolute http(s) URL, credentials in it, plain http in production
