@@ -107,11 +107,15 @@ def claim_one(now: datetime) -> tuple[Delivery, uuid.UUID] | None:
 
 
 def send_due(*, now: datetime | None = None, limit: int = 50, resolve=None) -> int:
-    """Send up to ``limit`` due deliveries, one at a time; return how many were tried."""
-    now = now or timezone.now()
+    """Send up to ``limit`` due deliveries, one at a time; return how many were tried.
+
+    Without ``now``, each claim and its outcome read the clock afresh: a pass of slow endpoints
+    must not date its last deliveries to when it began.
+    """
     tried = 0
     while tried < limit:
-        claimed = claim_one(now)
+        at = now or timezone.now()
+        claimed = claim_one(at)
         if claimed is None:
             break
         delivery, token = claimed
@@ -121,13 +125,12 @@ def send_due(*, now: datetime | None = None, limit: int = 50, resolve=None) -> i
         except Exception as exc:  # one bad delivery must not stop the others
             logger.exception("delivery %s failed unexpectedly", delivery.pk)
             answer = webhook_http.Answer(error=f"not sent: {exc.__class__.__name__}")
-        settle(delivery, token, answer, now)
+        settle(delivery, token, answer, now or timezone.now())
     return tried
 
 
 def deliver_all(*, now: datetime | None = None, resolve=None) -> int:
-    """Fan out, then send everything due at ``now``: one pass of the delivery loop."""
-    now = now or timezone.now()
+    """Fan out, then send everything due (at ``now``, or as the clock goes): one pass of the loop."""
     while fan_out(now=now):
         pass
     tried = 0
