@@ -170,7 +170,9 @@ class BackupPolicyAdmin(admin.ModelAdmin):
     # -- the change page
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
-        head = ["backup_policy_id", "tenant", "name", "status"] if obj else ["tenant", "name", "status"]
+        head = (
+            ["backup_policy_id", "tenant", "name", "status", "seen"] if obj else ["tenant", "name", "status"]
+        )
         when = ["start_time", "time_zone", "time_zone_name", "frequency", "week_frequency"]
         if obj:
             when.append("schedule_words")

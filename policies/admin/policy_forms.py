@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from policies.dashboard.forms.inputs import json_number
 from policies.dashboard.problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence
-from policies.domain.contract import codes, parse, specs, tag_bodies
+from policies.domain.contract import changes, codes, parse, specs, tag_bodies
 
 from .. import services
 from ..models import BackupPolicy, PolicyTag
@@ -171,6 +171,9 @@ class BackupPolicyAdminForm(forms.ModelForm):
     )
     retention_day = NumberText(label="Days kept (rentention_day)", required=False, help_text="2 to 99999.")
     keep_first_of_month = forms.BooleanField(label="Keep the first backup of each month", required=False)
+    # The stored policy the change page is drawn from (changes.seen_mark): a save from a page drawn
+    # before another change is held rather than undoing that change.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = BackupPolicy
@@ -180,6 +183,8 @@ class BackupPolicyAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **_shown(kwargs, PAYLOAD_FIELDS))
         self.now = timezone.now()
+        if self.current is not None:
+            self.initial["seen"] = changes.seen_mark(self.current)
         # Every problem shown, the core's and the services' (a name taken), as the dashboard's form keeps them.
         self.problems: list[codes.Problem] = []
 
@@ -266,6 +271,12 @@ class BackupPolicyAdminForm(forms.ModelForm):
             policy = None if self.current is None else self.instance
             for problem in services.policy_save_problems(tenant=tenant, spec=self.spec, policy=policy):
                 self.add_problem(problem)
+        if self.current is not None and changes.changed_since_seen(data.get("seen"), self.current):
+            if not self.errors:
+                self.add_error(None, changes.CHANGED_MEANWHILE)
+            # The page shown again is drawn from the policy as stored now: saving again goes through.
+            self.data = self.data.copy()
+            self.data["seen"] = self.initial["seen"]
         return data
 
     def add_problem(self, problem: codes.Problem) -> None:

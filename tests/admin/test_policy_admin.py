@@ -355,6 +355,34 @@ def test_saving_an_unchanged_policy_writes_and_records_nothing(admin_client, pol
     assert AuditEvent.objects.count() == events
 
 
+def test_a_save_from_a_page_opened_before_another_change_is_held_once(admin_client, policy):
+    stale = change_data(admin_client, policy, status="OFF")  # the change page, opened
+    spec = parse.parse_policy_update({"scheduled_policy": {"rentention_day": 10}}, policy.to_spec()).spec
+    services.policy_update(policy=policy, spec=spec, actor=audit.Actor.command())  # e.g. by the API
+
+    response = post_change(admin_client, policy, stale)
+
+    assert response.status_code == HTTPStatus.OK  # not saved: the page again, with the edits
+    assert "changed since you opened this page" in html.unescape(response.content.decode())
+    assert response.context["adminform"].form["status"].value() == "OFF"
+    policy.refresh_from_db()
+    assert (policy.retention_day, policy.status) == (10, "ON")  # the other change is not undone
+    # The page is now drawn from the policy as stored: saving it again is a choice made knowing it.
+    again = post_change(admin_client, policy, page_data(response))
+    assert again.status_code == HTTPStatus.FOUND
+    policy.refresh_from_db()
+    assert (policy.retention_day, policy.status) == (30, "OFF")
+
+
+def test_a_save_from_a_page_of_the_policy_as_stored_goes_through(admin_client, policy):
+    page = admin_client.get(admin_url("backuppolicy", "change", policy.pk)).content.decode()
+    assert 'type="hidden" name="seen"' in page
+    data = change_data(admin_client, policy, retention_day="9")
+    assert post_change(admin_client, policy, data).status_code == HTTPStatus.FOUND
+    policy.refresh_from_db()
+    assert policy.retention_day == 9
+
+
 def test_a_refused_tag_leaves_the_policy_unchanged(admin_client, policy):
     events = AuditEvent.objects.count()
     data = change_data(admin_client, policy, status="OFF", name="renamed")

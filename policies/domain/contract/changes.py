@@ -5,6 +5,7 @@ The unit of the audit trail and of the edit form's list of changes.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from policies.domain.contract.limits import SCHEDULE_FIELDS
@@ -50,3 +51,27 @@ def audit_changes(before: PolicySpec | None, after: PolicySpec | None) -> dict:
         if old.get(name) != new.get(name):
             changes[name] = {"before": old.get(name), "after": new.get(name)}
     return changes
+
+
+# An edit page sends every field, so a save from a page drawn before another change (another tab,
+# someone else, the API) would undo that change unseen. Each edit page records the stored policy it
+# is drawn from; a save whose record differs from the policy as stored now is held, and the page is
+# drawn again from the stored policy, so that saving again is a choice made knowing it.
+CHANGED_MEANWHILE = (
+    "The policy was changed since you opened this page (in another tab, by someone else, or by the "
+    "API), so nothing was saved. Your edits are still here, and “Changes to save” shows what "
+    "saving them would change in the policy as it is now: check them and save again."
+)
+
+
+def seen_mark(spec: PolicySpec) -> str:
+    """What an edit page records of the stored policy it is drawn from (every field and tag)."""
+    return hashlib.sha256(repr(spec).encode()).hexdigest()[:16]
+
+
+def changed_since_seen(seen: str | None, stored: PolicySpec) -> bool:
+    """Whether a page that recorded ``seen`` was drawn from another version than ``stored``.
+
+    A save that records nothing (a client that is not an edit page) is not held.
+    """
+    return bool(seen) and seen != seen_mark(stored)
