@@ -287,6 +287,8 @@ WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # A try in progress is the worker's for this long; past it (the worker died), it is sent again.
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+# Dispatched events whose deliveries are all finished are deleted, with them, after this many days.
+EVENTS_KEEP_DAYS = env_int("EVENTS_KEEP_DAYS", 30)
 # How often the worker's delivery thread looks for events and due deliveries.
 DELIVERY_POLL_SECONDS = env_int("DELIVERY_POLL_SECONDS", 2)
 # E-mail through Django's settings: the console (the process's output) unless an SMTP host is set.

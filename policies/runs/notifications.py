@@ -10,6 +10,10 @@ Two steps, each safe under any number of workers:
   only if the lease is still its own. A worker killed mid-send leaves the lease to expire; the
   delivery is then sent again, with the same ``webhook-id``.
 
+``prune_events`` deletes, a bounded batch at a time, the dispatched events older than
+``EVENTS_KEEP_DAYS`` whose deliveries are all finished (delivered or given up), with those
+deliveries: an event not yet fanned out, or with a try still to come, is never deleted.
+
 Every function takes ``now``, the delivery clock: what is due and when to try again. The
 ``webhook-timestamp`` of a try is the wall clock, as a receiver checks it against its own.
 """
@@ -26,7 +30,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -39,6 +43,7 @@ from . import webhook_http
 logger = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 200
+PRUNE_BATCH = 500
 
 
 def fan_out(*, now: datetime | None = None) -> int:
@@ -229,6 +234,28 @@ def settle(delivery: Delivery, token: uuid.UUID, answer: webhook_http.Answer, no
             "given up" if delay is None else f"next try in {delay} s",
         )
     Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**fields)
+
+
+def prune_events(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Delete up to ``limit`` (PRUNE_BATCH) finished events older than ``EVENTS_KEEP_DAYS``; return how many."""
+    limit = limit or PRUNE_BATCH
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EVENTS_KEEP_DAYS)
+    unfinished = Delivery.objects.filter(
+        event=OuterRef("pk"), delivered_at__isnull=True, gave_up_at__isnull=True
+    )
+    with transaction.atomic():
+        # SKIP LOCKED: rows another worker holds are left to the next pass. Only a fan-out makes
+        # deliveries, and only of events not yet dispatched: none of these gets a new one.
+        ids = list(
+            Event.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(dispatched_at__isnull=False, dispatched_at__lt=cutoff)
+            .filter(~Exists(unfinished))
+            .order_by("dispatched_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Event.objects.filter(pk__in=ids).delete()  # its deliveries with it (CASCADE)
+    return len(ids)
 
 
 class DeliveryLoop(threading.Thread):

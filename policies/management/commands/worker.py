@@ -60,6 +60,12 @@ class Scheduler(threading.Thread):
             except Exception:  # a failed sync must not stop the tick
                 ok = False
                 self._failed("volume sync failed")
+            try:
+                # One bounded batch a sync: the outbox and its deliveries do not grow forever.
+                notifications.prune_events()
+            except Exception:
+                ok = False
+                self._failed("pruning old events failed")
         try:
             result = scheduler.scheduler_tick()
         except Exception:  # a bad tick must not stop the next one
