@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from policies import accounts, audit
+from policies.dashboard import tickets
 
 from ..models import ApiToken, Membership, Tenant
 from .words import plural
@@ -97,7 +97,6 @@ RAW_TOKEN_ATTR = "_raw_token_shown_once"
 
 
 ISSUE_TICKETS_KEY = "policies.token_issue_tickets"
-MAX_ISSUE_TICKETS = 20
 
 
 @admin.register(ApiToken)
@@ -114,9 +113,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return ["user", "expires_in_days", "issue_ticket"] if obj is None else TOKEN_FIELDS
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        ticket = secrets.token_urlsafe(16)
-        tickets = request.session.get(ISSUE_TICKETS_KEY, [])
-        request.session[ISSUE_TICKETS_KEY] = [*tickets[-(MAX_ISSUE_TICKETS - 1) :], ticket]
+        ticket = tickets.issue(request, ISSUE_TICKETS_KEY)
         return {**super().get_changeform_initial_data(request), "issue_ticket": ticket}
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
@@ -138,7 +135,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if (
             request.method == "POST"
             and self.has_add_permission(request)
-            and request.POST.get("issue_ticket") not in request.session.get(ISSUE_TICKETS_KEY, [])
+            and not tickets.is_open(request, ISSUE_TICKETS_KEY, request.POST.get("issue_ticket"))
         ):
             return self._already_issued(request)
         return super().add_view(request, form_url, extra_context)
@@ -155,8 +152,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiToken, form, change: bool) -> None:
         if change:
             return
-        tickets = request.session.get(ISSUE_TICKETS_KEY, [])
-        request.session[ISSUE_TICKETS_KEY] = [t for t in tickets if t != form.cleaned_data["issue_ticket"]]
+        tickets.spend(request, ISSUE_TICKETS_KEY, form.cleaned_data["issue_ticket"])
         token, raw = accounts.token_issue(
             user=form.cleaned_data["user"],
             expires_in=form.expires_in,

@@ -36,6 +36,16 @@ def recipient_of(tenant):
     )
 
 
+def ticket_of(body: str) -> str:
+    return re.search(r'name="ticket" value="([^"]+)"', body)[1]
+
+
+def add_webhook(client, tenant, data, **headers):
+    """Post the add form as drawn on the page (with its one-use ticket)."""
+    ticket = ticket_of(client.get(page(tenant)).content.decode())
+    return client.post(page(tenant, "webhook_add"), {**data, "ticket": ticket}, **headers)
+
+
 def views(tenant):
     """(url, method) of every view of the page, each naming a webhook or recipient of ``tenant``."""
     endpoint, recipient = endpoint_of(tenant), recipient_of(tenant)
@@ -98,9 +108,7 @@ def test_the_page_lists_webhooks_recipients_and_deliveries(member, tenant, heade
 
 
 def test_adding_a_webhook_shows_its_secret_once_and_saves_it(member, tenant, user):
-    response = member.post(
-        page(tenant, "webhook_add"), {"url": HOOK, "events": ["backup.failed", "run.missed"]}
-    )
+    response = add_webhook(member, tenant, {"url": HOOK, "events": ["backup.failed", "run.missed"]})
     assert response.status_code == HTTPStatus.OK
     assert "no-cache" in response["Cache-Control"]
     secret = re.search(
@@ -134,11 +142,45 @@ def test_a_refused_address_is_shown_at_the_url_under_production_settings(
 ):
     settings.WEBHOOK_ALLOW_PRIVATE = False
     monkeypatch.setattr(webhook_http, "system_resolve", stub_resolver({"hooks.example.com": ["10.0.0.1"]}))
-    response = member.post(page(tenant, "webhook_add"), {"url": HOOK, "events": ["backup.failed"]})
+    response = add_webhook(member, tenant, {"url": HOOK, "events": ["backup.failed"]})
     body = html.unescape(response.content.decode())
     assert "resolves to 10.0.0.1, a private address" in body
     assert 'id="webhook-url-errors"' in body
     assert not WebhookEndpoint.objects.exists()
+    # Nothing was added: the form drawn again, once the address is allowed, adds the webhook.
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    data = {"url": HOOK, "events": ["backup.failed"], "ticket": ticket_of(body)}
+    assert 'id="webhook-secret"' in member.post(page(tenant, "webhook_add"), data).content.decode()
+    assert WebhookEndpoint.objects.count() == 1
+
+
+def test_reloading_the_added_page_adds_no_second_webhook(member, tenant):
+    data = {
+        "url": HOOK,
+        "events": ["backup.failed"],
+        "ticket": ticket_of(member.get(page(tenant)).content.decode()),
+    }
+    first = member.post(page(tenant, "webhook_add"), data)
+    assert 'id="webhook-secret"' in first.content.decode()
+
+    again = member.post(page(tenant, "webhook_add"), data, follow=True)  # the browser's reload
+
+    assert 'id="webhook-secret"' not in again.content.decode()
+    assert "no webhook was added now" in again.content.decode()
+    assert WebhookEndpoint.objects.count() == 1
+    # The form drawn after the add has its own ticket: a second webhook, wanted, is added.
+    fresh = ticket_of(first.content.decode())
+    assert fresh != data["ticket"]
+    member.post(page(tenant, "webhook_add"), {**data, "url": f"{HOOK}2", "ticket": fresh})
+    assert WebhookEndpoint.objects.count() == 2
+
+
+def test_the_deliveries_refresh_issues_no_ticket(member, tenant):
+    ticket = ticket_of(member.get(page(tenant)).content.decode())
+    for _ in range(25):  # more refreshes than the tickets kept
+        member.get(page(tenant, "notification_deliveries"), **HTMX)
+    data = {"url": HOOK, "events": ["backup.failed"], "ticket": ticket}
+    assert 'id="webhook-secret"' in member.post(page(tenant, "webhook_add"), data).content.decode()
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])

@@ -2,7 +2,8 @@
 
 The forms build what an API client would send and ask the core (``domain.contract.webhooks``);
 the services decide the limits and the addresses. A new endpoint's secret is in the answer to
-the POST that made it and nowhere else (never cached, never in a message or a redirect).
+the POST that made it and nowhere else (never cached, never in a message or a redirect); the
+add form carries a one-use ticket, so that reloading that answer adds no second endpoint.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from policies import audit, selectors, services, webhooks
+from policies.dashboard import tickets
 from policies.domain.contract import webhooks as rules
 from policies.domain.event_words import event_words
 
@@ -33,6 +35,7 @@ ACTIVE_WITHIN = timedelta(minutes=1)
 EVENT_CHOICES = [(t, event_words(t).capitalize()) for t in rules.EVENT_TYPES]
 # Where a problem of the core's is shown: the form field its JSON path names.
 FIELD_OF = {"webhook.url": "url", "webhook.events": "events", "webhook.description": "description"}
+TICKETS_KEY = "policies.dashboard_webhook_tickets"
 
 
 class WebhookForm(forms.Form):
@@ -41,6 +44,7 @@ class WebhookForm(forms.Form):
         label="Events", choices=EVENT_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(label="Description (optional)", required=False)
+    ticket = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, tenant, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -102,7 +106,9 @@ def _context(request: HttpRequest, tenant, **extra) -> dict:
         "deliveries_active": selectors.deliveries_pending_for_tenant(
             tenant=tenant, within=timezone.now() + ACTIVE_WITHIN
         ),
-        "webhook_form": extra.pop("webhook_form", None) or WebhookForm(tenant=tenant),
+        # The ticket is issued when the form is drawn, not on each refresh of the deliveries.
+        "webhook_form": extra.pop("webhook_form", None)
+        or WebhookForm(tenant=tenant, initial={"ticket": lambda: tickets.issue(request, TICKETS_KEY)}),
         "recipient_form": extra.pop("recipient_form", None) or RecipientForm(),
         "nav_section": "notifications",
         **extra,
@@ -147,12 +153,21 @@ def webhook_add(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = tenant_or_404(request, project_id)
     form = WebhookForm(request.POST, tenant=tenant)
     if form.is_valid():
+        if not tickets.spend(request, TICKETS_KEY, form.cleaned_data["ticket"]):
+            messages.info(
+                request,
+                "That form was already used (its secret was shown once): no webhook was added now.",
+            )
+            return redirect("policies:notifications", project_id=tenant.project_id)
         try:
             endpoint, secret = webhooks.webhook_create(
                 tenant=tenant, body=form.body, actor=audit.Actor.dashboard(request.user)
             )
         except services.ServiceError as exc:
             add_problems(form, [exc.problem])
+            # Nothing was added: the form drawn again may be sent again.
+            form.data = form.data.copy()
+            form.data["ticket"] = tickets.issue(request, TICKETS_KEY)
         else:
             created = {"endpoint": endpoint, "secret": secret}
             return _render(request, _context(request, tenant, created=created))

@@ -6,7 +6,6 @@ token is in the answer to the issue POST and nowhere else: never stored, never c
 message or a redirect. Staff manage everyone's tokens in the admin site.
 """
 
-import secrets
 from datetime import timedelta
 
 from django import forms
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from policies import accounts, audit, selectors
+from policies.dashboard import tickets
 from policies.models import ApiToken
 
 TEMPLATE = "policies/token_list.html"
@@ -28,7 +28,6 @@ EXPIRY_CHOICES = (("30", "In 30 days"), ("90", "In 90 days"), ("365", "In 1 year
 # One use per page drawn: reloading the "issued" answer resends the POST, and must not issue a
 # second token (the same guard as the admin's issue form).
 TICKETS_KEY = "policies.dashboard_token_tickets"
-MAX_TICKETS = 20
 
 
 class TokenIssueForm(forms.Form):
@@ -48,24 +47,10 @@ class TokenIssueForm(forms.Form):
         return timedelta(days=int(days)) if days else None
 
 
-def _new_ticket(request: HttpRequest) -> str:
-    ticket = secrets.token_urlsafe(16)
-    request.session[TICKETS_KEY] = [*request.session.get(TICKETS_KEY, [])[-(MAX_TICKETS - 1) :], ticket]
-    return ticket
-
-
-def _use_ticket(request: HttpRequest, ticket: str) -> bool:
-    tickets = request.session.get(TICKETS_KEY, [])
-    if not ticket or ticket not in tickets:
-        return False
-    request.session[TICKETS_KEY] = [t for t in tickets if t != ticket]
-    return True
-
-
 def _context(request: HttpRequest, form: TokenIssueForm | None = None, **extra) -> dict:
     tenants = list(selectors.tenants_for_user(user=request.user))
     if form is None:
-        form = TokenIssueForm(tenants=tenants, initial={"ticket": _new_ticket(request)})
+        form = TokenIssueForm(tenants=tenants, initial={"ticket": tickets.issue(request, TICKETS_KEY)})
     return {
         "tokens": selectors.token_list_for_user(user=request.user),
         "tenants": tenants,
@@ -100,7 +85,7 @@ def token_issue(request: HttpRequest) -> HttpResponse:
     form = TokenIssueForm(request.POST, tenants=tenants)
     if not form.is_valid():
         return _render(request, _context(request, form))
-    if not _use_ticket(request, form.cleaned_data["ticket"]):
+    if not tickets.spend(request, TICKETS_KEY, form.cleaned_data["ticket"]):
         messages.info(
             request, "That form was already used (its token was shown once): no token was issued now."
         )
