@@ -9,19 +9,22 @@ damaged backup, a full disk or any other failure leaves the target as it was.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
 import stat
 import uuid
 from collections.abc import Callable
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from . import chunkstore
 from .base import ProviderError
+
+logger = logging.getLogger(__name__)
 
 # The resource_id of a file is derived from its project and name, so it is stable across syncs.
 _VOLUME_NAMESPACE = uuid.UUID("6f4c1f4e-2d0a-4a54-9c6e-3b3f6c9c7a11")
@@ -194,8 +197,17 @@ def aside_prefix(name: str) -> str:
 
 
 def _unlink_quietly(name: str, folder: int) -> None:
-    with suppress(FileNotFoundError):
+    """Remove a file left by a failed write; a failure to is logged, never raised.
+
+    It runs while another error is on its way up: that error says why the write failed, and must
+    not be replaced by this one (the file left is a restore's leftover, named as such).
+    """
+    try:
         os.unlink(name, dir_fd=folder)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        logger.warning("%s, left by a failed write, could not be removed: %s", name, exc.strerror or exc)
 
 
 def _parent_file(locator: str) -> str:
