@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from policies.domain.schedule import nextruns
 from policies.models import BackupPolicy, BackupTask
+from policies.runs import heartbeat, missed
 from policies.runs.queue import INSERT_BATCH, enqueue_many, insert_many, new_task
 from policies.runs.sweep import sweep_stale_tasks
 from policies.zone_rebase import policies_rebase_zones
@@ -97,6 +98,7 @@ def _fire_batch(policies: list[BackupPolicy], now: datetime, result: TickResult)
         tasks += planned
     policies = planned_policies
     inserted = insert_many(tasks)
+    missed.announce_missed_instants([task for task in tasks if task.job_id in inserted], now)
     fired = []
     for task in tasks:
         if task.job_id not in inserted:
@@ -142,6 +144,7 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             )
             _fire_batch(due, now, result)
         if len(due) < TICK_BATCH:
+            heartbeat.record_tick(now)
             return result
 
 
