@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "policies.dashboard.context_processors.navigation",
+                "policies.dashboard.context_processors.scheduler",
             ],
             # The template_partials app wraps the (cached) loaders itself; its tags are builtins so
             # every template can use {% partialdef %} (Django 6.0 has them built in).

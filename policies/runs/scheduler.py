@@ -70,13 +70,15 @@ def _plan_policy(policy: BackupPolicy, now: datetime) -> tuple[list[BackupTask],
                     volume,
                     moment,
                     status=Status.SKIP,
+                    created_at=now,
                     finished_at=now,
                     message=f"missed: no scheduler ran between {moment:%Y-%m-%d %H:%M} UTC and "
                     f"{_missed_window()} after it",
                 )
             )
         if fire is not None:
-            tasks.append(new_task(policy, volume, fire))
+            # Stored at the tick's own time: whether a worker took it late is told from it.
+            tasks.append(new_task(policy, volume, fire, created_at=now))
     return tasks, None if following is None else following.utc
 
 
