@@ -31,7 +31,7 @@ def with_protection_facts(volumes: QuerySet[Volume]) -> QuerySet[Volume]:
     runs = BackupTask.objects.filter(
         volume=OuterRef("pk"), status__in=(BackupTask.Status.EXECUTE_SUCCESS, *FAILED_RUNS)
     )
-    return volumes.select_related("policy").annotate(
+    return volumes.select_related("tenant", "policy").annotate(
         last_good_backup_at=Subquery(good.order_by("-taken_at").values("taken_at")[:1]),
         newest_backup_verify=Subquery(
             backups.exclude(status=Backup.Status.DELETING).order_by("-taken_at").values("verify_status")[:1]
