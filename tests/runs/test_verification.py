@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from policies import audit, volumes
+from policies.management.commands.worker import Scheduler
 from policies.models import Backup, BackupTask, Event
-from policies.runs import execution, verify
+from policies.runs import execution, heartbeat, verify
 from policies.runs.attempts import lease_length
 from policies.runs.providers import TransientProviderError, chunkstore
 from tests.helpers.runs import (
@@ -26,7 +28,7 @@ Verify = Backup.Verify
 
 def made_backup(tenant, name="db.img", content=b"D" * 50_000) -> Backup:
     volume = make_volumes(tenant, {name: content})[0]
-    policy = daily_policy(tenant)
+    policy = daily_policy(tenant, now=timezone.now())  # its first run still to come
     associate(policy, [volume])
     [task] = volumes.policy_execute(policy=policy, actor=audit.Actor.command())
     assert execution.execute_task(task.pk) == BackupTask.Status.EXECUTE_SUCCESS
@@ -204,3 +206,25 @@ def test_verify_backups_postpones_a_backup_whose_volume_is_being_backed_up(tenan
     assert f"({backup.pk}): postponed" in capsys.readouterr().out
     backup.refresh_from_db()
     assert backup.verify_status == Verify.PENDING
+
+
+def test_the_worker_s_scheduler_queues_the_due_verifications_at_each_step(tenant, settings):
+    settings.BACKUP_VERIFY_FIRST_MINUTES = 0
+    backup = made_backup(tenant)
+
+    assert Scheduler(tick_seconds=1, sync_seconds=300).step() is True
+
+    assert run_queued_verifications() == [verify.OK]
+    backup.refresh_from_db()
+    assert backup.verify_status == Verify.OK
+
+
+def test_a_failing_verification_batch_is_logged_and_the_tick_still_runs(tenant, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("the batch fails")
+
+    monkeypatch.setattr(verify, "queue_due_verifications", broken)
+
+    assert Scheduler(tick_seconds=1, sync_seconds=300).step() is False
+    assert "queueing verifications failed" in caplog.text
+    assert heartbeat.scheduler_state().last_tick is not None  # the tick itself ran
