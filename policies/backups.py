@@ -39,6 +39,10 @@ class BackupBusy(services.ServiceError):
     pass
 
 
+class BackupStorageFailed(services.ServiceError):
+    """The provider could not delete the backup's copy: the backup stays, in status error."""
+
+
 class VolumeBusy(services.ServiceError):
     pass
 
@@ -161,7 +165,7 @@ def backup_delete(*, backup: Backup, actor: audit.Actor, provider=None) -> None:
             Backup.objects.filter(pk=current.pk).update(
                 status=Backup.Status.ERROR, fail_reason=f"the delete failed: {exc}"[:2000]
             )
-            raise
+            raise BackupStorageFailed(rules.backup_storage_problem(current.name, str(exc))) from exc
     Backup.objects.filter(pk=current.pk).delete()
 
 

@@ -33,6 +33,7 @@ from .models import (
     BackupTask,
     Membership,
     PolicyTag,
+    Restore,
     Tenant,
     Volume,
     hash_token,
@@ -359,6 +360,34 @@ def backup_page_for_tenant(*, tenant: Tenant, query) -> tuple[list[Backup] | Non
         start += ids.index(query.marker) + 1
     page = list(backups[start : start + query.limit + 1])
     return page[: query.limit], len(page) > query.limit
+
+
+def backup_list_for_tenant(*, tenant: Tenant, volume_id=None, policy_id=None) -> QuerySet[Backup]:
+    """The tenant's backups for the dashboard, newest first, each with its restores still under way."""
+    backups = Backup.objects.select_related("volume", "policy").filter(tenant=tenant)
+    # By the volume's ID, not its row: the backups of a volume deleted since stay findable.
+    if volume_id is not None:
+        backups = backups.filter(resource_id=volume_id)
+    if policy_id is not None:
+        backups = backups.filter(policy_id=policy_id)
+    active = Restore.objects.filter(status__in=Restore.ACTIVE).order_by("-created_at")
+    return backups.prefetch_related(
+        Prefetch("restores", queryset=active, to_attr="active_restores")
+    ).order_by("-taken_at", "-created_at", "-id")
+
+
+def restore_list_for_tenant(*, tenant: Tenant) -> QuerySet[Restore]:
+    """The tenant's restores, newest first."""
+    return Restore.objects.filter(tenant=tenant).order_by("-created_at", "-id")
+
+
+def restore_for_tenant(*, tenant: Tenant, restore_id) -> Restore | None:
+    """The tenant's restore; None for another project's, an unknown or a malformed ID."""
+    try:
+        found = uuid.UUID(str(restore_id))
+    except ValueError:
+        return None
+    return Restore.objects.select_related("backup", "volume").filter(tenant=tenant, pk=found).first()
 
 
 def volume_for_tenant(*, tenant: Tenant, volume_id) -> Volume | None:

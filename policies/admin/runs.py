@@ -117,7 +117,7 @@ class BackupAdmin(ReadOnly):
     def delete_model(self, request: HttpRequest, obj: Backup) -> None:
         try:
             backups.backup_delete(backup=obj, actor=audit.Actor.admin(request.user))
-        except (backups.BackupBusy, backups.BackupNotFound) as exc:
+        except (backups.BackupBusy, backups.BackupNotFound, backups.BackupStorageFailed) as exc:
             self.message_user(request, f"{obj.name}: {exc.problem.detail}", messages.ERROR)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:

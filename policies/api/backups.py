@@ -13,6 +13,7 @@ from datetime import UTC
 from http import HTTPStatus
 from urllib.parse import urlencode
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -253,3 +254,12 @@ class VersionV3(Versions):
 
     def get(self, request: Request) -> Response:
         return Response({"version": _version(request, "/volume/v3/", "v3.0", "CURRENT", "3.0")})
+
+
+class VersionV2(Versions):
+    """``/v2/``: the v2 version alone, where a client's discovery of ``volumev2`` looks for it."""
+
+    # A discovery document, not an operation of the API: the OpenAPI description leaves it out.
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response({"version": _version(request, "/v2/", "v2.0", "SUPPORTED", "")})

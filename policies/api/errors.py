@@ -103,6 +103,7 @@ _SERVICE_STATUS = {
     backups.VolumeNotFound: HTTPStatus.NOT_FOUND,
     backups.BackupBusy: HTTPStatus.CONFLICT,
     backups.VolumeBusy: HTTPStatus.CONFLICT,
+    backups.BackupStorageFailed: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -21,6 +21,8 @@ BACKUP_ROUTES = [
 ]
 
 urlpatterns = [
+    # The version document the block-storage clients' discovery reads (as /volume/ lists it).
+    path("", backups.VersionV2.as_view(), name="version_v2"),
     path(POLICIES, views.BackupPolicyCollection.as_view(), name="policy_collection"),
     # Volumes and runs (docs/api.md, "Volumes and runs").
     path("<str:project_id>/volumes", runs.VolumeInventory.as_view(), name="volumes"),

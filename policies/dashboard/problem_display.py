@@ -90,6 +90,12 @@ DASHBOARD = Places(
     },
 )
 
+# The Backups pages: a restore's refusals, at the new volume's name or above the form.
+BACKUPS = Places(
+    fields={"restore.name": "name", "restore.volume_id": None, "backup_id": None},
+    subjects={"name": "The new volume's name", None: "The backup"},
+)
+
 ADMIN = Places(
     fields={
         "backup_policy_name": "name",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from policies.dashboard.views import backups as views_backups
 from policies.dashboard.views import policies as views
 from policies.dashboard.views import runs as views_runs
 from policies.dashboard.views import tokens as token_views
@@ -8,6 +9,7 @@ app_name = "policies"
 
 PROJECT = "p/<str:project_id>"
 POLICY = f"{PROJECT}/policy/<str:policy_id>"
+BACKUP = f"{PROJECT}/backups/<str:backup_id>"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,5 +32,10 @@ urlpatterns = [
     path(f"{POLICY}/volumes/remove", views_runs.policy_volumes_remove, name="policy_volumes_remove"),
     path(f"{POLICY}/run", views_runs.policy_run, name="policy_run"),
     path(f"{POLICY}/delete", views.policy_delete, name="policy_delete"),
+    # The project's backups, their restores and deletes (views/backups.py).
+    path(f"{PROJECT}/backups/", views_backups.backup_list, name="backup_list"),
+    path(f"{BACKUP}/restore", views_backups.backup_restore, name="backup_restore"),
+    path(f"{BACKUP}/delete", views_backups.backup_delete, name="backup_delete"),
+    path(f"{PROJECT}/restores/<str:restore_id>/", views_backups.restore_detail, name="restore_detail"),
     path(f"{POLICY}/status", views.policy_toggle, name="policy_toggle"),
 ]

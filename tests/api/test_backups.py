@@ -10,6 +10,8 @@ from django.conf import settings
 
 from policies.models import AuditEvent, Backup, Restore
 from policies.runs import execution
+from policies.runs.providers import ProviderError
+from policies.runs.providers.local import LocalProvider
 from policies.runs.restore import execute_restore
 from tests.helpers.api import ContractClient, error_of
 from tests.helpers.factories import MembershipFactory, TenantFactory
@@ -112,6 +114,24 @@ def test_delete_is_202_and_refused_409_while_restoring(api, base, backup, volume
     answer = api.request("DELETE", f"{base}/backups/{backup.pk}")
     assert answer.status_code == 202
     assert answer.content == b""
+    assert not Backup.objects.exists()
+
+
+def test_a_delete_the_storage_refuses_is_503_and_the_backup_kept_to_delete_again(
+    api, base, backup, monkeypatch
+):
+    def refuse(self, project_id, locator):
+        raise ProviderError("the backup disk is read-only")
+
+    monkeypatch.setattr(LocalProvider, "delete_backup", refuse)
+    answer = api.request("DELETE", f"{base}/backups/{backup.pk}")
+    error = error_of(answer, 503, "AutoBackup.0245")
+    assert "(the backup disk is read-only)" in error["message"]
+    backup.refresh_from_db()
+    assert (backup.status, backup.fail_reason) == ("error", "the delete failed: the backup disk is read-only")
+
+    monkeypatch.undo()
+    assert api.request("DELETE", f"{base}/backups/{backup.pk}").status_code == 202
     assert not Backup.objects.exists()
 
 
@@ -221,3 +241,12 @@ def test_the_version_document_lists_v3_and_v2_without_a_token(client):
         assert versions[0]["links"][0]["href"].endswith("/volume/v3/")
     assert json.loads(client.get("/volume/v3/").content)["version"]["status"] == "CURRENT"
     error_of(client.get("/volume/v4/x"), 404, "AutoBackup.0004")
+
+
+def test_each_version_listed_answers_at_its_link_without_a_token(client):
+    for listed in json.loads(client.get("/volume/").content)["versions"]:
+        link = listed["links"][0]["href"].removeprefix("http://testserver")
+        answer = client.get(link)
+        assert answer.status_code == 200, link
+        assert json.loads(answer.content)["version"]["id"] == listed["id"]
+    error_of(client.post("/v2/", {}), 405, "AutoBackup.0005")

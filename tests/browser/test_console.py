@@ -9,7 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from policies import audit, backups
+from policies.domain.contract.backups import RestoreBody
 from policies.models import ApiToken, AuditEvent
+from tests.helpers.backups import manual_backup
 from tests.helpers.browser import (
     blocking_violations,
     fill_the_founding_example,
@@ -107,12 +110,19 @@ def test_without_javascript_the_pair_follows_the_radio_and_saves_the_chosen_one(
 def test_no_page_shows_the_apis_names_or_codes_outside_the_api_section(signed_in_page, tenant, user):
     page = signed_in_page
     policy = make_policy(tenant, payload=valid_payload(backup_policy_name="nightly"))
+    backup = manual_backup(tenant, make_volumes(tenant, {"db.img": b"d" * 100})[0])
+    restore = backups.restore_start(backup=backup, body=RestoreBody(None, None), actor=audit.Actor.command())
     pages = [
         "/tokens/",
         list_url(tenant),
         f"/p/{tenant.project_id}/policy/{policy.pk}/edit",
         f"/p/{tenant.project_id}/policy/{policy.pk}/delete",
         f"/p/{tenant.project_id}/policy/{policy.pk}/",  # its volumes and runs
+        f"/p/{tenant.project_id}/backups/",
+        f"/p/{tenant.project_id}/backups/{backup.pk}/restore",
+        f"/p/{tenant.project_id}/backups/{backup.pk}/restore?over=original",
+        f"/p/{tenant.project_id}/backups/{backup.pk}/delete",
+        f"/p/{tenant.project_id}/restores/{restore.pk}/",
     ]
     for path in pages:
         page.goto(path)

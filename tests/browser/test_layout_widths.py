@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from policies import audit, volumes
 from policies.models import BackupTask
 from policies.runs import execution
-from tests.helpers.browser import list_url
+from tests.helpers.browser import OVERFLOWS, list_url
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 from tests.helpers.runs import associate, make_volumes
@@ -23,24 +23,6 @@ pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-# Every element inside a scroll region (.table-wrap) that ends past the region's visible right
-# edge, and every region that scrolls sideways: [] when everything fits.
-OVERFLOWS = """
-() => {
-  const found = [];
-  for (const region of document.querySelectorAll('.table-wrap')) {
-    if (region.scrollWidth > region.clientWidth + 1) found.push(`${region.id || region.className} scrolls: ${region.scrollWidth} > ${region.clientWidth}`);
-    const edge = region.getBoundingClientRect().right;
-    for (const el of region.querySelectorAll('th, td, a, button, code')) {
-      const box = el.getBoundingClientRect();
-      if (box.width && box.right > edge + 1) found.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ends at ${Math.round(box.right)} > ${Math.round(edge)}`);
-    }
-  }
-  if (document.documentElement.scrollWidth > window.innerWidth) found.push(`page scrolls: ${document.documentElement.scrollWidth}`);
-  return found;
-}
-"""
 
 
 def ran(tenant, policy, contents):

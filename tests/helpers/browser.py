@@ -18,6 +18,24 @@ from tests.helpers.factories import PASSWORD
 
 FOUNDING_START_TIME = "22:00,00:00,02:00"
 
+# Every element inside a scroll region (.table-wrap) that ends past the region's visible right
+# edge, and every region that scrolls sideways: [] when everything fits.
+OVERFLOWS = """
+() => {
+  const found = [];
+  for (const region of document.querySelectorAll('.table-wrap')) {
+    if (region.scrollWidth > region.clientWidth + 1) found.push(`${region.id || region.className} scrolls: ${region.scrollWidth} > ${region.clientWidth}`);
+    const edge = region.getBoundingClientRect().right;
+    for (const el of region.querySelectorAll('th, td, a, button, code')) {
+      const box = el.getBoundingClientRect();
+      if (box.width && box.right > edge + 1) found.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ends at ${Math.round(box.right)} > ${Math.round(edge)}`);
+    }
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) found.push(`page scrolls: ${document.documentElement.scrollWidth}`);
+  return found;
+}
+"""
+
 
 def list_url(tenant) -> str:
     return f"/p/{tenant.project_id}/"

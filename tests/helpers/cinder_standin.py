@@ -3,7 +3,8 @@
 Written from the published API references (Identity v3 "Password authentication with scoped
 authorization", Block Storage v3 "Volumes", "Backups"), for openstacksdk to talk to in tests:
 real HTTP on a local port, nothing else. Backups become ``available`` after ``polls_to_finish``
-reads, or ``error`` when the volume's name starts with ``broken``.
+reads, or ``error`` when the volume's name starts with ``broken``; a volume restored from a
+backup likewise becomes ``available``, or ``error_restoring`` when its name starts with ``broken``.
 """
 
 import json
@@ -93,6 +94,19 @@ def make_handler(cinder: Cinder, base: list[str]):
                 name = re.search(r"name=([^&]+)", query)
                 found = [b for b in cinder.backups.values() if not name or b["name"] == name.group(1)]
                 return self._send(200, {"backups": found})
+            match = re.fullmatch(rf"/volume/v3/{PROJECT}/volumes/([0-9a-f-]+)", path)
+            if match and match.group(1) in cinder.volumes:
+                with cinder.lock:
+                    volume = cinder.volumes[match.group(1)]
+                    cinder.reads[volume["id"]] = cinder.reads.get(volume["id"], 0) + 1
+                    if (
+                        volume["status"] == "restoring-backup"
+                        and cinder.reads[volume["id"]] >= cinder.polls_to_finish
+                    ):
+                        volume["status"] = (
+                            "error_restoring" if volume["name"].startswith("broken") else "available"
+                        )
+                return self._send(200, {"volume": volume})
             match = re.fullmatch(rf"/volume/v3/{PROJECT}/backups/([0-9a-f-]+)", path)
             if match and match.group(1) in cinder.backups:
                 with cinder.lock:
@@ -144,6 +158,13 @@ def make_handler(cinder: Cinder, base: list[str]):
                     }
                 }
                 return self._send(201, token, {"X-Subject-Token": "standin-token"})
+            match = re.fullmatch(rf"/volume/v3/{PROJECT}/backups/([0-9a-f-]+)/restore", path)
+            if match and match.group(1) in cinder.backups:
+                request = self._body()["restore"]
+                backup = cinder.backups[match.group(1)]
+                volume_id = cinder.add_volume(request["name"], size=backup["size"], status="restoring-backup")
+                restored = {"backup_id": backup["id"], "volume_id": volume_id, "volume_name": request["name"]}
+                return self._send(202, {"restore": restored})
             if path == f"/volume/v3/{PROJECT}/backups":
                 if cinder.fail_next_create is not None:
                     status, cinder.fail_next_create = cinder.fail_next_create, None

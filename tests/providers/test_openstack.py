@@ -1,10 +1,17 @@
 """The openstack provider, through openstacksdk, against a stand-in of the Cinder v3 calls it uses."""
 
 import pytest
+from django.utils import timezone
 
+from policies import audit, backups
+from policies.domain.contract import backups as rules
+from policies.models import Backup, Restore, Volume
+from policies.runs import restore as restoring
+from policies.runs.inventory import volumes_sync
 from policies.runs.providers import ProviderError, ProviderTimeout, TransientProviderError
 from policies.runs.providers.openstack import OpenStackProvider
 from tests.helpers.cinder_standin import PROJECT, Cinder, serve
+from tests.helpers.factories import TenantFactory
 
 
 @pytest.fixture
@@ -94,6 +101,99 @@ def test_delete_and_discard_remove_backups_and_ignore_missing_ones(provider, cin
     provider.discard(PROJECT, "autobk_b")
 
     assert cinder.backups == {}
+
+
+def test_a_backup_is_restored_into_a_new_volume_through_cinder(provider, cinder):
+    made = provider.create_backup(PROJECT, cinder.add_volume("db", size=3), "autobk_a", deadline=float("inf"))
+    cinder.polls_to_finish = 2
+
+    info, size = provider.restore_to_new_volume(PROJECT, made.locator, "db-restored", sha256="")
+
+    assert (info.name, info.status, info.size_gib, size) == ("db-restored", "available", 3.0, 3 * 1024**3)
+    assert cinder.volumes[str(info.resource_id)]["name"] == "db-restored"
+
+
+def test_a_cinder_restore_that_errors_is_a_failure_naming_the_volume_left(provider, cinder):
+    made = provider.create_backup(PROJECT, cinder.add_volume("db"), "autobk_a", deadline=float("inf"))
+
+    with pytest.raises(ProviderError, match="it is error_restoring; delete that volume"):
+        provider.restore_to_new_volume(PROJECT, made.locator, "broken-copy", sha256="")
+
+
+def test_a_cinder_restore_still_running_at_its_deadline_times_out(provider, cinder):
+    made = provider.create_backup(PROJECT, cinder.add_volume("db"), "autobk_a", deadline=float("inf"))
+    cinder.polls_to_finish = 10**6
+    provider.restore_seconds = 0
+
+    with pytest.raises(ProviderTimeout, match="still restoring-backup"):
+        provider.restore_to_new_volume(PROJECT, made.locator, "copy", sha256="")
+
+
+def test_a_restore_over_an_existing_volume_is_refused_and_cinder_is_not_asked(provider, cinder):
+    volume_id = cinder.add_volume("db")
+    made = provider.create_backup(PROJECT, volume_id, "autobk_a", deadline=float("inf"))
+
+    with pytest.raises(ProviderError, match="restore into a new volume instead"):
+        provider.restore_over_volume(PROJECT, made.locator, volume_id, sha256="")
+
+    assert list(cinder.volumes) == [volume_id]
+
+
+@pytest.fixture
+def cinder_backup(provider, cinder, db):
+    """A Cinder volume, its row in the inventory, and a backup of it recorded as the worker does."""
+    tenant = TenantFactory(project_id=PROJECT)
+    cinder.add_volume("db", size=2)
+    volumes_sync(tenant=tenant, provider=provider)
+    volume = Volume.objects.get(tenant=tenant, name="db")
+    made = provider.create_backup(PROJECT, volume.locator, "autobk_0123456789ab", deadline=float("inf"))
+    return Backup.objects.create(
+        tenant=tenant,
+        volume=volume,
+        resource_id=volume.resource_id,
+        name="autobk_0123456789ab",
+        provider="openstack",
+        locator=made.locator,
+        size_bytes=made.size_bytes,
+        taken_at=timezone.now(),
+    )
+
+
+def restore_of(backup, **target) -> Restore:
+    body = rules.RestoreBody(target.get("volume_id"), target.get("name"))
+    return backups.restore_start(backup=backup, body=body, actor=audit.Actor.command())
+
+
+def test_a_restore_on_the_worker_makes_the_new_cinder_volume_and_lists_it(provider, cinder_backup):
+    restore = restore_of(cinder_backup, name="db-restored")
+
+    assert restoring.execute_restore(restore.pk, provider=provider) == Restore.Status.SUCCEEDED
+
+    restore.refresh_from_db()
+    assert restore.volume.name == "db-restored"
+    assert restore.volume.provider == "openstack"
+    assert "the provider checked its own copy" in restore.message
+    cinder_backup.refresh_from_db()
+    assert (cinder_backup.status, cinder_backup.verify_status) == (
+        Backup.Status.AVAILABLE,
+        Backup.Verify.PENDING,
+    )
+
+
+def test_a_restore_over_a_cinder_volume_fails_on_the_worker_and_gives_the_backup_back(
+    provider, cinder_backup
+):
+    restore = restore_of(cinder_backup, volume_id=cinder_backup.volume.resource_id)
+
+    assert restoring.execute_restore(restore.pk, provider=provider) == Restore.Status.FAILED
+
+    restore.refresh_from_db()
+    assert "restore into a new volume instead" in restore.message
+    cinder_backup.refresh_from_db()
+    assert (cinder_backup.status, cinder_backup.verify_status) == (
+        Backup.Status.AVAILABLE,
+        Backup.Verify.PENDING,
+    )
 
 
 def test_verification_passes_while_cinder_has_the_backup_available(provider, cinder):

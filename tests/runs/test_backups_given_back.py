@@ -240,18 +240,6 @@ def test_the_restore_command_marks_a_damaged_backup_and_refuses_a_busy_one(tenan
         call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))
 
 
-def test_the_openstack_provider_refuses_a_restore_and_says_how(tenant, backup):
-    from policies.runs.providers.openstack import OpenStackProvider
-
-    restore = start(backup, name="cinder.img")
-    assert restoring.execute_restore(restore.pk, provider=OpenStackProvider({})) == Restore.Status.FAILED
-    restore.refresh_from_db()
-    assert "openstack volume backup restore" in restore.message
-    backup.refresh_from_db()
-    assert backup.status == Backup.Status.AVAILABLE
-    assert backup.verify_status == Backup.Verify.PENDING  # a refusal says nothing of the backup
-
-
 def test_an_audit_record_of_a_backup_names_it(backup):
     assert str(AuditEvent.objects.get()) == f"Create a backup {backup.pk} by nobody (command)"
 

@@ -225,10 +225,11 @@ delete_backup = operation(
     operation_id="deleteBackup",
     summary="Delete one backup",
     description="The provider's copy, then the record. Refused while the backup is being made, "
-    "deleted or restored.",
+    "deleted or restored. When the provider cannot delete the copy, 503: the backup stays, "
+    "`error`, and can be deleted again.",
     tag=BACKUPS,
     success=(202, None, "Deleted; no body."),
-    refusals={404: (codes.BACKUP_NOT_FOUND,), 409: (codes.BACKUP_BUSY,)},
+    refusals={404: (codes.BACKUP_NOT_FOUND,), 409: (codes.BACKUP_BUSY,), 503: (codes.BACKUP_STORAGE,)},
     parameters=[PROJECT_ID, BACKUP_ID],
 )
 restore_backup = operation(

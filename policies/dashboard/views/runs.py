@@ -28,7 +28,8 @@ def _detail_url(tenant, policy) -> str:
 
 def _context(request, tenant, policy) -> dict:
     held = list(selectors.volumes_of_policy(policy=policy))
-    tasks = list(selectors.tasks_of_policy(policy=policy).select_related("volume")[:HISTORY_ROWS])
+    # The backup too: each run links its backup on the Backups page, with no query per row.
+    tasks = list(selectors.tasks_of_policy(policy=policy).select_related("volume", "backup")[:HISTORY_ROWS])
     return {
         "tenant": tenant,
         "tenants": None,

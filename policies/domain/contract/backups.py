@@ -157,10 +157,11 @@ def parse_restore_body(body) -> tuple[RestoreBody | None, list[codes.Problem]]:
 def new_volume_name_problem(name: str) -> codes.Problem | None:
     """A new volume's name must be a plain name: no '/', not hidden, not empty."""
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name or name.startswith("."):
-        return _problem(
+        return codes.Problem(
             "restore.name",
             codes.RESTORE_NAME,
             f"{show(name)} cannot name a new volume; give a plain name without '/' that does not start with '.'",
+            codes.QUOTE,
         )
     return None
 
@@ -241,18 +242,20 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> tuple[BackupQuery |
 
 def backup_not_found_problem(backup_id: object) -> codes.Problem:
     shown = str(backup_id) if len(str(backup_id)) <= 64 else str(backup_id)[:63] + "…"
-    return _problem(
+    return codes.Problem(
         "backup_id",
         codes.BACKUP_NOT_FOUND,
         f"the project has no backup {shown!r}; list the project's backups for their IDs",
+        codes.STATEMENT,
     )
 
 
 def volume_not_found_problem(field: str, volume_id: object) -> codes.Problem:
-    return _problem(
+    return codes.Problem(
         field,
         codes.BACKUP_VOLUME_NOT_FOUND,
         f"the project has no volume {str(volume_id)!r}; list its volumes",
+        codes.STATEMENT,
     )
 
 
@@ -261,6 +264,16 @@ def backup_busy_problem(name: str, status: str, doing: str) -> codes.Problem:
         "backup_id",
         codes.BACKUP_BUSY,
         f"backup {name!r} is {status}: it cannot be {doing} until that finishes; try again later",
+        codes.REQUEST,
+    )
+
+
+def backup_storage_problem(name: str, reason: str) -> codes.Problem:
+    return codes.Problem(
+        "backup_id",
+        codes.BACKUP_STORAGE,
+        f"backup {name!r} could not be deleted from its storage ({reason}); it is kept, in status "
+        "error, and can be deleted again",
         codes.REQUEST,
     )
 
@@ -286,10 +299,11 @@ def volume_state_problem(field: str, name: str, status: str) -> codes.Problem:
 
 
 def new_volume_name_taken_problem(name: str) -> codes.Problem:
-    return _problem(
+    return codes.Problem(
         "restore.name",
         codes.RESTORE_NAME,
         f"the project already has a volume named {name!r}; give another name, or restore over that volume",
+        codes.STATEMENT,
     )
 
 

@@ -37,6 +37,7 @@ BACKUP_VOLUME_NOT_FOUND = "AutoBackup.0241"
 BACKUP_BUSY = "AutoBackup.0242"  # the backup is being made, deleted or restored
 VOLUME_BUSY = "AutoBackup.0243"  # the target volume is being backed up or restored
 RESTORE_NAME = "AutoBackup.0244"  # the new volume's name is not a plain name, or is taken
+BACKUP_STORAGE = "AutoBackup.0245"  # the provider could not delete the backup's stored copy
 
 CODE_ORDER: tuple[str, ...] = (
     BODY_EMPTY,

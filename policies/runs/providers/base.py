@@ -8,6 +8,7 @@ up and when.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -83,10 +84,19 @@ class Provider(Protocol):
     def discard(self, project_id: str, backup_name: str) -> None:
         """Remove whatever an interrupted attempt of ``backup_name`` may have left."""
 
-    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
+    def restore_backup(
+        self,
+        project_id: str,
+        locator: str,
+        to: Path,
+        *,
+        sha256: str = "",
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         """Write the backup's content out to ``to`` if its digest is ``sha256``; return its size.
 
-        Written aside and renamed into place: any failure leaves ``to`` as it was.
+        Written aside and renamed into place: any failure leaves ``to`` as it was. ``progress`` is
+        told the bytes written so far, now and then, for a person watching a long restore.
         """
 
     def collect_garbage(self, project_id: str, *, period: str = "") -> object:

@@ -46,6 +46,7 @@ from .base import (
     VolumeInfo,
 )
 from .localfiles import (
+    Progress,
     check_restore_target,
     display_name,
     opened,
@@ -268,6 +269,20 @@ class LocalProvider(VolumeRestores):
 
         return check
 
+    def _paced(self, progress: Progress | None) -> Progress | None:
+        """A restore's progress function that also keeps the copy under the disk's rate limit."""
+        if not self.bytes_per_second:
+            return progress
+        started = time.monotonic()
+
+        def step(done: int) -> None:
+            if progress is not None:
+                progress(done)
+            while (wait := started + done / self.bytes_per_second - time.monotonic()) > 0:
+                time.sleep(min(wait, _THROTTLE_STEP))
+
+        return step
+
     def _check_free_space(self, target_dir: Path, size: int, shown: str) -> None:
         reserve = self.min_free_bytes
         free = shutil.disk_usage(target_dir).free
@@ -372,30 +387,35 @@ class LocalProvider(VolumeRestores):
         except Exception:  # the attempt's own leftovers are gone; the hourly collection tries again
             logger.exception("collecting the store of project %s failed", project_id)
 
-    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
+    def restore_backup(
+        self, project_id: str, locator: str, to: Path, *, sha256: str = "", progress: Progress | None = None
+    ) -> int:
         """Write the backup out to ``to``: aside first, renamed into place only when its digest matches.
 
         ``to`` must not be a symbolic link (dangling or not) nor a file with other hard links; a
         damaged backup, a full disk or any other failure leaves ``to`` as it was. Return the
-        number of bytes written.
+        number of bytes written; ``progress`` is told the bytes written so far on the way.
         """
         to = Path(to)
         index = self._index(project_id, locator)
         check_restore_target(to)
         what = f"backup {locator!r}"
+        progress = self._paced(progress)
         if index is None:
-            return restore_copy(self._path(locator), to, expected=sha256, what=what)
+            return restore_copy(self._path(locator), to, expected=sha256, what=what, progress=progress)
         root = self._store_root(project_id)
 
-        def copy(out) -> None:
+        def copy(out) -> str:
+            # The store checks each chunk and the whole volume's digest as it reads: that digest,
+            # of exactly the bytes written, is the one compared, so nothing is hashed twice.
             try:
-                chunkstore.read_backup(index, out, store_root=root)
+                return chunkstore.read_backup(index, out, store_root=root).sha256
             except chunkstore.CorruptBackup as exc:
                 raise ProviderError(f"{what} is damaged: {exc}; {to} is left as it was") from None
             except chunkstore.ChunkStoreError as exc:
                 raise ProviderError(f"cannot read {what}: {exc}; {to} is left as it was") from None
 
-        return write_aside(copy, to, expected=sha256, what=what)
+        return write_aside(copy, to, expected=sha256, what=what, progress=progress, digested=True)
 
     # -- the store
 

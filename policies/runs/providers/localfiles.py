@@ -104,26 +104,43 @@ def check_restore_target(to: Path) -> None:
         )
 
 
-class _Counted:
-    """The file written aside, hashing and counting what goes into it."""
+Progress = Callable[[int], None]
 
-    def __init__(self, writer) -> None:
+
+class _Counted:
+    """The file written aside, counting what goes into it and hashing it unless the copy does."""
+
+    def __init__(self, writer, *, hashing: bool, progress: Progress | None) -> None:
         self.writer = writer
-        self.digest = hashlib.sha256()
+        self.digest = hashlib.sha256() if hashing else None
         self.written = 0
+        self.progress = progress
 
     def write(self, data) -> int:
-        self.digest.update(data)
+        if self.digest is not None:
+            self.digest.update(data)
         self.writer.write(data)
         self.written += len(data)
+        if self.progress is not None:
+            self.progress(self.written)
         return len(data)
 
 
-def write_aside(copy: Callable[[_Counted], None], to: Path, *, expected: str, what: str) -> int:
+def write_aside(
+    copy: Callable[[_Counted], str | None],
+    to: Path,
+    *,
+    expected: str,
+    what: str,
+    progress: Progress | None = None,
+    digested: bool = False,
+) -> int:
     """Write a new file beside ``to`` with ``copy``; rename it over ``to`` only if its SHA-256 is ``expected``.
 
     ``copy`` writes the backup's bytes into the file it is given, and raises ProviderError for a
-    backup it finds damaged on the way.
+    backup it finds damaged on the way. With ``digested``, ``copy`` hashes what it writes itself
+    and returns the digest, so the bytes are hashed once, not twice. ``progress`` is told the
+    bytes written so far after each write (a block or a chunk: megabytes, not bytes).
     """
     try:
         folder = os.open(to.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -139,13 +156,14 @@ def write_aside(copy: Callable[[_Counted], None], to: Path, *, expected: str, wh
                 dir_fd=folder,
             )
             with os.fdopen(fd, "wb") as writer:
-                counted = _Counted(writer)
-                copy(counted)
+                counted = _Counted(writer, hashing=not digested, progress=progress)
+                returned = copy(counted)
                 writer.flush()
                 os.fsync(writer.fileno())
-            if expected and counted.digest.hexdigest() != expected:
+            digest = returned if digested else counted.digest.hexdigest()
+            if expected and digest != expected:
                 raise ProviderError(
-                    f"{what} is damaged: its SHA-256 is {counted.digest.hexdigest()[:12]}…, recorded "
+                    f"{what} is damaged: its SHA-256 is {digest[:12]}…, recorded "
                     f"{expected[:12]}… ({counted.written} bytes read); {to} is left as it was"
                 )
             # A symbolic link put at the target meanwhile is replaced, never followed.
@@ -216,7 +234,7 @@ def remember_parent(root: Path, locator: str, index_name: str) -> None:
             raise
 
 
-def restore_copy(path: Path, to: Path, *, expected: str, what: str) -> int:
+def restore_copy(path: Path, to: Path, *, expected: str, what: str, progress: Progress | None = None) -> int:
     """Restore a full-copy backup (made before the chunk store) through ``write_aside``."""
     try:
         source = os.open(path, _READ)
@@ -232,4 +250,4 @@ def restore_copy(path: Path, to: Path, *, expected: str, what: str) -> int:
             while block := os.read(source, _COPY_BLOCK):
                 out.write(block)
 
-        return write_aside(copy, to, expected=expected, what=what)
+        return write_aside(copy, to, expected=expected, what=what, progress=progress)

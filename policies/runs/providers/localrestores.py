@@ -12,7 +12,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 from .base import ProviderError, VolumeInfo
-from .localfiles import parse_locator, safe, volume_id
+from .localfiles import Progress, parse_locator, safe, volume_id
 
 
 class VolumeRestores:
@@ -27,7 +27,7 @@ class VolumeRestores:
         return volume_id(project_id, os.fsencode(name))
 
     def restore_to_new_volume(
-        self, project_id: str, locator: str, name: str, *, sha256: str
+        self, project_id: str, locator: str, name: str, *, sha256: str, progress: Progress | None = None
     ) -> tuple[VolumeInfo | None, int]:
         """Restore into a new volume file ``name`` of the project; return its listing and its size."""
         (self.volume_root / safe(project_id)).mkdir(parents=True, exist_ok=True)
@@ -36,17 +36,18 @@ class VolumeRestores:
             raise ProviderError(
                 f"volume file {name!r} already exists: a restore into a new volume never replaces one"
             )
-        written = self.restore_backup(project_id, locator, path, sha256=sha256)
+        written = self.restore_backup(project_id, locator, path, sha256=sha256, progress=progress)
         made = self.new_volume_id(project_id, name)
         return next(
             (info for info in self.list_volumes(project_id) if info.resource_id == made), None
         ), written
 
-    def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
+    def restore_over_volume(
+        self, project_id: str, locator: str, volume: str, *, sha256: str, progress: Progress | None = None
+    ) -> int:
         """Restore over the listed volume file ``volume`` (its locator); return the size written."""
-        return self.restore_backup(
-            project_id, locator, self._volume_path(project_id, parse_locator(volume).name), sha256=sha256
-        )
+        target = self._volume_path(project_id, parse_locator(volume).name)
+        return self.restore_backup(project_id, locator, target, sha256=sha256, progress=progress)
 
     def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
         """Whether the backup's bytes still have the digest recorded when it was made."""

@@ -9,9 +9,12 @@ provider lists and backs up whatever the cloud's token can see.
 Calls used (Block Storage API v3): list volumes (``GET /volumes/detail``), create a backup
 (``POST /backups``, ``force`` so an in-use volume is backed up too), show one (``GET
 /backups/{id}``) until it is ``available`` or ``error``, list backups by name, delete one
-(``DELETE /backups/{id}``). A verification asks Cinder for the backup (``GET /backups/{id}``): it
-passes while Cinder has it ``available``; the bytes live in Cinder's store, out of this service's reach. A Cinder backup is restored into a volume, not a file: restore it
-with Cinder itself (``openstack volume backup restore``).
+(``DELETE /backups/{id}``), restore one into a new volume (``POST /backups/{id}/restore`` with a
+``name``), and show that volume (``GET /volumes/{id}``) until it is ``available`` or ``error``.
+Cinder restores over an existing volume in place, so that is refused here: a failure would leave
+the volume half-written. A verification asks Cinder for the backup (``GET /backups/{id}``): it
+passes while Cinder has it ``available``; its bytes live in Cinder's store, out of this service's
+reach.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .base import (
 
 _GIB = 1024**3
 POLL_SECONDS = 5.0
+RESTORE_SECONDS = 6 * 3600.0  # how long a Cinder restore may take before the restore is failed
 
 
 def _fail(exc: Exception) -> ProviderError:
@@ -54,10 +58,16 @@ class OpenStackProvider:
     name = "openstack"
 
     def __init__(
-        self, clouds: dict[str, str] | None = None, *, poll_seconds: float = POLL_SECONDS, **connect
+        self,
+        clouds: dict[str, str] | None = None,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        restore_seconds: float = RESTORE_SECONDS,
+        **connect,
     ) -> None:
         self.clouds = clouds or {}
         self.poll_seconds = poll_seconds
+        self.restore_seconds = restore_seconds
         self.connect_options = connect  # tests: auth_url, credentials... instead of clouds.yaml
         self._connections: dict[str, object] = {}
 
@@ -77,18 +87,19 @@ class OpenStackProvider:
             found = list(self._storage(project_id).volumes(details=True))
         except Exception as exc:
             raise _fail(exc) from exc
-        return [
-            VolumeInfo(
-                resource_id=uuid.UUID(volume.id),
-                name=volume.name or "",
-                size_gib=float(volume.size or 0),
-                status=volume.status or "",
-                availability_zone=volume.availability_zone or "",
-                host=volume.host or "",
-                locator=volume.id,
-            )
-            for volume in found
-        ]
+        return [self._info(volume) for volume in found]
+
+    @staticmethod
+    def _info(volume) -> VolumeInfo:
+        return VolumeInfo(
+            resource_id=uuid.UUID(volume.id),
+            name=volume.name or "",
+            size_gib=float(volume.size or 0),
+            status=volume.status or "",
+            availability_zone=volume.availability_zone or "",
+            host=volume.host or "",
+            locator=volume.id,
+        )
 
     def create_backup(self, project_id: str, volume, backup_name: str, *, deadline: float) -> BackupResult:
         volume_id = volume.locator if isinstance(volume, VolumeInfo) else volume
@@ -169,26 +180,56 @@ class OpenStackProvider:
     def stored_bytes(self, project_id: str) -> None:
         return None  # Cinder does not say; the project's backup sizes are counted instead
 
-    def restore_backup(self, project_id: str, locator: str, to: Path, *, sha256: str = "") -> int:
+    def restore_backup(
+        self, project_id: str, locator: str, to: Path, *, sha256: str = "", progress=None
+    ) -> int:
         raise ProviderError(
             f"Cinder backup {locator} is restored into a volume, not a file: "
             f"use `openstack volume backup restore {locator} <volume>`"
         )
 
-    # A restore must be checked against the backup's SHA-256, which a Cinder restore cannot show
-    # (its bytes never pass through this service): refused, with the way that works.
-    def _restore_refused(self, locator: str) -> ProviderError:
-        return ProviderError(
-            f"Cinder backup {locator} is not restored by this service: the restored bytes cannot be "
-            f"checked against the backup's digest here; use `openstack volume backup restore {locator}` "
-            "against Cinder itself"
+    def restore_to_new_volume(
+        self, project_id: str, locator: str, name: str, *, sha256: str, progress=None
+    ) -> tuple[VolumeInfo, int]:
+        """Have Cinder restore the backup into a new volume ``name``; wait until it is available.
+
+        The bytes never pass through this service, so no SHA-256 is checked here: Cinder's backup
+        driver checks its own objects. A failed restore leaves a volume in ``error``, never a
+        changed existing one.
+        """
+        storage = self._storage(project_id)
+        deadline = time.monotonic() + self.restore_seconds
+        try:
+            made = storage.restore_backup(locator, name=name)
+            volume_id = made.volume_id
+            while True:
+                volume = storage.get_volume(volume_id)
+                if volume.status == "available":
+                    return self._info(volume), int(volume.size or 0) * _GIB
+                if volume.status in ("error", "error_restoring"):
+                    raise ProviderError(
+                        f"Cinder could not restore backup {locator} into new volume {name} ({volume_id}): "
+                        f"it is {volume.status}; delete that volume and try again"
+                    )
+                if time.monotonic() > deadline:
+                    raise ProviderTimeout(
+                        f"Cinder volume {volume_id} was still {volume.status} at the deadline"
+                    )
+                time.sleep(self.poll_seconds)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise _fail(exc) from exc
+
+    def restore_over_volume(
+        self, project_id: str, locator: str, volume: str, *, sha256: str, progress=None
+    ) -> int:
+        # Cinder writes over the volume in place: a failure leaves it half-written, and its bytes
+        # cannot be checked here. Refused, with the way that keeps the volume safe.
+        raise ProviderError(
+            f"Cinder backup {locator} is not restored over an existing volume here: a failed Cinder "
+            "restore would leave it half-written; restore into a new volume instead"
         )
-
-    def restore_to_new_volume(self, project_id: str, locator: str, name: str, *, sha256: str):
-        raise self._restore_refused(locator)
-
-    def restore_over_volume(self, project_id: str, locator: str, volume: str, *, sha256: str) -> int:
-        raise self._restore_refused(locator)
 
     def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
         return True  # not known here: a refused restore says nothing of the backup
