@@ -13,6 +13,7 @@ from policies.runs import execution, heartbeat, verify
 from policies.runs.attempts import lease_length
 from policies.runs.providers import TransientProviderError, chunkstore
 from tests.helpers.runs import (
+    MONDAY,
     associate,
     backup_root,
     daily_policy,
@@ -228,3 +229,31 @@ def test_a_failing_verification_batch_is_logged_and_the_tick_still_runs(tenant, 
     assert Scheduler(tick_seconds=1, sync_seconds=300).step() is False
     assert "queueing verifications failed" in caplog.text
     assert heartbeat.scheduler_state().last_tick is not None  # the tick itself ran
+
+
+def test_a_backup_that_failed_verification_is_no_restore_point_for_retention_nor_deleted_by_it(tenant):
+    volume = make_volumes(tenant, {"db.img": b"D" * 500})[0]
+    policy = daily_policy(tenant, now=timezone.now(), rentention_num=2)
+    associate(policy, [volume])
+    scheduler_runs = [MONDAY + timedelta(days=day) for day in range(3)]
+    made = []
+    for moment in scheduler_runs:
+        task = BackupTask.objects.create(
+            tenant=tenant,
+            policy=policy,
+            policy_name=policy.name,
+            volume=volume,
+            resource_id=volume.resource_id,
+            scheduled_at=moment,
+            backup_name=f"autobk_{moment:%d}0000000000",
+        )
+        execution.execute_task(task.pk, now=moment)
+        made.append(Backup.objects.get(task=task))
+        if len(made) == 2:  # the second backup fails verification before the third is made
+            Backup.objects.filter(pk=made[1].pk).update(
+                verify_status=Verify.FAILED, status=Backup.Status.ERROR
+            )
+
+    left = set(Backup.objects.values_list("pk", flat=True))
+    # Two good ones kept (the first and the third), and the damaged one left for a person to see.
+    assert left == {made[0].pk, made[1].pk, made[2].pk}
