@@ -285,6 +285,34 @@ BACKUP_VERIFY_FIRST_MINUTES = env_int("BACKUP_VERIFY_FIRST_MINUTES", 10)
 BACKUP_VERIFY_EVERY_DAYS = env_int("BACKUP_VERIFY_EVERY_DAYS", 30)
 BACKUP_VERIFY_BATCH = env_int("BACKUP_VERIFY_BATCH", 20)
 
+# --- Notifications: webhooks and e-mail (docs/operations.md, "Notifications") ---------------
+
+# Webhook URLs whose host resolves to a loopback, private or link-local address are refused in
+# production (metadata, multicast and reserved addresses always are); on for tests and closed
+# networks. Plain http likewise: production sends over https only unless allowed.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+# Connecting, and each read of the answer, may take this long before the try counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# A try in progress is the worker's for this long; past it (the worker died), it is sent again.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+# How often the worker's delivery thread looks for events and due deliveries.
+DELIVERY_POLL_SECONDS = env_int("DELIVERY_POLL_SECONDS", 2)
+# E-mail through Django's settings: the console (the process's output) unless an SMTP host is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "backups@localhost")
+
 # --- Sign-in lockout (django-axes) ----------------------------------------------------------
 
 # Failed sign-ins at /accounts/login/ and /admin/login/ are counted per username *and* client

@@ -100,3 +100,14 @@ def record_backup_event(actor: Actor, action: str, backup, changes: dict) -> Aud
         policy_name=backup.policy_name,
         changes=changes,
     )
+
+
+def record_project_event(actor: Actor, action: str, tenant, changes: dict) -> AuditEvent:
+    """Write one audit record of a project's setting (a webhook, a recipient) in the caller's transaction."""
+    return AuditEvent.objects.create(
+        **actor_fields(actor),
+        action=action,
+        tenant_id=tenant.pk,
+        project_id=tenant.project_id,
+        changes=changes,
+    )

@@ -31,11 +31,15 @@ from .models import (
     Backup,
     BackupPolicy,
     BackupTask,
+    Delivery,
+    EmailRecipient,
+    Event,
     Membership,
     PolicyTag,
     Restore,
     Tenant,
     Volume,
+    WebhookEndpoint,
     hash_token,
 )
 
@@ -397,4 +401,46 @@ def volume_for_tenant(*, tenant: Tenant, volume_id) -> Volume | None:
         return None
     return (
         Volume.objects.filter(tenant=tenant, resource_id=found).exclude(status=Volume.Status.DELETED).first()
+    )
+
+
+def webhook_list_for_tenant(*, tenant: Tenant) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(tenant=tenant).order_by("created_at", "id")
+
+
+def webhook_for_tenant(*, tenant: Tenant, webhook_id) -> WebhookEndpoint | None:
+    """The tenant's endpoint; None for another project's, an unknown or a malformed ID."""
+    try:
+        found = uuid.UUID(str(webhook_id))
+    except ValueError:
+        return None
+    return WebhookEndpoint.objects.select_related("tenant").filter(tenant=tenant, pk=found).first()
+
+
+def recipient_list_for_tenant(*, tenant: Tenant) -> QuerySet[EmailRecipient]:
+    return EmailRecipient.objects.filter(tenant=tenant).order_by("address")
+
+
+def recipient_for_tenant(*, tenant: Tenant, recipient_id) -> EmailRecipient | None:
+    try:
+        found = uuid.UUID(str(recipient_id))
+    except ValueError:
+        return None
+    return EmailRecipient.objects.select_related("tenant").filter(tenant=tenant, pk=found).first()
+
+
+def delivery_list_for_tenant(*, tenant: Tenant, limit: int = 20) -> list[Delivery]:
+    """The project's latest deliveries, newest first, with their event and destination."""
+    return list(
+        Delivery.objects.filter(tenant=tenant)
+        .select_related("event", "endpoint", "recipient")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def deliveries_pending_for_tenant(*, tenant: Tenant, within) -> bool:
+    """Whether the project has events not fanned out yet, or a delivery due before ``within``."""
+    return (
+        Event.objects.filter(tenant=tenant, dispatched_at__isnull=True).exists()
+        or Delivery.objects.filter(tenant=tenant, next_attempt_at__lte=within).exists()
     )

@@ -2,12 +2,12 @@
 
 One module per concern, each registering its models when imported (``admin.autodiscover``
 imports this package): ``policies`` (backup policies and their tags), ``tenants`` (projects and
-API tokens), ``runs`` (volumes, backup tasks and backups), ``audit`` (the read-only trail).
+API tokens), ``runs`` (volumes, backup tasks and backups), ``audit`` (the read-only trail), ``notifications`` (webhooks, recipients, deliveries).
 """
 
 from django.contrib import admin
 
-from . import audit, policies, runs, tenants  # noqa: F401 - each registers its models
+from . import audit, notifications, policies, runs, tenants  # noqa: F401 - each registers its models
 
 admin.site.site_header = "Backup Policy Console administration"
 admin.site.site_title = "Backup Policy Console admin"

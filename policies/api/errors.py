@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from config.outage import RETRY_AFTER_SECONDS, is_outage
 from policies.domain.contract import codes
 
-from .. import backups, services, volumes
+from .. import backups, services, volumes, webhooks
 from .parsers import BodyTooLarge
 
 logger = logging.getLogger("policies.api")
@@ -104,6 +104,8 @@ _SERVICE_STATUS = {
     backups.BackupBusy: HTTPStatus.CONFLICT,
     backups.VolumeBusy: HTTPStatus.CONFLICT,
     backups.BackupStorageFailed: HTTPStatus.SERVICE_UNAVAILABLE,
+    webhooks.WebhookNotFound: HTTPStatus.NOT_FOUND,
+    webhooks.RecipientTaken: HTTPStatus.CONFLICT,
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import backups, forecast, runs, views
+from . import backups, forecast, runs, views, webhooks
 
 app_name = "api"
 
@@ -51,5 +51,11 @@ urlpatterns = [
     path(f"{POLICY}/tags/action", views.PolicyTagAction.as_view(), name="policy_tag_action"),
     path(f"{POLICY}/tags/<str:key>", views.PolicyTag.as_view(), name="policy_tag"),
     *BACKUP_ROUTES,
+    # A project's webhooks (docs/api.md, "Webhooks").
+    path("<str:project_id>/webhooks", webhooks.WebhookCollection.as_view(), name="webhooks"),
+    path("<str:project_id>/webhooks/<str:webhook_id>", webhooks.WebhookItem.as_view(), name="webhook"),
+    path(
+        "<str:project_id>/webhooks/<str:webhook_id>/test", webhooks.WebhookTest.as_view(), name="webhook_test"
+    ),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -96,9 +96,9 @@ class ContractView(APIView):
 
     @classmethod
     def as_view(cls, **initkwargs):
-        # Compressed for clients that accept gzip. Safe from BREACH: an answer holds no secret
-        # (the token travels in a header, and no route answers a token or a CSRF value), and a
-        # page cannot make a browser send the X-Auth-Token header across sites anyway.
+        # Compressed for clients that accept gzip. Safe from BREACH: a page cannot make a browser
+        # send the X-Auth-Token header across sites, so no attacker can have answers compressed
+        # beside text of their own (a new webhook's secret is the one secret an answer holds).
         return gzip_page(super().as_view(**initkwargs))
 
     def initial(self, request, *args, **kwargs):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from policies.dashboard.views import backups as views_backups
+from policies.dashboard.views import notifications as notification_views
 from policies.dashboard.views import policies as views
 from policies.dashboard.views import runs as views_runs
 from policies.dashboard.views import tokens as token_views
@@ -38,4 +39,28 @@ urlpatterns = [
     path(f"{BACKUP}/delete", views_backups.backup_delete, name="backup_delete"),
     path(f"{PROJECT}/restores/<str:restore_id>/", views_backups.restore_detail, name="restore_detail"),
     path(f"{POLICY}/status", views.policy_toggle, name="policy_toggle"),
+    # A project's webhooks, e-mail recipients and recent deliveries (views/notifications.py).
+    path(f"{PROJECT}/notifications", notification_views.notifications, name="notifications"),
+    path(
+        f"{PROJECT}/notifications/deliveries",
+        notification_views.notification_deliveries,
+        name="notification_deliveries",
+    ),
+    path(f"{PROJECT}/notifications/webhooks/add", notification_views.webhook_add, name="webhook_add"),
+    path(
+        f"{PROJECT}/notifications/webhooks/<str:webhook_id>/test",
+        notification_views.webhook_test,
+        name="webhook_test",
+    ),
+    path(
+        f"{PROJECT}/notifications/webhooks/<str:webhook_id>/remove",
+        notification_views.webhook_remove,
+        name="webhook_remove",
+    ),
+    path(f"{PROJECT}/notifications/recipients/add", notification_views.recipient_add, name="recipient_add"),
+    path(
+        f"{PROJECT}/notifications/recipients/<str:recipient_id>/remove",
+        notification_views.recipient_remove,
+        name="recipient_remove",
+    ),
 ]

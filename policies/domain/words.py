@@ -128,6 +128,11 @@ def size_words(gib: float) -> str:
     return f"{shown} {_SIZE_UNITS[unit]}"
 
 
+def bytes_words(size: int) -> str:
+    """Return a size given in bytes in the words of ``size_words``, so a volume and its backup read alike."""
+    return size_words(size / 2**30)
+
+
 def explain(item: SimulatedBackup, spec: PolicySpec, calendar: RunCalendar) -> str:
     month = _MONTH_NAMES[calendar.day_of(item.created).month - 1]
     if item.reason == "count":

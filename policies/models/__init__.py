@@ -11,6 +11,7 @@ from .events import Event
 from .health import HealthCheck, SchedulerHeartbeat
 from .policies import BackupPolicy, PolicyTag
 from .runs import Backup, BackupTask, Restore, Volume
+from .webhooks import Delivery, EmailRecipient, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
@@ -18,6 +19,8 @@ __all__ = [
     "Backup",
     "BackupPolicy",
     "BackupTask",
+    "Delivery",
+    "EmailRecipient",
     "Event",
     "HealthCheck",
     "Membership",
@@ -26,6 +29,7 @@ __all__ = [
     "SchedulerHeartbeat",
     "Tenant",
     "Volume",
+    "WebhookEndpoint",
     "hash_token",
     "project_id_validator",
 ]

@@ -39,6 +39,10 @@ class AuditEvent(models.Model):
         BACKUP_CREATE = "backup", "Create a backup"
         BACKUP_DELETE = "delete_bk", "Delete a backup"
         RESTORE = "restore", "Restore a backup"
+        WEBHOOK_ADD = "webhook_add", "Add a webhook"
+        WEBHOOK_REMOVE = "webhook_del", "Remove a webhook"
+        RECIPIENT_ADD = "email_add", "Add an e-mail recipient"
+        RECIPIENT_REMOVE = "email_del", "Remove an e-mail recipient"
 
     at = models.DateTimeField(default=timezone.now, editable=False)
     user = models.ForeignKey(
@@ -56,6 +60,17 @@ class AuditEvent(models.Model):
     # {"<JSON path of the field>": {"before": ..., "after": ...}} for each field that changed.
     changes = models.JSONField(default=dict)
 
+    # The actions whose record names what they concern in its one change (a backup, a webhook).
+    NAMED_BY_CHANGES = (
+        Action.BACKUP_CREATE,
+        Action.BACKUP_DELETE,
+        Action.RESTORE,
+        Action.WEBHOOK_ADD,
+        Action.WEBHOOK_REMOVE,
+        Action.RECIPIENT_ADD,
+        Action.RECIPIENT_REMOVE,
+    )
+
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
@@ -64,8 +79,10 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.action in (self.Action.BACKUP_CREATE, self.Action.BACKUP_DELETE, self.Action.RESTORE):
-            backup = self.changes.get("backup", {})
+        if self.action in self.NAMED_BY_CHANGES:
+            backup = next(
+                (self.changes[k] for k in ("backup", "webhook", "recipient") if k in self.changes), {}
+            )
             named = backup.get("after") or backup.get("before") or ""
             return f"{self.get_action_display()} {named} by {self.username or 'nobody'} ({self.entrance})"
         if self.policy_id is None:

@@ -24,5 +24,6 @@ for _name in (
     "steady_gap_words",
     "local_time_change_words",
     "size_words",
+    "bytes_words",
 ):
     register.filter(_name, getattr(words, _name))

@@ -169,6 +169,8 @@ def test_create_of_an_unknown_volume_is_404(api, base):
     [
         ({"restore": {"name": "../x"}}, 400, "AutoBackup.0244"),
         ({"restore": {"name": "db.img"}}, 400, "AutoBackup.0244"),
+        # 128 two-byte letters: 128 characters, 256 bytes, past what a file name holds.
+        ({"restore": {"name": "é" * 128}}, 400, "AutoBackup.0244"),
         ({"restore": {"volume_id": 7}}, 400, "AutoBackup.0001"),
         ({"restore": {"bogus": 1}}, 400, "AutoBackup.0001"),
         ({"restore": {"volume_id": str(uuid.uuid4())}}, 404, "AutoBackup.0241"),

@@ -188,7 +188,7 @@ def test_the_list_shows_each_backups_columns(member, tenant, made, disks):
     assert '<td data-label="Volume">db.img' in row
     assert ">nightly</a>" in row
     assert f"{db.taken_at:%Y-%m-%d %H:%M}" in row
-    assert "35.2\xa0KB" in row  # 36,000 bytes
+    assert "35.2 KiB" in row  # 36,000 bytes, in the unit the volume's own size reads in
     assert f'<code title="{digest}">{digest[:12]}…</code>' in row  # shortened, full in the title
     assert f'<code id="sha256-{db.pk}" class="full-digest">{digest}</code>' in row  # and copyable
     assert 'title="available">Available<' in row
@@ -340,3 +340,20 @@ def test_the_list_costs_no_query_per_backup(member, tenant, nightly, made, disks
         body = member.get(list_url(tenant)).content.decode()
     assert body.count('<tr id="backup-') == 5
     assert len(five) == len(two)
+
+
+def test_every_backup_page_reads_sizes_in_binary_units_like_the_volumes(member, tenant, made):
+    # Volumes read "3 MiB"; their backups read in the same units, never a "KB" that means KiB.
+    db = made[0]
+    restore = backups.restore_start(
+        backup=db, body=rules.RestoreBody(None, None), actor=audit.Actor.command()
+    )
+    for url in (
+        list_url(tenant),
+        backup_url("backup_restore", db),
+        backup_url("backup_delete", db),
+        restore_url(restore),
+    ):
+        body = member.get(url).content.decode()
+        assert "35.2 KiB" in body, url  # 36,000 bytes
+        assert not re.search(r"\d\s(KB|MB|bytes)\b", body), url

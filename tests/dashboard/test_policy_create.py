@@ -211,6 +211,16 @@ def test_an_offset_the_contract_refuses_is_refused_at_the_time_zone(member, tena
     assert 'value="UTC+05:15"' in response.content.decode()  # what was sent stays in the box
 
 
+@pytest.mark.parametrize(
+    ("typed", "grid", "stored"), [("+02:00", "120", "UTC+02:00"), (" -03:00 ", "-180", "UTC-03:00")]
+)
+def test_an_offset_typed_without_utc_as_the_help_shows_is_that_offset(member, tenant, typed, grid, stored):
+    # The box's help offers "+05:30" as something to type; without the picker it is sent as typed.
+    response = member.post(url("policy_create", tenant), form_data(time_zone=typed, grid_offset=grid))
+    assert response.status_code == HTTPStatus.FOUND
+    assert BackupPolicy.objects.get(tenant=tenant).time_zone == stored
+
+
 def test_after_a_refusal_the_ticks_and_tag_rows_are_kept_with_spare_rows(member, tenant):
     data = form_data(name="", tag_key=["env"], tag_value=["prod"])
     body = member.post(url("policy_create", tenant), data).content.decode()

@@ -157,6 +157,41 @@ def test_submitting_the_form_unchanged_writes_nothing_and_says_so(member, nightl
     assert dashboard_events() == []
 
 
+def seen_of(body: str) -> str:
+    """The edit page's record of the stored policy it was drawn from."""
+    return re.search(r'<input type="hidden" name="seen" value="([0-9a-f]+)">', body)[1]
+
+
+def test_a_save_from_a_page_opened_before_another_change_is_held_and_keeps_both(member, tenant, nightly):
+    # Two tabs open the edit page; the second saves a new retention, then the first adds a day.
+    seen = seen_of(member.get(policy_url("policy_edit", nightly)).content.decode())
+    other_tab = member.post(policy_url("policy_edit", nightly), edit_data(seen=seen, retention_num="10"))
+    assert other_tab.status_code == HTTPStatus.FOUND
+    assert stored(nightly).retention_num == 10
+
+    response = member.post(policy_url("policy_edit", nightly), edit_data(seen=seen, week_days=["MON", "TUE"]))
+
+    assert response.status_code == HTTPStatus.OK  # not saved: the page again, with the person's edits
+    body = html.unescape(response.content.decode())
+    assert "changed since you opened this page" in body
+    assert 'id="day-TUE" checked' in body
+    assert stored(nightly).retention_num == 10  # the other tab's change is not undone
+    assert stored(nightly).week_frequency == ("MON",)
+    # The page now records the policy as stored: saving again is a choice made knowing it.
+    again = member.post(
+        policy_url("policy_edit", nightly), edit_data(seen=seen_of(body), week_days=["MON", "TUE"])
+    )
+    assert again.status_code == HTTPStatus.FOUND
+    assert stored(nightly).week_frequency == ("MON", "TUE")
+
+
+def test_a_save_from_a_page_of_the_policy_as_stored_goes_through(member, nightly):
+    seen = seen_of(member.get(policy_url("policy_edit", nightly)).content.decode())
+    response = member.post(policy_url("policy_edit", nightly), edit_data(seen=seen, retention_num="9"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert stored(nightly).retention_num == 9
+
+
 def test_a_weekday_policy_becomes_every_n_days_when_its_times_share_a_utc_day(member, nightly):
     # Local 04:00 and 05:00 at UTC+02:00 are 02:00 and 03:00 UTC, both on the local day: no shift.
     data = edit_data(schedule_kind="days", frequency="3", hours=["2", "3"])

@@ -46,6 +46,14 @@ def test_the_page_lists_the_policys_volumes_and_offers_the_others(member, nightl
     assert "No run yet." in body
 
 
+def test_the_page_says_run_now_backups_are_kept_until_deleted(member, tenant, nightly):
+    # Retention never deletes a manual backup: pressing "Run now" often keeps every one of them.
+    body = member.get(page(nightly)).content.decode()
+    backups = reverse("policies:backup_list", kwargs={"project_id": tenant.project_id})
+    assert "the retention rule never deletes them" in body
+    assert f'href="{backups}?policy={nightly.pk}"' in body
+
+
 def test_adding_chosen_volumes_associates_them_and_audits_it(member, nightly, disks):
     response = member.post(
         page(nightly, "policy_volumes_add"), {"resource_id": [str(d.resource_id) for d in disks]}

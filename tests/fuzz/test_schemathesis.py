@@ -8,7 +8,7 @@ documented schema (the error envelope included).
 
 Before each request the project is put back as it was (one policy with a fixed ID, two tags, a
 volume and one finished backup task) if the previous request changed it, so every example meets
-the same world and a failure reproduces. An execute is the exception: the run it queues is kept
+the same world and a failure reproduces. The world also holds a webhook with a fixed ID. An execute is the exception: the run it queues is kept
 (no worker runs here), so the next execute meets a run still executing (409) until the world is
 put back; execute answers both 204 and 409 against the schema.
 The run is bounded (max examples per operation) and deterministic (a fixed seed, derandomized).
@@ -30,7 +30,7 @@ from schemathesis.engine import Status, events, from_schema
 from policies.api.errors import MAX_DETAILS
 from policies.domain.contract import codes
 from policies.domain.contract import volumes as volume_rules
-from policies.models import BackupPolicy, BackupTask, Volume
+from policies.models import BackupPolicy, BackupTask, Volume, WebhookEndpoint
 from policies.runs import queue
 from tests.helpers.factories import FixedIdPolicyFactory
 from tests.helpers.payloads import valid_payload
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 
 POLICY_ID = uuid.UUID("6f1c7a52-3d0e-4b8e-9a51-0c2d4e6f8a10")
 VOLUME_ID = uuid.UUID("0b7d2c1e-5a4f-4e3b-8c9d-1f2e3a4b5c6d")
+WEBHOOK_ID = uuid.UUID("5e0b1d7a-2c4f-4a3e-9b8d-7f6e5d4c3b2a")
 EXECUTE = "POST /v2/{project_id}/backuppolicy/{policy_id}/action"
 SEED = 20261127
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
@@ -88,6 +89,10 @@ UNSTATED_RULES = (
     # Backups: the marker must be a backup of the project; a new volume's name must be free.
     (codes.QUERY_PARAM, "marker", ("to start after",)),
     (codes.RESTORE_NAME, "restore.name", ("already has a volume",)),
+    # Webhooks: what the URL's host resolves to (the network, not the text; a metadata or
+    # multicast address is refused whatever the settings), and the project's limit.
+    (codes.WEBHOOK_ADDRESS, "webhook.url", ("resolves to",)),
+    (codes.WEBHOOK_LIMIT, None, ("",)),
 )
 
 
@@ -160,6 +165,16 @@ class World:
                 finished_at=now,
                 attempts=1,
             ).save(force_insert=True)
+            # A webhook with a fixed ID (its test and remove operations), and none of those
+            # the previous requests added: the project never reaches its limit.
+            WebhookEndpoint.objects.filter(tenant=self.tenant).delete()
+            WebhookEndpoint.objects.create(
+                id=WEBHOOK_ID,
+                tenant=self.tenant,
+                url="http://127.0.0.1:9/fuzz",
+                events=["backup.failed"],
+                secret="whsec_" + "A" * 43 + "=",
+            )
         finally:
             connection.close()
         self.dirty = False
@@ -228,7 +243,11 @@ def test_every_v2_operation_answers_as_its_schema_says(live_server, tenant, toke
                 },
             },
             "auth": {"openapi": {"XAuthToken": {"api_key": token}}},
-            "parameters": {"project_id": tenant.project_id, "policy_id": str(POLICY_ID)},
+            "parameters": {
+                "project_id": tenant.project_id,
+                "policy_id": str(POLICY_ID),
+                "webhook_id": str(WEBHOOK_ID),
+            },
             "base-url": live_server.url,
             # Show the real keys and bodies of a failure: the token is this test's own.
             "output": {"sanitization": {"enabled": False}},

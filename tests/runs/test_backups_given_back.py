@@ -97,6 +97,18 @@ def test_a_restore_into_a_new_volume_makes_a_file_the_inventory_lists(tenant, ba
     assert event.changes["target"]["after"] == "new volume db-restored.img"
 
 
+@pytest.mark.parametrize("name", ["n" * 255, "é" * 127 + "n"])
+def test_a_new_volume_with_the_longest_name_allowed_is_restored(tenant, backup, name):
+    # 255 bytes: the longest file name; the file written aside beside it must fit too.
+    assert rules.new_volume_name_problem(name) is None
+    restore = start(backup, name=name)
+
+    assert restoring.execute_restore(restore.pk) == Restore.Status.SUCCEEDED
+
+    assert volume_file(tenant, name).read_bytes() == CONTENT
+    assert [p.name for p in volume_file(tenant, name).parent.iterdir()] == sorted(["db.img", name])
+
+
 def test_a_restore_over_a_volume_gives_back_the_bytes_of_the_backup(tenant, volume, backup):
     write_volume(tenant.project_id, "db.img", CHANGED)
     restore = start(backup, volume_id=volume.resource_id)

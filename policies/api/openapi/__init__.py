@@ -13,7 +13,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 # Every part registers its components when imported: all of them, before ``finish`` runs.
-from . import backups, forecasts, policies, runs, tags  # noqa: F401
+from . import backups, forecasts, policies, runs, tags, webhooks  # noqa: F401
 from .backups import only_v2  # noqa: F401 (PREPROCESSING_HOOKS)
 from .builders import COMPONENTS, OPTIONAL_BODIES, error_envelope
 from .links import add_links

@@ -66,6 +66,12 @@ CODES: dict[str, str] = {
     codes.BACKUP_BUSY: "the backup is being made, deleted or restored",
     codes.VOLUME_BUSY: "the volume is being backed up or restored, or is not `available`/`in-use`",
     codes.RESTORE_NAME: "the new volume's name is not a plain file name, or the project has a volume of that name",
+    codes.WEBHOOK_NOT_FOUND: "the project has no webhook with this ID (another project's, a deleted one, or not a UUID)",
+    codes.WEBHOOK_URL: "`url` missing, not an absolute http(s) URL, with credentials in it, or plain http where https is required",
+    codes.WEBHOOK_EVENTS: "`events` missing, empty, repeating a type, or naming an unknown event type",
+    codes.WEBHOOK_DESCRIPTION: "`description` not a string of at most 255 characters",
+    codes.WEBHOOK_ADDRESS: "the URL's host does not resolve, or resolves to a loopback, private, link-local, metadata, multicast or reserved address",
+    codes.WEBHOOK_LIMIT: "the project already has 10 webhooks",
 }
 
 # The create rules, in the order of the error table (docs/api.md, "Statuses and codes").

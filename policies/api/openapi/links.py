@@ -79,6 +79,7 @@ def add_links(result) -> None:
                 "description": "The policy of this answer, in the body.",
             }
     add_task_links(operations)
+    add_webhook_links(operations)
 
 
 def add_task_links(operations) -> None:
@@ -94,3 +95,31 @@ def add_task_links(operations) -> None:
                 },
                 "description": description,
             }
+
+
+# Where a webhook ID can be read: create's answer, and the first of the list.
+WEBHOOK_ID_SOURCES = {
+    "createWebhook": ("201", "$response.body#/webhook/id"),
+    "listWebhooks": ("200", "$response.body#/webhooks/0/id"),
+}
+
+
+def add_webhook_links(operations) -> None:
+    """Link the answers that carry a webhook ID to the operations that take one (test, remove)."""
+    takes_webhook_id = [
+        item["operationId"]
+        for item in operations
+        if any(p.get("name") == "webhook_id" and p.get("in") == "path" for p in item.get("parameters", []))
+    ]
+    for item in operations:
+        status, source = WEBHOOK_ID_SOURCES.get(item["operationId"], (None, None))
+        if source is None:
+            continue
+        item["responses"][status]["links"] = {
+            target: {
+                "operationId": target,
+                "parameters": {"project_id": "$request.path.project_id", "webhook_id": source},
+                "description": "The webhook of this answer.",
+            }
+            for target in takes_webhook_id
+        }

@@ -94,6 +94,9 @@ def resolve_zone(value: str, *, now: datetime) -> Zone:
     """Return the payload's time_zone for the picker's value: a named zone stores today's offset."""
     if not value:
         return Zone(value, None, 0)
+    if value[0] in "+-":
+        # The box's help offers "+05:30" to type: without the picker it arrives as typed.
+        value = f"UTC{value}"
     if zones.is_named_zone(value):
         offset = zones.zone_offset_minutes(ZoneInfo(value), now)
         return Zone(value, offsets.format_offset(offset), offset, value)

@@ -1,5 +1,7 @@
 """Dashboard views: small, htmx-aware, tenant-scoped in the view (never only in a template)."""
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -31,6 +33,11 @@ from policies.domain.contract import limits
 from policies.models import BackupPolicy, Tenant
 
 FORM_TEMPLATE = "policies/policy_form.html"
+CHANGED_MEANWHILE = (
+    "The policy was changed since you opened this page (in another tab, by someone else, or by the "
+    "API), so nothing was saved. Your edits are still here, and “Changes to save” shows what "
+    "saving them would change in the policy as it is now: check them and save again."
+)
 LIST_TEMPLATE = "policies/policy_list.html"
 DELETE_TEMPLATE = "policies/policy_delete.html"
 
@@ -227,9 +234,18 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
     tenant, policy = tenant_and_policy_or_404(request, project_id, policy_id)
     current = policy.to_spec()
     now = timezone.now()
+    stored = _fingerprint(current)
+    seen = stored
     if request.method == "POST":
         form = PolicyForm(request.POST, now=now, current=current)
-        if "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
+        # The form sends every field, so a save from a page drawn before another change would
+        # undo it unseen: such a save is held once, the page then drawn from the policy as stored.
+        seen = request.POST.get("seen") or stored
+        if "preview" not in request.POST and seen != stored:
+            seen = stored
+            if form.is_valid():
+                form.add_error(None, CHANGED_MEANWHILE)
+        elif "preview" not in request.POST and not form.hold_if_grid_moved() and form.is_valid():
             assert form.spec is not None
             try:
                 # The merged spec with the tags the core read from the form, in one transaction.
@@ -250,7 +266,12 @@ def policy_edit(request: HttpRequest, project_id: str, policy_id: str) -> HttpRe
     else:
         form = PolicyForm(form_data_from_payload(current.to_payload(), now=now), now=now, current=current)
     template = f"{FORM_TEMPLATE}#policy-form" if request.htmx else FORM_TEMPLATE
-    return render(request, template, _form_context(request, tenant, form, policy=policy))
+    return render(request, template, {**_form_context(request, tenant, form, policy=policy), "seen": seen})
+
+
+def _fingerprint(spec) -> str:
+    """What an edit page records of the stored policy it is drawn from (every field and tag)."""
+    return hashlib.sha256(repr(spec).encode()).hexdigest()[:16]
 
 
 @require_POST

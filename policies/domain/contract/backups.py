@@ -155,13 +155,23 @@ def parse_restore_body(body) -> tuple[RestoreBody | None, list[codes.Problem]]:
 
 
 def new_volume_name_problem(name: str) -> codes.Problem | None:
-    """A new volume's name must be a plain name: no '/', not hidden, not empty."""
+    """A new volume's name must be a plain file name: no '/', not hidden, not empty, not too long."""
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name or name.startswith("."):
         return codes.Problem(
             "restore.name",
             codes.RESTORE_NAME,
             f"{show(name)} cannot name a new volume; give a plain name without '/' that does not start with '.'",
             codes.QUOTE,
+        )
+    # A file name holds 255 bytes, and a letter outside ASCII takes two to four of them.
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > VOLUME_NAME_MAX:
+        return codes.Problem(
+            "restore.name",
+            codes.RESTORE_NAME,
+            f"the new volume's name takes {size} bytes; give one of at most {VOLUME_NAME_MAX} "
+            "(a letter outside A-Z takes 2 to 4)",
+            codes.STATEMENT,
         )
     return None
 

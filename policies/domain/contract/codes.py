@@ -38,6 +38,16 @@ BACKUP_BUSY = "AutoBackup.0242"  # the backup is being made, deleted or restored
 VOLUME_BUSY = "AutoBackup.0243"  # the target volume is being backed up or restored
 RESTORE_NAME = "AutoBackup.0244"  # the new volume's name is not a plain name, or is taken
 BACKUP_STORAGE = "AutoBackup.0245"  # the provider could not delete the backup's stored copy
+# Ours, for the webhooks and e-mail recipients (docs/api.md, "Webhooks").
+WEBHOOK_NOT_FOUND = "AutoBackup.0250"
+WEBHOOK_URL = "AutoBackup.0251"  # not an absolute http(s) URL, credentials in it, plain http in production
+WEBHOOK_EVENTS = "AutoBackup.0252"  # events missing, empty, repeated or of an unknown type
+WEBHOOK_ADDRESS = (
+    "AutoBackup.0253"  # the host resolves to a loopback, private, link-local or metadata address
+)
+WEBHOOK_LIMIT = "AutoBackup.0254"  # the project already has the most endpoints (or recipients) it may
+WEBHOOK_DESCRIPTION = "AutoBackup.0255"
+RECIPIENT_ADDRESS = "AutoBackup.0256"  # not an e-mail address, or one the project already has
 
 CODE_ORDER: tuple[str, ...] = (
     BODY_EMPTY,

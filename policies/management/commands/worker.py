@@ -11,7 +11,7 @@ from django.db import close_old_connections, connection, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from policies.runs import database, inventory, retention, scheduler, verify
+from policies.runs import database, inventory, notifications, retention, scheduler, verify
 
 logger = logging.getLogger("policies.worker")
 
@@ -131,6 +131,9 @@ class Command(BaseCommand):
         if not options["no_scheduler"]:
             ticker = Scheduler(tick_seconds=options["tick_seconds"], sync_seconds=options["sync_seconds"])
             ticker.start()
+        # Webhooks and e-mail in a thread of their own: a slow endpoint never delays a tick.
+        deliveries = notifications.DeliveryLoop(poll_seconds=settings.DELIVERY_POLL_SECONDS)
+        deliveries.start()
         worker = Worker(
             queue_names=["default"],
             interval=options["interval"],
@@ -145,6 +148,8 @@ class Command(BaseCommand):
         try:
             run_worker(worker)
         finally:
+            deliveries.stopping.set()
+            deliveries.join(timeout=10)
             if ticker is not None:
                 ticker.stopping.set()
                 ticker.join(timeout=10)

@@ -33,6 +33,10 @@ _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _COPY_BLOCK = 1024 * 1024
 # The folder of a store that names each volume file's latest backup (the parent of its next one).
 _PARENTS = "parents"
+# A file name's room in bytes; the file a restore writes aside is named after its target within it.
+_FILE_NAME_BYTES = 255
+_ASIDE_TAIL = ".restore-"
+_ASIDE_TOKEN_BYTES = 4
 
 
 def safe(part: str) -> str:
@@ -147,7 +151,7 @@ def write_aside(
     except OSError as exc:
         raise ProviderError(f"cannot write into {to.parent}: {exc.strerror}") from exc
     with opened(folder):
-        aside = f".{to.name}.restore-{secrets.token_hex(4)}"
+        aside = f"{aside_prefix(to.name)}{secrets.token_hex(_ASIDE_TOKEN_BYTES)}"
         try:
             fd = os.open(
                 aside,
@@ -178,6 +182,15 @@ def write_aside(
             _unlink_quietly(aside, folder)
             raise
         return counted.written
+
+
+def aside_prefix(name: str) -> str:
+    """The start of the name a restore into ``name`` writes aside under: its leftovers match it.
+
+    The target's name is cut, in bytes, so that the whole fits in a file name when the target's does.
+    """
+    room = _FILE_NAME_BYTES - 1 - len(_ASIDE_TAIL) - 2 * _ASIDE_TOKEN_BYTES
+    return f".{os.fsdecode(os.fsencode(name)[:room])}{_ASIDE_TAIL}"
 
 
 def _unlink_quietly(name: str, folder: int) -> None:

@@ -12,7 +12,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 from .base import ProviderError, VolumeInfo
-from .localfiles import Progress, parse_locator, safe, volume_id
+from .localfiles import Progress, aside_prefix, parse_locator, safe, volume_id
 
 
 class VolumeRestores:
@@ -59,5 +59,5 @@ class VolumeRestores:
     def discard_restore(self, project_id: str, volume_name: str) -> None:
         """Remove what an interrupted restore into ``volume_name`` left beside it (never the volume)."""
         folder = self.volume_root / safe(project_id)
-        for leftover in folder.glob(f".{glob_escape(safe(volume_name))}.restore-*"):
+        for leftover in folder.glob(f"{glob_escape(aside_prefix(safe(volume_name)))}*"):
             leftover.unlink(missing_ok=True)
