@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0010_events_outbox'),
+        ('policies', '0011_webhooks'),
     ]
 
     operations = [
