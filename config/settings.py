@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "policies.dashboard.context_processors.navigation",
+                "policies.dashboard.context_processors.scheduler",
             ],
             # The template_partials app wraps the (cached) loaders itself; its tags are builtins so
             # every template can use {% partialdef %} (Django 6.0 has them built in).
@@ -275,6 +276,14 @@ BACKUP_MISSED_RUN_WINDOW_MINUTES = env_int("BACKUP_MISSED_RUN_WINDOW_MINUTES", 3
 # How often the worker's scheduler ticks, and refreshes the volume inventory.
 SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 15)
 VOLUME_SYNC_SECONDS = env_int("VOLUME_SYNC_SECONDS", 300)
+# A scheduled run not started this long after its instant is missed (a run.missed event), and a
+# volume whose last good backup is older than its policy's longest gap plus this is at risk.
+BACKUP_MISSED_RUN_GRACE_MINUTES = env_int("BACKUP_MISSED_RUN_GRACE_MINUTES", 30)
+# Each backup is re-read and its SHA-256 checked this soon after it is made, then this often;
+# each tick queues at most BACKUP_VERIFY_BATCH verifications.
+BACKUP_VERIFY_FIRST_MINUTES = env_int("BACKUP_VERIFY_FIRST_MINUTES", 10)
+BACKUP_VERIFY_EVERY_DAYS = env_int("BACKUP_VERIFY_EVERY_DAYS", 30)
+BACKUP_VERIFY_BATCH = env_int("BACKUP_VERIFY_BATCH", 20)
 
 # --- Notifications: webhooks and e-mail (docs/operations.md, "Notifications") ---------------
 

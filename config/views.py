@@ -19,6 +19,7 @@ from config.outage import RETRY_AFTER_SECONDS, is_outage
 from policies.api.errors import API_PREFIXES, SERVER_ERROR_MESSAGE, envelope, outage_response
 from policies.domain.contract.codes import SERVER_ERROR
 from policies.models import HealthCheck
+from policies.runs.heartbeat import scheduler_state
 
 logger = logging.getLogger("policies.health")
 
@@ -26,7 +27,11 @@ logger = logging.getLogger("policies.health")
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Answer 200 when this instance can serve, 503 when its database cannot be read or written."""
+    """Answer 200 when this instance can serve, 503 when its database cannot be read or written.
+
+    ``scheduler`` says whether a scheduler ticked lately (``ok``) or not (``stale``); a stale
+    scheduler is no reason to take the web tier out of service, so it answers 200 either way.
+    """
     answer = _health()
     if request.method == "HEAD":
         # A probe's HEAD gets the status alone: gunicorn would drop the body and log a warning.
@@ -51,6 +56,7 @@ def _health() -> JsonResponse:
             if not HealthCheck.objects.filter(pk=1).update(checked_at=timezone.now()):
                 HealthCheck.objects.get_or_create(pk=1, defaults={"checked_at": timezone.now()})
         checks["database_write"] = "ok"
+        checks["scheduler"] = scheduler_state().word
     except DatabaseError:
         # The cause goes to the log, not to an unauthenticated caller.
         failed = next(name for name, state in checks.items() if state == "unavailable")

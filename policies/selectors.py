@@ -281,6 +281,20 @@ def volume_list_for_tenant(*, tenant: Tenant) -> QuerySet[Volume]:
     return Volume.objects.filter(tenant=tenant).order_by("name", "resource_id")
 
 
+def volume_list_for_tenants(*, tenants) -> QuerySet[Volume]:
+    """Return the volumes of the given tenants, by project then name."""
+    return (
+        Volume.objects.filter(tenant__in=tenants)
+        .select_related("tenant")
+        .order_by("tenant__project_id", "name", "resource_id")
+    )
+
+
+def volume_list_all_for_staff() -> QuerySet[Volume]:
+    """Return every tenant's volumes (staff only: the caller checks), by project then name."""
+    return Volume.objects.select_related("tenant").order_by("tenant__project_id", "name", "resource_id")
+
+
 def volumes_of_policy(*, policy: BackupPolicy) -> QuerySet[Volume]:
     return Volume.objects.filter(tenant_id=policy.tenant_id, policy=policy).order_by("name", "resource_id")
 

@@ -158,7 +158,9 @@ def _move_volumes(current: BackupPolicy, plan: _AssociationPlan, actor: audit.Ac
     before = _volume_ids(Volume.objects.filter(policy=current))
     for other, moving in plan.moved_from.values():
         _record_moved_away(other, moving, current, actor)
-    Volume.objects.filter(pk__in=[volume.pk for volume in plan.added]).update(policy=current)
+    Volume.objects.filter(pk__in=[volume.pk for volume in plan.added]).update(
+        policy=current, policy_since=timezone.now()
+    )
     audit.record_event(
         actor,
         AuditEvent.Action.ASSOCIATE,
@@ -217,7 +219,9 @@ def policy_volumes_disassociate(
                 removing.append(volume)
                 result.success.append(item.resource_id)
         if removing:
-            Volume.objects.filter(pk__in=[volume.pk for volume in removing]).update(policy=None)
+            Volume.objects.filter(pk__in=[volume.pk for volume in removing]).update(
+                policy=None, policy_since=None
+            )
             audit.record_event(
                 actor,
                 AuditEvent.Action.DISASSOCIATE,

@@ -11,8 +11,10 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
-from .. import audit, backups, services
+from .. import audit, backups, protection, services
+from ..domain import words
 from ..domain.contract.backups import RestoreBody
 from ..models import Backup, BackupTask, Volume
 from ..runs import inventory
@@ -36,6 +38,7 @@ class VolumeAdmin(ReadOnly):
         "status",
         "availability_zone",
         "policy",
+        "protection_state",
         "synced_at",
     ]
     list_filter = ["status", "provider", "tenant"]
@@ -45,6 +48,15 @@ class VolumeAdmin(ReadOnly):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # a volume leaves the inventory when its provider stops listing it
+
+    def get_queryset(self, request: HttpRequest):
+        # The facts of each volume's protection, read in the list's own query.
+        return protection.with_protection_facts(super().get_queryset(request))
+
+    @admin.display(description="protection")
+    def protection_state(self, volume: Volume) -> str:
+        [(_, found)] = protection.protections([volume], now=timezone.now())
+        return f"{words.PROTECTION_WORDS[found.state.value]}: {words.PROTECTION_REASON_WORDS[found.reason.value]}"
 
     @admin.action(description="Refresh the inventory of the selected volumes' projects")
     def refresh_inventory(self, request: HttpRequest, queryset) -> None:

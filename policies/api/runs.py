@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.db.models import Q
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from policies.domain.contract import codes
 from policies.domain.contract import volumes as volume_rules
 
-from .. import selectors, volumes
+from .. import protection, selectors, volumes
 from ..models import BackupTask
 from .errors import ContractError
 from .openapi import runs as described
@@ -146,6 +147,7 @@ class VolumeInventory(ContractView):
     @described.list_volumes
     def get(self, request: Request, project_id: str) -> Response:
         tenant = tenant_or_403(request, project_id)
+        found = protection.with_protection_facts(selectors.volume_list_for_tenant(tenant=tenant))
         return Response(
             {
                 "volumes": [
@@ -156,8 +158,10 @@ class VolumeInventory(ContractView):
                         "status": volume.status,
                         "availability_zone": volume.availability_zone,
                         "backup_policy_id": str(volume.policy_id) if volume.policy_id else None,
+                        "protection": state.state.value,
+                        "last_backup_at": timestamp(state.last_backup_at) if state.last_backup_at else None,
                     }
-                    for volume in selectors.volume_list_for_tenant(tenant=tenant)
+                    for volume, state in protection.protections(found, now=timezone.now())
                 ]
             }
         )

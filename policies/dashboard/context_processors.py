@@ -1,9 +1,10 @@
-"""What every dashboard page's header needs: the user's projects, read only when drawn."""
+"""What every dashboard page's header needs: the user's projects and the scheduler's state, read only when drawn."""
 
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from policies import selectors
+from policies.runs import heartbeat
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -14,3 +15,8 @@ def navigation(request: HttpRequest) -> dict:
             lambda: list(selectors.tenants_for_user(user=user)) if user is not None else []
         )
     }
+
+
+def scheduler(request: HttpRequest) -> dict:
+    # Lazy too: read once per full page, for the banner shown while no worker runs.
+    return {"scheduler_state": SimpleLazyObject(heartbeat.scheduler_state)}

@@ -308,3 +308,24 @@ def _zone_change_words(change: LocalTimeChange) -> str:
         f"{duration_words(abs(change.shift_minutes))} {direction} in local time than shown "
         "(the UTC times do not change)."
     )
+
+
+# --- Protection ---------------------------------------------------------------------------------
+
+PROTECTION_WORDS = {"protected": "Protected", "at_risk": "At risk", "unprotected": "Unprotected"}
+PROTECTION_REASON_WORDS = {
+    "backed_up": "backed up on schedule",
+    "first_backup_pending": "waiting for its first backup under its policy",
+    "late": "late: no good backup since its policy's longest gap between runs and the grace",
+    "last_run_failed": "its latest run failed",
+    "verify_failed": "its newest backup failed verification",
+    "no_policy": "no backup policy",
+    "policy_off": "its backup policy is OFF",
+}
+
+
+def age_words(minutes: int) -> str:
+    """Return how old something is, to the minute below a day, to the hour from a day on."""
+    if minutes >= MINUTES_PER_DAY:
+        minutes -= minutes % 60
+    return duration_words(max(minutes, 0))

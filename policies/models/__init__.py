@@ -8,7 +8,7 @@ each is imported here.
 from .accounts import ApiToken, Membership, Tenant, hash_token, project_id_validator
 from .audit import AuditEvent
 from .events import Event
-from .health import HealthCheck
+from .health import HealthCheck, SchedulerHeartbeat
 from .policies import BackupPolicy, PolicyTag
 from .runs import Backup, BackupTask, Restore, Volume
 from .webhooks import Delivery, EmailRecipient, WebhookEndpoint
@@ -26,6 +26,7 @@ __all__ = [
     "Membership",
     "PolicyTag",
     "Restore",
+    "SchedulerHeartbeat",
     "Tenant",
     "Volume",
     "WebhookEndpoint",

@@ -12,3 +12,12 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"health check written at {self.checked_at}"
+
+
+class SchedulerHeartbeat(models.Model):
+    """One row each scheduler tick rewrites: when the last tick ran, so a stopped worker is visible."""
+
+    ticked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"scheduler ticked at {self.ticked_at}"

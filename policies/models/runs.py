@@ -41,6 +41,8 @@ class Volume(models.Model):
     policy = models.ForeignKey(
         BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="volumes"
     )
+    # When it came under its policy: a volume just added is not late before its first run.
+    policy_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     synced_at = models.DateTimeField(null=True, blank=True)
 
@@ -126,6 +128,9 @@ class Backup(models.Model):
     fail_reason = models.TextField(blank=True)
     verify_status = models.CharField(max_length=8, choices=Verify.choices, default=Verify.PENDING)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # While a worker verifies it: the claim (two schedulers never queue it twice) and its fencing
+    # token; a worker that dies leaves it, and the backup is taken again once it has passed.
+    verify_lease_until = models.DateTimeField(null=True, blank=True)
     policy = models.ForeignKey(
         BackupPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
     )
@@ -156,7 +161,12 @@ class Backup(models.Model):
 
     class Meta:
         ordering = ["-taken_at"]
-        indexes = [models.Index(fields=["policy", "volume", "taken_at"])]
+        indexes = [
+            models.Index(fields=["policy", "volume", "taken_at"]),
+            # The verifications due: pending ones by age, verified ones by when.
+            models.Index(fields=["verify_status", "created_at"]),
+            models.Index(fields=["verify_status", "verified_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -20,6 +20,7 @@ from policies import events
 from policies.models import Backup, BackupPolicy, BackupTask, Restore, Volume
 from policies.runs.attempts import attempt_name, lease_length
 from policies.runs.database import with_database_retry
+from policies.runs.missed import announce_late_claim
 from policies.runs.providers import ProviderError, ProviderTimeout, TransientProviderError, get_provider
 from policies.runs.retention import apply_retention, retention_snapshot
 
@@ -43,6 +44,7 @@ def _claim(job_id, now: datetime) -> BackupTask | None:
         if reason:
             finish_task(task, Status.SKIP, reason, now)
             return None
+        announce_late_claim(task, now)
         task.status = Status.RUNNING
         task.started_at = task.started_at or now
         task.attempts += 1

@@ -49,12 +49,16 @@ def _retain(backups, spec, *, now: datetime, provider) -> int:
     """Delete the backups (one policy's, of one volume) that ``spec``'s rule no longer keeps."""
     present, missing = [], []
     for backup in backups.select_related("tenant").order_by("taken_at", "created_at"):
-        (present if provider.check_backup(backup.tenant.project_id, backup.locator) else missing).append(
-            backup
-        )
+        # A backup that failed verification is no restore point: not counted (nor deleted here),
+        # so the rule keeps one more good backup in its place.
+        usable = backup.verify_status != Backup.Verify.FAILED
+        if usable and provider.check_backup(backup.tenant.project_id, backup.locator):
+            present.append(backup)
+        else:
+            missing.append(backup)
     for backup in missing:
         logger.warning(
-            "backup %s (%s) has no data at its provider: retention does not count it",
+            "backup %s (%s) has no good data at its provider: retention does not count it",
             backup.pk,
             backup.locator,
         )

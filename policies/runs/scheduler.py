@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from policies.domain.schedule import nextruns
 from policies.models import BackupPolicy, BackupTask
+from policies.runs import heartbeat, missed
 from policies.runs.queue import INSERT_BATCH, enqueue_many, insert_many, new_task
 from policies.runs.sweep import sweep_stale_tasks
 from policies.zone_rebase import policies_rebase_zones
@@ -69,13 +70,15 @@ def _plan_policy(policy: BackupPolicy, now: datetime) -> tuple[list[BackupTask],
                     volume,
                     moment,
                     status=Status.SKIP,
+                    created_at=now,
                     finished_at=now,
                     message=f"missed: no scheduler ran between {moment:%Y-%m-%d %H:%M} UTC and "
                     f"{_missed_window()} after it",
                 )
             )
         if fire is not None:
-            tasks.append(new_task(policy, volume, fire))
+            # Stored at the tick's own time: whether a worker took it late is told from it.
+            tasks.append(new_task(policy, volume, fire, created_at=now))
     return tasks, None if following is None else following.utc
 
 
@@ -97,6 +100,7 @@ def _fire_batch(policies: list[BackupPolicy], now: datetime, result: TickResult)
         tasks += planned
     policies = planned_policies
     inserted = insert_many(tasks)
+    missed.announce_missed_instants([task for task in tasks if task.job_id in inserted], now)
     fired = []
     for task in tasks:
         if task.job_id not in inserted:
@@ -142,6 +146,7 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             )
             _fire_batch(due, now, result)
         if len(due) < TICK_BATCH:
+            heartbeat.record_tick(now)
             return result
 
 

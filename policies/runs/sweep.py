@@ -20,6 +20,7 @@ from policies.runs.execution import (
     run_restore,
 )
 from policies.runs.providers import get_provider
+from policies.runs.verify import run_verify
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ def _recover_queue_rows(now: datetime) -> int:
     entry RUNNING for ever, and ``prune_db_task_results`` removes only finished entries. An entry
     RUNNING for longer than a lease belongs to no live attempt (the task's own lease has passed),
     so it is marked FAILED (then pruned like any other); if its task is still WAITING (the worker
-    died between taking the entry and claiming the task), the task is queued again.
+    died between taking the entry and claiming the task), the task is queued again. A
+    verification's entry is only closed: its backup's lease passes and a tick queues it again.
     """
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
@@ -81,7 +83,10 @@ def _recover_queue_rows(now: datetime) -> int:
         rows = list(
             DBTaskResult.objects.select_for_update(skip_locked=True)
             .running()
-            .filter(started_at__lt=cutoff, task_path__in=(run_backup.module_path, run_restore.module_path))
+            .filter(
+                started_at__lt=cutoff,
+                task_path__in=(run_backup.module_path, run_restore.module_path, run_verify.module_path),
+            )
             .only("id", "args_kwargs")[:500]
         )
         if not rows:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from policies import audit, volumes
@@ -130,3 +132,23 @@ def test_the_restore_action_says_why_a_busy_backup_is_not_restored(staff, done):
 
     assert not Restore.objects.exists()
     assert "is restoring: it cannot be restored until that finishes" in response.content.decode()
+
+
+def test_the_volume_list_shows_each_volume_s_protection_in_the_core_s_words(staff, done, tenant):
+    make_volumes(tenant, {"loose.img": b"l"})
+    BackupTask.objects.filter(pk=done.pk).update(status=BackupTask.Status.EXECUTE_FAIL)
+
+    body = staff.get(reverse("admin:policies_volume_changelist")).content.decode()
+
+    assert "At risk: its latest run failed" in body
+    assert "Unprotected: no backup policy" in body
+
+
+def test_the_volume_list_s_queries_do_not_grow_with_its_volumes(staff, done, tenant):
+    staff.get(reverse("admin:policies_volume_changelist"))
+    with CaptureQueriesContext(connection) as one:
+        staff.get(reverse("admin:policies_volume_changelist"))
+    associate(daily_policy(tenant), make_volumes(tenant, {f"more-{n}.img": b"m" for n in range(6)}))
+    with CaptureQueriesContext(connection) as many:
+        staff.get(reverse("admin:policies_volume_changelist"))
+    assert len(many) == len(one)

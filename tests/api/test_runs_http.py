@@ -390,8 +390,11 @@ def test_the_volume_inventory_lists_ids_sizes_and_policies(live_server, token, t
         "status": "available",
         "availability_zone": "local",
         "backup_policy_id": str(policy.pk),
+        "protection": "protected",  # waiting for its first run
+        "last_backup_at": None,
     }
     assert answer.body["volumes"][1]["backup_policy_id"] is None
+    assert answer.body["volumes"][1]["protection"] == "unprotected"
 
 
 def test_the_policy_list_counts_each_policys_volumes(live_server, token, tenant, policy, disks):

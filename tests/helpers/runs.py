@@ -117,3 +117,28 @@ def backup_midway(project_id: str) -> bool:
     """
     writing = any((backup_root() / project_id / ".store" / "writers").glob("*.lease"))
     return writing and bool(chunk_files(project_id))
+
+
+def flip_one_byte(project_id: str) -> Path:
+    """Flip one byte of the project's first stored chunk, as a failing disk would; return the chunk."""
+    chunk = chunk_files(project_id)[0]
+    damaged = bytearray(chunk.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    chunk.write_bytes(bytes(damaged))
+    return chunk
+
+
+def run_queued_verifications(*, now=None) -> list[str]:
+    """Run the verifications the scheduler queued, as a worker would; return their results."""
+    from django_tasks_db.models import DBTaskResult
+
+    from policies.runs import verify
+
+    rows = list(DBTaskResult.objects.filter(task_path=verify.run_verify.module_path).order_by("enqueued_at"))
+    results = []
+    for row in rows:
+        backup_id, lease = row.args_kwargs["args"]
+        outcome = verify.execute_verification(backup_id, lease=datetime.fromisoformat(lease), now=now)
+        results.append(outcome.result)
+    DBTaskResult.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return results

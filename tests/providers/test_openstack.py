@@ -194,3 +194,29 @@ def test_a_restore_over_a_cinder_volume_fails_on_the_worker_and_gives_the_backup
         Backup.Status.AVAILABLE,
         Backup.Verify.PENDING,
     )
+
+
+def test_verification_passes_while_cinder_has_the_backup_available(provider, cinder):
+    made = provider.create_backup(PROJECT, cinder.add_volume("db"), "autobk_v", deadline=float("inf"))
+
+    checked = provider.verify_backup(PROJECT, made.locator, "")
+
+    assert checked.ok
+    assert "available" in checked.detail
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [("gone", "Cinder no longer has backup"), ("error", "Cinder reports backup")],
+)
+def test_verification_fails_when_cinder_lost_the_backup_or_reports_it_error(provider, cinder, change, detail):
+    made = provider.create_backup(PROJECT, cinder.add_volume("db"), "autobk_v", deadline=float("inf"))
+    if change == "gone":
+        del cinder.backups[made.locator]
+    else:
+        cinder.backups[made.locator].update(status="error", fail_reason="the object store lost it")
+
+    checked = provider.verify_backup(PROJECT, made.locator, "")
+
+    assert not checked.ok
+    assert detail in checked.detail

@@ -1,11 +1,14 @@
 """``GET /healthz``: the database checked, no sign-in, never cached, never redirected."""
 
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from config import views
+from policies.runs import heartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +23,26 @@ class UnreachableDatabase:
 
 
 def test_a_healthy_instance_answers_200_ok_in_json_without_signing_in(client):
+    heartbeat.record_tick(timezone.now())
     response = client.get(URL)
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok", "database_write": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "database_write": "ok", "scheduler": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("ticked_ago", "scheduler"),
+    [(timedelta(seconds=40), "ok"), (timedelta(seconds=50), "stale"), (None, "stale")],
+)
+def test_the_scheduler_is_stale_without_a_tick_in_three_ticks_and_still_200(
+    client, settings, ticked_ago, scheduler
+):
+    settings.SCHEDULER_TICK_SECONDS = 15
+    if ticked_ago is not None:
+        heartbeat.record_tick(timezone.now() - ticked_ago)
+    response = client.get(URL)
+    assert response.status_code == HTTPStatus.OK
+    assert (response.json()["status"], response.json()["scheduler"]) == ("ok", scheduler)
 
 
 def test_an_unreachable_database_is_503_without_the_cause(client, monkeypatch, caplog):

@@ -121,7 +121,8 @@ def server(tmp_path_factory):
 def test_the_health_check_answers_through_nginx_and_gunicorn(server):
     status, headers, body = server.get("/healthz")
     assert status == 200
-    assert body == b'{"status": "ok", "database": "ok", "database_write": "ok"}'
+    # No worker runs beside this server: its scheduler is stale, which is no reason for a 503.
+    assert body == b'{"status": "ok", "database": "ok", "database_write": "ok", "scheduler": "stale"}'
     assert headers["server"] == "nginx"  # without its version
 
 

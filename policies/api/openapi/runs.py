@@ -165,7 +165,16 @@ components(
                     "items": {
                         "type": "object",
                         "additionalProperties": False,
-                        "required": ["id", "name", "size", "status", "availability_zone", "backup_policy_id"],
+                        "required": [
+                            "id",
+                            "name",
+                            "size",
+                            "status",
+                            "availability_zone",
+                            "backup_policy_id",
+                            "protection",
+                            "last_backup_at",
+                        ],
                         "properties": {
                             "id": UUID,
                             "name": {"type": "string"},
@@ -177,6 +186,19 @@ components(
                             "status": {"type": "string"},
                             "availability_zone": {"type": "string"},
                             "backup_policy_id": {**UUID, "nullable": True},
+                            "protection": {
+                                "type": "string",
+                                "enum": ["protected", "at_risk", "unprotected"],
+                                "description": "protected: its last good backup is no older than its "
+                                "policy's longest gap between runs plus BACKUP_MISSED_RUN_GRACE_MINUTES; "
+                                "at_risk: late, its latest run failed, or its newest backup failed "
+                                "verification; unprotected: no policy, or its policy is OFF.",
+                            },
+                            "last_backup_at": {
+                                "type": "string",
+                                "nullable": True,
+                                "description": "When its last good backup was taken (UTC), or null.",
+                            },
                         },
                     },
                 }

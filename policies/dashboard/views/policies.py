@@ -23,6 +23,7 @@ from policies.dashboard.views.shared import (
     RUN_STATUS_WORDS,
     PolicyRow,
     policy_or_404,
+    protection_rows,
     tenant_and_policy_or_404,
     tenant_or_404,
 )
@@ -57,11 +58,35 @@ def home(request: HttpRequest) -> HttpResponse:
     tenants = list(selectors.tenant_overview_for_user(user=request.user))
     for tenant in tenants:
         tenant.last_run_words = RUN_STATUS_WORDS.get(tenant.last_run_status, "")
-    if len(tenants) == 1:
+    staff = request.user.is_staff
+    # A member of one project goes straight to it; staff stay, for the summary of every project.
+    if len(tenants) == 1 and not staff:
         return redirect("policies:policy_list", project_id=tenants[0].project_id)
-    return render(
-        request, "policies/home.html", {"tenants": tenants, "policy_max": limits.MAX_POLICIES_PER_TENANT}
-    )
+    context = {
+        "tenants": tenants,
+        "policy_max": limits.MAX_POLICIES_PER_TENANT,
+        "volume_rows": protection_rows(selectors.volume_list_for_tenants(tenants=tenants)),
+        "staff_summary": _staff_summary() if staff else None,
+    }
+    return render(request, "policies/home.html", context)
+
+
+def _staff_summary() -> dict:
+    """Every project's volumes, counted by protection: how many are at risk, and where."""
+    projects: dict[str, dict] = {}
+    totals = {"protected": 0, "at_risk": 0, "unprotected": 0}
+    for row in protection_rows(selectors.volume_list_all_for_staff()):
+        tenant = row.volume.tenant
+        counts = projects.setdefault(
+            tenant.project_id,
+            {"tenant": tenant, "protected": 0, "at_risk": 0, "unprotected": 0, "at_risk_names": []},
+        )
+        counts[row.state] += 1
+        totals[row.state] += 1
+        if row.state == "at_risk":
+            counts["at_risk_names"].append(row.volume.name or str(row.volume.resource_id))
+    at_risk = [counts for counts in projects.values() if counts["at_risk"]]
+    return {"totals": totals, "projects_at_risk": at_risk, "project_count": len(projects)}
 
 
 @require_GET
@@ -77,6 +102,8 @@ def policy_list(request: HttpRequest, project_id: str) -> HttpResponse:
         "rows": rows,
         **_quota(len(rows)),
     }
+    if not request.htmx:  # the partial is the policy table alone
+        context["volume_rows"] = protection_rows(selectors.volume_list_for_tenant(tenant=tenant))
     template = f"{LIST_TEMPLATE}#policy-table" if request.htmx else LIST_TEMPLATE
     return render(request, template, context)
 

@@ -1,4 +1,4 @@
-"""What the dashboard's page groups share: the project and policy a path names, and a policy's row."""
+"""What the dashboard's page groups share: the project and policy a path names, a policy's row, a volume's protection."""
 
 import functools
 from dataclasses import dataclass
@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from policies import selectors
+from policies import protection, selectors
 from policies.domain import words
 from policies.domain.contract import specs
 from policies.domain.schedule import localtimes, nextruns, offsets
 from policies.domain.schedule.instants import NextRun
-from policies.models import BackupPolicy, BackupTask, Tenant
+from policies.models import BackupPolicy, BackupTask, Tenant, Volume
 
 # A run's status in words ("Succeeded"); the pages keep the API's code in a tooltip.
 RUN_STATUS_WORDS = dict(BackupTask.Status.choices)
@@ -131,3 +131,32 @@ class PolicyRow:
     @classmethod
     def of(cls, policy: BackupPolicy) -> "PolicyRow":
         return cls(policy, policy.to_spec(tags=list(policy.tags.all())))
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    """A volume as the protection tables show it: its state and why, and its last good backup's age."""
+
+    volume: Volume
+    state: str  # protected, at_risk, unprotected (the CSS class too)
+    label: str
+    reason: str
+    age: str  # "" without a good backup
+
+
+def protection_rows(volumes, *, now=None) -> list[VolumeRow]:
+    """The rows of the volumes (a queryset), their facts read in one query, the rule the core's."""
+    now = now or timezone.now()
+    rows = []
+    for volume, found in protection.protections(protection.with_protection_facts(volumes), now=now):
+        age = found.age(now)
+        rows.append(
+            VolumeRow(
+                volume=volume,
+                state=found.state.value,
+                label=words.PROTECTION_WORDS[found.state.value],
+                reason=words.PROTECTION_REASON_WORDS[found.reason.value],
+                age="" if age is None else words.age_words(int(age.total_seconds() // 60)),
+            )
+        )
+    return rows

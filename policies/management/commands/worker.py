@@ -11,7 +11,7 @@ from django.db import close_old_connections, connection, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from policies.runs import database, inventory, notifications, retention, scheduler
+from policies.runs import database, inventory, notifications, retention, scheduler, verify
 
 logger = logging.getLogger("policies.worker")
 
@@ -71,6 +71,11 @@ class Scheduler(threading.Thread):
         except Exception:  # a bad tick must not stop the next one
             self._failed("scheduler tick failed")
             return False
+        try:
+            verify.queue_due_verifications()
+        except Exception:  # a failed verification batch must not stop the ticks
+            ok = False
+            self._failed("queueing verifications failed")
         if result.queued or result.skipped or result.swept:
             logger.info(
                 "tick: %d task(s) queued, %d skipped, %d taken back from dead workers",

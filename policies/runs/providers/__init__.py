@@ -8,6 +8,7 @@ from .base import (
     ProviderError,
     ProviderTimeout,
     TransientProviderError,
+    VerifyOutcome,
     VolumeInfo,
 )
 
@@ -17,6 +18,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "TransientProviderError",
+    "VerifyOutcome",
     "VolumeInfo",
     "get_provider",
 ]

@@ -49,6 +49,15 @@ class BackupResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class VerifyOutcome:
+    """A backup read back: whether its bytes still have their recorded digest, and in words what
+    was checked or what is wrong (a person reads it as the backup's ``fail_reason``)."""
+
+    ok: bool
+    detail: str
+
+
 class Provider(Protocol):
     name: str
 
@@ -62,6 +71,12 @@ class Provider(Protocol):
 
     def check_backup(self, project_id: str, locator: str) -> bool:
         """Return True while the backup exists and is usable."""
+
+    def verify_backup(self, project_id: str, locator: str, sha256: str) -> VerifyOutcome:
+        """Read the backup back in one pass and compare its digest with ``sha256``; delete nothing.
+
+        Raise TransientProviderError when it cannot be read now (verify again later).
+        """
 
     def delete_backup(self, project_id: str, locator: str) -> None:
         """Delete one backup; deleting one already gone is not an error."""

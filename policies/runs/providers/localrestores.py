@@ -6,13 +6,11 @@ restore into a new volume never replaces a file, one over a volume replaces the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from glob import escape as glob_escape
 from pathlib import Path
 
-from . import chunkstore
 from .base import ProviderError, VolumeInfo
 from .localfiles import Progress, aside_prefix, parse_locator, safe, volume_id
 
@@ -53,17 +51,9 @@ class VolumeRestores:
 
     def backup_matches(self, project_id: str, locator: str, sha256: str) -> bool:
         """Whether the backup's bytes still have the digest recorded when it was made."""
-        index = self._index(project_id, locator)
         try:
-            if index is not None:
-                checked = chunkstore.verify_backup(index, store_root=self._store_root(project_id), whole=True)
-                return checked.ok and checked.sha256 == sha256
-            digest = hashlib.sha256()
-            with open(self._path(locator), "rb") as reader:
-                while chunk := reader.read(1024 * 1024):
-                    digest.update(chunk)
-            return digest.hexdigest() == sha256
-        except (OSError, chunkstore.ChunkStoreError):
+            return self.verify_backup(project_id, locator, sha256).ok
+        except ProviderError:
             return False
 
     def discard_restore(self, project_id: str, volume_name: str) -> None:
