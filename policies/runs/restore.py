@@ -58,7 +58,10 @@ def settle(
             return False
         changes: dict = {"status": Backup.Status.AVAILABLE}
         if verify == Backup.Verify.FAILED:
-            changes.update(verify_status=verify, verified_at=now, fail_reason=message[:2000])
+            # Bytes that no longer match are a backup in error, as a failed verification makes it.
+            changes.update(
+                status=Backup.Status.ERROR, verify_status=verify, verified_at=now, fail_reason=message[:2000]
+            )
         elif verify == Backup.Verify.OK:
             changes.update(verify_status=verify, verified_at=now, fail_reason="")
         if restore.backup_id is not None:

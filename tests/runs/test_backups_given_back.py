@@ -130,7 +130,7 @@ def test_a_damaged_backup_leaves_the_target_untouched_and_fails_verification(ten
     assert volume_file(tenant, "db.img").read_bytes() == CHANGED
     assert [p.name for p in volume_file(tenant, "db.img").parent.iterdir()] == ["db.img"]
     backup.refresh_from_db()
-    assert backup.status == Backup.Status.AVAILABLE
+    assert backup.status == Backup.Status.ERROR
     assert backup.verify_status == Backup.Verify.FAILED
     assert "failed verification" in backup.fail_reason
     assert "untouched" in backup.fail_reason
@@ -246,7 +246,9 @@ def test_the_restore_command_marks_a_damaged_backup_and_refuses_a_busy_one(tenan
         call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))
     assert not (tmp_path / "out.img").exists()
     assert Backup.objects.get(pk=backup.pk).verify_status == Backup.Verify.FAILED
+    assert Backup.objects.get(pk=backup.pk).status == Backup.Status.ERROR
     assert Restore.objects.get().status == Restore.Status.FAILED
+    Backup.objects.filter(pk=backup.pk).update(status=Backup.Status.AVAILABLE)  # as if repaired
     start(backup, name="busy.img")
     with pytest.raises(CommandError, match="restoring"):
         call_command("restore_backup", str(backup.pk), "--to", str(tmp_path / "out.img"))
