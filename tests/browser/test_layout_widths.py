@@ -87,7 +87,7 @@ def test_at_390_px_the_runs_and_volumes_fit_with_their_message_backup_and_remove
     assert page.evaluate(OVERFLOWS) == []
     task = BackupTask.objects.filter(policy=policy).first()
     row = page.locator(f"#task-{task.job_id}")
-    for label in ("Backup", "Message", "Finished"):
+    for label in ("Backup", "Message", "Finished (UTC)"):
         cell = row.locator(f"td[data-label='{label}']")
         expect(cell).to_be_visible()
         assert cell.evaluate("el => el.getBoundingClientRect().right <= window.innerWidth")
