@@ -1,4 +1,4 @@
-"""The admin's policy form shows the dashboard's live preview of the same payload (issue 16)."""
+"""The admin's policy form shows the dashboard's live preview of the same payload."""
 
 import html
 from datetime import UTC, datetime

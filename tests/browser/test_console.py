@@ -1,4 +1,4 @@
-"""The console as a new administrator meets it (issue 16), at 1280 and at 390 pixels wide.
+"""The console as a new administrator meets it, at 1280 and at 390 pixels wide.
 
 One choice at a time, plain words (the API's names only in the collapsed "API request"), a preview
 that warns before saving, API tokens, the header, the admin site, and no console errors.

@@ -1,4 +1,4 @@
-"""Edit, switch on and off, and delete policies in a real browser (issue 5, the dashboard parts)."""
+"""Edit, switch on and off, and delete policies in a real browser (the dashboard parts)."""
 
 import re
 

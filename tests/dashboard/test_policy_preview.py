@@ -219,7 +219,7 @@ def test_the_swapped_hour_grid_leaves_problems_to_the_preview(member, tenant):
     assert "Tick at least one start time." in body[: body.index('<fieldset id="hour-grid"')]
 
 
-# --- What only saving checked: the name ignoring case, the quota (issue 16) --------------------
+# --- What only saving checked: the name ignoring case, the quota -------------------------
 
 
 def test_the_preview_says_a_name_is_taken_ignoring_case_before_saving(member, tenant, make_policies):

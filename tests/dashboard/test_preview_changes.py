@@ -79,7 +79,7 @@ def test_the_live_preview_reads_the_session_the_user_the_project_and_its_two_sav
     with CaptureQueriesContext(connection) as captured:
         live_preview(member, tenant, form_data(name="again"))
     tables = [re.search(r'FROM "(\w+)"', query["sql"])[1] for query in captured.captured_queries]
-    # The name taken ignoring case and the quota, said before saving (issue 16): one small read.
+    # The name taken ignoring case and the quota, said before saving: one small read.
     assert tables == [
         "django_session",
         "auth_user",
