@@ -60,6 +60,22 @@ def emit_for_task(
     )
 
 
+def emit_for_backup(type: str, backup: Backup, now: datetime, message: str) -> Event:
+    """An event about one backup (its verification), named by the backup's own ids and names."""
+    return emit(
+        type,
+        backup.tenant_id,
+        occurred_at=now,
+        policy_id=backup.policy_id,
+        volume_id=backup.resource_id,
+        backup_id=backup.pk,
+        task_id=backup.task_id,
+        backup_name=backup.name,
+        policy_name=backup.policy_name,
+        message=message,
+    )
+
+
 def emit_for_restore(type: str, restore: Restore, now: datetime, message: str) -> Event:
     """An event about one restore's outcome."""
     return emit(

@@ -171,6 +171,19 @@ class Backup(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def failed_verification(cls, at, reason: str) -> dict:
+        """The changes that mark a backup whose bytes no longer match its digest: unusable, with why.
+
+        Verification and a restore that finds the bytes changed both write them.
+        """
+        return {
+            "status": cls.Status.ERROR,
+            "verify_status": cls.Verify.FAILED,
+            "verified_at": at,
+            "fail_reason": reason[:2000],
+        }
+
 
 class Restore(models.Model):
     """One restore of a backup, into a new volume or over an existing one, run by the worker."""

@@ -58,10 +58,7 @@ def settle(
             return False
         changes: dict = {"status": Backup.Status.AVAILABLE}
         if verify == Backup.Verify.FAILED:
-            # Bytes that no longer match are a backup in error, as a failed verification makes it.
-            changes.update(
-                status=Backup.Status.ERROR, verify_status=verify, verified_at=now, fail_reason=message[:2000]
-            )
+            changes.update(Backup.failed_verification(now, message))
         elif verify == Backup.Verify.OK:
             changes.update(verify_status=verify, verified_at=now, fail_reason="")
         if restore.backup_id is not None:
@@ -69,8 +66,11 @@ def settle(
             if still:
                 changes.pop("status")
             Backup.objects.filter(pk=restore.backup_id).update(updated_at=now, **changes)
-        if verify == Backup.Verify.FAILED:
-            events.emit_for_restore(Type.BACKUP_VERIFY_FAILED, restore, now, message[:2000])
+        damaged = (
+            Backup.objects.filter(pk=restore.backup_id).first() if verify == Backup.Verify.FAILED else None
+        )
+        if damaged is not None:
+            events.emit_for_backup(Type.BACKUP_VERIFY_FAILED, damaged, now, message[:2000])
         outcome = Type.RESTORE_SUCCEEDED if status == Status.SUCCEEDED else Type.RESTORE_FAILED
         events.emit_for_restore(outcome, restore, now, message[:2000])
     return True

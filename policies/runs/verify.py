@@ -143,28 +143,10 @@ def execute_verification(backup_id, *, lease: datetime, now=None, provider=None)
     with transaction.atomic():
         done = Backup.objects.filter(
             pk=backup.pk, status=Backup.Status.AVAILABLE, verify_lease_until=lease
-        ).update(
-            verify_status=Verify.FAILED,
-            verified_at=at,
-            verify_lease_until=None,
-            status=Backup.Status.ERROR,
-            fail_reason=reason[:2000],
-            updated_at=at,
-        )
+        ).update(verify_lease_until=None, updated_at=at, **Backup.failed_verification(at, reason))
         if not done:
             return Outcome("", "settled by another meanwhile")
-        events.emit(
-            events.Type.BACKUP_VERIFY_FAILED,
-            backup.tenant_id,
-            occurred_at=at,
-            policy_id=backup.policy_id,
-            volume_id=backup.resource_id,
-            backup_id=backup.pk,
-            task_id=backup.task_id,
-            backup_name=backup.name,
-            policy_name=backup.policy_name,
-            message=reason[:2000],
-        )
+        events.emit_for_backup(events.Type.BACKUP_VERIFY_FAILED, backup, at, reason[:2000])
     return Outcome(FAILED, reason)
 
 

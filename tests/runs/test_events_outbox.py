@@ -109,6 +109,13 @@ def test_a_restore_of_a_damaged_backup_writes_verify_failed_and_restore_failed(t
         Type.BACKUP_VERIFY_FAILED,
         Type.RESTORE_FAILED,
     ]
+    # The same event as verification writes: it names the backup's own volume, policy and task.
+    flagged = Event.objects.get(type=Type.BACKUP_VERIFY_FAILED)
+    assert (flagged.volume_id, flagged.policy_id, flagged.task_id) == (
+        backup.resource_id,
+        backup.policy_id,
+        backup.task_id,
+    )
 
 
 def test_events_name_what_they_concern_after_it_is_deleted(tenant, two_volumes):
