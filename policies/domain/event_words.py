@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 PRODUCT = "Backup Policy Console"
 
+# Every type of event, in the order they are listed, with how a person reads it.
 EVENT_WORDS = {
     "backup.failed": "backup failed",
     "backup.succeeded": "backup succeeded",

@@ -8,6 +8,8 @@ from datetime import UTC
 from django.db import models
 from django.utils import timezone
 
+from policies.domain.event_words import EVENT_WORDS
+
 from .accounts import Tenant
 
 
@@ -19,14 +21,14 @@ class Event(models.Model):
     It names what it concerns by id, not by foreign key: it outlives the policy, volume or backup.
     """
 
-    class Type(models.TextChoices):
-        BACKUP_FAILED = "backup.failed", "A backup failed"
-        BACKUP_SUCCEEDED = "backup.succeeded", "A backup succeeded"
-        RUN_MISSED = "run.missed", "A scheduled run was missed"
-        BACKUP_VERIFY_FAILED = "backup.verify_failed", "A backup failed verification"
-        RESTORE_SUCCEEDED = "restore.succeeded", "A restore succeeded"
-        RESTORE_FAILED = "restore.failed", "A restore failed"
-        PING = "ping", "A test event"
+    # The core's event types (``BACKUP_VERIFY_FAILED`` is "backup.verify_failed"), in its words.
+    Type = models.TextChoices(
+        "Type",
+        [
+            (event.upper().replace(".", "_"), (event, words.capitalize()))
+            for event, words in EVENT_WORDS.items()
+        ],
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")

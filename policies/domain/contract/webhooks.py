@@ -15,18 +15,12 @@ from urllib.parse import urlsplit
 from policies.domain import destinations
 from policies.domain.contract import codes
 from policies.domain.contract.volumes import unknown_fields
+from policies.domain.event_words import EVENT_WORDS
 
-# The events an endpoint or a recipient may subscribe to. ``ping`` is not one: it goes only to
-# the endpoint that is being tested.
-EVENT_TYPES = (
-    "backup.failed",
-    "backup.succeeded",
-    "run.missed",
-    "backup.verify_failed",
-    "restore.succeeded",
-    "restore.failed",
-)
 PING = "ping"
+# The events an endpoint or a recipient may subscribe to: every type but ``ping``, which goes
+# only to the endpoint that is being tested.
+EVENT_TYPES = tuple(event for event in EVENT_WORDS if event != PING)
 # What a new endpoint or recipient hears when it names no events: every failure.
 DEFAULT_EVENTS = ("backup.failed", "run.missed", "backup.verify_failed", "restore.failed")
 # Enough for a chat, an incident tool and a few scripts; each one is tried on every event.
