@@ -29,6 +29,7 @@ import errno
 import fcntl
 import hashlib
 import logging
+import math
 import os
 import shutil
 import socket
@@ -230,7 +231,7 @@ class LocalProvider(VolumeRestores):
                     source,
                     index,
                     store_root=root,
-                    progress=self._progress(shown, deadline),
+                    progress=self._paced(deadline=deadline, what=f"the backup of {shown}"),
                     parent=parent_backup(root, locator),
                 )
             except chunkstore.ChunkStoreError as exc:
@@ -253,32 +254,23 @@ class LocalProvider(VolumeRestores):
             message=f"stored {stats.size} bytes of {shown} ({how}), SHA-256 {stats.sha256[:12]}… verified",
         )
 
-    def _progress(self, shown: str, deadline: float):
-        """The store's progress hook: past ``deadline`` it stops the backup; it keeps the read rate."""
-        started = time.monotonic()
-
-        def check(done: int) -> None:
-            while True:
-                now = time.monotonic()
-                if now > deadline:
-                    raise ProviderTimeout(f"the backup of {shown} did not finish in time ({done} bytes read)")
-                wait = started + done / self.bytes_per_second - now if self.bytes_per_second else 0.0
-                if wait <= 0:
-                    return
-                time.sleep(min(wait, _THROTTLE_STEP))
-
-        return check
-
-    def _paced(self, progress: Progress | None) -> Progress | None:
-        """A restore's progress function that also keeps the copy under the disk's rate limit."""
-        if not self.bytes_per_second:
-            return progress
+    def _paced(
+        self, progress: Progress | None = None, *, deadline: float = math.inf, what: str = ""
+    ) -> Progress:
+        """A copy's progress hook: it tells ``progress``, keeps the read rate and, past ``deadline``
+        (monotonic), stops the copy of ``what``."""
         started = time.monotonic()
 
         def step(done: int) -> None:
             if progress is not None:
                 progress(done)
-            while (wait := started + done / self.bytes_per_second - time.monotonic()) > 0:
+            while True:
+                now = time.monotonic()
+                if now > deadline:
+                    raise ProviderTimeout(f"{what} did not finish in time ({done} bytes read)")
+                wait = started + done / self.bytes_per_second - now if self.bytes_per_second else 0.0
+                if wait <= 0:
+                    return
                 time.sleep(min(wait, _THROTTLE_STEP))
 
         return step
