@@ -59,9 +59,20 @@ def test_the_change_form_previews_what_saving_would_change(admin_client, tenant)
     assert "<dt>Backups to keep</dt>" in body
 
 
-def test_fields_the_form_cannot_draw_get_a_plain_answer(admin_client, tenant):
-    body = admin_client.post(ADD_PREVIEW, fields(tenant, start_time="12:30"), **HTMX).content.decode()
-    assert "No preview for these fields yet" in body
+def test_fields_the_dashboards_form_cannot_draw_get_the_cores_answer(admin_client, tenant):
+    body = html.unescape(
+        admin_client.post(ADD_PREVIEW, fields(tenant, start_time="12:30"), **HTMX).content.decode()
+    )
+    assert "Not yet valid: 1 problem to fix." in body
+    assert "The start times '12:30' is not a full hour; use 12:00." in body
+
+
+def test_both_members_of_a_pair_preview_the_one_the_save_keeps(admin_client, tenant):
+    data = fields(tenant, start_time="02:00", frequency="2", retention_day="30")
+    body = html.unescape(admin_client.post(ADD_PREVIEW, data, **HTMX).content.decode())
+    assert "Ready to save: nothing to fix." in body
+    assert "every 2 days" in body
+    assert '"rentention_num": 7' in body
 
 
 def test_the_change_form_page_carries_the_preview_region(admin_client, tenant):
@@ -109,3 +120,12 @@ def test_the_change_page_of_a_named_zone_policy_announces_no_change_before_any(
     body = html.unescape(admin_client.post(target, data, **HTMX).content.decode())
     assert "None yet: the form shows the policy as stored." in body
     assert run in body
+
+
+def test_the_admin_preview_reads_its_payload_without_the_dashboards_form(admin_client, tenant, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the admin's preview built the dashboard's form")
+
+    monkeypatch.setattr("policies.dashboard.forms.policy.PolicyForm.__init__", refuse)
+    body = html.unescape(admin_client.post(ADD_PREVIEW, fields(tenant), **HTMX).content.decode())
+    assert "Ready to save: nothing to fix." in body
