@@ -1,6 +1,7 @@
 """The admin's policy form shows the dashboard's live preview of the same payload."""
 
 import html
+import re
 from datetime import UTC, datetime
 from http import HTTPStatus
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from policies.models import BackupPolicy
 from tests.helpers.admin import admin_url, page_data
-from tests.helpers.dashboard import HTMX
+from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 
@@ -129,3 +130,30 @@ def test_the_admin_preview_reads_its_payload_without_the_dashboards_form(admin_c
     monkeypatch.setattr("policies.dashboard.forms.policy.PolicyForm.__init__", refuse)
     body = html.unescape(admin_client.post(ADD_PREVIEW, fields(tenant), **HTMX).content.decode())
     assert "Ready to save: nothing to fix." in body
+
+
+def _problems(body: str) -> list[str]:
+    return re.findall(r"<li><strong>([^<]*):</strong> ([^<]*)</li>", html.unescape(body))
+
+
+@pytest.mark.parametrize(
+    ("admin", "dashboard"),
+    [
+        ({"name": "Default_x", "retention_num": "99"}, {"name": "Default_x", "retention_num": "99"}),
+        (
+            {"week_frequency": "", "frequency": "2"},
+            {"schedule_kind": "days", "week_days": [], "frequency": "2"},
+        ),
+        ({"name": ""}, {"name": ""}),
+    ],
+)
+def test_the_admin_preview_words_each_problem_as_the_dashboard_does(
+    admin_client, user, tenant, admin, dashboard
+):
+    member = Client()
+    member.force_login(user)
+    admin_body = admin_client.post(ADD_PREVIEW, fields(tenant, **admin), **HTMX).content.decode()
+    dashboard_body = member.post(
+        url("policy_preview", tenant), form_data(**dashboard), **HTMX
+    ).content.decode()
+    assert _problems(admin_body) == _problems(dashboard_body) != []
