@@ -3,7 +3,7 @@
 Volumes are the regular files in ``LOCAL_VOLUME_ROOT/<project_id>/`` (sub-folders and other
 kinds of file are ignored). Each project has its own content-addressed chunk store,
 ``LOCAL_BACKUP_ROOT/<project_id>/.store/`` (``chunkstore``): a volume is cut into chunks named by
-their SHA-256, each stored once, and a backup named ``autobk_1a2b3c4d-1`` is the index
+their BLAKE3 digest, each stored once, and a backup named ``autobk_1a2b3c4d-1`` is the index
 ``.store/autobk_1a2b3c4d-1.index``, linked into place only once every chunk it names is durable.
 Unchanged data is stored once per project, never across projects: a chunk shared between
 tenants would let one tell whether another holds given bytes. A worker killed mid-backup leaves
