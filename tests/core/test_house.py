@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 400
 # Modules still over the limit: each may shrink, never grow, and leaves this table once split.
-OVER_THE_LIMIT = {"policies/runs/providers/local.py": 451, "policies/selectors.py": 446}
+OVER_THE_LIMIT = {"policies/runs/providers/local.py": 451}
 
 
 def too_long(root: Path, packages: tuple[str, ...] = ("policies", "config")) -> dict[str, int]:
