@@ -16,6 +16,7 @@ from . import chunkstore
 from .base import TransientProviderError, VerifyOutcome
 from .localfiles import opened
 
+# The provider's own logger: these are LocalProvider's methods, and operators filter on its name.
 logger = logging.getLogger("policies.runs.providers.local")
 
 STORE = ".store"
