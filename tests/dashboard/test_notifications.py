@@ -255,7 +255,6 @@ def test_the_deliveries_show_their_answers_and_next_try(member, tenant, headers)
         endpoint=endpoint,
         attempts=2,
         last_status_code=503,
-        last_error="answered 503",
         last_response="down for maintenance",
         next_attempt_at=event.occurred_at,
     )
