@@ -314,7 +314,7 @@ def _zone_change_words(change: LocalTimeChange) -> str:
 
 PROTECTION_WORDS = {"protected": "Protected", "at_risk": "At risk", "unprotected": "Unprotected"}
 PROTECTION_REASON_WORDS = {
-    "backed_up": "backed up on schedule",
+    "backed_up": "its last good backup is recent enough for its schedule",
     "first_backup_pending": "waiting for its first backup under its policy",
     "late": "late: no good backup since its policy's longest gap between runs and the grace",
     "last_run_failed": "its latest run failed",
