@@ -57,9 +57,13 @@ serve: install
 	  *) echo "SERVE_PROXY=$(SERVE_PROXY): use nginx or none" >&2; exit 2 ;; \
 	esac
 
+# ruff; the import contracts of pyproject.toml (layers, a core without Django, no cycles); no
+# function of the product more complex than radon's grade C (xenon fails on D or worse).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/xenon --max-absolute C --exclude "policies/migrations/*" policies config
 
 fmt: install
 	$(BIN)/ruff check --fix .

@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import path as url_path
 from django.urls import reverse
 from django.utils import timezone
@@ -237,7 +236,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(audit_list_url(policy_id=object_id))
         return super().history_view(request, object_id, extra_context)
 
-    # -- the live preview: the dashboard's own (preview.payload_preview_html), for the payload of this form
+    # -- the live preview: the dashboard's own (preview.payload_preview_html) of this form's payload
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -250,7 +249,7 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         ]
 
     def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
-        """Answer the change form's fields with the dashboard's preview of the same payload."""
+        """Answer the change form's fields with the preview of their payload, the dashboard's own."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         policy = self.get_object(request, object_id) if object_id is not None else None
@@ -263,20 +262,14 @@ class BackupPolicyAdmin(admin.ModelAdmin):
         admin_form = BackupPolicyAdminForm(request.POST, instance=policy or BackupPolicy())
         admin_form.is_valid()  # builds the payload an API client would send
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
-        try:
-            html = preview.payload_preview_html(
-                request,
-                admin_form.payload or {},
-                current=policy.to_spec() if policy else None,
-                tenant=tenant,
-                policy=policy,
-                now=admin_form.now,
-            )
-        except ValueError as exc:
-            # Both members of a pair, or no full hours: the fields' own errors say what is wrong.
-            return render(
-                request, "admin/policies/backuppolicy/preview_unavailable.html", {"reason": str(exc)}
-            )
+        html = preview.payload_preview_html(
+            request,
+            admin_form.payload or {},
+            current=policy.to_spec() if policy else None,
+            tenant=tenant,
+            policy=policy,
+            now=admin_form.now,
+        )
         return HttpResponse(html)
 
     # -- writing, through the services. Django saves the policy (save_model), then what relates to

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from policies.domain.contract import backups as rules
 
-from .. import backups, selectors
+from .. import backup_selectors, backups, selectors
 from ..models import Backup, Restore, Volume
 from .errors import ContractError
 from .openapi import backups as described
@@ -82,7 +82,7 @@ def representation(request: Request, project_id: str, backup: Backup) -> dict:
 
 
 def backup_or_404(tenant, backup_id: str) -> Backup:
-    backup = selectors.backup_for_tenant(tenant=tenant, backup_id=backup_id)
+    backup = backup_selectors.backup_for_tenant(tenant=tenant, backup_id=backup_id)
     if backup is None:
         raise ContractError([rules.backup_not_found_problem(backup_id)], status_code=HTTPStatus.NOT_FOUND)
     return backup
@@ -91,7 +91,7 @@ def backup_or_404(tenant, backup_id: str) -> Backup:
 def _page(request: Request, project_id: str, tenant, *, detail: bool) -> Response:
     query, problems = rules.parse_list_query(dict(request.query_params.lists()))
     refuse_problems(problems)
-    page, more = selectors.backup_page_for_tenant(tenant=tenant, query=query)
+    page, more = backup_selectors.backup_page_for_tenant(tenant=tenant, query=query)
     if page is None:
         raise ContractError([rules.marker_problem(query.marker)])
     shown = representation if detail else summary

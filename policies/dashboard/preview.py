@@ -1,24 +1,23 @@
 """The live preview of a policy: the core's answer for a payload, and its HTML, for the dashboard and the admin.
 
-The same partial (``policy_form.html#utc-preview``) shows it on the dashboard and beside the admin's
-policy form. It computes nothing itself: the runs, the stored fields and the forecast are the
-core's (``policies.domain``), for the payload the form built. This module is the only place that
-renders the partials of ``policy_form.html``: the dashboard's views answer each change of the
-form with :func:`live_answer`, the no-JavaScript page renders the same partial inside the whole
-page, and the admin's policy form shows :func:`payload_preview_html` beside its fields.
+One function computes it, :func:`answer_for` (payload, stored spec, project); the dashboard's
+form hands it its payload and what it holds of what the person typed (:func:`answer_of`), the
+admin its own form's payload (:func:`payload_preview_html`). One partial
+(``policy_form.html#utc-preview``) shows it; the runs, the stored fields and the forecast are the
+core's. This module is the only place that renders the partials of ``policy_form.html``.
 
 An answer that replaces a forecast already on the page (the request names its key,
 ``forecast_shown``) and that holds a new one leaves out its two largest parts, the retention
 calendar and the day-by-day table: the page asks for them (:func:`forecast_part_answer`), the
 calendar as soon as the answer is in and the table when its ``<details>`` is opened. A change of
 one field then answers a few KB instead of about 20; whole pages (no JavaScript, the edit page)
-and the admin's preview always carry every part.
-"""
+and the admin's preview always carry every part."""
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,8 +27,9 @@ from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
 from policies import services
-from policies.dashboard.forms.mapping import form_data_from_payload
+from policies.dashboard.forms import wording
 from policies.dashboard.forms.policy import PolicyForm
+from policies.dashboard.forms.reading import Zone, zone_of_payload
 from policies.domain import words
 from policies.domain.contract import codes, parse, specs
 from policies.domain.contract.changes import audit_changes, ordered_changes
@@ -37,7 +37,6 @@ from policies.domain.forecast import PolicyForecast, policy_forecast
 from policies.domain.schedule import week, zones
 
 if TYPE_CHECKING:
-    from policies.dashboard.forms.reading import Zone
     from policies.models import BackupPolicy, Tenant
 
 
@@ -201,86 +200,122 @@ class Preview:
         return policy_forecast(self.schedule_spec, now=self.now, zone_name=self.zone.name)
 
 
-def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
-    """Return the core's answer for the form's state (None before any input).
-
-    ``pristine``: the person has changed nothing yet (the page only preselected their zone),
-    so what is missing is shown as still to do, not as mistakes.
-    """
-    if not form.is_bound:
-        return None
-    reading = form.reading
-    # Show the runs as soon as the schedule itself is right, even while the name is missing:
-    # the core is asked again about the schedule alone (with a name it accepts, no tags).
-    probe = {**reading.payload, "backup_policy_name": "preview"}
-    probe.pop("tags", None)
-    zone = reading.zone
-    # The stored zone left as it is keeps its stored offset, as the form's own reading does.
-    schedule_result = parse.parse_policy(probe, now=form.now, stored_zone=zone.kept)
-    notes: list[zones.LocalTimeChange] = []
-    if zone.name and zone.offset is not None:
-        notes = zones.dst_notes(zone.name, stored_minutes=zone.offset, now=form.now, keeps_local=True)
-    labels = {name: str(form.fields[name].label) for name in form.fields}
-    problems = list(form.problem_messages)
-    # Problems of the form itself (a tick it cannot read, a zone changed under the grid).
-    for name in ("hours", "schedule_kind", "retention_kind"):
-        for message in form.errors.get(name, []):
-            if not any(message == text for _, text, _ in problems):
-                problems.append((labels[name], message, ""))
-    return Preview(
-        payload=reading.payload,
-        result=reading.result,
-        schedule_spec=schedule_result.spec,
-        zone=zone,
-        problems=problems,
-        dst_notes=notes,
-        now=form.now,
-        pristine=pristine,
-        editing=form.editing,
-    )
-
-
 @dataclass(frozen=True)
 class Answer:
-    """The preview of a form's state, checked against its project, and what saving would change."""
+    """The preview of a payload, checked against its project, and what saving would change."""
 
     preview: Preview | None
     changes: list[tuple[str, str, str]]
+    # What only saving would find (a full project, a name taken): the form shows them at its boxes.
+    save_problems: tuple[codes.Problem, ...] = ()
+
+
+def answer_for(
+    payload: dict[str, Any],
+    *,
+    current: specs.PolicySpec | None,
+    tenant: Tenant | None,
+    now: datetime,
+    policy: BackupPolicy | None = None,
+    zone: Zone | None = None,
+    entered: wording.Entered | None = None,
+    form_errors: Sequence[tuple[str, str]] = (),
+    refusals: Sequence[codes.Problem] = (),
+    pristine: bool = False,
+) -> Answer:
+    """Return what the preview shows for ``payload``: the dashboard's form and the admin's alike.
+
+    ``current``: the stored spec (None: a new policy); ``tenant``: the project to check against
+    (None: unchecked); ``now``: when the payload was read. The dashboard's form passes what no
+    payload carries: the ``zone`` as picked (none, on a policy that has one), what the words
+    depend on (``entered``: the kind of repeat chosen, even with its box empty), its own boxes'
+    ``form_errors`` (label, message) and a service's ``refusals`` of the save just tried.
+    """
+    zone = zone or zone_of_payload(payload, current=current, now=now)
+    if entered is None:
+        entered = wording.entered_from_payload(payload, zone.offset or 0, zone.time_zone)
+    if current is None:
+        result = parse.parse_policy(payload, now=now)
+    else:
+        result = parse.parse_policy_edit(payload, current, now=now)
+    save_problems: tuple[codes.Problem, ...] = ()
+    if tenant is not None and result.spec is not None and not form_errors and not refusals:
+        # What the services would refuse (a full project first); they ask again under the lock.
+        save_problems = tuple(services.policy_save_problems(tenant=tenant, spec=result.spec, policy=policy))
+    tags = [
+        (str(tag.get("key", "")), str(tag.get("value", "")))
+        for tag in payload.get("tags") or ()
+        if isinstance(tag, Mapping)
+    ]
+    lines = [
+        wording.line_for(problem, entered, tags) for problem in (*result.problems, *refusals, *save_problems)
+    ]
+    problems = [(line.label, line.message, line.code) for line in lines]
+    for label, message in form_errors:  # a tick it cannot read, a zone changed under the grid
+        if not any(message == text for _, text, _ in problems):
+            problems.append((label, message, ""))
+    preview = Preview(
+        payload=payload,
+        result=result,
+        schedule_spec=_schedule_spec(payload, zone, now),
+        zone=zone,
+        problems=problems,
+        dst_notes=_dst_notes(zone, now),
+        now=now,
+        pristine=pristine,
+        editing=current is not None,
+    )
+    return Answer(preview, changes(current, preview), save_problems)
+
+
+def _schedule_spec(payload: dict[str, Any], zone: Zone, now: datetime) -> specs.PolicySpec | None:
+    """The schedule alone (a name the core accepts, no tags): the runs show while the name is missing."""
+    probe = {**payload, "backup_policy_name": "preview"}
+    probe.pop("tags", None)
+    return parse.parse_policy(probe, now=now, stored_zone=zone.kept).spec
+
+
+def _dst_notes(zone: Zone, now: datetime) -> list[zones.LocalTimeChange]:
+    if not zone.name or zone.offset is None:
+        return []
+    return zones.dst_notes(zone.name, stored_minutes=zone.offset, now=now, keeps_local=True)
 
 
 def answer_of(
     form: PolicyForm, *, tenant: Tenant | None, policy: BackupPolicy | None = None, pristine: bool = False
 ) -> Answer:
-    """Return what the preview shows for ``form``: the dashboard's pages and the admin's preview alike."""
-    if tenant is not None:
-        check_against_project(form, tenant, policy)
-    preview = preview_of(form, pristine=pristine)
-    return Answer(preview, changes(form, preview))
-
-
-def check_against_project(form: PolicyForm, tenant: Tenant, policy: BackupPolicy | None) -> None:
-    """Say before saving what only saving would find: a full project, else a name taken (ignoring case).
-
-    The admin's policy form asks the same read-only question (:func:`services.policy_save_problems`),
-    so every entrance reports the one problem the service would refuse for (a full project, even
-    when the name is taken too). The services ask again under the tenant's lock, so a policy
-    created meanwhile is still refused at save.
-    """
-    if not form.is_bound or not form.is_valid() or form.spec is None:
-        return
-    if any(problem.code in (codes.NAME_TAKEN, codes.QUOTA) for problem in form.problems):
-        return  # the service already said it (a refused save)
-    for problem in services.policy_save_problems(tenant=tenant, spec=form.spec, policy=policy):
+    """Return what the preview shows for the dashboard's form; what only saving finds goes to its boxes too."""
+    if not form.is_bound:
+        return Answer(None, [])
+    answer = answer_for(
+        form.payload,
+        current=form.current,
+        tenant=tenant,
+        now=form.now,
+        policy=policy,
+        zone=form.zone,
+        entered=form.entered,
+        form_errors=form.own_errors,
+        refusals=form.refusals,
+        pristine=pristine,
+    )
+    for problem in answer.save_problems:
         form.add_problem(problem)
+    return answer
 
 
-def changes(form: PolicyForm, preview: Preview | None) -> list[tuple[str, str, str]]:
+def preview_of(form: PolicyForm, *, pristine: bool = False) -> Preview | None:
+    """Return the core's answer for the form's state, unchecked against a project (None before any input)."""
+    return answer_of(form, tenant=None, pristine=pristine).preview
+
+
+def changes(current: specs.PolicySpec | None, preview: Preview | None) -> list[tuple[str, str, str]]:
     """What saving would change, field by field, in the form's words (empty while refused)."""
-    if preview is None or not preview.accepted or form.current is None:
+    if preview is None or not preview.accepted or current is None:
         return []
     return [
         (CHANGE_LABELS.get(path, path), _shown(before), _shown(after))
-        for path, before, after in ordered_changes(audit_changes(form.current, preview.spec))
+        for path, before, after in ordered_changes(audit_changes(current, preview.spec))
     ]
 
 
@@ -304,17 +339,9 @@ def payload_preview_html(
     policy: BackupPolicy | None = None,
     now: datetime,
 ) -> str:
-    """Render the preview of an API payload whole (every part of the forecast): the admin's form shows it.
-
-    The admin's form builds the payload an API client would send and asks this; the problems are
-    worded as the dashboard words them, so the payload is read back through the dashboard's form
-    (``form_data_from_payload``): both entrances show one preview in one wording. ``current`` is
-    the stored policy's spec (None for a new one), ``now`` the time the payload was read at.
-    Raises ValueError for a payload no form state makes (both members of a pair, no full hours).
-    """
-    form = PolicyForm(form_data_from_payload(payload, now=now), now=now, current=current)
-    answer = answer_of(form, tenant=tenant, policy=policy)
-    context = {"form": form, "preview": answer.preview, "policy": policy, "changes": answer.changes}
+    """Render the preview of a payload whole (every part of the forecast): the admin's form shows it."""
+    answer = answer_for(payload, current=current, tenant=tenant, policy=policy, now=now)
+    context = {"preview": answer.preview, "policy": policy, "changes": answer.changes}
     return render_to_string(f"{FORM_TEMPLATE}#utc-preview", context, request=request)
 
 

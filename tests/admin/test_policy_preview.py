@@ -1,6 +1,7 @@
 """The admin's policy form shows the dashboard's live preview of the same payload."""
 
 import html
+import re
 from datetime import UTC, datetime
 from http import HTTPStatus
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from policies.models import BackupPolicy
 from tests.helpers.admin import admin_url, page_data
-from tests.helpers.dashboard import HTMX
+from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 
@@ -59,9 +60,20 @@ def test_the_change_form_previews_what_saving_would_change(admin_client, tenant)
     assert "<dt>Backups to keep</dt>" in body
 
 
-def test_fields_the_form_cannot_draw_get_a_plain_answer(admin_client, tenant):
-    body = admin_client.post(ADD_PREVIEW, fields(tenant, start_time="12:30"), **HTMX).content.decode()
-    assert "No preview for these fields yet" in body
+def test_fields_the_dashboards_form_cannot_draw_get_the_cores_answer(admin_client, tenant):
+    body = html.unescape(
+        admin_client.post(ADD_PREVIEW, fields(tenant, start_time="12:30"), **HTMX).content.decode()
+    )
+    assert "Not yet valid: 1 problem to fix." in body
+    assert "The start times '12:30' is not a full hour; use 12:00." in body
+
+
+def test_both_members_of_a_pair_preview_the_one_the_save_keeps(admin_client, tenant):
+    data = fields(tenant, start_time="02:00", frequency="2", retention_day="30")
+    body = html.unescape(admin_client.post(ADD_PREVIEW, data, **HTMX).content.decode())
+    assert "Ready to save: nothing to fix." in body
+    assert "every 2 days" in body
+    assert '"rentention_num": 7' in body
 
 
 def test_the_change_form_page_carries_the_preview_region(admin_client, tenant):
@@ -109,3 +121,39 @@ def test_the_change_page_of_a_named_zone_policy_announces_no_change_before_any(
     body = html.unescape(admin_client.post(target, data, **HTMX).content.decode())
     assert "None yet: the form shows the policy as stored." in body
     assert run in body
+
+
+def test_the_admin_preview_reads_its_payload_without_the_dashboards_form(admin_client, tenant, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the admin's preview built the dashboard's form")
+
+    monkeypatch.setattr("policies.dashboard.forms.policy.PolicyForm.__init__", refuse)
+    body = html.unescape(admin_client.post(ADD_PREVIEW, fields(tenant), **HTMX).content.decode())
+    assert "Ready to save: nothing to fix." in body
+
+
+def _problems(body: str) -> list[str]:
+    return re.findall(r"<li><strong>([^<]*):</strong> ([^<]*)</li>", html.unescape(body))
+
+
+@pytest.mark.parametrize(
+    ("admin", "dashboard"),
+    [
+        ({"name": "Default_x", "retention_num": "99"}, {"name": "Default_x", "retention_num": "99"}),
+        (
+            {"week_frequency": "", "frequency": "2"},
+            {"schedule_kind": "days", "week_days": [], "frequency": "2"},
+        ),
+        ({"name": ""}, {"name": ""}),
+    ],
+)
+def test_the_admin_preview_words_each_problem_as_the_dashboard_does(
+    admin_client, user, tenant, admin, dashboard
+):
+    member = Client()
+    member.force_login(user)
+    admin_body = admin_client.post(ADD_PREVIEW, fields(tenant, **admin), **HTMX).content.decode()
+    dashboard_body = member.post(
+        url("policy_preview", tenant), form_data(**dashboard), **HTMX
+    ).content.decode()
+    assert _problems(admin_body) == _problems(dashboard_body) != []

@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import blake3
 import pytest
 
 from policies.runs.providers import chunkstore
@@ -325,6 +326,61 @@ def test_a_chunk_list_rewritten_with_its_checksum_differs_from_the_recorded_one_
     assert (whole.whole_checked, whole.whole_matches, whole.ok) == (True, False, False)
     with pytest.raises(chunkstore.CorruptBackup, match="SHA-256 does not match"):
         restored(store, "a")
+
+
+# -- formats: chunks named by BLAKE3, and backups of the first format (named by SHA-256) still read
+
+
+def test_a_new_backup_names_each_chunk_by_its_blake3_and_records_the_volumes_sha256(tmp_path, store):
+    volume = make_volume(tmp_path / "disk.img", 3, extra=7)
+    data = volume.read_bytes()
+    stats = backup(volume, store, "a")
+    index = index_of(store, "a")
+    pieces = [data[start : start + CHUNK] for start in range(0, len(data), CHUNK)]
+    assert index.format == "bpc-chunks/2"
+    assert index.chunks == [(blake3.blake3(piece).hexdigest(), len(piece)) for piece in pieces]
+    assert stats.sha256 == index.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def write_first_format_backup(volume: Path, store: Path, name: str) -> None:
+    """Store ``volume`` as the first format did: each chunk named by its SHA-256."""
+    data = volume.read_bytes()
+    chunks = []
+    for start in range(0, len(data), CHUNK):
+        piece = data[start : start + CHUNK]
+        digest = hashlib.sha256(piece).hexdigest()
+        chunk_path(store, digest).parent.mkdir(parents=True, exist_ok=True)
+        chunk_path(store, digest).write_bytes(piece)
+        chunks.append((digest, len(piece)))
+    whole = hashlib.sha256(data).hexdigest()
+    index = chunkstore.Index(CHUNK, len(data), whole, chunks, format="bpc-chunks/1")
+    (store / f"{name}.index").write_bytes(chunkstore.index_body(index))
+
+
+def test_a_first_format_backup_reads_back_verifies_and_is_checked_chunk_by_chunk(tmp_path, store):
+    volume = make_volume(tmp_path / "disk.img", 4, extra=9)
+    backup(make_volume(tmp_path / "other.img", 1, seed=2), store, "new")  # today's format beside it
+    write_first_format_backup(volume, store, "old")
+
+    assert restored(store, "old") == volume.read_bytes()
+    assert every_index_is_whole(store) == ["new.index", "old.index"]
+    digest = index_of(store, "old").chunks[2][0]
+    damage(chunk_path(store, digest), "flipped byte")
+    with pytest.raises(chunkstore.CorruptBackup, match=f"chunk 2 \\({digest}\\).*does not match its digest"):
+        restored(store, "old")
+    result = chunkstore.verify_backup(store / "old.index", store_root=store)
+    assert [bad.position for bad in result.bad_chunks] == [2]
+
+
+def test_the_collector_keeps_the_chunks_of_a_first_format_backup(tmp_path, store):
+    volume = make_volume(tmp_path / "disk.img", 3)
+    backup(make_volume(tmp_path / "gone.img", 1, seed=2), store, "gone")
+    chunkstore.delete_index(store / "gone.index", store_root=store)
+    write_first_format_backup(volume, store, "old")
+    age(all_chunks(store), 10 * chunkstore.GC_MARGIN_SECONDS)
+    chunkstore.collect_garbage(store)
+    assert len(all_chunks(store)) == 3  # the deleted backup's chunk went, the old backup's stayed
+    assert restored(store, "old") == volume.read_bytes()
 
 
 # -- indexes are checked before any path is built from them

@@ -100,6 +100,24 @@ def test_a_full_disk_leaves_path_untouched_and_no_partial_file(backup, target, m
     assert leftovers(target.parent) == ["restored.img"]
 
 
+def test_a_folder_that_cannot_be_synced_after_the_rename_is_reported_as_such(backup, target, monkeypatch):
+    real_fsync = os.fsync
+
+    def folder_fails(fd):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr("policies.runs.providers.local.os.fsync", folder_fails)
+
+    with pytest.raises(CommandError, match="wrote it, but its folder could not be synced") as refused:
+        restore(str(backup.pk), target)
+
+    assert "left as it was" not in str(refused.value)  # it is not: the restored bytes are in place
+    assert target.read_bytes() == CONTENT
+    assert leftovers(target.parent) == ["restored.img"]
+
+
 def test_a_dangling_symlink_at_path_is_refused_and_its_target_not_written(backup, tmp_path):
     link = tmp_path / "link.img"
     link.symlink_to(tmp_path / "elsewhere.img")

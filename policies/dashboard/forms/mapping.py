@@ -1,8 +1,7 @@
 """The dashboard form's data for a payload: what a person would enter to send it.
 
-``views.policy_edit`` fills the edit form from the stored policy with it, and the admin's policy
-form asks the dashboard's preview about its own payload through it. The other direction, the
-form's fields to the payload, is the form's own work (``PolicyForm.clean``).
+``views.policy_edit`` fills the edit form from the stored policy with it. The other direction,
+the form's fields to the payload, is the form's own work (``PolicyForm.clean``).
 """
 
 from __future__ import annotations

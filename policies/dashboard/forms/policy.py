@@ -34,7 +34,7 @@ from policies.dashboard.forms.reading import (
     read_hours,
     resolve_zone,
 )
-from policies.dashboard.problem_display import TAG_SUBJECTS, TAGS_SUBJECT, sentence
+from policies.dashboard.forms.wording import LABELS
 from policies.domain import words
 from policies.domain.contract import codes, limits, parse, specs
 from policies.domain.schedule import offsets, zones
@@ -108,11 +108,11 @@ def _zone_options(minute: datetime) -> tuple[tuple, tuple]:
 
 
 class PolicyForm(forms.Form):
-    name = forms.CharField(label="Name", required=False, strip=False)
+    name = forms.CharField(label=LABELS["name"], required=False, strip=False)
     # A text box with a datalist: a person types a city, a region or an offset and picks one; it
     # works without JavaScript, and the server reads whatever is sent (resolve_zone).
     time_zone = forms.CharField(
-        label="Time zone",
+        label=LABELS["time_zone"],
         required=False,
         widget=forms.TextInput(
             attrs={
@@ -124,39 +124,39 @@ class PolicyForm(forms.Form):
         ),
     )
     schedule_kind = forms.ChoiceField(
-        label="Repeat", choices=SCHEDULE_KINDS, initial="week", widget=forms.RadioSelect
+        label=LABELS["schedule_kind"], choices=SCHEDULE_KINDS, initial="week", widget=forms.RadioSelect
     )
-    week_days = _ListField(label="Days of the week", required=False)
+    week_days = _ListField(label=LABELS["week_days"], required=False)
     frequency = forms.CharField(
-        label=f"Run every N days ({limits.FREQUENCY_RANGE[0]}–{limits.FREQUENCY_RANGE[1]})",
+        label=LABELS["frequency"],
         required=False,
         widget=forms.NumberInput,
     )
-    hours = _ListField(label="Start times", required=False)
+    hours = _ListField(label=LABELS["hours"], required=False)
     # The offset the hour grid's labels were drawn for: ticks keep their local time when the zone
     # changes (see ``reading.read_hours``).
     grid_offset = forms.CharField(required=False, widget=forms.HiddenInput)
     retention_kind = forms.ChoiceField(
-        label="Retention", choices=RETENTION_KINDS, initial="num", widget=forms.RadioSelect
+        label=LABELS["retention_kind"], choices=RETENTION_KINDS, initial="num", widget=forms.RadioSelect
     )
     retention_num = forms.CharField(
-        label=f"Backups to keep ({limits.RETENTION_NUM_RANGE[0]}–{limits.RETENTION_NUM_RANGE[1]})",
+        label=LABELS["retention_num"],
         required=False,
         initial="7",
         widget=forms.NumberInput,
     )
     retention_day = forms.CharField(
-        label=f"Days to keep backups ({limits.RETENTION_DAY_RANGE[0]}–{limits.RETENTION_DAY_RANGE[1]})",
+        label=LABELS["retention_day"],
         required=False,
         widget=forms.NumberInput,
     )
-    keep_first = forms.BooleanField(label="Also keep the first backup of each month", required=False)
-    status = forms.CharField(label="Status", required=False, initial="ON", widget=forms.RadioSelect)
+    keep_first = forms.BooleanField(label=LABELS["keep_first"], required=False)
+    status = forms.CharField(label=LABELS["status"], required=False, initial="ON", widget=forms.RadioSelect)
     # Where the tags' problems are added (add_error), so that they make the form invalid like any
     # other: "tags" for the list as a whole (shown at the fieldset), "tag_row_problems" for one row
     # (shown at the row, from TagRow). The rows' boxes are drawn by hand; these two never are.
-    tags = forms.Field(label="Tags", required=False, widget=forms.HiddenInput)
-    tag_row_problems = forms.Field(label="Tags", required=False, widget=forms.HiddenInput)
+    tags = forms.Field(label=LABELS["tags"], required=False, widget=forms.HiddenInput)
+    tag_row_problems = forms.Field(label=LABELS["tags"], required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -171,9 +171,8 @@ class PolicyForm(forms.Form):
         self.now = now or timezone.now()
         self.current = current
         self.fields["status"].widget.choices = STATUSES
+        # The core's problems (clean), then any a service adds (a refused save, a name taken).
         self.problems: list[codes.Problem] = []
-        # (label of the form field, message in the form's words, contract code) per problem.
-        self.problem_messages: list[tuple[str, str, str]] = []
         self.tag_rows = self._tag_rows()
 
     # -- reading the UI
@@ -218,8 +217,7 @@ class PolicyForm(forms.Form):
         start_time, grid, hour_errors = read_hours(data.get("hours") or [], grid_offset, zone.offset)
         for message in hour_errors:
             self.add_error("hours", message)
-        filled = [(row.key, row.value) for row in self.tag_rows if not row.blank]
-        payload = policy_payload(data, zone, start_time, filled)
+        payload = policy_payload(data, zone, start_time, self.filled_tags)
         if self.current is None:
             result = parse.parse_policy(payload, now=self.now)
         else:
@@ -256,7 +254,8 @@ class PolicyForm(forms.Form):
     def checked_hours(self) -> list[int]:
         return list(self.reading.checked_hours)
 
-    def _entered(self) -> wording.Entered:
+    @property
+    def entered(self) -> wording.Entered:
         """What the person entered that the words of a problem depend on."""
         return wording.Entered(
             name=str(self.data.get("name") or ""),
@@ -268,41 +267,36 @@ class PolicyForm(forms.Form):
             time_zone=self.zone.time_zone,
         )
 
+    @property
+    def filled_tags(self) -> list[tuple[str, str]]:
+        return [(row.key, row.value) for row in self.tag_rows if not row.blank]
+
+    @property
+    def refusals(self) -> list[codes.Problem]:
+        """The problems a service added after the core's (a refused save)."""
+        return self.problems[len(self.result.problems) :]
+
+    @property
+    def own_errors(self) -> list[tuple[str, str]]:
+        """(label, message) of what the form itself could not read: a tick off the grid, a kind."""
+        return [
+            (LABELS[name], message)
+            for name in ("hours", "schedule_kind", "retention_kind")
+            for message in self.errors.get(name, [])
+        ]
+
     def add_problem(self, problem: codes.Problem) -> None:
         """Show a problem of the core or of a service at the field it names."""
         self.problems.append(problem)
-        tag = codes.tag_of_path(problem.field)
-        filled = [row for row in self.tag_rows if not row.blank]
-        if tag and tag[0] < len(filled):
-            row = filled[tag[0]]
-            part = tag[1]
-            if part == "key" and not row.key:
-                message = f"Enter a key for this tag (1 to {limits.TAG_KEY_MAX} characters)."
-            else:
-                message = sentence(problem, TAG_SUBJECTS.get(part, TAG_SUBJECTS[None]))
-            {"key": row.key_errors, "value": row.value_errors}.get(part, row.errors).append(message)
-            self.add_error("tag_row_problems", message)
-            self.problem_messages.append((f"Tag {row.index + 1}", message, problem.code))
-            return
-        if problem.field == "tags":
-            if problem.code == codes.TAG_COUNT:
-                extra = len(filled) - limits.MAX_TAGS
-                message = f"A policy has at most {limits.MAX_TAGS} tags; remove {extra}."
-            else:
-                message = sentence(problem, TAGS_SUBJECT)
-            self.add_error("tags", message)
-            self.problem_messages.append(("Tags", message, problem.code))
-            return
-        entered = self._entered()
-        name = wording.field_for(problem, entered)
-        message = wording.message(problem, name, entered)
-        self.add_error(name, message)
-        if name == "time_zone":  # drawn by its widget, not by hand in the template
-            self.fields[name].widget.attrs.update(
+        line = wording.line_for(problem, self.entered, self.filled_tags)
+        if line.row is not None:
+            row = [row for row in self.tag_rows if not row.blank][line.row]
+            {"key": row.key_errors, "value": row.value_errors}.get(line.part, row.errors).append(line.message)
+        self.add_error(line.field, line.message)
+        if line.field == "time_zone":  # drawn by its widget, not by hand in the template
+            self.fields["time_zone"].widget.attrs.update(
                 {"aria-invalid": "true", "aria-describedby": "time_zone-errors"}
             )
-        label = str(self.fields[name].label) if name else "Policy"
-        self.problem_messages.append((label, message, problem.code))
 
     def hold_if_grid_moved(self) -> bool:
         """Refuse to save start times whose labels the person has not seen at the zone chosen.

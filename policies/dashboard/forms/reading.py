@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies.dashboard.forms.inputs import INTEGER, json_number
-from policies.domain.contract import specs
+from policies.domain.contract import parse, specs
 from policies.domain.schedule import offsets, zones
 
 
@@ -108,6 +108,21 @@ def resolve_zone(value: str, *, now: datetime) -> Zone:
         # Not an offset: a zone name the core does not know ('Berlin'); it suggests the closest.
         return Zone(value, None, None, value)
     return Zone(value, value, offset)
+
+
+def zone_of_payload(payload: Mapping[str, Any], *, current: specs.PolicySpec | None, now: datetime) -> Zone:
+    """The zone a payload sends, as the form would have picked it (for a payload no form built)."""
+    name, time_zone = payload.get("time_zone_name"), payload.get("time_zone")
+    if isinstance(name, str) and name:
+        if current is not None and parse.sends_stored_zone(payload, current):
+            return Zone(name, current.time_zone, current.offset_minutes, name, kept=True)
+        return resolve_zone(name, now=now) if zones.is_named_zone(name) else Zone(name, None, None, name)
+    if isinstance(time_zone, str) and time_zone:
+        try:
+            return Zone(time_zone, time_zone, offsets.parse_offset(time_zone))
+        except ValueError:
+            return Zone(time_zone, time_zone, None)  # the core says what is wrong
+    return Zone("", None, 0)
 
 
 def scheduled_policy(data: Mapping[str, Any], start_time: str) -> dict[str, Any]:

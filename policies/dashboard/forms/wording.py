@@ -2,14 +2,17 @@
 
 Only the wording is the form's: whether something is wrong is always the core's answer (or a
 service's). The words depend on a few things the person entered (the name typed, the times
-ticked, the kind of repeat and of retention chosen, the zone's offset): :class:`Entered`.
+ticked, the kind of repeat and of retention chosen, the zone's offset): :class:`Entered`. The
+form shows each :func:`line_for` at its box, the preview lists them all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from policies.dashboard.problem_display import DASHBOARD, sentence
+from policies.dashboard.problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
 from policies.domain import words
 from policies.domain.contract import codes, limits
 from policies.domain.schedule import offsets
@@ -26,6 +29,87 @@ class Entered:
     retention_kind: str | None  # "num" or "day"
     zone_offset: int  # the zone's offset in minutes (0 when it has none)
     time_zone: str | None  # the time_zone sent ("UTC+02:00"; None: none)
+
+
+# The form's boxes by name: the preview names a problem's box as the form labels it.
+LABELS = {
+    "name": "Name",
+    "time_zone": "Time zone",
+    "schedule_kind": "Repeat",
+    "week_days": "Days of the week",
+    "frequency": f"Run every N days ({limits.FREQUENCY_RANGE[0]}–{limits.FREQUENCY_RANGE[1]})",
+    "hours": "Start times",
+    "retention_kind": "Retention",
+    "retention_num": f"Backups to keep ({limits.RETENTION_NUM_RANGE[0]}–{limits.RETENTION_NUM_RANGE[1]})",
+    "retention_day": f"Days to keep backups ({limits.RETENTION_DAY_RANGE[0]}–{limits.RETENTION_DAY_RANGE[1]})",
+    "keep_first": "Also keep the first backup of each month",
+    "status": "Status",
+    "tags": "Tags",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """A problem as the form shows it: at which box, under which label, in which words."""
+
+    field: str | None  # the form field (None: the whole form; "tag_row_problems": a tag row)
+    label: str
+    message: str
+    code: str
+    row: int | None = None  # the tag row, counted among the filled ones
+    part: str | None = None  # of that row: "key", "value" or None (the row as a whole)
+
+
+def line_for(problem: codes.Problem, entered: Entered, tags: Sequence[tuple[str, str]]) -> Line:
+    """Where and how the form shows a problem; ``tags``: the (key, value) of each filled tag row."""
+    tag = codes.tag_of_path(problem.field)
+    if tag and tag[0] < len(tags):
+        row, part = tag
+        if part == "key" and not tags[row][0]:
+            said = f"Enter a key for this tag (1 to {limits.TAG_KEY_MAX} characters)."
+        else:
+            said = sentence(problem, TAG_SUBJECTS.get(part, TAG_SUBJECTS[None]))
+        return Line("tag_row_problems", f"Tag {row + 1}", said, problem.code, row, part)
+    if problem.field == "tags":
+        if problem.code == codes.TAG_COUNT:
+            said = f"A policy has at most {limits.MAX_TAGS} tags; remove {len(tags) - limits.MAX_TAGS}."
+        else:
+            said = sentence(problem, TAGS_SUBJECT)
+        return Line("tags", LABELS["tags"], said, problem.code)
+    name = field_for(problem, entered)
+    return Line(name, LABELS[name] if name else "Policy", message(problem, name, entered), problem.code)
+
+
+def entered_from_payload(payload: Mapping[str, Any], zone_offset: int, time_zone: str | None) -> Entered:
+    """What a person would have entered to send ``payload``, for a payload no form built.
+
+    A pair with both members is read as the core reads it: ``frequency`` and ``rentention_num`` win.
+    """
+    scheduled = payload.get("scheduled_policy")
+    scheduled = (
+        {key: value for key, value in scheduled.items() if value is not None}
+        if isinstance(scheduled, Mapping)
+        else {}
+    )
+    start_time = scheduled.get("start_time")
+    parts = [part.strip()[:2] for part in str(start_time or "").split(",")]
+    hours = [int(part) for part in parts if part.isdigit()]
+    if "frequency" in scheduled:
+        kind = "daily" if scheduled["frequency"] == 1 else "days"
+    else:
+        kind = "week" if "week_frequency" in scheduled else "days"
+    name = payload.get("backup_policy_name")
+    return Entered(
+        name="" if name is None else str(name),
+        checked_hours=tuple(sorted(hours, key=lambda hour: offsets.local_minute(hour, zone_offset))),
+        week_days_ticked=bool(scheduled.get("week_frequency")),
+        schedule_kind=kind,
+        retention_kind="day"
+        if "rentention_day" in scheduled and "rentention_num" not in scheduled
+        else "num",
+        zone_offset=zone_offset,
+        time_zone=time_zone,
+    )
 
 
 def field_for(problem: codes.Problem, entered: Entered) -> str | None:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from policies import audit, backups, selectors, services
+from policies import audit, backup_selectors, backups, selectors, services
 from policies.dashboard.problem_display import BACKUPS, sentence
 from policies.dashboard.views.shared import tenant_or_404
 from policies.domain.contract import backups as rules
@@ -80,7 +80,7 @@ def _to_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def _backup_or_404(request: HttpRequest, project_id: str, backup_id: str) -> tuple[Tenant, Backup]:
     tenant = tenant_or_404(request, project_id)
     # Another project's backup, an unknown one and a malformed ID look the same: 404, nothing written.
-    backup = selectors.backup_for_tenant(tenant=tenant, backup_id=backup_id)
+    backup = backup_selectors.backup_for_tenant(tenant=tenant, backup_id=backup_id)
     if backup is None:
         raise Http404("No such backup in this project.")
     return tenant, backup
@@ -93,7 +93,7 @@ def backup_list(request: HttpRequest, project_id: str) -> HttpResponse:
     tenant = tenant_or_404(request, project_id)
     form = BackupFilterForm(request.GET, tenant=tenant)
     volume_id, policy_id = form.chosen("volume"), form.chosen("policy")
-    found = selectors.backup_list_for_tenant(tenant=tenant, volume_id=volume_id, policy_id=policy_id)
+    found = backup_selectors.backup_list_for_tenant(tenant=tenant, volume_id=volume_id, policy_id=policy_id)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     filters = {"volume": volume_id or "", "policy": policy_id or ""}
     context = {
@@ -102,7 +102,7 @@ def backup_list(request: HttpRequest, project_id: str) -> HttpResponse:
         "page": page,
         "filtered": bool(volume_id or policy_id),
         "page_query": urlencode({k: v for k, v in filters.items() if v}),
-        "restores": selectors.restore_list_for_tenant(tenant=tenant)[:RECENT_RESTORES],
+        "restores": backup_selectors.restore_list_for_tenant(tenant=tenant)[:RECENT_RESTORES],
         "restore_words": RESTORE_STATUS_WORDS,
         "nav_section": "backups",
     }
@@ -200,7 +200,7 @@ def backup_delete(request: HttpRequest, project_id: str, backup_id: str) -> Http
 def restore_detail(request: HttpRequest, project_id: str, restore_id: str) -> HttpResponse:
     """A restore's progress: htmx asks for the status alone every second until it has settled."""
     tenant = tenant_or_404(request, project_id)
-    restore = selectors.restore_for_tenant(tenant=tenant, restore_id=restore_id)
+    restore = backup_selectors.restore_for_tenant(tenant=tenant, restore_id=restore_id)
     if restore is None:
         raise Http404("No such restore in this project.")
     context = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from policies.domain import destinations
 from policies.domain.contract import codes
@@ -74,50 +74,72 @@ def _problem(field: str, code: str, detail: str, kind: str = codes.PREDICATE) ->
 
 def parse_url(value: object, *, allow_http: bool, field: str = "webhook.url") -> tuple[Target | None, list]:
     """The target of an endpoint's URL, or the problem with it (shape only, no address)."""
-    https_only = "" if allow_http else "https"
-    scheme_words = "http or https" if allow_http else "https"
-    if not isinstance(value, str) or not value:
-        return None, [_problem(field, codes.WEBHOOK_URL, f"is required; give an absolute {scheme_words} URL")]
-    if len(value) > URL_MAX or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return None, [
-            _problem(
-                field, codes.WEBHOOK_URL, f"must be a URL of at most {URL_MAX} characters without spaces"
-            )
-        ]
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-        host = parts.hostname or ""
-    except ValueError:
-        return None, [
-            _problem(field, codes.WEBHOOK_URL, "is not a valid URL; give e.g. https://example.com/hook")
-        ]
-    schemes = ("http", "https") if allow_http else ("https",)
-    if parts.scheme not in schemes:
-        detail = f"must start with {scheme_words}://"
-        if parts.scheme == "http" and https_only:
-            detail = "must use https: this server sends webhooks over https only (WEBHOOK_ALLOW_HTTP)"
-        return None, [_problem(field, codes.WEBHOOK_URL, detail)]
-    if not host:
-        return None, [_problem(field, codes.WEBHOOK_URL, "names no host; give e.g. https://example.com/hook")]
+    target = _read_url(value, allow_http)
+    if isinstance(target, str):
+        return None, [_problem(field, codes.WEBHOOK_URL, target)]
+    return target, []
+
+
+def _read_url(value: object, allow_http: bool) -> Target | str:
+    """The target of a URL, or what is wrong with it in the words of a problem's detail."""
+    parts = _split_url(value, allow_http)
+    if isinstance(parts, str):
+        return parts
     if parts.username is not None or parts.password is not None:
-        return None, [
-            _problem(
-                field,
-                codes.WEBHOOK_URL,
-                "must not carry a user name or password; check the signature instead (webhook-signature)",
-            )
-        ]
-    if destinations.parse_address(host) is None:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None, [_problem(field, codes.WEBHOOK_URL, "has a host name that is not valid")]
+        return "must not carry a user name or password; check the signature instead (webhook-signature)"
+    host = _ascii_host(parts.hostname or "")
+    if host is None:
+        return "has a host name that is not valid"
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
     default = 443 if parts.scheme == "https" else 80
-    return Target(parts.scheme, host, port or default, path), []
+    return Target(parts.scheme, host, parts.port or default, path)
+
+
+def _split_url(value: object, allow_http: bool) -> SplitResult | str:
+    """A URL split into its parts, with a scheme this server sends to and a host."""
+    if not isinstance(value, str) or not value:
+        return f"is required; give an absolute {_scheme_words(allow_http)} URL"
+    if len(value) > URL_MAX or any(_blank_or_control(ch) for ch in value):
+        return f"must be a URL of at most {URL_MAX} characters without spaces"
+    try:
+        parts = urlsplit(value)
+        # Reading them is what refuses a port that is not a number or a bad bracketed host.
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        return "is not a valid URL; give e.g. https://example.com/hook"
+    if wrong_scheme := _scheme_problem(parts.scheme, allow_http):
+        return wrong_scheme
+    if not host:
+        return "names no host; give e.g. https://example.com/hook"
+    return parts
+
+
+def _blank_or_control(ch: str) -> bool:
+    return ch.isspace() or ord(ch) < 32 or ord(ch) == 127
+
+
+def _scheme_words(allow_http: bool) -> str:
+    return "http or https" if allow_http else "https"
+
+
+def _scheme_problem(scheme: str, allow_http: bool) -> str | None:
+    if scheme == "https" or (allow_http and scheme == "http"):
+        return None
+    if scheme == "http":
+        return "must use https: this server sends webhooks over https only (WEBHOOK_ALLOW_HTTP)"
+    return f"must start with {_scheme_words(allow_http)}://"
+
+
+def _ascii_host(host: str) -> str | None:
+    """A host name as it goes on the wire (IDNA); an address as it is; None: not a valid name."""
+    if destinations.parse_address(host) is not None:
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
 
 
 def parse_events(value: object, field: str) -> tuple[tuple[str, ...], list]:

@@ -3,7 +3,7 @@
 Volumes are the regular files in ``LOCAL_VOLUME_ROOT/<project_id>/`` (sub-folders and other
 kinds of file are ignored). Each project has its own content-addressed chunk store,
 ``LOCAL_BACKUP_ROOT/<project_id>/.store/`` (``chunkstore``): a volume is cut into chunks named by
-their SHA-256, each stored once, and a backup named ``autobk_1a2b3c4d-1`` is the index
+their BLAKE3 digest, each stored once, and a backup named ``autobk_1a2b3c4d-1`` is the index
 ``.store/autobk_1a2b3c4d-1.index``, linked into place only once every chunk it names is durable.
 Unchanged data is stored once per project, never across projects: a chunk shared between
 tenants would let one tell whether another holds given bytes. A worker killed mid-backup leaves
@@ -26,8 +26,6 @@ refused (it may be another project's file, or one outside the volumes).
 from __future__ import annotations
 
 import errno
-import fcntl
-import hashlib
 import logging
 import math
 import os
@@ -43,7 +41,6 @@ from .base import (
     ProviderError,
     ProviderTimeout,
     TransientProviderError,
-    VerifyOutcome,
     VolumeInfo,
 )
 from .localfiles import (
@@ -62,20 +59,18 @@ from .localfiles import (
     write_aside,
 )
 from .localrestores import VolumeRestores
+from .localstore import STORE, StoreUpkeep
 
 logger = logging.getLogger(__name__)
 
 _GIB = 1024**3
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_STORE = ".store"
-# The file in a store that says which period its last scheduled collection ran in.
-_COLLECTED = "collected"
 # A throttled backup sleeps at most this long between checks of its deadline.
 _THROTTLE_STEP = 0.2
 
 
-class LocalProvider(VolumeRestores):
+class LocalProvider(VolumeRestores, StoreUpkeep):
     name = "local"
 
     def __init__(
@@ -205,14 +200,14 @@ class LocalProvider(VolumeRestores):
         return self.backup_root / safe(project_id)
 
     def _store_root(self, project_id: str) -> Path:
-        return self._backup_dir(project_id) / _STORE
+        return self._backup_dir(project_id) / STORE
 
     def _index(self, project_id: str, locator: str) -> Path | None:
         """The index a locator names in the project's own store; None for a full copy's locator."""
         if not locator.endswith(chunkstore.INDEX_SUFFIX):
             return None
         parts = PurePosixPath(locator).parts
-        if len(parts) != 3 or parts[0] != project_id or parts[1] != _STORE:
+        if len(parts) != 3 or parts[0] != project_id or parts[1] != STORE:
             raise ProviderError(f"{locator!r} is not a backup of project {project_id!r}")
         return self._store_root(project_id) / safe(parts[2])
 
@@ -248,7 +243,7 @@ class LocalProvider(VolumeRestores):
             else f"{stats.bytes_written} new bytes in {stats.chunks_written} of {stats.chunks} chunks"
         )
         return BackupResult(
-            locator=f"{project_id}/{_STORE}/{index.name}",
+            locator=f"{project_id}/{STORE}/{index.name}",
             size_bytes=stats.size,
             sha256=stats.sha256,
             message=f"stored {stats.size} bytes of {shown} ({how}), SHA-256 {stats.sha256[:12]}… verified",
@@ -289,65 +284,6 @@ class LocalProvider(VolumeRestores):
         if self.backup_root.resolve() not in path.parents:
             raise ProviderError(f"{locator!r} is not a backup of this provider")
         return path
-
-    def check_backup(self, project_id: str, locator: str) -> bool:
-        """True while the index reads and names no missing chunk (or, for a full copy, while its file is there)."""
-        index = self._index(project_id, locator)
-        if index is None:
-            try:
-                return stat.S_ISREG(os.lstat(self._path(locator)).st_mode)
-            except FileNotFoundError:
-                return False
-        try:
-            missing = chunkstore.missing_chunks(index, store_root=self._store_root(project_id))
-        except chunkstore.ChunkStoreError as exc:
-            logger.warning("backup %s cannot be read: %s", locator, exc)
-            return False
-        if missing:
-            logger.warning("backup %s misses %d chunk(s), the first at %d", locator, len(missing), missing[0])
-        return not missing
-
-    def verify_backup(self, project_id: str, locator: str, sha256: str) -> VerifyOutcome:
-        """Read every chunk once and check it against its name; compare the whole digest with ``sha256``.
-
-        The index's own digest covers its chunk list and the whole volume's SHA-256, and is checked
-        when it is read; each chunk is checked against its name, spread over a pool of threads. So
-        one pass at disk speed proves the bytes are those recorded, without hashing the volume
-        again on one core. A full copy (made before the store) is hashed whole.
-        """
-        index = self._index(project_id, locator)
-        try:
-            if index is None:
-                digest = hashlib.sha256()
-                with open(self._path(locator), "rb") as reader:
-                    while chunk := reader.read(chunkstore.CHUNK_SIZE):
-                        digest.update(chunk)
-                found, size, bad = digest.hexdigest(), None, []
-            else:
-                checked = chunkstore.verify_backup(index, store_root=self._store_root(project_id))
-                found, size, bad = checked.sha256, checked.size, checked.bad_chunks
-        except FileNotFoundError:
-            return VerifyOutcome(False, "its stored copy no longer exists")
-        except chunkstore.ChunkStoreError as exc:
-            return VerifyOutcome(False, f"its stored copy cannot be read: {exc}")
-        except OSError as exc:
-            raise TransientProviderError(
-                f"backup {locator!r} cannot be read now: {exc.strerror or exc}"
-            ) from exc
-        if bad:
-            first = bad[0]
-            return VerifyOutcome(
-                False,
-                f"{len(bad)} of its stored chunks are damaged (the first, chunk {first.position}: "
-                f"{first.reason})",
-            )
-        if found != sha256:
-            return VerifyOutcome(
-                False,
-                f"its bytes have the SHA-256 {found[:12]}…, not the {sha256[:12]}… recorded when it was made",
-            )
-        read = f"{size} bytes" if size is not None else "its bytes"
-        return VerifyOutcome(True, f"read back {read}: SHA-256 {sha256[:12]}… matches")
 
     def delete_backup(self, project_id: str, locator: str) -> None:
         index = self._index(project_id, locator)
@@ -410,42 +346,3 @@ class LocalProvider(VolumeRestores):
         return write_aside(copy, to, expected=sha256, what=what, progress=progress, digested=True)
 
     # -- the store
-
-    def collect_garbage(self, project_id: str, *, period: str = "") -> chunkstore.GcStats | None:
-        """Remove the chunks of the project's store that no backup names; None when nothing ran.
-
-        With ``period`` (say, the hour), a collection runs at most once per period and project,
-        whatever the number of workers: the store records the period of its last one, under a lock.
-        """
-        root = self._store_root(project_id)
-        if not root.is_dir():
-            return None
-        if not period:
-            return chunkstore.collect_garbage(root)
-        fd = os.open(root / _COLLECTED, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        with opened(fd):
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return None  # another worker collects now
-            if os.read(fd, 256).decode(errors="replace") == period:
-                return None
-            stats = chunkstore.collect_garbage(root)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, period.encode(), 0)
-        return stats
-
-    def stored_bytes(self, project_id: str) -> int:
-        """The bytes the project's backups occupy: the store's chunks, each once, and any full copies."""
-        folder = self._backup_dir(project_id)
-        total = 0
-        try:
-            entries = list(os.scandir(folder))
-        except FileNotFoundError:
-            return 0
-        for entry in entries:
-            if not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
-                total += entry.stat(follow_symlinks=False).st_size
-        if (folder / _STORE).is_dir():
-            total += chunkstore.store_bytes(folder / _STORE)
-        return total

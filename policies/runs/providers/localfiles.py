@@ -175,7 +175,6 @@ def write_aside(
                 )
             # A symbolic link put at the target meanwhile is replaced, never followed.
             os.rename(aside, to.name, src_dir_fd=folder, dst_dir_fd=folder)
-            os.fsync(folder)
         except OSError as exc:
             _unlink_quietly(aside, folder)
             raise ProviderError(
@@ -184,6 +183,14 @@ def write_aside(
         except BaseException:
             _unlink_quietly(aside, folder)
             raise
+        try:
+            os.fsync(folder)
+        except OSError as exc:
+            # The rename is done: the target holds the checked bytes, but a crash may still undo it.
+            raise ProviderError(
+                f"restoring {what} to {to} wrote it, but its folder could not be synced: "
+                f"{exc.strerror or exc}; a crash may leave the old {to.name}"
+            ) from exc
         return counted.written
 
 

@@ -1,7 +1,7 @@
 """A content-addressed chunk store: unchanged data is stored once, and every byte is checked.
 
 A volume is cut into fixed-size chunks (4 MiB by default), as Proxmox Backup Server does for disk
-images. Each chunk is a file named by its SHA-256, ``chunks/ab/abcdef…``, written once and shared
+images. Each chunk is a file named by its BLAKE3 digest, ``chunks/ab/abcdef…``, written once and shared
 by every backup that holds the same bytes. A backup is one index file: the chunk list with each
 chunk's size, the size of the volume and the SHA-256 of the whole volume.
 
@@ -28,7 +28,7 @@ What holds, whatever fails when:
   from an index whose every name was checked to be 64 hexadecimal digits.
 - Reading a backup back checks each chunk's digest and the whole volume's, and names the bad
   chunk. An index carries ``chunks_sha256``, a digest of its chunk list, sizes and whole digest,
-  checked whenever it is read: a verification checks every chunk against its name (one SHA-256
+  checked whenever it is read: a verification checks every chunk against its name (one BLAKE3
   pass, spread over the pool's threads) and the caller compares that digest with the one it
   recorded, which proves the same bytes as hashing the whole volume again on one core.
 
@@ -44,6 +44,8 @@ from .index import (
     ChunkStoreError,
     CorruptBackup,
     Index,
+    chunk_name,
+    index_body,
     parse_index,
 )
 from .read import (
@@ -72,9 +74,11 @@ __all__ = [
     "CorruptBackup",
     "GcStats",
     "Index",
+    "chunk_name",
     "VerifyResult",
     "collect_garbage",
     "delete_index",
+    "index_body",
     "missing_chunks",
     "open_backup",
     "parse_index",

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .files import _READ_FLAGS, _WORKERS, _fill, _load_index, _Store, _write_all
-from .index import CHUNK_SIZE, CorruptBackup, Index
+from .index import CHUNK_SIZE, CorruptBackup, Index, chunk_name
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ def read_index(index_path: str | os.PathLike[str], *, store_root: str | os.PathL
         return _load_index(store, index_path)
 
 
-def _read_chunk(store: _Store, digest: str, length: int, buf: bytearray) -> tuple[int, str | None]:
+def _read_chunk(
+    store: _Store, index: Index, digest: str, length: int, buf: bytearray
+) -> tuple[int, str | None]:
     """Read one chunk into ``buf``; return the bytes read and what is wrong, if anything."""
     try:
         fd = os.open(digest, _READ_FLAGS, dir_fd=store.subdir(digest))
@@ -61,7 +63,7 @@ def _read_chunk(store: _Store, digest: str, length: int, buf: bytearray) -> tupl
         os.close(fd)
     if got != length:
         return got, f"{got} bytes instead of {length}"
-    if hashlib.sha256(memoryview(buf)[:got]).hexdigest() != digest:
+    if chunk_name(memoryview(buf)[:got], index.format) != digest:
         return got, "its content does not match its digest"
     return got, None
 
@@ -79,7 +81,7 @@ def _checked_chunks(
         free.put(bytearray(index.chunk_size + 1))
 
     def job(digest: str, length: int, buf: bytearray) -> tuple[bytearray, int, str | None]:
-        got, problem = _read_chunk(store, digest, length, buf)
+        got, problem = _read_chunk(store, index, digest, length, buf)
         return buf, got, problem
 
     pending: list[Future[tuple[bytearray, int, str | None]]] = []

@@ -28,7 +28,7 @@ from .files import (
     _Store,
 )
 from .gc import _lease
-from .index import CHUNK_SIZE, ChunkStoreError, Index, index_body
+from .index import CHUNK_SIZE, ChunkStoreError, Index, chunk_name, index_body
 
 # A volume's metadata is trusted to say "unchanged" only when its last change is older than the
 # backup's start by this much: a write in the same tick of a coarse file clock as the backup's
@@ -211,7 +211,7 @@ def _write_chunks(
     def store_chunk(buf: _Buffer) -> tuple[str, int, bool]:
         try:
             view = buf.view()
-            digest = hashlib.sha256(view).hexdigest()
+            digest = chunk_name(view)
             # A chunk repeated within the volume (zeros) is stored by its first job only; the
             # index is written after every job, so the repeats need not wait for it.
             with dirty_lock:
