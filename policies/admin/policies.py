@@ -261,16 +261,35 @@ class BackupPolicyAdmin(admin.ModelAdmin):
             raise PermissionDenied
         admin_form = BackupPolicyAdminForm(request.POST, instance=policy or BackupPolicy())
         admin_form.is_valid()  # builds the payload an API client would send
+        payload = dict(admin_form.payload or {})
+        # The tag rows as typed, as saving joins them to the fields (else the stored tags): a
+        # changed tag is a change to save, and an eleventh row a problem, before saving.
+        tag_rows = self._tag_rows(request, policy)
+        if tag_rows is not None:
+            payload["tags"] = tag_rows
         tenant = policy.tenant if policy else _tenant_or_none(request.POST.get("tenant"))
         html = preview.payload_preview_html(
             request,
-            admin_form.payload or {},
+            payload,
             current=policy.to_spec() if policy else None,
             tenant=tenant,
             policy=policy,
             now=admin_form.now,
         )
         return HttpResponse(html)
+
+    def _tag_rows(self, request: HttpRequest, policy: BackupPolicy | None) -> list[dict[str, str]] | None:
+        """The tag rows the page posted, for the payload's ``tags``; None when it has none to edit."""
+        for formset_class, inline in self.get_formsets_with_inlines(request, policy):
+            if isinstance(inline, PolicyTagInline) and inline.has_change_permission(request, policy):
+                formset = formset_class(
+                    request.POST,
+                    instance=policy or BackupPolicy(),
+                    prefix=formset_class.get_default_prefix(),
+                )
+                formset.is_valid()
+                return formset.sent
+        return None
 
     # -- writing, through the services. Django saves the policy (save_model), then what relates to
     # it (save_related). The contract writes a policy and its tags together, in one transaction

@@ -25,7 +25,13 @@ from django.forms.models import BaseInlineFormSet, model_to_dict
 from django.utils import timezone
 
 from policies.dashboard.forms.inputs import json_number
-from policies.dashboard.problem_display import ADMIN, TAG_SUBJECTS, TAGS_SUBJECT, admin_sentence
+from policies.dashboard.problem_display import (
+    ADMIN,
+    TAG_SUBJECTS,
+    TAGS_SUBJECT,
+    admin_sentence,
+    tags_sentence,
+)
 from policies.domain.contract import changes, codes, parse, specs, tag_bodies
 
 from .. import services
@@ -77,10 +83,14 @@ class PolicyTagFormSet(BaseInlineFormSet):
     """The tag rows of a policy, judged as the contract's tag list; saved by the policy's service."""
 
     tags: tuple[specs.Tag, ...] = ()
+    # The rows as the payload's "tags" would carry them, read before any is judged (the live
+    # preview sends them with the policy's fields); None until the rows are cleaned.
+    sent: list[dict[str, str]] | None = None
 
     def clean(self) -> None:
         super().clean()  # the model's unique key check skips the excluded key: 0214 is the core's
         rows = self.kept_rows()
+        self.sent = [{"key": key, "value": value} for _, key, value in rows]
         self.tags, problems = tag_bodies.parse_tags([{"key": key, "value": value} for _, key, value in rows])
         above_rows = []
         for problem in problems:
@@ -89,7 +99,9 @@ class PolicyTagFormSet(BaseInlineFormSet):
                 part = tag[1] if tag[1] in ("key", "value") else None
                 rows[tag[0]][0].add_error(part, admin_sentence(problem, TAG_SUBJECTS[part]))
             else:
-                above_rows.append(admin_sentence(problem, TAGS_SUBJECT))
+                above_rows.append(
+                    admin_sentence(problem, TAGS_SUBJECT, said=tags_sentence(problem, len(rows)))
+                )
         if above_rows:
             raise ValidationError(above_rows)
 

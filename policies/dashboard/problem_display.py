@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 
 from django.utils.html import format_html
 
-from policies.domain.contract import codes
+from policies.domain.contract import codes, limits
 
 TAG_SUBJECTS: Mapping[str | None, str] = {"key": "The key", "value": "The value", None: "The tag"}
 TAGS_SUBJECT = "The tags"
+
+
+def tags_sentence(problem: codes.Problem, filled: int) -> str:
+    """Say a problem of the tag list as a whole; ``filled``: how many tag rows are filled in."""
+    if problem.code == codes.TAG_COUNT:
+        return f"A policy has at most {limits.MAX_TAGS} tags; remove {filled - limits.MAX_TAGS}."
+    return sentence(problem, TAGS_SUBJECT)
 
 
 def _sentence(text: str) -> str:
@@ -128,13 +135,13 @@ ADMIN = Places(
 )
 
 
-def admin_sentence(problem: codes.Problem, subject: str) -> str:
-    """Say a problem in the admin: the sentence, with the API's error code as its tooltip.
+def admin_sentence(problem: codes.Problem, subject: str, *, said: str | None = None) -> str:
+    """Say a problem in the admin: the sentence (or ``said``), with the API's error code as its tooltip.
 
     Staff read the words; the code is there for one who matches it with what an API client got.
     """
     return format_html(
         '<span title="API error code {}">{}</span>',
         problem.code,
-        sentence(problem, subject, quote_takes_subject=False),
+        said or sentence(problem, subject, quote_takes_subject=False),
     )

@@ -219,8 +219,8 @@ def settle(delivery: Delivery, token: uuid.UUID, answer: webhook_http.Answer, no
     if answer.ok:
         fields.update(delivered_at=now, next_attempt_at=None)
     else:
-        if not answer.error and answer.status is not None:
-            fields["last_error"] = f"answered {answer.status}"
+        # An answer is its status code (shown beside the excerpt): last_error holds only a try
+        # that got none (refused, timed out, not sent).
         delay = rules.retry_delay(delivery.attempts)
         if delay is None:
             fields.update(gave_up_at=now, next_attempt_at=None)
@@ -230,7 +230,7 @@ def settle(delivery: Delivery, token: uuid.UUID, answer: webhook_http.Answer, no
             "delivery %s, try %d: %s; %s",
             delivery.pk,
             delivery.attempts,
-            fields["last_error"],
+            answer.error or f"answered {answer.status}",
             "given up" if delay is None else f"next try in {delay} s",
         )
     Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**fields)

@@ -17,6 +17,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from policies import events
+from policies.domain.words import bytes_words
 from policies.models import Backup, Restore, Volume
 from policies.runs.attempts import lease_length
 from policies.runs.database import with_database_retry
@@ -155,7 +156,7 @@ def execute_restore(restore_id, *, now=None, provider=None) -> str | None:
     settle(
         restore,
         Status.SUCCEEDED,
-        f"restored {written} bytes into {restore.volume_name}; "
+        f"restored {bytes_words(written)} into {restore.volume_name}; "
         + (
             "their SHA-256 matches the backup's"
             if backup.sha256

@@ -243,6 +243,8 @@ def test_add_refuses_more_than_ten_tags_above_the_rows(admin_client, tenant):
     response = admin_client.post(ADD, set_tags(add_data(admin_client, tenant), rows))
     formset = response.context["inline_admin_formsets"][0].formset
     assert any(codes.TAG_COUNT in message for message in formset.non_form_errors())
+    # In the dashboard's words: the count a policy may have, and how many rows to remove.
+    assert "A policy has at most 10 tags; remove 1." in html.unescape(response.content.decode())
     assert BackupPolicy.objects.count() == 0
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from policies.models import BackupPolicy
-from tests.helpers.admin import admin_url, page_data
+from tests.helpers.admin import add_data, admin_url, page_data, set_tags
 from tests.helpers.dashboard import HTMX, form_data, url
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
@@ -157,3 +157,26 @@ def test_the_admin_preview_words_each_problem_as_the_dashboard_does(
         url("policy_preview", tenant), form_data(**dashboard), **HTMX
     ).content.decode()
     assert _problems(admin_body) == _problems(dashboard_body) != []
+
+
+def test_the_change_form_previews_a_changed_tag_as_a_change_to_save(admin_client, tenant):
+    policy = make_policy(tenant, "nightly", tags=[("env", "prod")])
+    data = page_data(admin_client.get(admin_url("backuppolicy", "change", policy.pk)))
+    target = reverse("admin:policies_backuppolicy_preview_change", args=[policy.pk])
+    unchanged = html.unescape(admin_client.post(target, data, **HTMX).content.decode())
+    assert "None yet: the form shows the policy as stored." in unchanged
+    data["tags-0-value"] = "staging"
+    body = html.unescape(admin_client.post(target, data, **HTMX).content.decode())
+    assert "<dt>Tags</dt>" in body
+    assert "env=staging" in body
+
+
+@pytest.mark.parametrize(("count", "problem"), [(10, None), (11, "A policy has at most 10 tags; remove 1.")])
+def test_the_add_form_previews_its_tag_rows_under_the_contracts_limit(admin_client, tenant, count, problem):
+    data = set_tags(add_data(admin_client, tenant), [(f"k{n}", "v") for n in range(count)])
+    body = admin_client.post(ADD_PREVIEW, data, **HTMX).content.decode()
+    if problem is None:
+        assert "Ready to save: nothing to fix." in html.unescape(body)
+        assert '"key": "k9"' in html.unescape(body)  # the API request the preview shows
+    else:
+        assert _problems(body) == [("Tags", problem)]

@@ -1,4 +1,5 @@
-"""Nothing overflows: the policy list at 1280 px with every column filled, the runs at 390 px.
+"""Nothing overflows: the policy list at 1280 px with every column filled, the runs at 390 px, the
+volumes' protection and the notifications' deliveries at 390 px.
 
 Each test fills the page with what makes it widest (a run with its time, zone warnings, tags,
 long backup names and messages), waits for the page to settle and measures: no scroll region
@@ -11,8 +12,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from policies import audit, volumes
-from policies.models import BackupTask
+from policies import audit, events, volumes, webhooks
+from policies.domain.contract import webhooks as webhook_rules
+from policies.models import BackupTask, Delivery
 from policies.runs import execution
 from tests.helpers.browser import OVERFLOWS, list_url
 from tests.helpers.payloads import valid_payload
@@ -94,3 +96,45 @@ def test_at_390_px_the_runs_and_volumes_fit_with_their_message_backup_and_remove
     remove = page.get_by_role("button", name="Remove logs.img")
     remove.scroll_into_view_if_needed()
     expect(remove).to_be_in_viewport(ratio=1)  # whole: not cut off at the side
+
+
+def delivered_webhook(tenant) -> None:
+    """A webhook with a long URL and one answered delivery, as the notifications page lists it."""
+    url = "https://hooks.example.com/backups/notifications/in"
+    body, _ = webhook_rules.parse_webhook_body(
+        {"webhook": {"url": url, "events": ["backup.failed"]}}, allow_http=False
+    )
+    endpoint = webhooks.webhook_create(tenant=tenant, body=body, actor=audit.Actor.command())[0]
+    event = events.emit("backup.failed", tenant.pk, policy_name="nightly")
+    Delivery.objects.create(
+        tenant=tenant,
+        event=event,
+        endpoint=endpoint,
+        attempts=1,
+        last_status_code=200,
+        last_response='{"ok": true}',
+        delivered_at=event.occurred_at,
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "region"),
+    [("/", "Volumes and their protection"), ("notifications", "Recent deliveries")],
+    ids=["protection", "deliveries"],
+)
+def test_at_390_px_the_protection_and_the_deliveries_are_cards_without_sideways_scrolling(
+    signed_in_page, tenant, path, region
+):
+    page = signed_in_page
+    page.set_viewport_size(PHONE)
+    policy = make_policy(tenant, payload=valid_payload(backup_policy_name="nightly", tags=[]))
+    associate(policy, make_volumes(tenant, {"db-data-volume-of-the-cluster.img": b"d" * 4096}))
+    delivered_webhook(tenant)
+    page.goto(path if path == "/" else f"/p/{tenant.project_id}/{path}")
+    table = page.get_by_role("region", name=region).get_by_role("table")
+    expect(table).to_be_visible()
+    assert page.evaluate(OVERFLOWS) == []
+    # Each cell names its column, as the other tables' cards do.
+    cell = table.locator("td[data-label]").last
+    label = cell.get_attribute("data-label")
+    assert cell.evaluate("el => getComputedStyle(el, '::before').content") == f'"{label}: "'

@@ -61,6 +61,20 @@ def test_a_project_that_does_not_exist_is_not_found_either(member, name, method)
     assert _send(member, method, url(name, "no-such-project")).status_code == HTTPStatus.NOT_FOUND
 
 
+def test_a_policy_deleted_meanwhile_is_a_page_that_says_so_and_leads_back(member, tenant):
+    policy = make_policy(tenant, "nightly")
+    edit = f"/p/{tenant.project_id}/policy/{policy.pk}/edit"
+    assert member.get(edit).status_code == HTTPStatus.OK
+    policy.delete()
+
+    response = member.get(edit)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    body = response.content.decode()
+    assert "may have been deleted meanwhile" in body
+    assert 'href="/">Back to your projects</a>' in body
+
+
 @pytest.mark.parametrize(("name", "where", "method"), WRONG_METHODS)
 def test_wrong_method_is_refused(member, tenant, name, where, method):
     target = url(name, tenant) if where else url(name)

@@ -137,6 +137,20 @@ def test_an_invalid_webhook_is_shown_with_its_problem_and_not_saved(member, tena
     assert not WebhookEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("allow_http", "words"),
+    [(True, "must start with http:// or https://"), (False, "must start with https://")],
+    ids=["http-allowed", "https-only"],
+)
+def test_a_url_of_another_scheme_is_told_each_scheme_it_may_start_with_in_full(
+    member, tenant, settings, allow_http, words
+):
+    settings.WEBHOOK_ALLOW_HTTP = allow_http
+    response = add_webhook(member, tenant, {"url": "ftp://x.example.com/", "events": ["backup.failed"]})
+    assert words in html.unescape(response.content.decode())
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_a_refused_address_is_shown_at_the_url_under_production_settings(
     member, tenant, settings, monkeypatch
 ):
@@ -241,7 +255,6 @@ def test_the_deliveries_show_their_answers_and_next_try(member, tenant, headers)
         endpoint=endpoint,
         attempts=2,
         last_status_code=503,
-        last_error="answered 503",
         last_response="down for maintenance",
         next_attempt_at=event.occurred_at,
     )

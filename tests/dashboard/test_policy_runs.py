@@ -46,6 +46,13 @@ def test_the_page_lists_the_policys_volumes_and_offers_the_others(member, nightl
     assert "No run yet." in body
 
 
+def test_the_page_gives_the_schedule_in_utc_on_a_line_of_its_own_as_the_delete_page_does(member, nightly):
+    body = member.get(page(nightly)).content.decode()
+    # valid_payload: Sunday and Wednesday at 20:00, UTC+08:00.
+    assert '<dt>In UTC</dt><dd><span class="mono">Sun 12:00, Wed 12:00 UTC</span></dd>' in body
+    assert "(UTC: " not in body  # not "(UTC: ... UTC)"
+
+
 def test_the_page_says_run_now_backups_are_kept_until_deleted(member, tenant, nightly):
     # Retention never deletes a manual backup: pressing "Run now" often keeps every one of them.
     body = member.get(page(nightly)).content.decode()

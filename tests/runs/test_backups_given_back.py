@@ -90,6 +90,7 @@ def test_a_restore_into_a_new_volume_makes_a_file_the_inventory_lists(tenant, ba
     restore.refresh_from_db()
     assert restore.volume.name == "db-restored.img"
     assert restore.bytes_done == len(CONTENT)
+    assert restore.message.startswith("restored 50 KiB into db-restored.img")  # as the size columns say
     backup.refresh_from_db()
     assert backup.status == Backup.Status.AVAILABLE
     assert backup.verify_status == Backup.Verify.OK

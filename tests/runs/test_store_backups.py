@@ -57,8 +57,8 @@ def test_a_second_backup_of_an_unchanged_volume_writes_no_new_chunk(tenant):
 
     assert len(chunks) == 2
     assert {path: path.stat().st_ino for path in chunk_files(tenant.project_id)} == chunks
-    assert "(0 new bytes in 0 of 2 chunks)" in second.message
-    assert "(4198304 new bytes in 2 of 2 chunks)" in first.message
+    assert "(0 B new in 0 of 2 chunks)" in second.message
+    assert "(4 MiB new in 2 of 2 chunks)" in first.message
     assert [backup_content(b.locator) for b in Backup.objects.all()] == [SHARED + b"tail" * 1000] * 2
 
 
@@ -70,7 +70,7 @@ def test_a_changed_volume_writes_only_its_changed_chunk(tenant):
 
     second = run_now(policy)
 
-    assert "(7 new bytes in 1 of 2 chunks)" in second.message
+    assert "(7 B new in 1 of 2 chunks)" in second.message
     assert len(chunk_files(tenant.project_id)) == 3
 
 
@@ -272,6 +272,6 @@ def test_an_unchanged_volume_file_is_not_read_again_but_a_changed_one_is(tenant,
     changed = run_now(policy)
 
     assert "(unchanged since its previous backup, not read again)" in unchanged.message
-    assert "(6 new bytes in 1 of 2 chunks)" in changed.message
+    assert "(6 B new in 1 of 2 chunks)" in changed.message
     contents = [backup_content(b.locator) for b in Backup.objects.order_by("created_at")]
     assert contents == [SHARED + b"monday", SHARED + b"monday", SHARED + b"sunday"]

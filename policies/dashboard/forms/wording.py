@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policies.dashboard.problem_display import DASHBOARD, TAG_SUBJECTS, TAGS_SUBJECT, sentence
+from policies.dashboard.problem_display import DASHBOARD, TAG_SUBJECTS, sentence, tags_sentence
 from policies.domain import words
 from policies.domain.contract import codes, limits
 from policies.domain.schedule import offsets
@@ -71,11 +71,7 @@ def line_for(problem: codes.Problem, entered: Entered, tags: Sequence[tuple[str,
             said = sentence(problem, TAG_SUBJECTS.get(part, TAG_SUBJECTS[None]))
         return Line("tag_row_problems", f"Tag {row + 1}", said, problem.code, row, part)
     if problem.field == "tags":
-        if problem.code == codes.TAG_COUNT:
-            said = f"A policy has at most {limits.MAX_TAGS} tags; remove {len(tags) - limits.MAX_TAGS}."
-        else:
-            said = sentence(problem, TAGS_SUBJECT)
-        return Line("tags", LABELS["tags"], said, problem.code)
+        return Line("tags", LABELS["tags"], tags_sentence(problem, len(tags)), problem.code)
     name = field_for(problem, entered)
     return Line(name, LABELS[name] if name else "Policy", message(problem, name, entered), problem.code)
 

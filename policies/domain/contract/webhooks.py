@@ -129,7 +129,7 @@ def _scheme_problem(scheme: str, allow_http: bool) -> str | None:
         return None
     if scheme == "http":
         return "must use https: this server sends webhooks over https only (WEBHOOK_ALLOW_HTTP)"
-    return f"must start with {_scheme_words(allow_http)}://"
+    return "must start with http:// or https://" if allow_http else "must start with https://"
 
 
 def _ascii_host(host: str) -> str | None:

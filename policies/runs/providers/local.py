@@ -35,6 +35,8 @@ import stat
 import time
 from pathlib import Path, PurePosixPath
 
+from policies.domain.words import bytes_words
+
 from . import chunkstore
 from .base import (
     BackupResult,
@@ -240,13 +242,13 @@ class LocalProvider(VolumeRestores, StoreUpkeep):
         how = (
             "unchanged since its previous backup, not read again"
             if stats.from_parent
-            else f"{stats.bytes_written} new bytes in {stats.chunks_written} of {stats.chunks} chunks"
+            else f"{bytes_words(stats.bytes_written)} new in {stats.chunks_written} of {stats.chunks} chunks"
         )
         return BackupResult(
             locator=f"{project_id}/{STORE}/{index.name}",
             size_bytes=stats.size,
             sha256=stats.sha256,
-            message=f"stored {stats.size} bytes of {shown} ({how}), SHA-256 {stats.sha256[:12]}… verified",
+            message=f"stored {bytes_words(stats.size)} of {shown} ({how}), SHA-256 {stats.sha256[:12]}… verified",
         )
 
     def _paced(
