@@ -56,12 +56,41 @@ def local_provider_roots(settings, tmp_path_factory):
     return root
 
 
+# What a test needs to reach the database: pytest-django's fixtures (the live server brings
+# transactional_db with it) or its marker. pytest-django refuses any other access from the test's
+# process, so a test without one of them answers the same on every database.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def uses_the_database(item) -> bool:
+    return bool(item.get_closest_marker("django_db")) or not DATABASE_FIXTURES.isdisjoint(
+        getattr(item, "fixturenames", ())
+    )
+
+
+def deselect(config, items, leave_out) -> None:
+    left_out = [item for item in items if leave_out(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not leave_out(item)]
+
+
 def pytest_collection_modifyitems(config, items):
     """A test marked ``postgres`` runs in the PostgreSQL pass only: on SQLite it is deselected (the
-    run says so), never collected and skipped, so nothing in a CI run can skip quietly."""
+    run says so), never collected and skipped, so nothing in a CI run can skip quietly. The
+    PostgreSQL pass, in turn, leaves out the tests that never reach the database (the SQLite pass
+    runs them; they would check the same thing twice)."""
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    elsewhere = [item for item in items if item.get_closest_marker("postgres")]
-    if elsewhere:
-        config.hook.pytest_deselected(items=elsewhere)
-        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+        deselect(
+            config,
+            items,
+            lambda item: not uses_the_database(item) and not item.get_closest_marker("postgres"),
+        )
+    else:
+        deselect(config, items, lambda item: item.get_closest_marker("postgres"))

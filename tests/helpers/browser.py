@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.test import Client
 from playwright.sync_api import Page, Request, expect
 
 from tests.helpers.factories import PASSWORD
@@ -162,6 +165,22 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     submit_login_form(page, username, password)
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+def open_signed_in(page, user, base_url: str) -> None:
+    """Give the page's context a session of ``user`` and open where a sign-in lands.
+
+    For the tests that need a signed-in page, not the sign-in itself (tests/browser/test_sign_in.py
+    and ``sign_in`` drive the form): Django's test client makes the session as a sign-in does, and
+    the browser carries its cookie, sparing each test the login page and its post.
+    """
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": session.key, "value": session.value, "url": base_url, "httpOnly": True}]
+    )
+    page.goto(resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 BLOCKING = {"serious", "critical"}
