@@ -26,6 +26,10 @@ def keep_backups(page: Page, count: int) -> Response:
     with page.expect_response(is_part_request("calendar")) as calendar, preview_answer(page):
         page.get_by_label(re.compile(r"^Backups to keep")).fill(str(count))
     assert calendar.value.ok, f"the calendar answered {calendar.value.status}"
+    # Settled: htmx processes swapped-in content (the days' section and its toggle trigger) only
+    # once it has settled, so a click before then would go unheard.
+    expect(page.locator("#forecast .retention-calendar .cal-day").first).to_be_visible()
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     return calendar.value
 
 
