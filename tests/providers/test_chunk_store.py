@@ -413,6 +413,8 @@ def good_index_body() -> dict:
         ({"size": -1}, "positive integers"),
         ({"chunk_size": True}, "positive integers"),
         ({"format": "other/1"}, "format"),
+        ({"format": ["bpc-chunks/2"]}, "format"),
+        ({"format": "bpc-chunks/1"}, "does not match its chunks_sha256"),  # the format is in the digest
         ({"chunks_sha256": "d" * 64}, "does not match its chunks_sha256"),
         ({"sha256": "e" * 64}, "does not match its chunks_sha256"),
     ],

@@ -79,7 +79,11 @@ def parse_index(body: bytes) -> Index:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadIndex(f"the index is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") not in _CHUNK_HASHES:
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("format"), str)
+        or data["format"] not in _CHUNK_HASHES
+    ):
         raise BadIndex(f"the index is not in a format of this store ({', '.join(_CHUNK_HASHES)})")
     chunk_size, size, whole, chunks = (data.get(key) for key in ("chunk_size", "size", "sha256", "chunks"))
     if not _is_int(chunk_size) or chunk_size <= 0 or not _is_int(size) or size < 0:
