@@ -91,7 +91,7 @@ class PolicyTagFormSet(BaseInlineFormSet):
         super().clean()  # the model's unique key check skips the excluded key: 0214 is the core's
         rows = self.kept_rows()
         self.sent = [{"key": key, "value": value} for _, key, value in rows]
-        self.tags, problems = tag_bodies.parse_tags([{"key": key, "value": value} for _, key, value in rows])
+        self.tags, problems = tag_bodies.parse_tags(self.sent)
         above_rows = []
         for problem in problems:
             tag = codes.tag_of_path(problem.field)
