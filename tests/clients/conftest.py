@@ -5,11 +5,10 @@ tests/helpers/identity_standin.py; every VBS request goes over HTTP to the real 
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.helpers import cli_process
 from tests.helpers.identity_standin import REGION, USER, IdentityStandIn
 
 
@@ -74,14 +73,9 @@ def block_storage(identity, tenant, clean_environment):
     conn.close()
 
 
-# The CLI's own entry point, in a process of its own as a user would run it: in one process, a
-# second command would reuse the first one's cached clients (osc_lib caches them on a class).
-ENTRY = "import sys; from openstackclient.shell import main; sys.exit(main(sys.argv[1:]))"
-
-
 @pytest.fixture
-def openstack(identity, tenant, tmp_path):
-    """Run ``openstack <args>``; return (exit status, stdout, stderr)."""
+def openstack(identity, tenant, tmp_path, tmp_path_factory):
+    """Run ``openstack <args>``, each command a process of its own; return (exit status, stdout, stderr)."""
     signed_in = [
         *("--os-auth-type", "v3password", "--os-auth-url", identity.auth_url),
         *("--os-username", USER["name"], "--os-password", "not-checked-by-the-stand-in"),
@@ -91,16 +85,11 @@ def openstack(identity, tenant, tmp_path):
     # No OS_* variable or clouds.yaml of the machine may point the CLI elsewhere.
     env = {name: value for name, value in os.environ.items() if not name.startswith("OS_")}
     env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+    # The entry points' cache (stevedore's; it depends on the installed packages alone) is kept
+    # from one test to the next, as a user's is from one command to the next.
+    env.update(XDG_CACHE_HOME=str(tmp_path_factory.getbasetemp() / "cli-cache"))
 
     def run(*args: str) -> tuple[int, str, str]:
-        done = subprocess.run(
-            [sys.executable, "-c", ENTRY, *signed_in, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        return done.returncode, done.stdout, done.stderr
+        return cli_process.run([*signed_in, *args], env, tmp_path)
 
     return run
