@@ -1,4 +1,4 @@
-"""Volumes and runs (docs/api.md, "Volumes and runs") over real HTTP, every answer named there."""
+"""Volumes and runs (docs/api.md, "Volumes and runs") through Django's test client, every answer named there."""
 
 import re
 import uuid
@@ -12,12 +12,12 @@ from django.conf import settings
 from policies.models import AuditEvent, BackupTask, Volume
 from policies.runs import execution, inventory, queue
 from tests.helpers.factories import TenantFactory
-from tests.helpers.live_http import send
+from tests.helpers.live_http import send_in_process as send
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 from tests.helpers.runs import make_volumes
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
+pytestmark = pytest.mark.usefixtures("db")
 
 
 def said_twice(message: str) -> bool:
@@ -46,9 +46,9 @@ def items(*volumes) -> list[dict]:
     return [{"resource_id": str(v.resource_id), "resource_type": "volume"} for v in volumes]
 
 
-def associate(live_server, token, tenant, policy, resources):
+def associate(client, token, tenant, policy, resources):
     return send(
-        live_server,
+        client,
         "POST",
         associate_url(tenant),
         {"backup_policy_id": str(policy.pk), "resources": resources},
@@ -60,9 +60,9 @@ def associate(live_server, token, tenant, policy, resources):
 
 
 def test_associating_volumes_answers_each_success_with_its_zone_and_host(
-    live_server, token, tenant, policy, disks
+    client, token, tenant, policy, disks
 ):
-    answer = associate(live_server, token, tenant, policy, items(*disks[:2]))
+    answer = associate(client, token, tenant, policy, items(*disks[:2]))
 
     assert answer.status == HTTPStatus.OK, answer.raw
     assert answer.body["fail_resources"] == []
@@ -81,7 +81,7 @@ def test_associating_volumes_answers_each_success_with_its_zone_and_host(
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ASSOCIATE, policy_id=policy.pk).count() == 1
 
 
-def test_partial_success_is_reported_in_band_with_200(live_server, token, tenant, policy, disks):
+def test_partial_success_is_reported_in_band_with_200(client, token, tenant, policy, disks):
     (Path(settings.LOCAL_VOLUME_ROOT) / tenant.project_id / "disk-b.img").unlink()
     inventory.volumes_sync(tenant=tenant)  # its file is gone: the volume is 'deleted'
     unknown = str(uuid.uuid4())
@@ -92,7 +92,7 @@ def test_partial_success_is_reported_in_band_with_200(live_server, token, tenant
         {"resource_id": str(disks[2].resource_id), "resource_type": "server"},
     ]
 
-    answer = associate(live_server, token, tenant, policy, resources)
+    answer = associate(client, token, tenant, policy, resources)
 
     assert answer.status == HTTPStatus.OK
     assert [item["resource_id"] for item in answer.body["success_resources"]] == [str(disks[0].resource_id)]
@@ -106,23 +106,21 @@ def test_partial_success_is_reported_in_band_with_200(live_server, token, tenant
 
 
 def test_a_volume_listed_twice_counts_once_and_one_already_there_changes_nothing(
-    live_server, token, tenant, policy, disks
+    client, token, tenant, policy, disks
 ):
-    associate(live_server, token, tenant, policy, items(disks[0]))
+    associate(client, token, tenant, policy, items(disks[0]))
 
-    answer = associate(live_server, token, tenant, policy, items(disks[0], disks[0]))
+    answer = associate(client, token, tenant, policy, items(disks[0], disks[0]))
 
     assert len(answer.body["success_resources"]) == 1
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ASSOCIATE).count() == 1
 
 
-def test_a_volume_in_another_policy_moves_and_both_sides_are_audited(
-    live_server, token, tenant, policy, disks
-):
+def test_a_volume_in_another_policy_moves_and_both_sides_are_audited(client, token, tenant, policy, disks):
     other = make_policy(tenant, payload=valid_payload(backup_policy_name="weekly"))
-    associate(live_server, token, tenant, other, items(disks[0]))
+    associate(client, token, tenant, other, items(disks[0]))
 
-    answer = associate(live_server, token, tenant, policy, items(disks[0]))
+    answer = associate(client, token, tenant, policy, items(disks[0]))
 
     assert answer.status == HTTPStatus.OK
     assert Volume.objects.get(pk=disks[0].pk).policy_id == policy.pk
@@ -130,11 +128,11 @@ def test_a_volume_in_another_policy_moves_and_both_sides_are_audited(
     assert left.changes["moved_to"]["after"] == str(policy.pk)
 
 
-def test_another_projects_volume_is_unknown(live_server, token, tenant, policy):
+def test_another_projects_volume_is_unknown(client, token, tenant, policy):
     stranger = TenantFactory(project_id="tenant-z")
     theirs = make_volumes(stranger, {"secret.img": b"x"})
 
-    answer = associate(live_server, token, tenant, policy, items(*theirs))
+    answer = associate(client, token, tenant, policy, items(*theirs))
 
     assert [item["code"] for item in answer.body["fail_resources"]] == ["AutoBackup.1400"]
     assert Volume.objects.get(pk=theirs[0].pk).policy_id is None
@@ -152,32 +150,32 @@ def test_another_projects_volume_is_unknown(live_server, token, tenant, policy):
         ([], "AutoBackup.0000"),
     ],
 )
-def test_a_bad_associate_body_is_400_in_the_envelope(live_server, token, tenant, policy, body, code):
+def test_a_bad_associate_body_is_400_in_the_envelope(client, token, tenant, policy, body, code):
     if isinstance(body, dict) and body.get("backup_policy_id") == "P":
         body["backup_policy_id"] = str(policy.pk)
-    error = send(live_server, "POST", associate_url(tenant), body, token=token).error(400, code)
+    error = send(client, "POST", associate_url(tenant), body, token=token).error(400, code)
     assert not said_twice(error["message"]), error["message"]
 
 
-def test_associating_with_an_unknown_policy_is_404(live_server, token, tenant, disks):
+def test_associating_with_an_unknown_policy_is_404(client, token, tenant, disks):
     body = {"backup_policy_id": str(uuid.uuid4()), "resources": items(disks[0])}
-    send(live_server, "POST", associate_url(tenant), body, token=token).error(404, "AutoBackup.0205")
+    send(client, "POST", associate_url(tenant), body, token=token).error(404, "AutoBackup.0205")
 
 
-def test_the_65th_volume_is_refused_and_nothing_changes(live_server, token, tenant, policy):
+def test_the_65th_volume_is_refused_and_nothing_changes(client, token, tenant, policy):
     many = make_volumes(tenant, {f"v{index:02d}.img": b"x" for index in range(65)})
-    assert associate(live_server, token, tenant, policy, items(*many[:64])).status == HTTPStatus.OK
+    assert associate(client, token, tenant, policy, items(*many[:64])).status == HTTPStatus.OK
 
-    associate(live_server, token, tenant, policy, items(many[64])).error(400, "AutoBackup.0204")
+    associate(client, token, tenant, policy, items(many[64])).error(400, "AutoBackup.0204")
 
     assert Volume.objects.filter(policy=policy).count() == 64
 
 
-def test_another_project_is_403_and_no_token_is_401(live_server, token, tenant, policy, disks):
+def test_another_project_is_403_and_no_token_is_401(client, token, tenant, policy, disks):
     stranger = TenantFactory(project_id="tenant-z")
     body = {"backup_policy_id": str(policy.pk), "resources": items(disks[0])}
-    send(live_server, "POST", associate_url(stranger), body, token=token).error(403, "AutoBackup.0213")
-    send(live_server, "POST", associate_url(tenant), body).error(401, "AutoBackup.0002")
+    send(client, "POST", associate_url(stranger), body, token=token).error(403, "AutoBackup.0213")
+    send(client, "POST", associate_url(tenant), body).error(401, "AutoBackup.0002")
 
 
 # --- 4.2 disassociate --------------------------------------------------------------------------
@@ -188,14 +186,14 @@ def disassociate_url(tenant, policy) -> str:
 
 
 def test_disassociating_removes_held_volumes_and_fails_the_others_in_band(
-    live_server, token, tenant, policy, disks
+    client, token, tenant, policy, disks
 ):
-    associate(live_server, token, tenant, policy, items(disks[0]))
+    associate(client, token, tenant, policy, items(disks[0]))
     body = {
         "resources": [{"resource_id": str(disks[0].resource_id)}, {"resource_id": str(disks[1].resource_id)}]
     }
 
-    answer = send(live_server, "POST", disassociate_url(tenant, policy), body, token=token)
+    answer = send(client, "POST", disassociate_url(tenant, policy), body, token=token)
 
     assert answer.status == HTTPStatus.OK
     assert answer.body == {
@@ -212,12 +210,12 @@ def test_disassociating_removes_held_volumes_and_fails_the_others_in_band(
     assert AuditEvent.objects.filter(action=AuditEvent.Action.DISASSOCIATE, policy_id=policy.pk).exists()
 
 
-def test_disassociate_refuses_missing_resources_and_an_unknown_policy(live_server, token, tenant, policy):
-    send(live_server, "POST", disassociate_url(tenant, policy), {"resources": []}, token=token).error(
+def test_disassociate_refuses_missing_resources_and_an_unknown_policy(client, token, tenant, policy):
+    send(client, "POST", disassociate_url(tenant, policy), {"resources": []}, token=token).error(
         400, "AutoBackup.0207"
     )
     body = {"resources": [{"resource_id": str(uuid.uuid4())}]}
-    send(live_server, "POST", disassociate_url(tenant, uuid.uuid4()), body, token=token).error(
+    send(client, "POST", disassociate_url(tenant, uuid.uuid4()), body, token=token).error(
         404, "AutoBackup.0205"
     )
 
@@ -230,10 +228,10 @@ def action_url(tenant, policy) -> str:
 
 
 @pytest.mark.parametrize("body", [None, {}], ids=["no body", "empty object"])
-def test_execute_queues_one_task_per_volume_and_answers_204(live_server, token, tenant, policy, disks, body):
-    associate(live_server, token, tenant, policy, items(*disks[:2]))
+def test_execute_queues_one_task_per_volume_and_answers_204(client, token, tenant, policy, disks, body):
+    associate(client, token, tenant, policy, items(*disks[:2]))
 
-    answer = send(live_server, "POST", action_url(tenant, policy), body, token=token)
+    answer = send(client, "POST", action_url(tenant, policy), body, token=token)
 
     assert answer.status == HTTPStatus.NO_CONTENT
     assert answer.raw == b""
@@ -243,36 +241,29 @@ def test_execute_queues_one_task_per_volume_and_answers_204(live_server, token, 
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXECUTE, policy_id=policy.pk).exists()
 
 
-def test_execute_while_a_run_executes_is_409(live_server, token, tenant, policy, disks):
-    associate(live_server, token, tenant, policy, items(disks[0]))
-    send(live_server, "POST", action_url(tenant, policy), None, token=token)
+def test_execute_while_a_run_executes_is_409(client, token, tenant, policy, disks):
+    associate(client, token, tenant, policy, items(disks[0]))
+    send(client, "POST", action_url(tenant, policy), None, token=token)
 
-    send(live_server, "POST", action_url(tenant, policy), None, token=token).error(409, "AutoBackup.0225")
+    send(client, "POST", action_url(tenant, policy), None, token=token).error(409, "AutoBackup.0225")
 
 
-def test_execute_after_the_run_finished_is_accepted_again(live_server, token, tenant, policy, disks):
-    associate(live_server, token, tenant, policy, items(disks[0]))
-    send(live_server, "POST", action_url(tenant, policy), None, token=token)
+def test_execute_after_the_run_finished_is_accepted_again(client, token, tenant, policy, disks):
+    associate(client, token, tenant, policy, items(disks[0]))
+    send(client, "POST", action_url(tenant, policy), None, token=token)
     execution.execute_task(BackupTask.objects.get().pk)
 
-    assert (
-        send(live_server, "POST", action_url(tenant, policy), None, token=token).status
-        == HTTPStatus.NO_CONTENT
-    )
+    assert send(client, "POST", action_url(tenant, policy), None, token=token).status == HTTPStatus.NO_CONTENT
 
 
-def test_execute_without_volumes_is_400_saying_to_associate_first(live_server, token, tenant, policy):
-    error = send(live_server, "POST", action_url(tenant, policy), None, token=token).error(
-        400, "AutoBackup.0207"
-    )
+def test_execute_without_volumes_is_400_saying_to_associate_first(client, token, tenant, policy):
+    error = send(client, "POST", action_url(tenant, policy), None, token=token).error(400, "AutoBackup.0207")
     assert "associate volumes first" in error["message"]
 
 
-def test_execute_an_unknown_policy_is_404_and_a_body_with_fields_is_400(live_server, token, tenant, policy):
-    send(live_server, "POST", action_url(tenant, uuid.uuid4()), None, token=token).error(
-        404, "AutoBackup.0205"
-    )
-    error = send(live_server, "POST", action_url(tenant, policy), {"now": True}, token=token).error(
+def test_execute_an_unknown_policy_is_404_and_a_body_with_fields_is_400(client, token, tenant, policy):
+    send(client, "POST", action_url(tenant, uuid.uuid4()), None, token=token).error(404, "AutoBackup.0205")
+    error = send(client, "POST", action_url(tenant, policy), {"now": True}, token=token).error(
         400, "AutoBackup.0001"
     )
     assert error["message"] == "unknown field 'now'; this request takes no fields"  # named once
@@ -301,10 +292,8 @@ def history(tenant, policy, disks):
     return made
 
 
-def test_tasks_are_listed_newest_first_with_millisecond_utc_times(
-    live_server, token, tenant, policy, history
-):
-    answer = send(live_server, "GET", tasks_url(tenant, policy), token=token)
+def test_tasks_are_listed_newest_first_with_millisecond_utc_times(client, token, tenant, policy, history):
+    answer = send(client, "GET", tasks_url(tenant, policy), token=token)
 
     assert answer.status == HTTPStatus.OK
     assert answer.body["count"] == 5
@@ -323,9 +312,9 @@ def test_tasks_are_listed_newest_first_with_millisecond_utc_times(
     assert TIMESTAMP.match(waiting["created_at"])
 
 
-def test_tasks_page_with_limit_offset_marker_and_sort_dir(live_server, token, tenant, policy, history):
+def test_tasks_page_with_limit_offset_marker_and_sort_dir(client, token, tenant, policy, history):
     def jobs(query):
-        body = send(live_server, "GET", tasks_url(tenant, policy, query), token=token).body
+        body = send(client, "GET", tasks_url(tenant, policy, query), token=token).body
         return [task["job_id"] for task in body["tasks"]], body["count"]
 
     ids = [str(task.job_id) for task in history]
@@ -335,14 +324,10 @@ def test_tasks_page_with_limit_offset_marker_and_sort_dir(live_server, token, te
     assert jobs(f"?marker={ids[3]}&sort_key=created_at") == (ids[2::-1], 5)
 
 
-def test_tasks_filter_by_status_and_job_id_and_count_the_matches(live_server, token, tenant, policy, history):
-    body = send(
-        live_server, "GET", tasks_url(tenant, policy, "?status=EXECUTE_SUCCESS&limit=1"), token=token
-    ).body
+def test_tasks_filter_by_status_and_job_id_and_count_the_matches(client, token, tenant, policy, history):
+    body = send(client, "GET", tasks_url(tenant, policy, "?status=EXECUTE_SUCCESS&limit=1"), token=token).body
     assert (len(body["tasks"]), body["count"]) == (1, 2)
-    body = send(
-        live_server, "GET", tasks_url(tenant, policy, f"?job_id={history[0].job_id}"), token=token
-    ).body
+    body = send(client, "GET", tasks_url(tenant, policy, f"?job_id={history[0].job_id}"), token=token).body
     assert [task["job_id"] for task in body["tasks"]] == [str(history[0].job_id)]
 
 
@@ -362,24 +347,22 @@ def test_tasks_filter_by_status_and_job_id_and_count_the_matches(live_server, to
         "?limit=1&limit=2",
     ],
 )
-def test_a_bad_task_query_is_400_in_the_envelope(live_server, token, tenant, policy, history, query):
-    error = send(live_server, "GET", tasks_url(tenant, policy, query), token=token).error(
-        400, "AutoBackup.0013"
-    )
+def test_a_bad_task_query_is_400_in_the_envelope(client, token, tenant, policy, history, query):
+    error = send(client, "GET", tasks_url(tenant, policy, query), token=token).error(400, "AutoBackup.0013")
     assert not said_twice(error["message"]), error["message"]
 
 
-def test_tasks_of_an_unknown_policy_are_404(live_server, token, tenant):
-    send(live_server, "GET", tasks_url(tenant, uuid.uuid4()), token=token).error(404, "AutoBackup.0205")
+def test_tasks_of_an_unknown_policy_are_404(client, token, tenant):
+    send(client, "GET", tasks_url(tenant, uuid.uuid4()), token=token).error(404, "AutoBackup.0205")
 
 
 # --- The inventory and the list's count --------------------------------------------------------
 
 
-def test_the_volume_inventory_lists_ids_sizes_and_policies(live_server, token, tenant, policy, disks):
-    associate(live_server, token, tenant, policy, items(disks[0]))
+def test_the_volume_inventory_lists_ids_sizes_and_policies(client, token, tenant, policy, disks):
+    associate(client, token, tenant, policy, items(disks[0]))
 
-    answer = send(live_server, "GET", f"/v2/{tenant.project_id}/volumes", token=token)
+    answer = send(client, "GET", f"/v2/{tenant.project_id}/volumes", token=token)
 
     assert answer.status == HTTPStatus.OK
     first = answer.body["volumes"][0]
@@ -397,10 +380,10 @@ def test_the_volume_inventory_lists_ids_sizes_and_policies(live_server, token, t
     assert answer.body["volumes"][1]["protection"] == "unprotected"
 
 
-def test_the_policy_list_counts_each_policys_volumes(live_server, token, tenant, policy, disks):
-    associate(live_server, token, tenant, policy, items(*disks[:2]))
+def test_the_policy_list_counts_each_policys_volumes(client, token, tenant, policy, disks):
+    associate(client, token, tenant, policy, items(*disks[:2]))
     make_policy(tenant, payload=valid_payload(backup_policy_name="empty"))
 
-    body = send(live_server, "GET", f"/v2/{tenant.project_id}/backuppolicy", token=token).body
+    body = send(client, "GET", f"/v2/{tenant.project_id}/backuppolicy", token=token).body
 
     assert [p["policy_resource_count"] for p in body["backup_policies"]] == [2, 0]
