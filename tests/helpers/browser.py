@@ -71,6 +71,9 @@ def preview_answer(page: Page) -> Iterator[None]:
     one is sent is dropped by htmx (``hx-sync="this:replace"``): the newer one answers instead.
     """
     sent: list[Request] = []
+    # A change made while the page is still loading reaches no listener: htmx binds the form's
+    # triggers at DOMContentLoaded, and a click on a link returns once the next page has begun.
+    page.wait_for_load_state("domcontentloaded")
 
     def record(request: Request) -> None:
         if is_preview_request(request):
