@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from policies.domain.schedule import nextruns
@@ -132,12 +133,12 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
     # A policy with a named zone is re-based before any run is fired, so that what it stores is
     # what runs next (its runs themselves are the zone's, whatever it stores).
     result.rebased = policies_rebase_zones(now=now)
-    _place_unscheduled(now)
     # A first look without locks: a tick comes every few seconds and runs start on the hour, so
-    # most ticks find nothing due and open no transaction at all.
-    if not _on_policies().filter(next_run_at__lte=now).exists():
+    # most ticks find nothing to place or fire and open no transaction at all.
+    if not _on_policies().filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now)).exists():
         heartbeat.record_tick(now)
         return result
+    _place_unscheduled(now)
     while True:
         with transaction.atomic():
             # SKIP LOCKED: two schedulers share the due policies instead of waiting for each other;
