@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.helpers.browser import note_csp_violation, open_signed_in
+from tests.helpers.browser import note_csp_violation, sign_in_by_cookie
 from tests.helpers.real_parts import require
 
 # Playwright's sync API drives an asyncio event loop in the main thread (through greenlets), and it
@@ -114,16 +114,17 @@ def no_js_page(new_page):
 
 @pytest.fixture
 def signed_in_page(page, user, live_server):
-    """A page signed in as ``user`` (alice, member of ``tenant`` only), wherever the login lands.
+    """A page signed in as ``user`` (alice, member of ``tenant`` only), still blank: the test opens
+    its first page (``open_landing_page`` for where a sign-in lands).
 
     ``user`` and ``tenant`` come from tests/conftest.py; with ``live_server`` pytest-django makes
     their database transactional, so the server thread sees the committed rows.
     """
-    open_signed_in(page, user, live_server.url)
+    sign_in_by_cookie(page, user, live_server.url)
     return page
 
 
 @pytest.fixture
 def signed_in_no_js_page(no_js_page, user, live_server):
-    open_signed_in(no_js_page, user, live_server.url)
+    sign_in_by_cookie(no_js_page, user, live_server.url)
     return no_js_page

@@ -18,6 +18,7 @@ from tests.helpers.browser import (
     fill_the_founding_example,
     form_url,
     list_url,
+    open_landing_page,
     preview_answer,
     sign_in,
     tick,
@@ -178,6 +179,7 @@ def test_a_user_issues_a_token_sees_it_once_with_a_curl_line_and_revokes_it(
     page = signed_in_page
     page.set_viewport_size(screen)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_landing_page(page)
     if screen["width"] < 700:
         page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens").click()
     else:

@@ -5,12 +5,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers.browser import submit_login_form
+from tests.helpers.browser import open_landing_page, submit_login_form
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_member_of_one_tenant_lands_on_its_policy_list_after_signing_in(signed_in_page, tenant):
+    open_landing_page(signed_in_page)
     expect(signed_in_page).to_have_url(re.compile(rf"/p/{tenant.project_id}/$"))
 
 

@@ -71,6 +71,9 @@ def preview_answer(page: Page) -> Iterator[None]:
     one is sent is dropped by htmx (``hx-sync="this:replace"``): the newer one answers instead.
     """
     sent: list[Request] = []
+    # A change made while the page is still loading reaches no listener: htmx binds the form's
+    # triggers at DOMContentLoaded, and a click on a link returns once the next page has begun.
+    page.wait_for_load_state("domcontentloaded")
 
     def record(request: Request) -> None:
         if is_preview_request(request):
@@ -167,12 +170,12 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
-def open_signed_in(page, user, base_url: str) -> None:
-    """Give the page's context a session of ``user`` and open where a sign-in lands.
+def sign_in_by_cookie(page, user, base_url: str) -> None:
+    """Give the page's context a session of ``user``, as a sign-in does; open nothing.
 
     For the tests that need a signed-in page, not the sign-in itself (tests/browser/test_sign_in.py
-    and ``sign_in`` drive the form): Django's test client makes the session as a sign-in does, and
-    the browser carries its cookie, sparing each test the login page and its post.
+    and ``sign_in`` drive the form): Django's test client makes the session, and the browser
+    carries its cookie to the first page the test opens, sparing each test the login page.
     """
     client = Client()
     client.force_login(user)
@@ -180,6 +183,10 @@ def open_signed_in(page, user, base_url: str) -> None:
     page.context.add_cookies(
         [{"name": session.key, "value": session.value, "url": base_url, "httpOnly": True}]
     )
+
+
+def open_landing_page(page) -> None:
+    """Open where a sign-in lands (``LOGIN_REDIRECT_URL``)."""
     page.goto(resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
