@@ -3,6 +3,9 @@
 Helpers (builders, clients, payloads) are in tests/helpers/; this file holds fixtures only.
 """
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 
@@ -48,7 +51,9 @@ def fast_password_hashers(settings):
 @pytest.fixture(autouse=True)
 def local_provider_roots(settings, tmp_path_factory):
     """Every test gets its own volume and backup folders: none writes into the project's var/."""
-    root = tmp_path_factory.mktemp("local-provider")
+    # mkdtemp's random name, not mktemp's next number: numbering lists the folder of every earlier
+    # test's folder, so over a few thousand tests it cost seconds, growing with the square.
+    root = Path(tempfile.mkdtemp(prefix="local-provider-", dir=tmp_path_factory.getbasetemp()))
     settings.LOCAL_VOLUME_ROOT = root / "volumes"
     settings.LOCAL_BACKUP_ROOT = root / "backups"
     settings.BACKUP_PROVIDER = "local"

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from policies.domain.schedule import nextruns
@@ -132,6 +133,11 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
     # A policy with a named zone is re-based before any run is fired, so that what it stores is
     # what runs next (its runs themselves are the zone's, whatever it stores).
     result.rebased = policies_rebase_zones(now=now)
+    # A first look without locks: a tick comes every few seconds and runs start on the hour, so
+    # most ticks find nothing to place or fire and open no transaction at all.
+    if not _on_policies().filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now)).exists():
+        heartbeat.record_tick(now)
+        return result
     _place_unscheduled(now)
     while True:
         with transaction.atomic():
@@ -150,8 +156,15 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             return result
 
 
+def _on_policies():
+    return BackupPolicy.objects.filter(status=BackupPolicy.Status.ON)
+
+
 def _place_unscheduled(now: datetime) -> None:
     """Give an ON policy without a next run (stored before runs existed) its first run from now."""
+    # A first look without locks: such policies are rare, so a tick mostly takes no lock here.
+    if not _on_policies().filter(next_run_at__isnull=True).exists():
+        return
     with transaction.atomic():
         policies = list(
             BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",)).filter(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.test import Client
 from django.urls import reverse
 
-from policies import audit, services, volumes
+from policies import accounts, audit, services, volumes
 from policies.dashboard.forms.mapping import form_data_from_payload
 from policies.domain.contract import parse, specs
 from policies.domain.contract import volumes as domain_volumes
@@ -29,6 +30,7 @@ from policies.models import AuditEvent, BackupPolicy, BackupTask, Volume
 from tests.helpers.admin import admin_url, page_data, set_tags
 from tests.helpers.api import ContractClient, create_url, policy_url, send
 from tests.helpers.dashboard import HTMX
+from tests.helpers.factories import UserFactory
 from tests.helpers.policies import make_policy
 from tests.helpers.runs import associate, make_volumes
 
@@ -102,12 +104,33 @@ class World:
     season: str
     now: datetime
     tenant: Any
-    api: ContractClient
-    web: Client  # the dashboard, signed in as the project's member
-    admin: Client  # the admin site, signed in as a superuser
+    member: Any  # the project's member, whose token and session the API and the dashboard use
     kind: Kind
     policy: BackupPolicy
     spare_volumes: list[Volume] = field(default_factory=list)
+
+    # A cell drives one entrance: each entrance's credentials are made when it is first driven,
+    # at the cell's pinned time, so a cell pays for no sign-in it does not use.
+
+    @cached_property
+    def api(self) -> ContractClient:
+        """The API, with a token of the project's member."""
+        _, raw = accounts.token_issue(user=self.member)
+        return ContractClient(raw)
+
+    @cached_property
+    def web(self) -> Client:
+        """The dashboard, signed in as the project's member."""
+        client = Client()
+        client.force_login(self.member)
+        return client
+
+    @cached_property
+    def admin(self) -> Client:
+        """The admin site, signed in as a superuser."""
+        client = Client()
+        client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+        return client
 
     def spec(self) -> specs.PolicySpec:
         return BackupPolicy.objects.get(pk=self.policy.pk).to_spec()

@@ -1,10 +1,7 @@
 """Fixtures of the matrix: the time of the request pinned, and the world of one cell."""
 
 import pytest
-from django.test import Client
 
-from policies import accounts
-from tests.helpers.api import ContractClient
 from tests.helpers.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers.matrix import KINDS, SEASONS, World, make_subject
 
@@ -18,11 +15,5 @@ def world(kind, season, db, monkeypatch):
     tenant = TenantFactory(project_id="matrix", name="Matrix")
     member = UserFactory(username="member")
     MembershipFactory(user=member, tenant=tenant)
-    _, raw = accounts.token_issue(user=member)
-    web, admin = Client(), Client()
-    web.force_login(member)
-    admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     kind = KINDS[kind_name]
-    return World(
-        season, now, tenant, ContractClient(raw), web, admin, kind, make_subject(tenant, kind, season)
-    )
+    return World(season, now, tenant, member, kind, make_subject(tenant, kind, season))

@@ -1,15 +1,18 @@
-"""The busy tick in bulk: its query count does not grow with the due policies, and a lost race queues nothing."""
+"""The tick's queries: a quiet tick opens no transaction, a busy one does not grow with the due policies, a lost race queues nothing."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from policies.models import BackupTask
+from policies import zone_rebase
+from policies.models import BackupPolicy, BackupTask, SchedulerHeartbeat
 from policies.runs import execution, queue, scheduler
 from tests.helpers.factories import TenantFactory
+from tests.helpers.payloads import founding_schedule, valid_payload
+from tests.helpers.policies import make_policy
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +124,63 @@ def test_a_bulk_queued_task_runs_like_one_queued_alone():
         tuple(getattr(entries[-1], name) for name in fields)
     }
     assert all(entry.task_result.task.run_after is None for entry in entries)
+
+
+def _berlin_policy(tenant, name: str):
+    """A daily policy at 02:00 in Berlin, made on MONDAY: no re-base is due for weeks."""
+    payload = valid_payload(
+        backup_policy_name=name,
+        scheduled_policy=founding_schedule(start_time="01:00", week_frequency=None, frequency=1),
+        time_zone_name="Europe/Berlin",
+        tags=[],
+    )
+    payload["scheduled_policy"].pop("week_frequency")
+    payload.pop("time_zone")
+    return make_policy(tenant, payload=payload, now=MONDAY)
+
+
+def test_a_quiet_tick_opens_no_transaction_and_reads_once_per_look():
+    """Nothing due, nothing to place, nothing to re-base: one lock-free look of each, the heartbeat."""
+    _due_policies(2, "06:00", "quiet")
+    _berlin_policy(TenantFactory(project_id="quiet-berlin"), "berlin")
+
+    with CaptureQueriesContext(connection) as queries:
+        result = scheduler.scheduler_tick(now=MONDAY + timedelta(hours=3), sweep=False)
+
+    assert (result.policies, result.queued, result.rebased) == (0, 0, 0)
+    statements = [query["sql"] for query in queries]
+    # The re-base's look, one look for policies to place or fire, the heartbeat.
+    assert len(statements) == 3, statements
+    assert not [sql for sql in statements if "SAVEPOINT" in sql or "FOR UPDATE" in sql], statements
+    assert SchedulerHeartbeat.objects.get().ticked_at == MONDAY + timedelta(hours=3)
+
+
+def test_a_tick_still_places_a_policy_without_a_next_run_and_fires_the_due_ones():
+    """The looks see work: the unplaced policy gets its first run, the due one its task."""
+    (due,) = _due_policies(1, "06:00", "busy")
+    (unplaced,) = _due_policies(1, "09:00", "unplaced")
+    BackupPolicy.objects.filter(pk=unplaced.pk).update(next_run_at=None)
+
+    result = scheduler.scheduler_tick(now=MONDAY + timedelta(hours=6), sweep=False)
+
+    assert (result.policies, result.queued) == (1, 2)
+    unplaced.refresh_from_db()
+    assert unplaced.next_run_at == MONDAY + timedelta(hours=9)
+    due.refresh_from_db()
+    assert due.next_run_at == MONDAY + timedelta(days=1, hours=6)
+
+
+def test_the_re_base_reads_the_named_policies_in_batches_and_sees_every_one(monkeypatch):
+    """One query per batch (no server-side cursor), and no policy missed between batches."""
+    monkeypatch.setattr(zone_rebase, "READ_BATCH", 2)
+    tenant = TenantFactory(project_id="batches")
+    for index in range(5):
+        _berlin_policy(tenant, f"berlin_{index}")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert zone_rebase.policies_rebase_zones(now=MONDAY) == 0
+    assert len(queries) == 3  # 2 + 2 + 1
+
+    # Berlin springs forward on 29 March 2026: a run after it is at UTC+02:00, so each is re-based.
+    assert zone_rebase.policies_rebase_zones(now=datetime(2026, 3, 28, 12, tzinfo=UTC)) == 5
+    assert set(BackupPolicy.objects.values_list("time_zone", flat=True)) == {"UTC+02:00"}

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from policies import audit, volumes
@@ -61,6 +63,17 @@ def test_a_backup_is_verified_once_its_first_minutes_have_passed_and_not_before(
     assert (backup.verify_status, backup.status) == (Verify.OK, Backup.Status.AVAILABLE)
     assert backup.verified_at == minutes_after(backup, 12)
     assert backup.verify_lease_until is None
+
+
+def test_a_tick_with_no_verification_due_reads_once_and_opens_no_transaction(tenant):
+    backup = made_backup(tenant)
+
+    with CaptureQueriesContext(connection) as quiet:
+        assert verify.queue_due_verifications(now=minutes_after(backup, 9)) == 0
+    assert len(quiet) == 1, [query["sql"] for query in quiet]
+    with CaptureQueriesContext(connection) as due:
+        assert verify.queue_due_verifications(now=minutes_after(backup, 11)) == 1
+    assert any("FOR UPDATE" in query["sql"] or "SAVEPOINT" in query["sql"] for query in due)
 
 
 def test_one_flipped_byte_is_found_the_backup_becomes_error_and_backup_verify_failed_is_written(tenant):
