@@ -4,9 +4,7 @@ The schema is read from /api/schema/ of a live server (pytest-django's ``live_se
 test database), and schemathesis's engine runs its phases (examples, coverage, fuzzing, stateful)
 with a valid token, the real project and an existing policy, checking every answer: no 5xx, a
 status the operation documents, the documented content type, and a body that matches the
-documented schema (the error envelope included). The coverage and fuzzing phases run one tag of
-the description per test (pytest-xdist spreads them); the examples and stateful phases run across
-every operation in one test.
+documented schema (the error envelope included).
 
 Before each request the project is put back as it was (one policy with a fixed ID, two tags, a
 volume and one finished backup task) if the previous request changed it, so every example meets
@@ -16,12 +14,9 @@ put back; execute answers both 204 and 409 against the schema.
 The run is bounded (max examples per operation) and deterministic (a fixed seed, derandomized).
 """
 
-import functools
-import json
 import os
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 
@@ -33,12 +28,6 @@ from django.utils import timezone
 from schemathesis.engine import Status, events, from_schema
 
 from policies.api.errors import MAX_DETAILS
-from policies.api.openapi.backups import BACKUPS
-from policies.api.openapi.forecasts import FORECASTS
-from policies.api.openapi.policies import POLICIES
-from policies.api.openapi.runs import RUNS
-from policies.api.openapi.tags import TAGS
-from policies.api.openapi.webhooks import WEBHOOKS
 from policies.domain.contract import codes
 from policies.domain.contract import volumes as volume_rules
 from policies.models import BackupPolicy, BackupTask, Volume, WebhookEndpoint
@@ -54,15 +43,8 @@ WEBHOOK_ID = uuid.UUID("5e0b1d7a-2c4f-4a3e-9b8d-7f6e5d4c3b2a")
 EXECUTE = "POST /v2/{project_id}/backuppolicy/{policy_id}/action"
 SEED = 20261127
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
-# The phases that run, each of which must run at least one case. Coverage and fuzzing, nearly all
-# the cases, run a tag of the description at a time (one test each, which pytest-xdist spreads);
-# examples and stateful run across all operations: an example is merged with the values that
-# other operations' answers put in schemathesis's pool, and the stateful phase follows the links
-# between operations.
+# The phases that run, each of which must run at least one case.
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-TAGGED_PHASES = ("coverage", "fuzzing")
-WHOLE_PHASES = ("examples", "stateful")
-SCHEMA_TAGS = (POLICIES, TAGS, FORECASTS, RUNS, BACKUPS, WEBHOOKS)
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -234,7 +216,10 @@ def failures_of(stream) -> tuple[list[str], dict[str, int], dict[str, Counter]]:
     return failures, counts, statuses
 
 
-def configured_schema(live_server, tenant, token, phases):
+def test_every_v2_operation_answers_as_its_schema_says(live_server, tenant, token, monkeypatch):
+    # The test server writes headers and body apart; with Nagle's algorithm on, every answer on a
+    # kept-alive connection waits for the client's delayed ACK (~40 ms). Real servers set this.
+    monkeypatch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -245,8 +230,8 @@ def configured_schema(live_server, tenant, token, phases):
                 "with-security-parameters": False,
             },
             "phases": {
-                **{name: {"enabled": name in phases} for name in PHASES},
-                "stateful": {"enabled": "stateful" in phases, "max-steps": 10},
+                **{name: {"enabled": True} for name in PHASES},
+                "stateful": {"enabled": True, "max-steps": 10},
             },
             "checks": {
                 "enabled": False,
@@ -268,25 +253,10 @@ def configured_schema(live_server, tenant, token, phases):
             "output": {"sanitization": {"enabled": False}},
         }
     )
-    return schemathesis.openapi.from_dict(served_schema(live_server.url), config=config)
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json", config=config)
+    operations = {f"{op.ok().method.upper()} {op.ok().path}" for op in schema.get_all_operations()}
+    assert all(label.split(" ")[1].startswith("/v2/") for label in operations)
 
-
-@functools.cache
-def served_schema(base_url: str) -> dict:
-    """The served description, read once per test process (every test reads the same one)."""
-    with urllib.request.urlopen(f"{base_url}/api/schema/?format=json") as response:
-        return json.load(response)
-
-
-def labels(schema) -> set[str]:
-    return {f"{op.ok().method.upper()} {op.ok().path}" for op in schema.get_all_operations()}
-
-
-def fuzzed(schema, tenant, monkeypatch) -> tuple[list, dict[str, int], dict[str, Counter]]:
-    """Run schemathesis's engine; return its events, the cases per phase and the statuses per operation."""
-    # The test server writes headers and body apart; with Nagle's algorithm on, every answer on a
-    # kept-alive connection waits for the client's delayed ACK (~40 ms). Real servers set this.
-    monkeypatch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
     world = World(tenant)
 
     # Global hooks (schemathesis has no per-schema before_call), removed again below.
@@ -307,54 +277,19 @@ def fuzzed(schema, tenant, monkeypatch) -> tuple[list, dict[str, int], dict[str,
     elapsed = time.perf_counter() - started
 
     failures, counts, statuses = failures_of(stream)
-    print(f"schemathesis: {len(labels(schema))} operations, {counts} cases, {elapsed:.1f} s")
+    print(f"schemathesis: {len(operations)} operations, {counts} cases, {elapsed:.1f} s")
     for label, answered in sorted(statuses.items()):
         print(f"  {label}: {dict(sorted(answered.items()))}")
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures[:20])
-    return stream, counts, statuses
-
-
-def assert_every_phase_ran(stream, counts, phases) -> None:
     # A phase can run nothing without an error (links it cannot follow, a skipped phase).
-    idle = [phase for phase in phases if not counts.get(phase)]
+    idle = [phase for phase in PHASES if not counts.get(phase)]
     skipped = {
         event.phase.name.value: event.phase.skip_reason
         for event in stream
         if isinstance(event, events.PhaseFinished) and event.status == Status.SKIP
     }
     assert not idle, f"phases that ran no case: {idle} (cases per phase: {counts}, skipped: {skipped})"
-
-
-def operations_run(stream) -> set[str]:
-    return {event.recorder.label for event in stream if isinstance(event, events.ScenarioFinished)}
-
-
-@pytest.mark.parametrize("tag", SCHEMA_TAGS)
-def test_every_v2_operation_answers_as_its_schema_says(tag, live_server, tenant, token, monkeypatch):
-    schema = configured_schema(live_server, tenant, token, TAGGED_PHASES).include(tag=tag)
-    operations = labels(schema)
-    assert operations
-
-    stream, counts, statuses = fuzzed(schema, tenant, monkeypatch)
-    assert_every_phase_ran(stream, counts, TAGGED_PHASES)
-    assert operations <= operations_run(stream), operations - operations_run(stream)
-    if EXECUTE in operations:
-        # The world's policy has a volume: execute queues a run (204), then meets it (409).
-        assert {204, 409} <= set(statuses[EXECUTE]), statuses[EXECUTE]
-
-
-def test_examples_and_sequences_of_v2_operations_answer_as_their_schemas_say(
-    live_server, tenant, token, monkeypatch
-):
-    schema = configured_schema(live_server, tenant, token, WHOLE_PHASES)
-    operations = labels(schema)
-    assert all(label.split(" ")[1].startswith("/v2/") for label in operations)
-    # Every operation is in one of the tagged tests above.
-    untagged = {
-        op.ok().label for op in schema.get_all_operations() if not set(op.ok().tags or ()) & set(SCHEMA_TAGS)
-    }
-    assert not untagged, untagged
-
-    stream, counts, _ = fuzzed(schema, tenant, monkeypatch)
-    assert_every_phase_ran(stream, counts, WHOLE_PHASES)
-    assert operations <= operations_run(stream), operations - operations_run(stream)
+    tested = {event.recorder.label for event in stream if isinstance(event, events.ScenarioFinished)}
+    assert operations <= tested, operations - tested
+    # The world's policy has a volume: execute queues a run (204), then meets it (409).
+    assert {204, 409} <= set(statuses[EXECUTE]), statuses[EXECUTE]
