@@ -51,8 +51,8 @@ def fast_password_hashers(settings):
 @pytest.fixture(autouse=True)
 def local_provider_roots(settings, tmp_path_factory):
     """Every test gets its own volume and backup folders: none writes into the project's var/."""
-    # mkdtemp's random name, not mktemp's next number: numbering lists the folder of every earlier
-    # test's folder, so over a few thousand tests it cost seconds, growing with the square.
+    # mkdtemp's random name, not mktemp's next number: to number a folder, pytest lists every
+    # earlier test's, which grows with the square of the tests a process runs.
     root = Path(tempfile.mkdtemp(prefix="local-provider-", dir=tmp_path_factory.getbasetemp()))
     settings.LOCAL_VOLUME_ROOT = root / "volumes"
     settings.LOCAL_BACKUP_ROOT = root / "backups"
