@@ -12,7 +12,7 @@ from django.conf import settings
 from policies.models import AuditEvent, BackupTask, Volume
 from policies.runs import execution, inventory, queue
 from tests.helpers.factories import TenantFactory
-from tests.helpers.live_http import send_in_process as send
+from tests.helpers.live_http import send_in_process
 from tests.helpers.payloads import valid_payload
 from tests.helpers.policies import make_policy
 from tests.helpers.runs import make_volumes
@@ -47,7 +47,7 @@ def items(*volumes) -> list[dict]:
 
 
 def associate(client, token, tenant, policy, resources):
-    return send(
+    return send_in_process(
         client,
         "POST",
         associate_url(tenant),
@@ -153,13 +153,13 @@ def test_another_projects_volume_is_unknown(client, token, tenant, policy):
 def test_a_bad_associate_body_is_400_in_the_envelope(client, token, tenant, policy, body, code):
     if isinstance(body, dict) and body.get("backup_policy_id") == "P":
         body["backup_policy_id"] = str(policy.pk)
-    error = send(client, "POST", associate_url(tenant), body, token=token).error(400, code)
+    error = send_in_process(client, "POST", associate_url(tenant), body, token=token).error(400, code)
     assert not said_twice(error["message"]), error["message"]
 
 
 def test_associating_with_an_unknown_policy_is_404(client, token, tenant, disks):
     body = {"backup_policy_id": str(uuid.uuid4()), "resources": items(disks[0])}
-    send(client, "POST", associate_url(tenant), body, token=token).error(404, "AutoBackup.0205")
+    send_in_process(client, "POST", associate_url(tenant), body, token=token).error(404, "AutoBackup.0205")
 
 
 def test_the_65th_volume_is_refused_and_nothing_changes(client, token, tenant, policy):
@@ -174,8 +174,8 @@ def test_the_65th_volume_is_refused_and_nothing_changes(client, token, tenant, p
 def test_another_project_is_403_and_no_token_is_401(client, token, tenant, policy, disks):
     stranger = TenantFactory(project_id="tenant-z")
     body = {"backup_policy_id": str(policy.pk), "resources": items(disks[0])}
-    send(client, "POST", associate_url(stranger), body, token=token).error(403, "AutoBackup.0213")
-    send(client, "POST", associate_url(tenant), body).error(401, "AutoBackup.0002")
+    send_in_process(client, "POST", associate_url(stranger), body, token=token).error(403, "AutoBackup.0213")
+    send_in_process(client, "POST", associate_url(tenant), body).error(401, "AutoBackup.0002")
 
 
 # --- 4.2 disassociate --------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def test_disassociating_removes_held_volumes_and_fails_the_others_in_band(
         "resources": [{"resource_id": str(disks[0].resource_id)}, {"resource_id": str(disks[1].resource_id)}]
     }
 
-    answer = send(client, "POST", disassociate_url(tenant, policy), body, token=token)
+    answer = send_in_process(client, "POST", disassociate_url(tenant, policy), body, token=token)
 
     assert answer.status == HTTPStatus.OK
     assert answer.body == {
@@ -211,11 +211,11 @@ def test_disassociating_removes_held_volumes_and_fails_the_others_in_band(
 
 
 def test_disassociate_refuses_missing_resources_and_an_unknown_policy(client, token, tenant, policy):
-    send(client, "POST", disassociate_url(tenant, policy), {"resources": []}, token=token).error(
+    send_in_process(client, "POST", disassociate_url(tenant, policy), {"resources": []}, token=token).error(
         400, "AutoBackup.0207"
     )
     body = {"resources": [{"resource_id": str(uuid.uuid4())}]}
-    send(client, "POST", disassociate_url(tenant, uuid.uuid4()), body, token=token).error(
+    send_in_process(client, "POST", disassociate_url(tenant, uuid.uuid4()), body, token=token).error(
         404, "AutoBackup.0205"
     )
 
@@ -231,7 +231,7 @@ def action_url(tenant, policy) -> str:
 def test_execute_queues_one_task_per_volume_and_answers_204(client, token, tenant, policy, disks, body):
     associate(client, token, tenant, policy, items(*disks[:2]))
 
-    answer = send(client, "POST", action_url(tenant, policy), body, token=token)
+    answer = send_in_process(client, "POST", action_url(tenant, policy), body, token=token)
 
     assert answer.status == HTTPStatus.NO_CONTENT
     assert answer.raw == b""
@@ -243,27 +243,36 @@ def test_execute_queues_one_task_per_volume_and_answers_204(client, token, tenan
 
 def test_execute_while_a_run_executes_is_409(client, token, tenant, policy, disks):
     associate(client, token, tenant, policy, items(disks[0]))
-    send(client, "POST", action_url(tenant, policy), None, token=token)
+    send_in_process(client, "POST", action_url(tenant, policy), None, token=token)
 
-    send(client, "POST", action_url(tenant, policy), None, token=token).error(409, "AutoBackup.0225")
+    send_in_process(client, "POST", action_url(tenant, policy), None, token=token).error(
+        409, "AutoBackup.0225"
+    )
 
 
 def test_execute_after_the_run_finished_is_accepted_again(client, token, tenant, policy, disks):
     associate(client, token, tenant, policy, items(disks[0]))
-    send(client, "POST", action_url(tenant, policy), None, token=token)
+    send_in_process(client, "POST", action_url(tenant, policy), None, token=token)
     execution.execute_task(BackupTask.objects.get().pk)
 
-    assert send(client, "POST", action_url(tenant, policy), None, token=token).status == HTTPStatus.NO_CONTENT
+    assert (
+        send_in_process(client, "POST", action_url(tenant, policy), None, token=token).status
+        == HTTPStatus.NO_CONTENT
+    )
 
 
 def test_execute_without_volumes_is_400_saying_to_associate_first(client, token, tenant, policy):
-    error = send(client, "POST", action_url(tenant, policy), None, token=token).error(400, "AutoBackup.0207")
+    error = send_in_process(client, "POST", action_url(tenant, policy), None, token=token).error(
+        400, "AutoBackup.0207"
+    )
     assert "associate volumes first" in error["message"]
 
 
 def test_execute_an_unknown_policy_is_404_and_a_body_with_fields_is_400(client, token, tenant, policy):
-    send(client, "POST", action_url(tenant, uuid.uuid4()), None, token=token).error(404, "AutoBackup.0205")
-    error = send(client, "POST", action_url(tenant, policy), {"now": True}, token=token).error(
+    send_in_process(client, "POST", action_url(tenant, uuid.uuid4()), None, token=token).error(
+        404, "AutoBackup.0205"
+    )
+    error = send_in_process(client, "POST", action_url(tenant, policy), {"now": True}, token=token).error(
         400, "AutoBackup.0001"
     )
     assert error["message"] == "unknown field 'now'; this request takes no fields"  # named once
@@ -293,7 +302,7 @@ def history(tenant, policy, disks):
 
 
 def test_tasks_are_listed_newest_first_with_millisecond_utc_times(client, token, tenant, policy, history):
-    answer = send(client, "GET", tasks_url(tenant, policy), token=token)
+    answer = send_in_process(client, "GET", tasks_url(tenant, policy), token=token)
 
     assert answer.status == HTTPStatus.OK
     assert answer.body["count"] == 5
@@ -314,7 +323,7 @@ def test_tasks_are_listed_newest_first_with_millisecond_utc_times(client, token,
 
 def test_tasks_page_with_limit_offset_marker_and_sort_dir(client, token, tenant, policy, history):
     def jobs(query):
-        body = send(client, "GET", tasks_url(tenant, policy, query), token=token).body
+        body = send_in_process(client, "GET", tasks_url(tenant, policy, query), token=token).body
         return [task["job_id"] for task in body["tasks"]], body["count"]
 
     ids = [str(task.job_id) for task in history]
@@ -325,9 +334,13 @@ def test_tasks_page_with_limit_offset_marker_and_sort_dir(client, token, tenant,
 
 
 def test_tasks_filter_by_status_and_job_id_and_count_the_matches(client, token, tenant, policy, history):
-    body = send(client, "GET", tasks_url(tenant, policy, "?status=EXECUTE_SUCCESS&limit=1"), token=token).body
+    body = send_in_process(
+        client, "GET", tasks_url(tenant, policy, "?status=EXECUTE_SUCCESS&limit=1"), token=token
+    ).body
     assert (len(body["tasks"]), body["count"]) == (1, 2)
-    body = send(client, "GET", tasks_url(tenant, policy, f"?job_id={history[0].job_id}"), token=token).body
+    body = send_in_process(
+        client, "GET", tasks_url(tenant, policy, f"?job_id={history[0].job_id}"), token=token
+    ).body
     assert [task["job_id"] for task in body["tasks"]] == [str(history[0].job_id)]
 
 
@@ -348,12 +361,14 @@ def test_tasks_filter_by_status_and_job_id_and_count_the_matches(client, token, 
     ],
 )
 def test_a_bad_task_query_is_400_in_the_envelope(client, token, tenant, policy, history, query):
-    error = send(client, "GET", tasks_url(tenant, policy, query), token=token).error(400, "AutoBackup.0013")
+    error = send_in_process(client, "GET", tasks_url(tenant, policy, query), token=token).error(
+        400, "AutoBackup.0013"
+    )
     assert not said_twice(error["message"]), error["message"]
 
 
 def test_tasks_of_an_unknown_policy_are_404(client, token, tenant):
-    send(client, "GET", tasks_url(tenant, uuid.uuid4()), token=token).error(404, "AutoBackup.0205")
+    send_in_process(client, "GET", tasks_url(tenant, uuid.uuid4()), token=token).error(404, "AutoBackup.0205")
 
 
 # --- The inventory and the list's count --------------------------------------------------------
@@ -362,7 +377,7 @@ def test_tasks_of_an_unknown_policy_are_404(client, token, tenant):
 def test_the_volume_inventory_lists_ids_sizes_and_policies(client, token, tenant, policy, disks):
     associate(client, token, tenant, policy, items(disks[0]))
 
-    answer = send(client, "GET", f"/v2/{tenant.project_id}/volumes", token=token)
+    answer = send_in_process(client, "GET", f"/v2/{tenant.project_id}/volumes", token=token)
 
     assert answer.status == HTTPStatus.OK
     first = answer.body["volumes"][0]
@@ -384,6 +399,6 @@ def test_the_policy_list_counts_each_policys_volumes(client, token, tenant, poli
     associate(client, token, tenant, policy, items(*disks[:2]))
     make_policy(tenant, payload=valid_payload(backup_policy_name="empty"))
 
-    body = send(client, "GET", f"/v2/{tenant.project_id}/backuppolicy", token=token).body
+    body = send_in_process(client, "GET", f"/v2/{tenant.project_id}/backuppolicy", token=token).body
 
     assert [p["policy_resource_count"] for p in body["backup_policies"]] == [2, 0]

@@ -1,4 +1,5 @@
-"""Send requests over a real socket to pytest-django's ``live_server``, as a remote client does."""
+"""Send requests over a real socket to pytest-django's ``live_server``, as a remote client does, or
+the same request through Django's test client where no socket changes the answer."""
 
 import http.client
 import json
@@ -24,14 +25,20 @@ class Answer:
         return assert_envelope(status, self.body, code)
 
 
-def send(live_server, method: str, path: str, body=None, *, token=None, headers=None) -> Answer:
-    """Send one request on a new connection; never follow a redirect."""
-    address = urlsplit(live_server.url)
+def _prepared(body, token, headers) -> tuple[bytes | None, dict[str, str]]:
+    """The body as bytes, and the headers: JSON both ways, the token, then the caller's own."""
     raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     sent = {"Content-Type": "application/json", "Accept": "application/json"}
     if token is not None:
         sent["X-Auth-Token"] = token
     sent.update(headers or {})
+    return raw, sent
+
+
+def send(live_server, method: str, path: str, body=None, *, token=None, headers=None) -> Answer:
+    """Send one request on a new connection; never follow a redirect."""
+    address = urlsplit(live_server.url)
+    raw, sent = _prepared(body, token, headers)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
     try:
         connection.request(method, path, body=raw, headers=sent)
@@ -43,11 +50,7 @@ def send(live_server, method: str, path: str, body=None, *, token=None, headers=
 
 def send_in_process(client, method: str, path: str, body=None, *, token=None, headers=None) -> Answer:
     """The same request through Django's test client: for an answer that no socket changes."""
-    raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    sent = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token is not None:
-        sent["X-Auth-Token"] = token
-    sent.update(headers or {})
+    raw, sent = _prepared(body, token, headers)
     content_type = sent.pop("Content-Type")
     response = client.generic(method, path, data=raw or b"", content_type=content_type, headers=sent)
     return Answer(response.status_code, response.headers, response.content)
