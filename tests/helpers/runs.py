@@ -45,8 +45,11 @@ def associate(policy, vols) -> None:
     assert not result.failures, result.failures
 
 
-def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -> object:
-    """An ON policy running every day at ``start_time`` (UTC), its next run placed from ``now``."""
+def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, time_zone_name=None, **scheduled) -> object:
+    """An ON policy running every day at ``start_time`` (UTC), its next run placed from ``now``.
+
+    With ``time_zone_name`` the policy keeps that zone's local times, read at ``now``.
+    """
     fields = {"start_time": start_time, "frequency": 1, "rentention_num": 3, "status": "ON"}
     fields.update(scheduled)
     fields = {name: value for name, value in fields.items() if value is not None}  # None: leave out
@@ -54,7 +57,9 @@ def daily_policy(tenant, *, start_time="00:00,12:00", now=MONDAY, **scheduled) -
     payload["backup_policy_name"] = fresh_name()
     payload.pop("time_zone")
     payload["tags"] = []
-    policy = make_policy(tenant, payload=payload)
+    if time_zone_name is not None:
+        payload["time_zone_name"] = time_zone_name
+    policy = make_policy(tenant, payload=payload, now=now)
 
     policy.next_run_at = policy.first_run_from(now)
     policy.save(update_fields=["next_run_at"])

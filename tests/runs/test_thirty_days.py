@@ -9,9 +9,7 @@ from policies import protection
 from policies.domain.protection import Protection
 from policies.models import Backup, BackupTask, Event, Volume
 from policies.runs import execution, heartbeat, scheduler, verify
-from tests.helpers.payloads import founding_schedule, valid_payload
-from tests.helpers.policies import make_policy
-from tests.helpers.runs import associate, make_volumes, run_queued_verifications
+from tests.helpers.runs import associate, daily_policy, make_volumes, run_queued_verifications
 
 pytestmark = pytest.mark.django_db
 
@@ -31,19 +29,7 @@ def local_policy(tenant, zone: str, local_hour: int, start: datetime):
     """A daily policy at ``local_hour`` in the named ``zone``, created at ``start``."""
     offset = start.astimezone(ZoneInfo(zone)).utcoffset()
     utc_hour = (local_hour - int(offset.total_seconds() // 3600)) % 24
-    payload = valid_payload(
-        backup_policy_name=f"daily_{zone.split('/')[1].lower()}",
-        scheduled_policy=founding_schedule(start_time=f"{utc_hour:02d}:00", week_frequency=None, frequency=1),
-        time_zone_name=zone,
-        tags=[],
-    )
-    payload["scheduled_policy"].pop("week_frequency")
-    payload["scheduled_policy"]["rentention_num"] = 3
-    payload.pop("time_zone")
-    policy = make_policy(tenant, payload=payload, now=start)
-    policy.next_run_at = policy.first_run_from(start)
-    policy.save(update_fields=["next_run_at"])
-    return policy
+    return daily_policy(tenant, start_time=f"{utc_hour:02d}:00", time_zone_name=zone, now=start)
 
 
 @pytest.mark.parametrize("season", list(WINDOWS))

@@ -11,8 +11,6 @@ from policies import zone_rebase
 from policies.models import BackupPolicy, BackupTask, SchedulerHeartbeat
 from policies.runs import execution, queue, scheduler
 from tests.helpers.factories import TenantFactory
-from tests.helpers.payloads import founding_schedule, valid_payload
-from tests.helpers.policies import make_policy
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
 pytestmark = pytest.mark.django_db
@@ -126,23 +124,15 @@ def test_a_bulk_queued_task_runs_like_one_queued_alone():
     assert all(entry.task_result.task.run_after is None for entry in entries)
 
 
-def _berlin_policy(tenant, name: str):
-    """A daily policy at 02:00 in Berlin, made on MONDAY: no re-base is due for weeks."""
-    payload = valid_payload(
-        backup_policy_name=name,
-        scheduled_policy=founding_schedule(start_time="01:00", week_frequency=None, frequency=1),
-        time_zone_name="Europe/Berlin",
-        tags=[],
-    )
-    payload["scheduled_policy"].pop("week_frequency")
-    payload.pop("time_zone")
-    return make_policy(tenant, payload=payload, now=MONDAY)
+def _berlin_policy(tenant, now):
+    """A daily policy at 02:00 in Berlin, placed at ``now`` (early March): no re-base due for weeks."""
+    return daily_policy(tenant, start_time="01:00", time_zone_name="Europe/Berlin", now=now)
 
 
 def test_a_quiet_tick_opens_no_transaction_and_reads_once_per_look():
     """Nothing due, nothing to place, nothing to re-base: one lock-free look of each, the heartbeat."""
     _due_policies(2, "06:00", "quiet")
-    _berlin_policy(TenantFactory(project_id="quiet-berlin"), "berlin")
+    _berlin_policy(TenantFactory(project_id="quiet-berlin"), MONDAY + timedelta(hours=3))
 
     with CaptureQueriesContext(connection) as queries:
         result = scheduler.scheduler_tick(now=MONDAY + timedelta(hours=3), sweep=False)
@@ -174,8 +164,8 @@ def test_the_re_base_reads_the_named_policies_in_batches_and_sees_every_one(monk
     """One query per batch (no server-side cursor), and no policy missed between batches."""
     monkeypatch.setattr(zone_rebase, "READ_BATCH", 2)
     tenant = TenantFactory(project_id="batches")
-    for index in range(5):
-        _berlin_policy(tenant, f"berlin_{index}")
+    for _ in range(5):
+        _berlin_policy(tenant, MONDAY)
 
     with CaptureQueriesContext(connection) as queries:
         assert zone_rebase.policies_rebase_zones(now=MONDAY) == 0
