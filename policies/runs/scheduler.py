@@ -144,8 +144,9 @@ def scheduler_tick(*, now: datetime | None = None, sweep: bool = True) -> TickRe
             # SKIP LOCKED: two schedulers share the due policies instead of waiting for each other;
             # the policy stays locked until its next_run_at has moved past now.
             due = list(
-                BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=BackupPolicy.Status.ON, next_run_at__lte=now)
+                _on_policies()
+                .select_for_update(skip_locked=True, of=("self",))
+                .filter(next_run_at__lte=now)
                 .exclude(pk__in=result.unplanned)
                 .order_by("next_run_at", "pk")
                 .prefetch_related("volumes")[:TICK_BATCH]
@@ -163,14 +164,11 @@ def _on_policies():
 def _place_unscheduled(now: datetime) -> None:
     """Give an ON policy without a next run (stored before runs existed) its first run from now."""
     # A first look without locks: such policies are rare, so a tick mostly takes no lock here.
-    if not _on_policies().filter(next_run_at__isnull=True).exists():
+    unplaced = _on_policies().filter(next_run_at__isnull=True)
+    if not unplaced.exists():
         return
     with transaction.atomic():
-        policies = list(
-            BackupPolicy.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                status=BackupPolicy.Status.ON, next_run_at__isnull=True
-            )[:TICK_BATCH]
-        )
+        policies = list(unplaced.select_for_update(skip_locked=True, of=("self",))[:TICK_BATCH])
         for policy in policies:
             policy.next_run_at = policy.first_run_from(now)
         BackupPolicy.objects.bulk_update(policies, ["next_run_at"], batch_size=INSERT_BATCH)
