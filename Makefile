@@ -71,11 +71,14 @@ fmt: install
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL names a server
 # (CI always does: see .ci/run). Browser tests need Debian's chromium at /usr/bin/chromium.
-# JOBS: how many pytest-xdist workers run the suite (auto: one per core).
+# JOBS: how many pytest-xdist workers run the suite (auto: one per core). A worker that runs out
+# of tests takes half of another's queue (worksteal), and the tests marked slow are queued first
+# (tests/conftest.py), so the workers finish together.
 JOBS ?= auto
+PARALLEL = -n $(JOBS) --dist worksteal
 
 test: lint
-	$(BIN)/pytest -n $(JOBS)
+	$(BIN)/pytest $(PARALLEL)
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
 		$(MAKE) --no-print-directory test-postgres; \
 	elif [ "$$CI" = "true" ]; then \
@@ -86,12 +89,12 @@ test: lint
 
 test-postgres: install
 	@test -n "$$TEST_POSTGRES_URL" || { echo "set TEST_POSTGRES_URL=postgresql://user:pass@host/db" >&2; exit 2; }
-	DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -n $(JOBS) -m "not browser" -p no:cacheprovider
+	DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest $(PARALLEL) -m "not browser" -p no:cacheprovider
 
 # The suite but the browser tests, in a venv of its own: CI runs it on Python 3.13 beside the 3.11
 # pass, e.g. make test-python VENV=.venv-3.13 PYTHON=python3.13
 test-python: install
-	$(BIN)/pytest -n $(JOBS) -m "not browser" -p no:cacheprovider
+	$(BIN)/pytest $(PARALLEL) -m "not browser" -p no:cacheprovider
 
 # In-process micro benchmarks, wrk against make serve's stack (needs wrk), the scheduler, then the
 # chunk store beside cp (BENCH_RESTIC=1 adds restic) (docs/performance.md).

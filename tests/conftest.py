@@ -117,11 +117,16 @@ def deselect(config, items, leave_out) -> None:
         items[:] = [item for item in items if not leave_out(item)]
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """A test marked ``postgres`` runs in the PostgreSQL pass only: on SQLite it is deselected (the
     run says so), never collected and skipped, so nothing in a CI run can skip quietly. The
     PostgreSQL pass, in turn, leaves out the tests that never reach the database (the SQLite pass
     runs them; they would check the same thing twice)."""
+    # The tests marked ``slow`` go first (a stable sort, last of the hooks: the rest keep the order
+    # pytest gave them), so that pytest-xdist's workers, taking queued tests from each other
+    # (``--dist worksteal``), end together: none starts a long test when the others are done.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         deselect(
             config,

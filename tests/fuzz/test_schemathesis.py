@@ -35,7 +35,7 @@ from policies.runs import queue
 from tests.helpers.factories import FixedIdPolicyFactory
 from tests.helpers.payloads import valid_payload
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
+pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.slow]
 
 POLICY_ID = uuid.UUID("6f1c7a52-3d0e-4b8e-9a51-0c2d4e6f8a10")
 VOLUME_ID = uuid.UUID("0b7d2c1e-5a4f-4e3b-8c9d-1f2e3a4b5c6d")

@@ -18,7 +18,7 @@ from policies.runs import scheduler
 from tests.helpers.concurrency import in_parallel
 from tests.helpers.runs import MONDAY, associate, daily_policy, make_volumes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 STEP = timedelta(hours=2)
 WEEK = timedelta(days=7)

@@ -14,7 +14,7 @@ from tests.helpers.real_parts import require
 from tests.helpers.runs import backup_content, backup_midway, write_volume
 from tests.helpers.worker_process import ROOT, start_worker, stop, wait_until
 
-pytestmark = pytest.mark.postgres  # the PostgreSQL pass only (tests/conftest.py)
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # the PostgreSQL pass only (tests/conftest.py)
 
 CONTENT = bytes(range(256)) * 480  # 120 KiB: ~7 s at 16 KiB/s
 OUTAGE_SECONDS = 10

@@ -36,6 +36,7 @@ def run_now(tenant) -> BackupTask:
     return BackupTask.objects.get()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_paused_past_its_lease_leaves_the_backup_of_the_attempt_that_replaced_it(tenant):
     task = run_now(tenant)

@@ -22,7 +22,7 @@ from tests.helpers.runs import (
 )
 from tests.helpers.worker_process import start_worker, stop, wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 CONTENT = bytes(range(256)) * 400  # 100 KiB
 CHANGED = b"written after the backup" * 100

@@ -11,7 +11,7 @@ from policies.models import Backup, BackupTask
 from policies.runs import execution, scheduler
 from tests.helpers.runs import MONDAY, associate, daily_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 WEEKS = 13  # three months and a bit: two month ends
 

@@ -11,7 +11,7 @@ from policies.models import Backup, BackupTask, Event, Volume
 from policies.runs import execution, heartbeat, scheduler, verify
 from tests.helpers.runs import associate, daily_policy, make_volumes, run_queued_verifications
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 TICK = timedelta(minutes=20)  # well within the 30-minute grace: a run starts at most one tick late
 DAYS = 30
