@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.db import connection
 
 from policies import accounts
 from tests.helpers.api import ContractClient
@@ -61,6 +61,11 @@ def local_provider_roots(settings, tmp_path_factory):
     return root
 
 
+def on_postgresql() -> bool:
+    """Whether this pass runs on PostgreSQL (``make test-postgres``) rather than SQLite."""
+    return connection.vendor == "postgresql"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def flush_by_delete():
     """On PostgreSQL, empty the tables after a transactional test with DELETE, not TRUNCATE.
@@ -71,7 +76,7 @@ def flush_by_delete():
     are deferred, so the order of the deletes does not matter within the flush's transaction. A
     flush that restarts the sequences keeps Django's own statement.
     """
-    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if not on_postgresql():
         yield
         return
     from django.db.backends.postgresql.operations import DatabaseOperations as operations
@@ -127,7 +132,7 @@ def pytest_collection_modifyitems(config, items):
     # pytest gave them), so that pytest-xdist's workers, taking queued tests from each other
     # (``--dist worksteal``), end together: none starts a long test when the others are done.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if on_postgresql():
         deselect(
             config,
             items,
